@@ -1,0 +1,51 @@
+# empctl: see README.md. `make up` runs the stack locally, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG     := github.com/empctl/empctl/pkg/buildinfo
+LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+
+.PHONY: all build up test test-go test-webapp bench lint services clean
+
+all: build
+
+## build: the empctl and server binaries, into bin/
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/empctl ./cmd/empctl
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/server ./cmd/server
+
+## up: run the whole stack locally (Ctrl-C stops it)
+up: build
+	SEED_DEMO=1 ./bin/server
+
+## test: every test: Go unit and integration tests, then the webapp's
+test: test-go test-webapp
+
+test-go:
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-webapp:
+	@if [ -f webapp/package.json ]; then $(MAKE) -C webapp test; else echo "webapp: not yet present"; fi
+
+## bench: throughput and latency figures, each next to its baseline
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
+
+## lint: formatting, vet, golangci-lint, goreleaser config
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	golangci-lint run ./...
+	goreleaser check
+
+## services: start the test services (MariaDB) and print the exports for them: eval $$(make -s services)
+services:
+	@bash -c 'set -euo pipefail; export GOBIN=$(GOBIN); . .ci/lib/common.sh; . .ci/lib/10-mariadb.sh >&2; echo "export EMPCTL_TEST_MYSQL_DSN=\"$$EMPCTL_TEST_MYSQL_DSN\""'
+
+clean:
+	rm -rf bin dist
