@@ -1,0 +1,161 @@
+// Package config reads empctl.yaml, the project's list of AWS environments, and
+// keeps what provisioning produced for each of them under .empctl/<env>/.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FileName is the configuration file at the project root.
+const FileName = "empctl.yaml"
+
+// LocalEnv is the environment that runs on this machine; it needs no entry.
+const LocalEnv = "local"
+
+// Config is the content of empctl.yaml.
+type Config struct {
+	Environments map[string]Environment `yaml:"environments"`
+	// path is where the file was read from, for error messages; empty if absent.
+	path string
+}
+
+// Environment is one AWS environment.
+type Environment struct {
+	// Name is the key under environments.
+	Name    string `yaml:"-"`
+	Region  string `yaml:"region"`
+	Profile string `yaml:"profile"`
+	// Vars are Terraform input variables for terraform/ (see its variables.tf).
+	Vars map[string]any `yaml:"vars"`
+	// Backend holds -backend-config settings for `terraform init`; with the
+	// module's local backend and no settings, state goes to .empctl/<env>/.
+	Backend map[string]any `yaml:"backend"`
+}
+
+// IsLocal reports whether this is the local environment.
+func (e Environment) IsLocal() bool { return e.Name == LocalEnv }
+
+// Variables empctl sets itself from the environment's fields.
+var reservedVars = []string{"environment", "region", "profile"}
+
+var envNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}$`)
+
+// Load reads dir/empctl.yaml. A missing file is an empty configuration, in which
+// only the local environment exists.
+func Load(dir string) (*Config, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Config{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	cfg := &Config{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for name, env := range cfg.Environments {
+		env.Name = name
+		if err := env.validate(); err != nil {
+			return nil, fmt.Errorf("%s: environment %q: %w", path, name, err)
+		}
+		cfg.Environments[name] = env
+	}
+	return cfg, nil
+}
+
+func (e Environment) validate() error {
+	if e.Name == LocalEnv {
+		return errors.New(`"local" is built in and runs on this machine; give the AWS environment another name`)
+	}
+	if !envNameRE.MatchString(e.Name) {
+		return errors.New("the name must be 1-15 characters: lower-case letters, digits and hyphens, starting with a letter (it becomes part of AWS resource names)")
+	}
+	if e.Region == "" {
+		return errors.New("region is missing, e.g. region: eu-west-1")
+	}
+	for _, v := range reservedVars {
+		if _, ok := e.Vars[v]; ok {
+			return fmt.Errorf("vars.%s is set by empctl; use the environment's name, region: and profile: instead", v)
+		}
+	}
+	for k, v := range e.Backend {
+		switch v.(type) {
+		case string, bool, int, float64:
+		default:
+			return fmt.Errorf("backend.%s must be a string, number or boolean", k)
+		}
+	}
+	return nil
+}
+
+// Env returns the named environment. "local" always exists.
+func (c *Config) Env(name string) (Environment, error) {
+	if name == LocalEnv {
+		return Environment{Name: LocalEnv}, nil
+	}
+	if env, ok := c.Environments[name]; ok {
+		return env, nil
+	}
+	where := "empctl.yaml"
+	if c.path == "" {
+		where = "empctl.yaml (there is none yet)"
+	}
+	known := c.Names()
+	hint := "add it under environments: with at least a region"
+	if len(known) > 0 {
+		hint = fmt.Sprintf("known environments: %s; or %s", strings.Join(known, ", "), hint)
+	}
+	return Environment{}, fmt.Errorf("environment %q is not defined in %s: %s", name, where, hint)
+}
+
+// Names lists the AWS environments, sorted.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Environments))
+	for n := range c.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TerraformVars are the input variables for terraform/: the environment's vars
+// plus the ones empctl derives from its name, region and profile.
+func (e Environment) TerraformVars() map[string]any {
+	vars := make(map[string]any, len(e.Vars)+3)
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	vars["environment"] = e.Name
+	vars["region"] = e.Region
+	if e.Profile != "" {
+		vars["profile"] = e.Profile
+	}
+	return vars
+}
+
+// BackendConfig renders Backend as `terraform init -backend-config` values.
+func (e Environment) BackendConfig() map[string]string {
+	out := make(map[string]string, len(e.Backend))
+	for k, v := range e.Backend {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// EnvDir is where empctl keeps an environment's working data: plan file,
+// Terraform's data directory, local state and outputs.
+func EnvDir(dir, env string) string { return filepath.Join(dir, ".empctl", env) }

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, content string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLoadEnvironments(t *testing.T) {
+	dir := writeConfig(t, `
+environments:
+  prod:
+    region: eu-west-1
+    profile: prod-admin
+    vars:
+      desired_count: 3
+      db_multi_az: true
+      alb_ingress_cidr_blocks: [203.0.113.0/24]
+    backend:
+      bucket: tf-state
+      key: empctl/prod.tfstate
+      encrypt: true
+  staging:
+    region: us-east-1
+`)
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Names(), ","); got != "prod,staging" {
+		t.Errorf("Names() = %s", got)
+	}
+	prod, err := cfg.Env("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := prod.TerraformVars()
+	if vars["environment"] != "prod" || vars["region"] != "eu-west-1" || vars["profile"] != "prod-admin" || vars["desired_count"] != 3 {
+		t.Errorf("TerraformVars() = %v", vars)
+	}
+	if b := prod.BackendConfig(); b["bucket"] != "tf-state" || b["encrypt"] != "true" {
+		t.Errorf("BackendConfig() = %v", b)
+	}
+	staging, _ := cfg.Env("staging")
+	if _, ok := staging.TerraformVars()["profile"]; ok {
+		t.Error("profile var set although the environment has none")
+	}
+}
+
+func TestLocalNeedsNoEntry(t *testing.T) {
+	cfg, err := Load(t.TempDir()) // no empctl.yaml at all
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := cfg.Env("local")
+	if err != nil || !env.IsLocal() {
+		t.Fatalf("Env(local) = %+v, %v", env, err)
+	}
+	_, err = cfg.Env("prod")
+	if err == nil || !strings.Contains(err.Error(), `"prod" is not defined in empctl.yaml`) {
+		t.Errorf("Env(prod) error = %v", err)
+	}
+}
+
+func TestUnknownEnvListsKnownOnes(t *testing.T) {
+	cfg, err := Load(writeConfig(t, "environments:\n  prod: {region: eu-west-1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cfg.Env("prdo")
+	if err == nil || !strings.Contains(err.Error(), "known environments: prod") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestLoadRejectsBadConfig(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"no region":     {"environments:\n  prod: {}\n", "region is missing"},
+		"local defined": {"environments:\n  local: {region: eu-west-1}\n", `"local" is built in`},
+		"bad name":      {"environments:\n  Prod_1: {region: eu-west-1}\n", "lower-case letters"},
+		"reserved var":  {"environments:\n  prod: {region: eu-west-1, vars: {region: us-east-1}}\n", "vars.region is set by empctl"},
+		"unknown field": {"environments:\n  prod: {region: eu-west-1, regoin: x}\n", "field regoin not found"},
+		"nested backend": {"environments:\n  prod: {region: eu-west-1, backend: {assume_role: {role_arn: x}}}\n",
+			"backend.assume_role must be a string"},
+		"not yaml": {"environments: [", "empctl.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load() error = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEmptyFileIsEmptyConfig(t *testing.T) {
+	cfg, err := Load(writeConfig(t, ""))
+	if err != nil || len(cfg.Environments) != 0 {
+		t.Fatalf("Load(empty) = %+v, %v", cfg, err)
+	}
+}

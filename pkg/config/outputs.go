@@ -1,0 +1,151 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+)
+
+// OutputsFile is the file, under EnvDir, where provisioning results are kept.
+const OutputsFile = "outputs.json"
+
+// Outputs are the Terraform outputs of terraform/ that the other commands need.
+// JSON names are the Terraform output names.
+type Outputs struct {
+	Env       string    `json:"env"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	Region                   string `json:"region"`
+	ClusterName              string `json:"cluster_name"`
+	ServiceName              string `json:"service_name"`
+	ContainerName            string `json:"container_name"`
+	TaskFamily               string `json:"task_family"`
+	ECRRepositoryURL         string `json:"ecr_repository_url"`
+	TargetGroupARN           string `json:"target_group_arn"`
+	ALBDNSName               string `json:"alb_dns_name"`
+	WebappBucket             string `json:"webapp_bucket"`
+	CloudFrontDistributionID string `json:"cloudfront_distribution_id"`
+	CloudFrontDomainName     string `json:"cloudfront_domain_name"`
+	DBEndpoint               string `json:"db_endpoint"`
+	DBSecretARN              string `json:"db_secret_arn"`
+	LogGroupName             string `json:"log_group_name"`
+}
+
+// AppURL is the app's public address.
+func (o Outputs) AppURL() string {
+	if o.CloudFrontDomainName == "" {
+		return ""
+	}
+	return "https://" + o.CloudFrontDomainName
+}
+
+// Missing lists the Terraform outputs that are empty, by their output names.
+func (o Outputs) Missing() []string {
+	var missing []string
+	v, t := reflect.ValueOf(o), reflect.TypeOf(o)
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("json")
+		if name == "env" || name == "updated_at" {
+			continue
+		}
+		if v.Field(i).String() == "" {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// ParseOutputs builds Outputs from Terraform output values (name -> JSON value),
+// ignoring outputs empctl does not use.
+func ParseOutputs(values map[string]json.RawMessage) (Outputs, error) {
+	var o Outputs
+	t := reflect.TypeOf(o)
+	v := reflect.ValueOf(&o).Elem()
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("json")
+		raw, ok := values[name]
+		if !ok || name == "env" || name == "updated_at" {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return Outputs{}, fmt.Errorf("terraform output %s is not a string: %s", name, raw)
+		}
+		v.Field(i).SetString(s)
+	}
+	return o, nil
+}
+
+// NoOutputsError says an environment has not been provisioned from this directory.
+type NoOutputsError struct{ Env string }
+
+func (e *NoOutputsError) Error() string {
+	return fmt.Sprintf("no outputs for env %s: run `empctl provision --env %s` first", e.Env, e.Env)
+}
+
+// SaveOutputs writes dir/.empctl/<env>/outputs.json atomically, so a reader
+// never sees half a file.
+func SaveOutputs(dir, env string, o Outputs) error {
+	o.Env = env
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = time.Now().UTC().Truncate(time.Second)
+	}
+	data, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
+	envDir := EnvDir(dir, env)
+	if err := os.MkdirAll(envDir, 0o755); err != nil {
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	tmp, err := os.CreateTemp(envDir, OutputsFile+".*")
+	if err != nil {
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(envDir, OutputsFile)); err != nil {
+		return fmt.Errorf("saving outputs: %w", err)
+	}
+	return nil
+}
+
+// LoadOutputs reads what `empctl provision --env env` saved. If there is
+// nothing, the error is a *NoOutputsError telling the user what to run.
+func LoadOutputs(dir, env string) (Outputs, error) {
+	path := filepath.Join(EnvDir(dir, env), OutputsFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Outputs{}, &NoOutputsError{Env: env}
+	}
+	if err != nil {
+		return Outputs{}, fmt.Errorf("reading outputs: %w", err)
+	}
+	var o Outputs
+	if err := json.Unmarshal(data, &o); err != nil {
+		return Outputs{}, fmt.Errorf("%s is damaged (%v): run `empctl provision --env %s` to write it again", path, err, env)
+	}
+	return o, nil
+}
+
+// RemoveOutputs deletes the saved outputs, after the environment is destroyed.
+func RemoveOutputs(dir, env string) error {
+	err := os.Remove(filepath.Join(EnvDir(dir, env), OutputsFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing outputs: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+# The API server on Fargate, rolled out with zero downtime: ECS starts new tasks
+# before stopping old ones, the ALB only routes to tasks whose /readyz answers,
+# and a failed rollout rolls itself back.
+
+resource "aws_ecs_cluster" "this" {
+  name = local.name
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+#tfsec:ignore:aws-cloudwatch-log-group-customer-key The logs hold no secrets (the server never logs them); default encryption at rest applies
+resource "aws_cloudwatch_log_group" "server" {
+  name              = "/ecs/${local.name}/server"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_ecs_task_definition" "server" {
+  family                   = "${local.name}-server"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.task_cpu
+  memory                   = var.task_memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  container_definitions = jsonencode([{
+    name      = var.container_name
+    image     = "${aws_ecr_repository.server.repository_url}:${var.image_tag}"
+    essential = true
+
+    portMappings = [{ containerPort = var.container_port, protocol = "tcp" }]
+
+    environment = [
+      { name = "PORT", value = tostring(var.container_port) },
+      { name = "DB_HOST", value = aws_db_instance.this.address },
+      { name = "DB_PORT", value = tostring(aws_db_instance.this.port) },
+      { name = "DB_NAME", value = var.db_name },
+    ]
+    # The whole RDS-managed secret, {"username","password"}, as one variable.
+    secrets = [{ name = "DB_SECRET", valueFrom = aws_db_instance.this.master_user_secret[0].secret_arn }]
+
+    # SIGTERM starts the server's drain (2 s) and shutdown (20 s deadline);
+    # SIGKILL must not come before both are over.
+    stopTimeout = var.stop_timeout
+
+    readonlyRootFilesystem = true
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        "awslogs-group"         = aws_cloudwatch_log_group.server.name
+        "awslogs-region"        = var.region
+        "awslogs-stream-prefix" = "server"
+      }
+    }
+  }])
+}
+
+resource "aws_ecs_service" "server" {
+  name            = "server"
+  cluster         = aws_ecs_cluster.this.id
+  task_definition = aws_ecs_task_definition.server.arn
+  desired_count   = var.desired_count
+  launch_type     = "FARGATE"
+
+  # Fargate places tasks across the subnets' zones; rebalancing keeps them
+  # spread after a zone recovers.
+  availability_zone_rebalancing = "ENABLED"
+
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  health_check_grace_period_seconds  = var.health_check_grace_period
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = local.task_subnet_ids
+    security_groups  = [aws_security_group.tasks.id]
+    assign_public_ip = var.tasks_in_public_subnets
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.app.arn
+    container_name   = var.container_name
+    container_port   = var.container_port
+  }
+
+  lifecycle {
+    # `empctl deploy` rolls out new task definitions; apply must never undo them.
+    ignore_changes = [task_definition]
+  }
+
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https, aws_iam_role_policy.execution]
+}

@@ -1,0 +1,72 @@
+# Everything empctl needs after provisioning; `empctl provision` saves these to
+# .empctl/<env>/outputs.json for deploy, status, rollback and verify. None is secret.
+
+output "region" {
+  description = "AWS region of the environment."
+  value       = var.region
+}
+
+output "cluster_name" {
+  description = "ECS cluster name."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "ECS service running the API server."
+  value       = aws_ecs_service.server.name
+}
+
+output "container_name" {
+  description = "Name of the API server container in the task definition."
+  value       = var.container_name
+}
+
+output "task_family" {
+  description = "Task definition family; deploy registers new revisions in it."
+  value       = aws_ecs_task_definition.server.family
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository URL for the API server image."
+  value       = aws_ecr_repository.server.repository_url
+}
+
+output "target_group_arn" {
+  description = "ALB target group of the service."
+  value       = aws_lb_target_group.app.arn
+}
+
+output "alb_dns_name" {
+  description = "DNS name of the ALB."
+  value       = aws_lb.this.dns_name
+}
+
+output "webapp_bucket" {
+  description = "S3 bucket holding the webapp."
+  value       = aws_s3_bucket.webapp.id
+}
+
+output "cloudfront_distribution_id" {
+  description = "CloudFront distribution id (for invalidations)."
+  value       = aws_cloudfront_distribution.this.id
+}
+
+output "cloudfront_domain_name" {
+  description = "Domain name of the distribution: the app's URL."
+  value       = aws_cloudfront_distribution.this.domain_name
+}
+
+output "db_endpoint" {
+  description = "Database endpoint, host:port."
+  value       = aws_db_instance.this.endpoint
+}
+
+output "db_secret_arn" {
+  description = "ARN of the RDS-managed Secrets Manager secret with the database credentials (the ARN only, not the secret)."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the API server."
+  value       = aws_cloudwatch_log_group.server.name
+}

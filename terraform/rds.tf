@@ -1,0 +1,42 @@
+# MySQL 8.0 in the private subnets, reachable only from the tasks. RDS creates
+# the master password and keeps it in Secrets Manager: it never passes through
+# Terraform, its state or empctl.
+
+resource "aws_db_subnet_group" "this" {
+  name       = local.name
+  subnet_ids = aws_subnet.private[*].id
+}
+
+#tfsec:ignore:aws-rds-enable-performance-insights Not available on the small default instance classes; turn on for larger ones
+resource "aws_db_instance" "this" {
+  identifier     = local.name
+  engine         = "mysql"
+  engine_version = "8.0"
+  instance_class = var.db_instance_class
+
+  allocated_storage     = var.db_allocated_storage
+  max_allocated_storage = var.db_max_allocated_storage
+  storage_type          = "gp3"
+  storage_encrypted     = true
+
+  db_name                     = var.db_name
+  username                    = var.db_username
+  manage_master_user_password = true
+
+  db_subnet_group_name   = aws_db_subnet_group.this.name
+  vpc_security_group_ids = [aws_security_group.db.id]
+  publicly_accessible    = false
+  multi_az               = var.db_multi_az
+
+  iam_database_authentication_enabled = true
+  auto_minor_version_upgrade          = true
+  backup_retention_period             = var.db_backup_retention_days
+  backup_window                       = "03:00-04:00"
+  maintenance_window                  = "sun:04:30-sun:05:30"
+  copy_tags_to_snapshot               = true
+  enabled_cloudwatch_logs_exports     = ["error", "slowquery"]
+
+  deletion_protection       = var.db_deletion_protection
+  skip_final_snapshot       = false
+  final_snapshot_identifier = "${local.name}-final"
+}

@@ -1,0 +1,304 @@
+# General
+
+variable "project" {
+  description = "Short project name, the first part of every resource name."
+  type        = string
+  default     = "empctl"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.project))
+    error_message = "project must be 2-12 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (empctl passes the --env value), the second part of every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,14}$", var.environment))
+    error_message = "environment must be 1-15 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into, e.g. eu-west-1."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "profile" {
+  description = "Named AWS profile to use; null uses the default credential chain."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Extra tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# Network
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC; public and private subnets are carved from it."
+  type        = string
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block of /20 or larger."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones to spread subnets, tasks and the database over."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 6 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 2 to 6 (the ALB and RDS need at least two zones)."
+  }
+}
+
+variable "nat_gateway_mode" {
+  description = "\"single\": one NAT gateway for all private subnets (cheaper); \"per_az\": one per zone (survives a zone outage). Ignored when tasks_in_public_subnets is true."
+  type        = string
+  default     = "single"
+
+  validation {
+    condition     = contains(["single", "per_az"], var.nat_gateway_mode)
+    error_message = "nat_gateway_mode must be \"single\" or \"per_az\"."
+  }
+}
+
+variable "tasks_in_public_subnets" {
+  description = "Cheaper mode: run tasks in the public subnets with public IPs and create no NAT gateway. Their security group still admits only the ALB."
+  type        = bool
+  default     = false
+}
+
+# Load balancer
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN (same region) for the ALB's HTTPS listener; empty serves HTTP only."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.certificate_arn == "" || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be empty or an ACM certificate ARN."
+  }
+}
+
+variable "alb_domain_name" {
+  description = "DNS name, covered by certificate_arn, that points at the ALB. CloudFront reaches the API over HTTPS through it. Required with certificate_arn."
+  type        = string
+  default     = ""
+}
+
+variable "alb_ingress_cidr_blocks" {
+  description = "Extra CIDR blocks allowed to reach the ALB directly (e.g. for load tests). CloudFront's origin-facing ranges are always allowed."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.alb_ingress_cidr_blocks : can(cidrhost(c, 0))])
+    error_message = "alb_ingress_cidr_blocks must contain IPv4 CIDR blocks."
+  }
+}
+
+# Service
+
+variable "container_name" {
+  description = "Name of the API server container in the task definition."
+  type        = string
+  default     = "server"
+}
+
+variable "container_port" {
+  description = "Port the API server listens on (its PORT variable)."
+  type        = number
+  default     = 8080
+}
+
+variable "image_tag" {
+  description = "Image tag of the first task definition. Later rollouts are done by `empctl deploy`, which Terraform never reverts."
+  type        = string
+  default     = "initial"
+}
+
+variable "task_cpu" {
+  description = "Fargate task CPU units."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096], var.task_cpu)
+    error_message = "task_cpu must be one of 256, 512, 1024, 2048, 4096."
+  }
+}
+
+variable "task_memory" {
+  description = "Fargate task memory in MiB; must be valid for task_cpu."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.task_memory >= 512 && var.task_memory <= 30720
+    error_message = "task_memory must be between 512 and 30720 MiB."
+  }
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture of the tasks: X86_64 or ARM64 (cheaper; the release builds both)."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "desired_count" {
+  description = "Number of tasks; ECS spreads them over the zones."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.desired_count >= 1
+    error_message = "desired_count must be at least 1."
+  }
+}
+
+variable "health_check_grace_period" {
+  description = "Seconds ECS ignores failing load balancer health checks of a new task (migrations run at start-up)."
+  type        = number
+  default     = 60
+}
+
+variable "stop_timeout" {
+  description = "Seconds ECS waits after SIGTERM before SIGKILL. Must exceed the server's drain delay plus shutdown deadline (2 s + 20 s by default)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stop_timeout > 22 && var.stop_timeout <= 120
+    error_message = "stop_timeout must be above 22 s (the server's 2 s drain + 20 s shutdown deadline) and at most 120 s (the Fargate limit)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the server's logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts, e.g. 7, 14, 30, 90, 365."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "Number of images the ECR lifecycle policy keeps."
+  type        = number
+  default     = 30
+}
+
+# Database
+
+variable "db_instance_class" {
+  description = "RDS instance class."
+  type        = string
+  default     = "db.t4g.micro"
+}
+
+variable "db_allocated_storage" {
+  description = "Initial storage in GiB."
+  type        = number
+  default     = 20
+}
+
+variable "db_max_allocated_storage" {
+  description = "Upper limit in GiB for storage autoscaling."
+  type        = number
+  default     = 100
+}
+
+variable "db_name" {
+  description = "Name of the application database."
+  type        = string
+  default     = "empctl"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,63}$", var.db_name))
+    error_message = "db_name must start with a letter and contain only letters, digits and underscores."
+  }
+}
+
+variable "db_username" {
+  description = "Master user name; RDS generates and rotates its password in Secrets Manager."
+  type        = string
+  default     = "empctl"
+}
+
+variable "db_multi_az" {
+  description = "Run a standby database in a second zone."
+  type        = bool
+  default     = true
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated backups."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.db_backup_retention_days >= 1 && var.db_backup_retention_days <= 35
+    error_message = "db_backup_retention_days must be between 1 and 35."
+  }
+}
+
+variable "db_deletion_protection" {
+  description = "Protect the database from deletion. Set to false and provision before `empctl destroy`."
+  type        = bool
+  default     = true
+}
+
+# Webapp
+
+variable "webapp_force_destroy" {
+  description = "Let `empctl destroy` delete the webapp bucket with its objects."
+  type        = bool
+  default     = false
+}
+
+variable "cloudfront_price_class" {
+  description = "CloudFront price class."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cloudfront_price_class)
+    error_message = "cloudfront_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "cloudfront_aliases" {
+  description = "Custom domain names for the distribution; needs cloudfront_certificate_arn."
+  type        = list(string)
+  default     = []
+}
+
+variable "cloudfront_certificate_arn" {
+  description = "ACM certificate ARN in us-east-1 covering cloudfront_aliases; empty uses the cloudfront.net certificate."
+  type        = string
+  default     = ""
+}

@@ -1,0 +1,25 @@
+terraform {
+  # 1.5 is the oldest release this module is tested with; OpenTofu reads it as well.
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    aws = {
+      source = "hashicorp/aws"
+      # 5.77 added availability_zone_rebalancing to aws_ecs_service.
+      version = "~> 5.80"
+    }
+  }
+
+  # State lives outside the repository. `empctl provision` points this local
+  # backend at .empctl/<env>/terraform.tfstate so environments never share state.
+  backend "local" {}
+
+  # For a team, keep state in S3 instead: replace the block above with the one
+  # below and give each environment its settings in empctl.yaml, e.g.
+  #   backend: {bucket: my-tf-state, key: empctl/prod.tfstate, region: eu-west-1}
+  #
+  # backend "s3" {
+  #   encrypt      = true
+  #   use_lockfile = true # S3-native locking (Terraform >= 1.10); use dynamodb_table before that
+  # }
+}
