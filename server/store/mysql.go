@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+const migrationLock = "empctl_migrations"
+
+func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid MySQL DSN: %w", err)
+	}
+	// The store reads DATE as text and keeps timestamps as epoch milliseconds.
+	cfg.ParseTime = false
+	cfg.MultiStatements = false
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxLifetime(5 * time.Minute) // below RDS/proxy idle cut-offs
+	if err := pingUntil(ctx, db, 30*time.Second); err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("connecting to MySQL at %s: %w", cfg.Addr, err)
+	}
+	applied, err := migrateMySQL(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return &sqlStore{db: db, isDuplicate: mysqlDuplicate}, applied, nil
+}
+
+// pingUntil retries so that a server starting next to its database (the
+// local environment, a fresh RDS instance) waits instead of crash-looping.
+func pingUntil(ctx context.Context, db *sql.DB, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		err := db.PingContext(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// migrateMySQL holds a named lock (GET_LOCK) on one connection for the whole
+// run: MySQL DDL commits implicitly, so a transaction could not serialise it.
+func migrateMySQL(ctx context.Context, db *sql.DB) ([]string, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT GET_LOCK(?, 60)`, migrationLock).Scan(&got); err != nil {
+		return nil, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	if got.Int64 != 1 {
+		return nil, fmt.Errorf("another server held the migration lock %q for 60s; is a migration stuck?", migrationLock)
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(?)`, migrationLock) }()
+	return applyPending(ctx, conn, "mysql")
+}
+
+func mysqlDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
+}

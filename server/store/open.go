@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Target says which database to open: Driver is "mysql" or "sqlite"; DSN is a
+// go-sql-driver DSN or a SQLite file path.
+type Target struct {
+	Driver string
+	DSN    string
+}
+
+// Redacted describes the target without its password, for logs.
+func (t Target) Redacted() string {
+	if t.Driver != "mysql" {
+		return t.Driver + "://" + t.DSN
+	}
+	cfg, err := mysql.ParseDSN(t.DSN)
+	if err != nil {
+		return "mysql://(unparsable DSN)"
+	}
+	return "mysql://" + cfg.User + "@" + cfg.Addr + "/" + cfg.DBName
+}
+
+// ParseURL accepts mysql://user:pass@host:port/db?params, a go-sql-driver DSN
+// (user:pass@tcp(host:port)/db), or sqlite://PATH.
+func ParseURL(raw string) (Target, error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		p := strings.TrimPrefix(raw, "sqlite://")
+		if p == "" {
+			return Target{}, fmt.Errorf("DATABASE_URL %q has no file path: use sqlite://PATH, e.g. sqlite://./data/empctl.db", raw)
+		}
+		return Target{Driver: "sqlite", DSN: p}, nil
+	case strings.HasPrefix(raw, "mysql://"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return Target{}, fmt.Errorf("DATABASE_URL is not a valid mysql:// URL: %v", redactErr(err, raw))
+		}
+		cfg := mysql.NewConfig()
+		cfg.Net = "tcp"
+		cfg.Addr = u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+		cfg.DBName = strings.TrimPrefix(u.Path, "/")
+		if u.Host == "" || cfg.DBName == "" || cfg.User == "" {
+			return Target{}, fmt.Errorf("DATABASE_URL must look like mysql://USER:PASSWORD@HOST:PORT/DBNAME (user, host and database name are required)")
+		}
+		if q := u.RawQuery; q != "" {
+			// Reuse the driver's own parameter handling for ?tls=...&timeout=...
+			extra, err := mysql.ParseDSN("/x?" + q)
+			if err != nil {
+				return Target{}, fmt.Errorf("DATABASE_URL parameters: %v", err)
+			}
+			cfg.TLSConfig, cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = extra.TLSConfig, extra.Timeout, extra.ReadTimeout, extra.WriteTimeout
+			cfg.Params = extra.Params
+		}
+		return Target{Driver: "mysql", DSN: cfg.FormatDSN()}, nil
+	case strings.Contains(raw, "://"):
+		return Target{}, fmt.Errorf("DATABASE_URL scheme not supported: use mysql://..., sqlite://PATH, or a go-sql-driver DSN")
+	default:
+		if _, err := mysql.ParseDSN(raw); err != nil {
+			return Target{}, fmt.Errorf("DATABASE_URL is neither mysql://, sqlite:// nor a valid go-sql-driver DSN: %v", err)
+		}
+		return Target{Driver: "mysql", DSN: raw}, nil
+	}
+}
+
+// redactErr keeps url.Parse errors from echoing the password.
+func redactErr(err error, raw string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "REDACTED")
+		}
+	}
+	return strings.ReplaceAll(msg, raw, "(DATABASE_URL)")
+}
+
+// Open connects to the target and applies pending migrations under the
+// dialect's lock, so several replicas may start at once.
+func Open(ctx context.Context, t Target) (Store, []string, error) {
+	switch t.Driver {
+	case "mysql":
+		return openMySQL(ctx, t.DSN)
+	case "sqlite":
+		return openSQLite(ctx, t.DSN)
+	default:
+		return nil, nil, fmt.Errorf("unknown database driver %q", t.Driver)
+	}
+}

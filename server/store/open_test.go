@@ -1,0 +1,65 @@
+package store
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		in, driver, dsn, err string
+	}{
+		{in: "sqlite://./data/empctl.db", driver: "sqlite", dsn: "./data/empctl.db"},
+		{in: "sqlite:///var/lib/empctl.db", driver: "sqlite", dsn: "/var/lib/empctl.db"},
+		{in: "mysql://app:s3cr%40t@db.internal:3307/empctl", driver: "mysql", dsn: "app:s3cr@t@tcp(db.internal:3307)/empctl"},
+		{in: "mysql://app:pw@db.internal/empctl?tls=true", driver: "mysql", dsn: "app:pw@tcp(db.internal:3306)/empctl?tls=true"},
+		{in: "app:pw@tcp(127.0.0.1:3306)/empctl", driver: "mysql", dsn: "app:pw@tcp(127.0.0.1:3306)/empctl"},
+		{in: "sqlite://", err: "no file path"},
+		{in: "mysql://db.internal/empctl", err: "user, host and database name"},
+		{in: "mysql://app:pw@db.internal/", err: "user, host and database name"},
+		{in: "postgres://x@y/z", err: "scheme not supported"},
+		{in: "app:pw@tcp(127.0.0.1:3306", err: "neither mysql://"},
+	} {
+		got, err := ParseURL(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseURL(%q) error = %v, want it to mention %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.Driver != tc.driver || got.DSN != tc.dsn {
+			t.Errorf("ParseURL(%q) = %+v, %v; want %s %s", tc.in, got, err, tc.driver, tc.dsn)
+		}
+	}
+}
+
+func TestRedactedHidesPassword(t *testing.T) {
+	tg, err := ParseURL("mysql://app:hunter2@db:3306/empctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := tg.Redacted(); strings.Contains(r, "hunter2") || r != "mysql://app@db:3306/empctl" {
+		t.Fatalf("Redacted() = %q", r)
+	}
+}
+
+func TestSplitStatements(t *testing.T) {
+	got := splitStatements("CREATE TABLE a (x INT);\n\nCREATE INDEX i ON a (x);\n")
+	if len(got) != 2 || got[1] != "CREATE INDEX i ON a (x)" {
+		t.Fatalf("splitStatements = %q", got)
+	}
+}
+
+func TestMigrationsLoad(t *testing.T) {
+	for _, d := range []string{"mysql", "sqlite"} {
+		ms, err := loadMigrations(d)
+		if err != nil || len(ms) == 0 {
+			t.Fatalf("%s: %v (%d migrations)", d, err, len(ms))
+		}
+	}
+	my, _ := loadMigrations("mysql")
+	lite, _ := loadMigrations("sqlite")
+	if len(my) != len(lite) {
+		t.Fatalf("mysql has %d migrations, sqlite %d: every migration needs both dialects", len(my), len(lite))
+	}
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// sqliteDSN: several server processes share one file (the local environment
+// runs three), so WAL lets readers run beside the writer, the busy timeout
+// makes writers queue instead of failing, and immediate transactions take the
+// write lock up front (a deferred one upgrading later fails at once with BUSY).
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string) (Store, []string, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, fmt.Errorf("creating the SQLite directory: %w", err)
+		}
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
+	}
+	applied, err := migrateSQLite(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return &sqlStore{db: db, isDuplicate: sqliteDuplicate}, applied, nil
+}
+
+// migrateSQLite runs every pending migration in one immediate transaction:
+// SQLite DDL is transactional, and the write lock serialises processes.
+func migrateSQLite(ctx context.Context, db *sql.DB) ([]string, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	applied, err := applyPending(ctx, tx, "sqlite")
+	if err != nil {
+		return nil, err
+	}
+	return applied, tx.Commit()
+}
+
+func sqliteDuplicate(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
