@@ -1,0 +1,22 @@
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
+import {
+  ApplicationConfig,
+  inject,
+  provideAppInitializer,
+  provideBrowserGlobalErrorListeners,
+} from '@angular/core';
+import { provideRouter, withComponentInputBinding } from '@angular/router';
+import { routes } from './app.routes';
+import { authInterceptor } from './core/auth/auth.interceptor';
+import { AppConfigService } from './core/config/app-config.service';
+import { statusInterceptor } from './core/status/status.interceptor';
+
+export const appConfig: ApplicationConfig = {
+  providers: [
+    provideBrowserGlobalErrorListeners(),
+    provideAppInitializer(() => inject(AppConfigService).load()),
+    // statusInterceptor runs closest to the network, so it sees every answer, 401s included.
+    provideHttpClient(withInterceptors([authInterceptor, statusInterceptor])),
+    provideRouter(routes, withComponentInputBinding()),
+  ],
+};

@@ -1,0 +1,43 @@
+import { Component, DestroyRef, Injector, afterNextRender, inject } from '@angular/core';
+import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { filter } from 'rxjs';
+import { AuthService } from './core/auth/auth.service';
+import { SessionStore } from './core/auth/session.store';
+import { StatusBar } from './core/status/status-bar';
+
+@Component({
+  selector: 'app-root',
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusBar],
+  templateUrl: './app.html',
+  styleUrl: './app.css',
+})
+export class App {
+  protected readonly session = inject(SessionStore);
+  private readonly auth = inject(AuthService);
+  private readonly router = inject(Router);
+  private readonly injector = inject(Injector);
+
+  constructor() {
+    // After each navigation, move focus to the new page's heading so screen readers and
+    // keyboard users start at the top of the new content.
+    let first = true;
+    const sub = this.router.events
+      .pipe(filter((e) => e instanceof NavigationEnd))
+      .subscribe(() => {
+        if (first) {
+          first = false;
+          return;
+        }
+        afterNextRender(() => document.querySelector<HTMLElement>('main h1')?.focus(), {
+          injector: this.injector,
+        });
+      });
+    inject(DestroyRef).onDestroy(() => sub.unsubscribe());
+  }
+
+  protected signOut(): void {
+    this.auth.signOut().subscribe({
+      complete: () => void this.router.navigate(['/sign-in'], { queryParams: { reason: 'signed-out' } }),
+    });
+  }
+}

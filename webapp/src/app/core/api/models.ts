@@ -1,0 +1,42 @@
+/** The signed-in user's own profile, as /api/me, sign-up and login return it. */
+export interface User {
+  id: number;
+  email: string;
+  firstName: string;
+  lastName: string;
+  birthDate: string;
+  age: number;
+  createdAt: string;
+}
+
+/** Another user's public profile: lastName is absent for users under 18. */
+export interface PublicProfile {
+  id: number;
+  firstName: string;
+  lastName?: string;
+  age: number;
+}
+
+export interface SignUpRequest {
+  email: string;
+  password: string;
+  firstName: string;
+  lastName: string;
+  birthDate: string;
+}
+
+export interface LoginResponse {
+  token: string;
+  expiresAt: string;
+  user: User;
+}
+
+export type ProfileUpdate = Partial<Pick<User, 'firstName' | 'lastName' | 'birthDate'>>;
+
+export interface VersionInfo {
+  version: string;
+  commit: string;
+  buildTime: string;
+  instanceId: string;
+  availabilityZone: string;
+}

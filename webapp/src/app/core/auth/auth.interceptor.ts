@@ -1,0 +1,36 @@
+import { HttpErrorResponse, HttpInterceptorFn } from '@angular/common/http';
+import { inject } from '@angular/core';
+import { Router } from '@angular/router';
+import { catchError, throwError } from 'rxjs';
+import { AppConfigService } from '../config/app-config.service';
+import { SessionStore } from './session.store';
+
+/**
+ * Adds the bearer token to API requests. A 401 on a request that carried a token means the
+ * session has ended (expired, revoked, or the password changed elsewhere): clear it and go
+ * to sign-in, remembering the page the user was on.
+ */
+export const authInterceptor: HttpInterceptorFn = (req, next) => {
+  const config = inject(AppConfigService);
+  if (!config.isApiUrl(req.url)) return next(req);
+
+  const session = inject(SessionStore);
+  const router = inject(Router);
+  const token = session.token();
+  const authed = token ? req.clone({ setHeaders: { Authorization: `Bearer ${token}` } }) : req;
+
+  return next(authed).pipe(
+    catchError((err: unknown) => {
+      if (token && err instanceof HttpErrorResponse && err.status === 401) {
+        session.clear();
+        const returnUrl = router.url;
+        if (!returnUrl.startsWith('/sign-in')) {
+          void router.navigate(['/sign-in'], {
+            queryParams: { returnUrl, reason: 'expired' },
+          });
+        }
+      }
+      return throwError(() => err);
+    }),
+  );
+};

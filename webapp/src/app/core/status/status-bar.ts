@@ -1,0 +1,50 @@
+import { Component, OnInit, computed, inject } from '@angular/core';
+import { BackendStatusService } from './backend-status.service';
+
+/** One line at the bottom: which backend version and instance answered last, or that none did. */
+@Component({
+  selector: 'app-status-bar',
+  template: `
+    <div class="status-bar" [class.down]="!status.reachable()" data-testid="status-bar">
+      <span class="dot" aria-hidden="true"></span>
+      <span role="status" aria-live="polite" class="status-text">
+        @if (!status.reachable()) {
+          <strong>Service unreachable</strong> · retrying…
+        } @else if (identity(); as id) {
+          <span>API <strong data-testid="backend-version">{{ id.version }}</strong></span>
+          <span> · instance <span [title]="id.instanceId" data-testid="backend-instance">{{ shortInstance() }}</span></span>
+          @if (id.availabilityZone) {
+            <span> · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span>
+          }
+          @if (status.changedFrom(); as old) {
+            <span class="changed"> · updated from {{ old }}</span>
+          }
+        } @else {
+          Connecting…
+        }
+      </span>
+    </div>
+  `,
+  styles: `
+    .status-bar { display: flex; align-items: center; gap: .5rem; padding: .4rem 1rem;
+      font-size: .8125rem; color: var(--muted); background: var(--surface-2);
+      border-top: 1px solid var(--border); }
+    .status-text { overflow-wrap: anywhere; }
+    .dot { flex: none; width: .6rem; height: .6rem; border-radius: 50%; background: var(--ok); }
+    .down .dot { background: var(--danger); }
+    .down { color: var(--danger-text); background: var(--danger-bg); }
+    .changed { color: var(--accent-text); font-weight: 600; }
+  `,
+})
+export class StatusBar implements OnInit {
+  protected readonly status = inject(BackendStatusService);
+  protected readonly identity = this.status.identity;
+  protected readonly shortInstance = computed(() => {
+    const id = this.identity()?.instanceId ?? '';
+    return id.length > 12 ? id.slice(0, 12) + '…' : id;
+  });
+
+  ngOnInit(): void {
+    this.status.start();
+  }
+}

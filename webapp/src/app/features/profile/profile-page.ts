@@ -1,0 +1,88 @@
+import { DatePipe } from '@angular/common';
+import { Component, inject, signal } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { RouterLink } from '@angular/router';
+import { ApiError, toApiError } from '../../core/api/api-error';
+import { User } from '../../core/api/models';
+import { ApiNotice } from '../../shared/api-notice';
+import { FieldError, shown } from '../../shared/forms/field-error';
+import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-errors';
+import {
+  NAME_MAX,
+  birthDate,
+  today,
+  trimmedMaxLength,
+  trimmedRequired,
+} from '../../shared/forms/validators';
+import { createLoader } from '../../shared/loader';
+import { ProfileService } from './profile.service';
+
+@Component({
+  selector: 'app-profile-page',
+  imports: [ReactiveFormsModule, RouterLink, DatePipe, FieldError, ApiNotice],
+  templateUrl: './profile-page.html',
+})
+export class ProfilePage {
+  private readonly profile = inject(ProfileService);
+  protected readonly me = createLoader(() => this.profile.me());
+  protected readonly form = inject(NonNullableFormBuilder).group({
+    firstName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
+    lastName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
+    birthDate: ['', [Validators.required, birthDate()]],
+  });
+  protected readonly editing = signal(false);
+  protected readonly submitted = signal(false);
+  protected readonly pending = signal(false);
+  protected readonly error = signal<ApiError | null>(null);
+  protected readonly saved = signal(false);
+  protected readonly welcome = signal(history.state?.['welcome'] === true);
+  protected readonly today = today();
+  protected readonly shown = shown;
+
+  protected edit(user: User): void {
+    this.form.reset({ firstName: user.firstName, lastName: user.lastName, birthDate: user.birthDate });
+    this.submitted.set(false);
+    this.error.set(null);
+    this.saved.set(false);
+    this.welcome.set(false);
+    this.editing.set(true);
+    setTimeout(() => document.getElementById('profile-firstName')?.focus());
+  }
+
+  protected cancel(): void {
+    this.editing.set(false);
+    setTimeout(() => document.getElementById('profile-edit')?.focus());
+  }
+
+  protected save(): void {
+    this.submitted.set(true);
+    this.error.set(null);
+    if (this.form.invalid) {
+      focusFirstInvalid(this.form, 'profile-');
+      return;
+    }
+    const v = this.form.getRawValue();
+    this.pending.set(true);
+    this.profile
+      .update({ firstName: v.firstName.trim(), lastName: v.lastName.trim(), birthDate: v.birthDate })
+      .subscribe({
+        next: (user) => {
+          this.pending.set(false);
+          this.me.set(user);
+          this.editing.set(false);
+          this.saved.set(true);
+          setTimeout(() => document.getElementById('profile-edit')?.focus());
+        },
+        error: (err: unknown) => {
+          this.pending.set(false);
+          const e = toApiError(err);
+          if (e.kind === 'validation') {
+            applyServerErrors(this.form, e.fields);
+            focusFirstInvalid(this.form, 'profile-');
+          } else {
+            this.error.set(e);
+          }
+        },
+      });
+  }
+}

@@ -1,0 +1,40 @@
+import { Component, computed, effect, inject, input, untracked } from '@angular/core';
+import { RouterLink } from '@angular/router';
+import { of } from 'rxjs';
+import { SessionStore } from '../../core/auth/session.store';
+import { ApiNotice } from '../../shared/api-notice';
+import { createLoader } from '../../shared/loader';
+import { UsersService } from './users.service';
+
+@Component({
+  selector: 'app-public-profile',
+  imports: [RouterLink, ApiNotice],
+  templateUrl: './public-profile.html',
+})
+export class PublicProfilePage {
+  /** The :id route parameter, bound by the router. */
+  readonly id = input.required<string>();
+
+  private readonly users = inject(UsersService);
+  private readonly session = inject(SessionStore);
+  protected readonly numericId = computed(() => (/^[1-9]\d*$/.test(this.id()) ? Number(this.id()) : null));
+  protected readonly isMe = computed(() => this.session.user()?.id === this.numericId());
+  protected readonly profile = createLoader(
+    () => {
+      const id = this.numericId();
+      return id === null ? of(null) : this.users.publicProfile(id);
+    },
+    { immediate: false },
+  );
+
+  constructor() {
+    effect(() => {
+      this.id();
+      untracked(() => this.profile.reload());
+    });
+  }
+
+  protected initials(first: string, last?: string): string {
+    return (first.charAt(0) + (last?.charAt(0) ?? '')).toUpperCase();
+  }
+}
