@@ -27,7 +27,7 @@ func MySQLDSN(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("opening MariaDB: %v", err)
 	}
-	defer admin.Close()
+	defer func() { _ = admin.Close() }()
 	if err := admin.Ping(); err != nil {
 		Missing(t, "MariaDB at "+cfg.Addr+" ("+err.Error()+")", "run `eval $(make -s services)` to start it")
 	}
