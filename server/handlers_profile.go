@@ -1,0 +1,126 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/empctl/empctl/server/store"
+)
+
+func handleGetMe(s *Server) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
+		writeJSON(w, http.StatusOK, toOwnProfile(sess.user, s.deps.Now()))
+	}
+}
+
+// profileUpdate: absent (or null) fields stay unchanged.
+type profileUpdate struct {
+	FirstName *string `json:"firstName"`
+	LastName  *string `json:"lastName"`
+	BirthDate *string `json:"birthDate"`
+}
+
+func handlePatchMe(s *Server) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
+		var q profileUpdate
+		if e := decodeJSON(w, r, &q); e != nil {
+			writeError(w, e)
+			return
+		}
+		now := s.deps.Now()
+		f := fieldErrors{}
+		var up store.ProfileUpdate
+		if q.FirstName != nil {
+			v := checkName(f, "firstName", *q.FirstName)
+			up.FirstName = &v
+		}
+		if q.LastName != nil {
+			v := checkName(f, "lastName", *q.LastName)
+			up.LastName = &v
+		}
+		if q.BirthDate != nil {
+			checkBirthDate(f, "birthDate", *q.BirthDate, now)
+			up.BirthDate = q.BirthDate
+		}
+		if len(f) > 0 {
+			writeError(w, errValidation(f))
+			return
+		}
+		u, err := s.deps.Store.UpdateProfile(r.Context(), sess.user.ID, up, now)
+		if err != nil {
+			s.internal(w, r, "updating profile", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, toOwnProfile(u, now))
+	}
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+func handleChangePassword(s *Server) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
+		var q passwordChange
+		if e := decodeJSON(w, r, &q); e != nil {
+			writeError(w, e)
+			return
+		}
+		f := fieldErrors{}
+		if q.CurrentPassword == "" {
+			f.add("currentPassword", "is required")
+		}
+		checkPassword(f, "newPassword", q.NewPassword)
+		if len(f) > 0 {
+			writeError(w, errValidation(f))
+			return
+		}
+		// A stolen token must not become a way to guess the password.
+		client := clientAddr(r)
+		if e := s.throttled(sess.user.Email, client); e != nil {
+			writeError(w, e)
+			return
+		}
+		if bcrypt.CompareHashAndPassword([]byte(sess.user.PasswordHash), []byte(q.CurrentPassword)) != nil {
+			s.byEmail.fail(sess.user.Email)
+			s.byClient.fail(client)
+			writeError(w, &apiError{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "the current password is wrong",
+				Fields: map[string]string{"currentPassword": "is incorrect"}})
+			return
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(q.NewPassword), s.deps.BcryptCost)
+		if err != nil {
+			s.internal(w, r, "hashing password", err)
+			return
+		}
+		if err := s.deps.Store.SetPassword(r.Context(), sess.user.ID, string(hash), sess.tokenHash, s.deps.Now()); err != nil {
+			s.internal(w, r, "changing password", err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func handleGetUser(s *Server) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ session) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id <= 0 {
+			writeError(w, errNotFound("user"))
+			return
+		}
+		u, err := s.deps.Store.UserByID(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, errNotFound("user"))
+			return
+		}
+		if err != nil {
+			s.internal(w, r, "looking up user", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, toPublicProfile(u, s.deps.Now()))
+	}
+}

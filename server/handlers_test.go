@@ -1,0 +1,485 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("GET", "/healthz", "", nil)
+	if r.status != 200 || r.json(t)["status"] != "ok" {
+		t.Fatalf("healthz: %d %s", r.status, r.body)
+	}
+	r = h.do("GET", "/readyz", "", nil)
+	if r.status != 200 || r.json(t)["status"] != "ready" {
+		t.Fatalf("readyz: %d %s", r.status, r.body)
+	}
+	h.srv.StartDraining()
+	h.expect(h.do("GET", "/readyz", "", nil), http.StatusServiceUnavailable, "not_ready")
+	// Draining only affects readiness: liveness and the API keep working.
+	h.expect(h.do("GET", "/healthz", "", nil), http.StatusOK, "")
+	h.expect(h.do("GET", "/api/version", "", nil), http.StatusOK, "")
+}
+
+func TestReadinessFailsWithoutDatabase(t *testing.T) {
+	h := newHarness(t)
+	_ = h.store.Close()
+	r := h.do("GET", "/readyz", "", nil)
+	h.expect(r, http.StatusServiceUnavailable, "not_ready")
+	if !strings.Contains(string(r.body), "database") {
+		t.Fatalf("readyz body should say the database is the problem: %s", r.body)
+	}
+}
+
+func TestVersionAndHeaders(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("GET", "/api/version", "", nil)
+	h.expect(r, http.StatusOK, "")
+	want := map[string]any{"version": "v9.9.9-test", "commit": "abc123", "buildTime": "2026-11-27T06:00:00Z",
+		"goVersion": "go1.test", "platform": "linux/amd64", "instanceId": "test-instance", "availabilityZone": "eu-west-1a"}
+	if got := r.json(t); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("version = %v, want %v", got, want)
+	}
+	for _, path := range []string{"/api/version", "/api/me", "/api/nope"} {
+		r := h.do("GET", path, "", nil)
+		if r.header.Get("X-App-Version") != "v9.9.9-test" || r.header.Get("X-App-Instance") != "test-instance" {
+			t.Fatalf("%s: version headers %q %q", path, r.header.Get("X-App-Version"), r.header.Get("X-App-Instance"))
+		}
+		if len(r.header.Get("X-Request-Id")) != 16 {
+			t.Fatalf("%s: X-Request-Id %q", path, r.header.Get("X-Request-Id"))
+		}
+		if ct := r.header.Get("Content-Type"); ct != "application/json" {
+			t.Fatalf("%s: Content-Type %q", path, ct)
+		}
+	}
+	req, _ := http.NewRequest("GET", h.http.URL+"/api/version", nil)
+	req.Header.Set("X-Request-Id", "lb-trace-42")
+	if got := h.send(req).header.Get("X-Request-Id"); got != "lb-trace-42" {
+		t.Fatalf("sane X-Request-Id not echoed: %q", got)
+	}
+	req.Header.Set("X-Request-Id", "evil\tid with spaces")
+	if got := h.send(req).header.Get("X-Request-Id"); got == "evil\tid with spaces" || len(got) != 16 {
+		t.Fatalf("insane X-Request-Id kept: %q", got)
+	}
+}
+
+func TestUnknownRoutesAndMethods(t *testing.T) {
+	h := newHarness(t)
+	h.expect(h.do("GET", "/api/nope", "", nil), http.StatusNotFound, "not_found")
+	h.expect(h.do("GET", "/", "", nil), http.StatusNotFound, "not_found")
+	r := h.do("DELETE", "/api/me", "", nil)
+	h.expect(r, http.StatusMethodNotAllowed, "method_not_allowed")
+	if allow := r.header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "PATCH") {
+		t.Fatalf("Allow = %q", allow)
+	}
+}
+
+func TestSignUp(t *testing.T) {
+	h := newHarness(t)
+	b := signUpBody("  Ada@Example.com ")
+	b["firstName"] = "  Ada "
+	r := h.do("POST", "/api/users", "", b)
+	h.expect(r, http.StatusCreated, "")
+	got := r.json(t)
+	id := int64(got["id"].(float64))
+	if r.header.Get("Location") != fmt.Sprintf("/api/users/%d", id) {
+		t.Fatalf("Location = %q", r.header.Get("Location"))
+	}
+	want := fmt.Sprint(map[string]any{"id": float64(id), "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace",
+		"birthDate": "1990-12-10", "age": float64(35), "createdAt": "2026-11-27T12:00:00Z"})
+	if fmt.Sprint(got) != want {
+		t.Fatalf("sign-up body = %v, want %v", got, want)
+	}
+	if strings.Contains(string(r.body), "password") {
+		t.Fatalf("response mentions the password: %s", r.body)
+	}
+
+	r = h.do("POST", "/api/users", "", signUpBody("ADA@example.com"))
+	h.expect(r, http.StatusConflict, "email_taken")
+	if r.field(t, "email") == "" {
+		t.Fatalf("email_taken without fields.email: %s", r.body)
+	}
+}
+
+func TestSignUpValidation(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		field, value, msg string
+	}{
+		{"email", "", "required"},
+		{"email", "not-an-email", "valid email"},
+		{"email", "Ada <ada@example.com>", "valid email"},
+		{"email", "ada@localhost", "valid email"},
+		{"email", strings.Repeat("a", 250) + "@x.io", "254"},
+		{"password", "", "required"},
+		{"password", "short", "at least 8"},
+		{"password", strings.Repeat("p", 73), "72"},
+		{"firstName", "   ", "required"},
+		{"firstName", strings.Repeat("é", 101), "100"},
+		{"firstName", "Ada\x00", "control"},
+		{"lastName", "", "required"},
+		{"birthDate", "", "required"},
+		{"birthDate", "10/12/1990", "YYYY-MM-DD"},
+		{"birthDate", "1990-02-30", "YYYY-MM-DD"},
+		{"birthDate", "1899-12-31", "1900"},
+		{"birthDate", "2026-11-28", "future"},
+	} {
+		b := signUpBody("v@example.com")
+		b[tc.field] = tc.value
+		r := h.do("POST", "/api/users", "", b)
+		h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+		if msg := r.field(t, tc.field); !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s=%q: fields.%s = %q, want it to mention %q", tc.field, tc.value, tc.field, msg, tc.msg)
+		}
+	}
+	// All problems are reported at once.
+	r := h.do("POST", "/api/users", "", map[string]string{})
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	fields := r.json(t)["error"].(map[string]any)["fields"].(map[string]any)
+	if len(fields) != 5 {
+		t.Fatalf("empty sign-up reported %v", fields)
+	}
+	// Born today is valid (age 0).
+	b := signUpBody("baby@example.com")
+	b["birthDate"] = "2026-11-27"
+	h.expect(h.do("POST", "/api/users", "", b), http.StatusCreated, "")
+}
+
+// TestBodyErrors covers the decoding rules shared by every JSON endpoint.
+func TestBodyErrors(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("body@example.com", "1990-01-01")
+	for _, ep := range []struct{ method, path, token string }{
+		{"POST", "/api/users", ""}, {"POST", "/api/login", ""}, {"PATCH", "/api/me", token}, {"PUT", "/api/me/password", token},
+	} {
+		t.Run(ep.method+ep.path, func(t *testing.T) {
+			h := h.with(t)
+			for _, tc := range []struct{ body, code string }{
+				{`{"email": `, "invalid_json"},
+				{`{"email": "a@b.io",}`, "invalid_json"},
+				{`{"emial": "a@b.io"}`, "invalid_json"},
+				{`{"firstName": 42}`, "invalid_json"},
+				{`[]`, "invalid_json"},
+				{`"text"`, "invalid_json"},
+				{`{} {}`, "invalid_json"},
+				{``, "invalid_json"},
+			} {
+				r := h.do(ep.method, ep.path, ep.token, tc.body)
+				h.expect(r, http.StatusBadRequest, tc.code)
+			}
+			big := `{"firstName": "` + strings.Repeat("x", 1<<20) + `"}`
+			h.expect(h.do(ep.method, ep.path, ep.token, big), http.StatusRequestEntityTooLarge, "body_too_large")
+
+			for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded"} {
+				req, _ := http.NewRequest(ep.method, h.http.URL+ep.path, strings.NewReader(`{}`))
+				if ct != "" {
+					req.Header.Set("Content-Type", ct)
+				}
+				if ep.token != "" {
+					req.Header.Set("Authorization", "Bearer "+ep.token)
+				}
+				h.expect(h.send(req), http.StatusUnsupportedMediaType, "unsupported_media_type")
+			}
+		})
+	}
+	// A charset parameter is fine.
+	req, _ := http.NewRequest("PATCH", h.http.URL+"/api/me", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Authorization", "Bearer "+token)
+	h.expect(h.send(req), http.StatusOK, "")
+}
+
+func TestLogin(t *testing.T) {
+	h := newHarness(t)
+	id, _ := h.user("ada@example.com", "1990-12-10")
+	r := h.do("POST", "/api/login", "", map[string]string{"email": " ADA@example.com", "password": "correct horse battery"})
+	h.expect(r, http.StatusOK, "")
+	got := r.json(t)
+	token := got["token"].(string)
+	if len(token) != 43 {
+		t.Fatalf("token %q is not 256 bits of base64url", token)
+	}
+	if got["expiresAt"] != "2026-11-28T12:00:00Z" {
+		t.Fatalf("expiresAt = %v", got["expiresAt"])
+	}
+	if u := got["user"].(map[string]any); u["id"] != float64(id) || u["email"] != "ada@example.com" {
+		t.Fatalf("user = %v", u)
+	}
+	// The token is stored only as its hash.
+	var n int
+	if err := h.store.DB().QueryRow(`SELECT COUNT(*) FROM sessions WHERE token_hash = ?`, token).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("raw token found in the sessions table (%d, %v)", n, err)
+	}
+
+	wrong := h.do("POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "wrong password"})
+	h.expect(wrong, http.StatusUnauthorized, "invalid_credentials")
+	unknown := h.do("POST", "/api/login", "", map[string]string{"email": "nobody@example.com", "password": "wrong password"})
+	h.expect(unknown, http.StatusUnauthorized, "invalid_credentials")
+	if string(wrong.body) != string(unknown.body) {
+		t.Fatalf("unknown email and wrong password differ:\n%s\n%s", wrong.body, unknown.body)
+	}
+
+	r = h.do("POST", "/api/login", "", map[string]string{"email": "", "password": ""})
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	if r.field(t, "email") == "" || r.field(t, "password") == "" {
+		t.Fatalf("missing fields not reported: %s", r.body)
+	}
+}
+
+func TestLoginThrottling(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada@example.com", "1990-12-10")
+	bad := map[string]string{"email": "ada@example.com", "password": "wrong password"}
+	for range 5 {
+		h.expect(h.do("POST", "/api/login", "", bad), http.StatusUnauthorized, "invalid_credentials")
+	}
+	r := h.do("POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+	h.expect(r, http.StatusTooManyRequests, "too_many_attempts")
+	if r.header.Get("Retry-After") != "900" {
+		t.Fatalf("Retry-After = %q, want 900", r.header.Get("Retry-After"))
+	}
+	h.clock.Advance(10 * time.Minute)
+	r = h.do("POST", "/api/login", "", bad)
+	if h.expect(r, http.StatusTooManyRequests, "too_many_attempts"); r.header.Get("Retry-After") != "300" {
+		t.Fatalf("Retry-After = %q, want 300", r.header.Get("Retry-After"))
+	}
+	h.clock.Advance(5 * time.Minute)
+	h.login("ada@example.com", "correct horse battery")
+	// Success cleared the email's failures: five more are allowed again.
+	for range 5 {
+		h.expect(h.do("POST", "/api/login", "", bad), http.StatusUnauthorized, "invalid_credentials")
+	}
+	h.expect(h.do("POST", "/api/login", "", bad), http.StatusTooManyRequests, "too_many_attempts")
+}
+
+func TestLoginThrottlingPerClient(t *testing.T) {
+	h := newHarness(t)
+	h.user("ada@example.com", "1990-12-10")
+	// 20 failures over 20 different emails from one address: the address is
+	// blocked, even for an account it never tried.
+	for i := range 20 {
+		h.expect(h.do("POST", "/api/login", "", map[string]string{"email": fmt.Sprintf("u%d@example.com", i), "password": "whatever1"}),
+			http.StatusUnauthorized, "invalid_credentials")
+	}
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"}),
+		http.StatusTooManyRequests, "too_many_attempts")
+	// Behind the ALB the client is the last X-Forwarded-For entry.
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/login", strings.NewReader(`{"email":"ada@example.com","password":"correct horse battery"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "127.0.0.1, 203.0.113.9")
+	h.expect(h.send(req), http.StatusOK, "")
+}
+
+func TestAuthRequired(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	routes := []struct{ method, path, body string }{
+		{"GET", "/api/me", ""}, {"PATCH", "/api/me", "{}"}, {"PUT", "/api/me/password", "{}"},
+		{"POST", "/api/logout", ""}, {"GET", "/api/users/1", ""},
+	}
+	for _, auth := range []string{"", "Bearer", "Bearer " + token[:42], "Basic " + token, "Bearer " + strings.Repeat("A", 43), "Bearer " + strings.Repeat("*", 43)} {
+		for _, rt := range routes {
+			req, _ := http.NewRequest(rt.method, h.http.URL+rt.path, strings.NewReader(rt.body))
+			req.Header.Set("Content-Type", "application/json")
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			h.expect(h.send(req), http.StatusUnauthorized, "unauthorized")
+		}
+	}
+	h.expect(h.do("GET", "/api/me", token, nil), http.StatusOK, "")
+	// Expiry: the token dies after SESSION_TTL.
+	h.clock.Advance(24*time.Hour - time.Second)
+	h.expect(h.do("GET", "/api/me", token, nil), http.StatusOK, "")
+	h.clock.Advance(time.Second)
+	h.expect(h.do("GET", "/api/me", token, nil), http.StatusUnauthorized, "unauthorized")
+}
+
+func TestLogout(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	other := h.login("ada@example.com", "correct horse battery")
+	r := h.do("POST", "/api/logout", token, nil)
+	if h.expect(r, http.StatusNoContent, ""); len(r.body) != 0 {
+		t.Fatalf("logout body %q", r.body)
+	}
+	h.expect(h.do("GET", "/api/me", token, nil), http.StatusUnauthorized, "unauthorized")
+	h.expect(h.do("POST", "/api/logout", token, nil), http.StatusUnauthorized, "unauthorized")
+	h.expect(h.do("GET", "/api/me", other, nil), http.StatusOK, "") // other sessions live on
+}
+
+func TestMe(t *testing.T) {
+	h := newHarness(t)
+	id, token := h.user("ada@example.com", "1990-12-10")
+	got := h.do("GET", "/api/me", token, nil).json(t)
+	want := fmt.Sprint(map[string]any{"id": float64(id), "email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace",
+		"birthDate": "1990-12-10", "age": float64(35), "createdAt": "2026-11-27T12:00:00Z"})
+	if fmt.Sprint(got) != want {
+		t.Fatalf("me = %v, want %v", got, want)
+	}
+}
+
+func TestPatchMe(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	r := h.do("PATCH", "/api/me", token, map[string]string{"lastName": "  King ", "birthDate": "2010-06-01"})
+	h.expect(r, http.StatusOK, "")
+	if got := r.json(t); got["lastName"] != "King" || got["birthDate"] != "2010-06-01" || got["age"] != float64(16) || got["firstName"] != "Ada" {
+		t.Fatalf("after PATCH: %v", got)
+	}
+	if got := h.do("GET", "/api/me", token, nil).json(t); got["lastName"] != "King" {
+		t.Fatalf("PATCH not stored: %v", got)
+	}
+	h.expect(h.do("PATCH", "/api/me", token, `{}`), http.StatusOK, "")
+	r = h.do("PATCH", "/api/me", token, `{"firstName": null}`)
+	if h.expect(r, http.StatusOK, ""); r.json(t)["firstName"] != "Ada" {
+		t.Fatalf("null changed the first name: %s", r.body)
+	}
+	h.expect(h.do("PATCH", "/api/me", token, `{"email": "x@example.com"}`), http.StatusBadRequest, "invalid_json")
+	h.expect(h.do("PATCH", "/api/me", token, `{"password": "something long"}`), http.StatusBadRequest, "invalid_json")
+	r = h.do("PATCH", "/api/me", token, map[string]string{"firstName": "", "birthDate": "3000-01-01"})
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	if r.field(t, "firstName") == "" || r.field(t, "birthDate") == "" {
+		t.Fatalf("fields missing: %s", r.body)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	other := h.login("ada@example.com", "correct horse battery")
+
+	r := h.do("PUT", "/api/me/password", token, map[string]string{"currentPassword": "wrong one!", "newPassword": "a new passphrase"})
+	h.expect(r, http.StatusForbidden, "invalid_credentials")
+	if r.field(t, "currentPassword") == "" {
+		t.Fatalf("no fields.currentPassword: %s", r.body)
+	}
+	r = h.do("PUT", "/api/me/password", token, map[string]string{"currentPassword": "", "newPassword": "short"})
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	if r.field(t, "currentPassword") == "" || r.field(t, "newPassword") == "" {
+		t.Fatalf("fields missing: %s", r.body)
+	}
+
+	r = h.do("PUT", "/api/me/password", token, map[string]string{"currentPassword": "correct horse battery", "newPassword": "a new passphrase"})
+	h.expect(r, http.StatusNoContent, "")
+	h.expect(h.do("GET", "/api/me", token, nil), http.StatusOK, "")
+	h.expect(h.do("GET", "/api/me", other, nil), http.StatusUnauthorized, "unauthorized")
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"}),
+		http.StatusUnauthorized, "invalid_credentials")
+	h.login("ada@example.com", "a new passphrase")
+}
+
+func TestChangePasswordThrottled(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	bad := map[string]string{"currentPassword": "guess guess", "newPassword": "a new passphrase"}
+	for range 5 {
+		h.expect(h.do("PUT", "/api/me/password", token, bad), http.StatusForbidden, "invalid_credentials")
+	}
+	h.expect(h.do("PUT", "/api/me/password", token, bad), http.StatusTooManyRequests, "too_many_attempts")
+}
+
+func TestPublicProfile(t *testing.T) {
+	h := newHarness(t)
+	adult, token := h.user("ada@example.com", "1990-12-10")
+	minor, _ := h.user("tim@example.com", "2010-06-01")
+	eighteenTomorrow, _ := h.user("eve@example.com", "2008-11-28")
+	eighteenToday, _ := h.user("bob@example.com", "2008-11-27")
+
+	for _, tc := range []struct {
+		id       int64
+		lastName bool
+		age      float64
+	}{{adult, true, 35}, {minor, false, 16}, {eighteenTomorrow, false, 17}, {eighteenToday, true, 18}} {
+		r := h.do("GET", fmt.Sprintf("/api/users/%d", tc.id), token, nil)
+		h.expect(r, http.StatusOK, "")
+		got := r.json(t)
+		if _, has := got["lastName"]; has != tc.lastName {
+			t.Errorf("user %d (age %v): lastName present = %v, want %v: %s", tc.id, tc.age, has, tc.lastName, r.body)
+		}
+		if got["age"] != tc.age || got["firstName"] != "Ada" || got["id"] != float64(tc.id) {
+			t.Errorf("user %d: %s", tc.id, r.body)
+		}
+		for _, private := range []string{"birthDate", "email", "createdAt"} {
+			if _, has := got[private]; has {
+				t.Errorf("public profile exposes %s: %s", private, r.body)
+			}
+		}
+	}
+	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999"} {
+		h.expect(h.do("GET", "/api/users/"+id, token, nil), http.StatusNotFound, "not_found")
+	}
+}
+
+func TestDatabaseFailureIsInternal(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	_ = h.store.Close()
+	r := h.do("GET", "/api/me", token, nil)
+	h.expect(r, http.StatusInternalServerError, "internal")
+	if strings.Contains(string(r.body), "closed") {
+		t.Fatalf("internal details leaked to the client: %s", r.body)
+	}
+	if !strings.Contains(h.logs.String(), `"err":"sql: database is closed"`) {
+		t.Fatalf("cause not logged:\n%s", h.logs.String())
+	}
+	h.expect(h.do("POST", "/api/users", "", signUpBody("new@example.com")), http.StatusInternalServerError, "internal")
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "a@b.io", "password": "whatever1"}), http.StatusInternalServerError, "internal")
+}
+
+func TestLogsNeverHoldSecrets(t *testing.T) {
+	h := newHarness(t)
+	_, token := h.user("ada@example.com", "1990-12-10")
+	h.do("PUT", "/api/me/password", token, map[string]string{"currentPassword": "correct horse battery", "newPassword": "a new passphrase"})
+	h.do("GET", "/api/me", token, nil)
+	logs := h.logs.String()
+	for _, secret := range []string{token, "correct horse battery", "a new passphrase", "$2a$"} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("log contains a secret %q:\n%s", secret, logs)
+		}
+	}
+	for _, want := range []string{`"msg":"request"`, `"route":"GET /api/me"`, `"status":200`, `"request_id":"`, `"duration_ms":`, `"method":"GET"`} {
+		if !strings.Contains(logs, want) {
+			t.Fatalf("log lacks %s:\n%s", want, logs)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHarness(t)
+	h.do("GET", "/healthz", "", nil)
+	h.do("GET", "/api/nope", "", nil)
+	r := h.do("GET", "/metrics", "", nil)
+	h.expect(r, http.StatusOK, "")
+	body := string(r.body)
+	for _, want := range []string{
+		`http_requests_total{code="200",route="GET /healthz"} 1`,
+		`http_requests_total{code="404",route="unmatched"} 1`,
+		`http_request_duration_seconds_bucket{code="200",route="GET /healthz",le="0.005"}`,
+		`http_requests_in_flight 1`,
+		`go_sql_open_connections{db_name="empctl"}`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestPanicIsInternal(t *testing.T) {
+	h := newHarness(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	rec := newRecorder()
+	h.srv.middleware(mux).ServeHTTP(rec, mustRequest(t, "GET", "/boom"))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"internal"`) {
+		t.Fatalf("panic answered %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(h.logs.String(), `"msg":"panic"`) {
+		t.Fatalf("panic not logged")
+	}
+}

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+const maxBodyBytes = 1 << 20
+
+// apiError is the one error shape of the API; Code values are a contract
+// documented in server/README.md.
+type apiError struct {
+	Status     int               `json:"-"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Fields     map[string]string `json:"fields,omitempty"`
+	RetryAfter int               `json:"-"` // seconds, for 429
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errInternal() *apiError {
+	return &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
+}
+
+func errUnauthorized() *apiError {
+	return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "sign in first: send Authorization: Bearer <token> with a valid token"}
+}
+
+func errNotFound(what string) *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+func errValidation(fields map[string]string) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "some fields are invalid", Fields: fields}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error; see the server log"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeJSON(w, e.Status, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+// decodeJSON reads exactly one JSON object of at most 1 MiB into dst,
+// rejecting unknown fields, so a typo in a field name is an error, not a no-op.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the body as JSON with Content-Type: application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return jsonError(err)
+		}
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "the body must hold a single JSON object and nothing after it"}
+	}
+	return nil
+}
+
+func jsonError(err error) *apiError {
+	bad := func(msg string) *apiError {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_json", Message: msg}
+	}
+	var (
+		tooBig  *http.MaxBytesError
+		syntax  *json.SyntaxError
+		badType *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)}
+	case errors.Is(err, io.EOF):
+		return bad("the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return bad("the JSON body ends too early")
+	case errors.As(err, &syntax):
+		return bad(fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+	case errors.As(err, &badType):
+		if badType.Field == "" {
+			return bad("the body must be a JSON object")
+		}
+		return bad(fmt.Sprintf("field %q must be a JSON %s", badType.Field, badType.Type))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return bad(strings.TrimPrefix(err.Error(), "json: ") + " (check the field names in server/README.md)")
+	default:
+		return bad("invalid JSON body")
+	}
+}
