@@ -62,7 +62,7 @@ func TestThrottleWindow(t *testing.T) {
 	}
 	// Stale keys are swept, so attacker-chosen emails cannot grow memory forever.
 	for i := range 2000 {
-		th.fail(string(rune('a' + i%26)) + time.Duration(i).String())
+		th.fail(string(rune('a'+i%26)) + time.Duration(i).String())
 	}
 	c.Advance(2 * time.Minute)
 	for i := range 1100 {
