@@ -1,0 +1,327 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Health is a target's state, named as an ALB target group names it.
+type Health string
+
+const (
+	HealthInitial   Health = "initial"   // registered, health checks not yet passed
+	HealthHealthy   Health = "healthy"   // receives requests
+	HealthUnhealthy Health = "unhealthy" // failed UnhealthyThreshold checks in a row
+	HealthDraining  Health = "draining"  // deregistering: no new requests
+)
+
+// HealthCheck configures the balancer's active health checks.
+type HealthCheck struct {
+	Path               string
+	Interval           time.Duration
+	Timeout            time.Duration
+	HealthyThreshold   int
+	UnhealthyThreshold int
+}
+
+// DefaultHealthCheck is fast enough for a local rollout: 1 s, 2 healthy, 2 unhealthy.
+func DefaultHealthCheck() HealthCheck {
+	return HealthCheck{Path: "/readyz", Interval: time.Second, Timeout: 2 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2}
+}
+
+type target struct {
+	id       string
+	addr     string
+	health   Health // guarded by Balancer.mu
+	ok, fail int    // consecutive check results, guarded by Balancer.mu
+	inflight atomic.Int64
+	healthy  chan struct{} // closed the first time the target turns healthy
+	stop     chan struct{} // stops the health checker
+}
+
+// Balancer is the local stand-in for an ALB and its target group: it routes
+// each request round-robin to a healthy target, checks targets' health
+// actively, and drains deregistered targets.
+type Balancer struct {
+	hc       HealthCheck
+	onChange func(id string, h Health)
+
+	mu      sync.RWMutex
+	targets []*target
+	next    atomic.Uint64
+
+	checker   *http.Client
+	transport *http.Transport
+	proxy     *httputil.ReverseProxy
+}
+
+// NewBalancer returns a balancer with no targets. onChange, if set, is called
+// (outside locks) on every health transition.
+func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
+	b := &Balancer{hc: hc, onChange: onChange}
+	b.checker = &http.Client{Timeout: hc.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
+	b.transport = &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: 128,
+		// Shorter than the server's idle timeout, so the balancer closes idle
+		// connections before a replica does.
+		IdleConnTimeout: 30 * time.Second,
+	}
+	b.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = "http"
+			pr.Out.URL.Host = "target" // replaced by the transport with the chosen target
+			pr.SetXForwarded()
+		},
+		Transport:    &lbTransport{b: b},
+		ErrorHandler: proxyError,
+	}
+	return b
+}
+
+// ServeHTTP proxies the request to a healthy target.
+func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.proxy.ServeHTTP(w, r) }
+
+// Register adds a target in the initial state and starts checking its health.
+func (b *Balancer) Register(id, addr string) {
+	t := &target{id: id, addr: addr, health: HealthInitial, healthy: make(chan struct{}), stop: make(chan struct{})}
+	b.mu.Lock()
+	b.targets = append(b.targets, t)
+	b.mu.Unlock()
+	go b.check(t)
+}
+
+// Healthy returns a channel closed once the target has turned healthy, or nil
+// for an unknown target.
+func (b *Balancer) Healthy(id string) <-chan struct{} {
+	if t := b.find(id); t != nil {
+		return t.healthy
+	}
+	return nil
+}
+
+// Drain deregisters the target: it gets no new requests at once; Drain returns
+// when its in-flight requests have finished or delay has passed, whichever is
+// first, and then forgets the target.
+func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
+	t := b.find(id)
+	if t == nil {
+		return
+	}
+	b.setHealth(t, HealthDraining)
+	deadline := time.NewTimer(delay)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for t.inflight.Load() > 0 {
+		select {
+		case <-deadline.C:
+			b.Remove(id)
+			return
+		case <-ctx.Done():
+			b.Remove(id)
+			return
+		case <-tick.C:
+		}
+	}
+	b.Remove(id)
+}
+
+// Remove forgets the target at once (a target whose process is gone).
+func (b *Balancer) Remove(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, t := range b.targets {
+		if t.id == id {
+			close(t.stop)
+			b.targets = append(b.targets[:i:i], b.targets[i+1:]...)
+			return
+		}
+	}
+}
+
+// TargetState is a target's health and load, for status displays.
+type TargetState struct {
+	Health   Health
+	InFlight int64
+}
+
+// State returns the target's state; ok is false for an unknown target.
+func (b *Balancer) State(id string) (TargetState, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, t := range b.targets {
+		if t.id == id {
+			return TargetState{Health: t.health, InFlight: t.inflight.Load()}, true
+		}
+	}
+	return TargetState{}, false
+}
+
+// Close stops the health checks and closes idle connections to targets.
+func (b *Balancer) Close() {
+	b.mu.Lock()
+	for _, t := range b.targets {
+		close(t.stop)
+	}
+	b.targets = nil
+	b.mu.Unlock()
+	b.transport.CloseIdleConnections()
+}
+
+func (b *Balancer) find(id string) *target {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, t := range b.targets {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// pick chooses the next healthy target round-robin, skipping except, and
+// counts the request as in flight on it. Doing both under the lock means a
+// target that Drain has marked draining can no longer gain requests.
+func (b *Balancer) pick(except *target) *target {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	n := len(b.targets)
+	start := int(b.next.Add(1))
+	for i := range n {
+		t := b.targets[(start+i)%n]
+		if t.health == HealthHealthy && t != except {
+			t.inflight.Add(1)
+			return t
+		}
+	}
+	return nil
+}
+
+func (b *Balancer) setHealth(t *target, h Health) {
+	b.mu.Lock()
+	old := t.health
+	if old == HealthDraining || old == h {
+		b.mu.Unlock()
+		return
+	}
+	t.health = h
+	b.mu.Unlock()
+	if h == HealthHealthy {
+		select {
+		case <-t.healthy:
+		default:
+			close(t.healthy)
+		}
+	}
+	if b.onChange != nil {
+		b.onChange(t.id, h)
+	}
+}
+
+// check runs the target's health checks until it is removed.
+func (b *Balancer) check(t *target) {
+	tick := time.NewTicker(b.hc.Interval)
+	defer tick.Stop()
+	for {
+		pass := b.probe(t)
+		b.mu.Lock()
+		if pass {
+			t.ok, t.fail = t.ok+1, 0
+		} else {
+			t.ok, t.fail = 0, t.fail+1
+		}
+		ok, fail, cur := t.ok, t.fail, t.health
+		b.mu.Unlock()
+		switch {
+		case pass && ok >= b.hc.HealthyThreshold && cur != HealthHealthy:
+			b.setHealth(t, HealthHealthy)
+		case !pass && fail >= b.hc.UnhealthyThreshold && cur == HealthHealthy:
+			b.setHealth(t, HealthUnhealthy)
+		}
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (b *Balancer) probe(t *target) bool {
+	req, err := http.NewRequest(http.MethodGet, "http://"+t.addr+b.hc.Path, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := b.checker.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+var errNoHealthyTargets = errors.New("no healthy targets")
+
+// lbTransport sends each request to a target the balancer picks, and retries a
+// request whose connection was refused (nothing reached the target) once on
+// another healthy target.
+type lbTransport struct{ b *Balancer }
+
+func (lt *lbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t := lt.b.pick(nil)
+	if t == nil {
+		return nil, errNoHealthyTargets
+	}
+	var body *trackedBody
+	if req.Body != nil && req.Body != http.NoBody {
+		// The transport closes the body on errors; keep it open for the retry.
+		// The server closes the incoming body when the handler returns.
+		body = &trackedBody{r: req.Body}
+		req.Body = body
+	}
+	resp, err := lt.send(req, t)
+	if err != nil && errors.Is(err, syscall.ECONNREFUSED) && (body == nil || !body.read.Load()) {
+		if t2 := lt.b.pick(t); t2 != nil {
+			resp, err = lt.send(req, t2)
+		}
+	}
+	return resp, err
+}
+
+func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error) {
+	out := req.Clone(req.Context())
+	out.URL.Host = t.addr
+	resp, err := lt.b.transport.RoundTrip(out)
+	if err != nil {
+		t.inflight.Add(-1)
+		return nil, err
+	}
+	resp.Body = &doneBody{ReadCloser: resp.Body, done: func() { t.inflight.Add(-1) }}
+	return resp, nil
+}
+
+// proxyError answers as an ALB does: 503 with no healthy target, 504 on a
+// timeout, 502 when the target could not be reached or broke the connection.
+func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadGateway
+	var ne net.Error
+	switch {
+	case errors.Is(err, errNoHealthyTargets):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		code = 499 // the client went away; nobody reads this answer
+	case errors.As(err, &ne) && ne.Timeout():
+		code = http.StatusGatewayTimeout
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(`{"error":{"code":"load_balancer","message":"` + http.StatusText(code) + `"}}` + "\n"))
+}

@@ -1,0 +1,144 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
+
+// Version describes the sources in srcDir as `git describe --tags --always
+// --dirty` does, or "dev" outside a git checkout.
+func Version(ctx context.Context, srcDir string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", srcDir, "describe", "--tags", "--always", "--dirty").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return v
+	}
+	return "dev"
+}
+
+// BuildServer builds ./cmd/server from srcDir into a content-addressed folder
+// under stateDir/builds and returns it as a release. The build is
+// reproducible (-trimpath, no build date), so the same sources give the same
+// digest and a deploy can tell "nothing changed" apart from a new build.
+func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Release, error) {
+	version := Version(ctx, srcDir)
+	ldflags := "-X " + buildinfoPkg + ".Version=" + version
+	if commit, err := exec.CommandContext(ctx, "git", "-C", srcDir, "rev-parse", "HEAD").Output(); err == nil {
+		ldflags += " -X " + buildinfoPkg + ".Commit=" + strings.TrimSpace(string(commit))
+	}
+	builds := filepath.Join(stateDir, "builds")
+	if err := os.MkdirAll(builds, 0o755); err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(builds, "tmp-"+randomHex(4))
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", tmp, "./cmd/server")
+	cmd.Dir = srcDir
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = log, io.MultiWriter(log, &stderr)
+	if err := cmd.Run(); err != nil {
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("building the server (go build ./cmd/server in %s): %w\n%s", srcDir, err, strings.TrimSpace(stderr.String()))
+	}
+	digest, err := fileDigest(tmp)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(builds, digest[:12])
+	bin := filepath.Join(dir, "server")
+	if isFile(bin) {
+		_ = os.Remove(tmp)
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(tmp, bin); err != nil {
+			return nil, err
+		}
+	}
+	return &Release{Version: version, Binary: bin, Digest: "sha256:" + digest}, nil
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = f.Close() }()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WebappDist returns the webapp's build output folder under srcDir (the one
+// holding index.html), or "" when there is none.
+func WebappDist(srcDir string) string {
+	for _, p := range []string{"webapp/dist/webapp/browser", "webapp/dist/browser", "webapp/dist/webapp", "webapp/dist"} {
+		if dir := filepath.Join(srcDir, p); isFile(filepath.Join(dir, "index.html")) {
+			return dir
+		}
+	}
+	return ""
+}
+
+// BuildWebapp builds the webapp with `make -C webapp build` when there is no
+// build yet or its sources are newer than the build (or when force is set),
+// and returns the build folder. It returns "" and no error when the project
+// has no webapp.
+func BuildWebapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist string, built bool, err error) {
+	if !isFile(filepath.Join(srcDir, "webapp", "package.json")) {
+		return "", false, nil
+	}
+	dist = WebappDist(srcDir)
+	if dist != "" && !force {
+		if fi, err := os.Stat(filepath.Join(dist, "index.html")); err == nil && !newerThan(filepath.Join(srcDir, "webapp"), fi.ModTime()) {
+			return dist, false, nil
+		}
+	}
+	cmd := exec.CommandContext(ctx, "make", "-C", filepath.Join(srcDir, "webapp"), "build")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return "", false, fmt.Errorf("building the webapp (make -C webapp build): %w", err)
+	}
+	if dist = WebappDist(srcDir); dist == "" {
+		return "", false, fmt.Errorf("the webapp build left no index.html under %s", filepath.Join(srcDir, "webapp", "dist"))
+	}
+	return dist, true, nil
+}
+
+// newerThan reports whether a webapp source file changed after t.
+func newerThan(webapp string, t time.Time) bool {
+	newer := false
+	_ = filepath.WalkDir(webapp, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || newer {
+			return fs.SkipAll
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", "dist", ".angular", "test-results", "playwright-report":
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if fi, err := d.Info(); err == nil && fi.ModTime().After(t) {
+			newer = true
+		}
+		return nil
+	})
+	return newer
+}
+
+var errNoWebapp = errors.New("this project has no webapp (no webapp/package.json)")

@@ -1,0 +1,167 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// Client talks to a running stack through its control socket.
+type Client struct {
+	sock string
+	hc   *http.Client
+}
+
+// NewClient returns a client for the stack whose state directory is stateDir.
+func NewClient(stateDir string) *Client {
+	sock := filepath.Join(stateDir, SocketName)
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}
+	return &Client{sock: sock, hc: &http.Client{Transport: tr}}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://local"+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if _, serr := os.Stat(c.sock); serr != nil || isRefused(err) {
+			return nil, fmt.Errorf("%w: the local environment is not running (no control socket at %s); start it with `empctl up`", env.ErrNotRunning, c.sock)
+		}
+		return nil, fmt.Errorf("talking to `empctl up` through %s: %w", c.sock, err)
+	}
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("`empctl up` answered %s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	return resp, nil
+}
+
+func isRefused(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// Status returns the running stack's state.
+func (c *Client) Status(ctx context.Context) (env.Status, error) {
+	var st env.Status
+	resp, err := c.do(ctx, http.MethodGet, "/v1/status", nil)
+	if err != nil {
+		return st, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// Deploy rolls rel out and streams the rollout's events to progress.
+func (c *Client) Deploy(ctx context.Context, rel Release, progress func(env.Event)) (env.Rollout, error) {
+	m, err := c.stream(ctx, "/v1/deploy", rel, progress)
+	return rolloutResult(m, err)
+}
+
+// Rollback rolls back to the previous release.
+func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
+	m, err := c.stream(ctx, "/v1/rollback", nil, progress)
+	return rolloutResult(m, err)
+}
+
+// PublishFrontend publishes the webapp build in dist (an absolute path).
+func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
+	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress)
+	if err != nil {
+		return env.Frontend{}, err
+	}
+	if m.Error != "" {
+		return env.Frontend{}, errors.New(m.Error)
+	}
+	if m.Frontend == nil {
+		return env.Frontend{}, errors.New("`empctl up` sent no result")
+	}
+	return *m.Frontend, nil
+}
+
+// Down asks the stack to stop; it returns before the stack has stopped.
+func (c *Client) Down(ctx context.Context) error {
+	resp, err := c.do(ctx, http.MethodPost, "/v1/down", nil)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func (c *Client) stream(ctx context.Context, path string, body any, progress func(env.Event)) (streamMsg, error) {
+	resp, err := c.do(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return streamMsg{}, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		var m streamMsg
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return streamMsg{}, fmt.Errorf("bad message from `empctl up`: %w", err)
+		}
+		if m.Event != nil {
+			if progress != nil {
+				progress(*m.Event)
+			}
+			continue
+		}
+		return m, nil
+	}
+	if err := sc.Err(); err != nil {
+		return streamMsg{}, fmt.Errorf("reading from `empctl up`: %w", err)
+	}
+	return streamMsg{}, errors.New("`empctl up` closed the connection before the result (did it stop?)")
+}
+
+func rolloutResult(m streamMsg, err error) (env.Rollout, error) {
+	if err != nil {
+		return env.Rollout{}, err
+	}
+	var ro env.Rollout
+	if m.Rollout != nil {
+		ro = *m.Rollout
+	}
+	switch {
+	case m.Error == "":
+		return ro, nil
+	case m.Kind == kindRolloutFailed:
+		return ro, fmt.Errorf("%w: %s", env.ErrRolloutFailed, trimPrefix(m.Error, env.ErrRolloutFailed.Error()+": "))
+	case m.Kind == kindSameBuild:
+		return ro, fmt.Errorf("%w%s", env.ErrSameBuild, trimPrefix(m.Error, env.ErrSameBuild.Error()))
+	default:
+		return ro, errors.New(m.Error)
+	}
+}
+
+func trimPrefix(s, p string) string {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}

@@ -1,0 +1,154 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// SocketName is the control socket's file name under the state directory.
+const SocketName = "control.sock"
+
+// The control protocol is HTTP over the unix socket. Long operations answer
+// with one JSON message per line: events, then a final message with the result
+// or the error.
+type streamMsg struct {
+	Event    *env.Event    `json:"event,omitempty"`
+	Rollout  *env.Rollout  `json:"rollout,omitempty"`
+	Frontend *env.Frontend `json:"frontend,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	// Kind classifies Error so the client can rebuild the sentinel.
+	Kind string `json:"kind,omitempty"`
+}
+
+const (
+	kindRolloutFailed = "rollout-failed"
+	kindSameBuild     = "same-build"
+)
+
+// frontendRequest asks the stack to publish a webapp build.
+type frontendRequest struct {
+	Dist string `json:"dist"`
+}
+
+// ServeControl listens on the control socket under the state directory until
+// the stack shuts down. It refuses to start when another stack answers there.
+func (s *Stack) ServeControl() error {
+	sock := filepath.Join(s.opts.StateDir, SocketName)
+	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
+		_ = c.Close()
+		return fmt.Errorf("another `empctl up` is already running (control socket %s answers); stop it with `empctl down`", sock)
+	}
+	_ = os.Remove(sock)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("opening the control socket: %w", err)
+	}
+	_ = os.Chmod(sock, 0o600)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Status())
+	})
+	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
+		var rel Release
+		if err := json.NewDecoder(r.Body).Decode(&rel); err != nil || rel.Binary == "" {
+			http.Error(w, "bad deploy request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(progress func(env.Event)) streamMsg {
+			ro, err := s.Deploy(r.Context(), &rel, progress)
+			return rolloutMsg(ro, err)
+		})
+	})
+	mux.HandleFunc("POST /v1/rollback", func(w http.ResponseWriter, r *http.Request) {
+		stream(w, func(progress func(env.Event)) streamMsg {
+			ro, err := s.Rollback(r.Context(), progress)
+			return rolloutMsg(ro, err)
+		})
+	})
+	mux.HandleFunc("POST /v1/frontend", func(w http.ResponseWriter, r *http.Request) {
+		var req frontendRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Dist == "" {
+			http.Error(w, "bad frontend request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event)) streamMsg {
+			info, err := s.PublishFrontend(req.Dist)
+			if err != nil {
+				return streamMsg{Error: err.Error()}
+			}
+			return streamMsg{Frontend: &info}
+		})
+	})
+	mux.HandleFunc("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		go func() { _ = s.Shutdown(context.Background()) }()
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-s.done
+		_ = srv.Close()
+		_ = os.Remove(sock)
+	}()
+	return nil
+}
+
+func rolloutMsg(ro env.Rollout, err error) streamMsg {
+	m := streamMsg{}
+	if ro.Outcome != "" {
+		m.Rollout = &ro
+	}
+	if err != nil {
+		m.Error = err.Error()
+		switch {
+		case errors.Is(err, env.ErrRolloutFailed):
+			m.Kind = kindRolloutFailed
+		case errors.Is(err, env.ErrSameBuild):
+			m.Kind = kindSameBuild
+		}
+	}
+	return m
+}
+
+// stream runs op, sending its events to the client as they happen, then its result.
+func stream(w http.ResponseWriter, op func(progress func(env.Event)) streamMsg) {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	flusher, _ := w.(http.Flusher)
+	events := make(chan env.Event, 256)
+	result := make(chan streamMsg, 1)
+	go func() {
+		result <- op(func(ev env.Event) {
+			select {
+			case events <- ev:
+			default: // a slow client misses progress lines, never the result
+			}
+		})
+	}()
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case ev := <-events:
+			_ = enc.Encode(streamMsg{Event: &ev})
+			if flusher != nil {
+				flusher.Flush()
+			}
+		case m := <-result:
+			for len(events) > 0 {
+				ev := <-events
+				_ = enc.Encode(streamMsg{Event: &ev})
+			}
+			_ = enc.Encode(m)
+			return
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package local
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/webassets"
+)
+
+// manifestName lists a release's own files, so the next release keeps only
+// those (not the ones it had itself retained).
+const manifestName = ".release-files"
+
+// keepReleases is how many release folders stay on disk.
+const keepReleases = 3
+
+// webRoot serves the published webapp release and switches releases
+// atomically: each release is a new folder under releases/, the `current`
+// symlink is replaced with a rename, and requests read the folder through an
+// atomic pointer, so a request sees either the old or the new release.
+type webRoot struct {
+	base string
+	dir  atomic.Pointer[string]
+	info atomic.Pointer[env.Frontend]
+}
+
+func newWebRoot(base string) *webRoot {
+	w := &webRoot{base: base}
+	if dir, err := filepath.EvalSymlinks(filepath.Join(base, "current")); err == nil {
+		w.dir.Store(&dir)
+		w.info.Store(&env.Frontend{Release: filepath.Base(dir), Files: len(readManifest(dir))})
+	}
+	return w
+}
+
+func (w *webRoot) current() *env.Frontend { return w.info.Load() }
+
+// publish copies dist into a new release folder, adds the previous release's
+// hashed assets that the new one lacks, and switches to it.
+func (w *webRoot) publish(dist string) (env.Frontend, error) {
+	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
+		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
+	}
+	id := time.Now().UTC().Format("20060102T150405.000000000")
+	dir := filepath.Join(w.base, "releases", id)
+	files, err := copyTree(dist, dir)
+	if err != nil {
+		return env.Frontend{}, fmt.Errorf("copying the webapp release: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, manifestName), []byte(strings.Join(files, "\n")+"\n"), 0o644); err != nil {
+		return env.Frontend{}, err
+	}
+	retained := 0
+	if prev := w.dir.Load(); prev != nil {
+		for _, name := range readManifest(*prev) {
+			dst := filepath.Join(dir, filepath.FromSlash(name))
+			if !webassets.IsHashed(name) {
+				continue
+			}
+			if _, err := os.Stat(dst); err == nil {
+				continue
+			}
+			if err := copyFile(filepath.Join(*prev, filepath.FromSlash(name)), dst); err != nil {
+				return env.Frontend{}, fmt.Errorf("keeping the previous release's %s: %w", name, err)
+			}
+			retained++
+		}
+	}
+	link := filepath.Join(w.base, "current")
+	tmp := link + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(dir, tmp); err != nil {
+		return env.Frontend{}, err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return env.Frontend{}, fmt.Errorf("switching to the new webapp release: %w", err)
+	}
+	info := env.Frontend{Release: id, Files: len(files), Retained: retained}
+	w.dir.Store(&dir)
+	w.info.Store(&info)
+	w.prune()
+	return info, nil
+}
+
+// prune removes all but the newest release folders.
+func (w *webRoot) prune() {
+	entries, err := os.ReadDir(filepath.Join(w.base, "releases"))
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for i := 0; i < len(names)-keepReleases; i++ {
+		_ = os.RemoveAll(filepath.Join(w.base, "releases", names[i]))
+	}
+}
+
+// ServeHTTP serves the webapp: files as they are with the shared
+// Cache-Control rules, index.html for every other path (the SPA's routes).
+func (w *webRoot) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		rw.Header().Set("Allow", "GET, HEAD")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := path.Clean("/" + r.URL.Path)
+	dirp := w.dir.Load()
+	if name == "/config.json" && (dirp == nil || !isFile(filepath.Join(*dirp, "config.json"))) {
+		rw.Header().Set("Content-Type", "application/json")
+		rw.Header().Set("Cache-Control", webassets.CacheNoCache)
+		_, _ = io.WriteString(rw, webassets.ConfigJSON)
+		return
+	}
+	if dirp == nil {
+		http.Error(rw, "no webapp is published: build it (make -C webapp build) and run `empctl deploy frontend`; the API is under /api/", http.StatusNotFound)
+		return
+	}
+	dir := *dirp
+	if name == "/" || name == "/"+manifestName {
+		name = "/index.html"
+	}
+	file := filepath.Join(dir, filepath.FromSlash(name))
+	if !isFile(file) {
+		if path.Ext(name) != "" {
+			http.NotFound(rw, r)
+			return
+		}
+		name, file = "/index.html", filepath.Join(dir, "index.html")
+	}
+	serveFile(rw, r, file, webassets.CacheControl(name))
+}
+
+func serveFile(rw http.ResponseWriter, r *http.Request, file, cacheControl string) {
+	f, err := os.Open(file)
+	if err != nil {
+		http.NotFound(rw, r)
+		return
+	}
+	defer func() { _ = f.Close() }()
+	fi, err := f.Stat()
+	if err != nil {
+		http.NotFound(rw, r)
+		return
+	}
+	rw.Header().Set("Cache-Control", cacheControl)
+	http.ServeContent(rw, r, fi.Name(), fi.ModTime(), f)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func readManifest(dir string) []string {
+	f, err := os.Open(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = f.Close() }()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// copyTree copies the regular files under src to dst and returns their
+// slash-separated relative paths.
+func copyTree(src, dst string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		files = append(files, filepath.ToSlash(rel))
+		return copyFile(p, filepath.Join(dst, rel))
+	})
+	return files, err
+}
+
+func copyFile(src, dst string) (err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = in.Close() }()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, out.Close()) }()
+	_, err = io.Copy(out, in)
+	return err
+}
+
+// PublishFrontend publishes the webapp build in dist and switches to it.
+func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
+	info, err := s.web.publish(dist)
+	if err == nil {
+		s.emit("frontend", "", "", fmt.Sprintf("webapp release %s published (%d files, %d assets kept from the previous release)", info.Release, info.Files, info.Retained))
+	}
+	return info, err
+}

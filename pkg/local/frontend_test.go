@@ -1,0 +1,70 @@
+package local
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/empctl/empctl/pkg/webassets"
+)
+
+func writeDist(t *testing.T, files map[string]string) string {
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
+	w := newWebRoot(filepath.Join(t.TempDir(), "web"))
+	if rec := get(t, w, "/"); rec.Code != http.StatusNotFound {
+		t.Fatalf("with nothing published: %d, want 404", rec.Code)
+	}
+	if rec := get(t, w, "/config.json"); rec.Code != http.StatusOK || rec.Body.String() != webassets.ConfigJSON {
+		t.Fatalf("config.json is served even without a webapp: %d %q", rec.Code, rec.Body.String())
+	}
+	if _, err := w.publish(writeDist(t, map[string]string{"index.html": "v1", "main-AAAAAAAA.js": "a1"})); err != nil {
+		t.Fatal(err)
+	}
+	info, err := w.publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Retained != 1 || info.Files != 3 {
+		t.Fatalf("second release: %+v, want 3 files and 1 retained asset", info)
+	}
+	for path, want := range map[string]struct{ body, cache string }{
+		"/":                 {"v2", webassets.CacheNoCache},
+		"/users/42":         {"v2", webassets.CacheNoCache},
+		"/main-BBBBBBBB.js": {"b2", webassets.CacheImmutable},
+		"/main-AAAAAAAA.js": {"a1", webassets.CacheImmutable},
+		"/config.json":      {webassets.ConfigJSON, webassets.CacheNoCache},
+	} {
+		rec := get(t, w, path)
+		if rec.Code != http.StatusOK || rec.Body.String() != want.body || rec.Header().Get("Cache-Control") != want.cache {
+			t.Errorf("%s: %d %q cache %q; want %q cache %q", path, rec.Code, rec.Body.String(), rec.Header().Get("Cache-Control"), want.body, want.cache)
+		}
+	}
+	if rec := get(t, w, "/missing-CCCCCCCC.js"); rec.Code != http.StatusNotFound {
+		t.Errorf("a missing asset: %d, want 404 (not the SPA's index.html)", rec.Code)
+	}
+	// A third release keeps the second's own assets, not the ones it only retained.
+	info, err = w.publish(writeDist(t, map[string]string{"index.html": "v3"}))
+	if err != nil || info.Retained != 1 {
+		t.Fatalf("third release: %+v, %v; want 1 retained asset", info, err)
+	}
+	if rec := get(t, w, "/main-AAAAAAAA.js"); rec.Code != http.StatusNotFound {
+		t.Errorf("an asset two releases old is still served")
+	}
+	if target, err := os.Readlink(filepath.Join(w.base, "current")); err != nil || filepath.Base(target) != info.Release {
+		t.Errorf("current symlink points at %q (%v), want release %s", target, err, info.Release)
+	}
+}

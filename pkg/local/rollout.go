@@ -1,0 +1,124 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// Deploy rolls rel out as ECS does with minimum healthy 100 % and maximum
+// 200 %: it starts a full set of new replicas next to the old ones, waits
+// until each has passed its health checks, and only then drains and stops the
+// old ones. If a new replica does not turn healthy within the grace period the
+// circuit breaker trips: the new replicas are stopped, the old ones keep
+// serving, and the error wraps env.ErrRolloutFailed.
+func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Event)) (env.Rollout, error) {
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	s.mu.Lock()
+	cur := s.current
+	if cur.Digest != "" && rel.Digest == cur.Digest && maps.Equal(rel.Env, cur.Env) && !rel.Force {
+		s.mu.Unlock()
+		return env.Rollout{}, fmt.Errorf("%w (%s): nothing to deploy; force a redeploy as a new version with --force", env.ErrSameBuild, cur.Version)
+	}
+	rel.Version = s.uniqueVersion(rel.Version)
+	s.mu.Unlock()
+	return s.rollout(ctx, cur, rel, progress)
+}
+
+// Rollback rolls back to the release that was serving before the current one,
+// the same way Deploy rolls out.
+func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	s.mu.Lock()
+	cur, prev := s.current, s.previous
+	s.mu.Unlock()
+	if prev == nil {
+		return env.Rollout{}, errNoPrevious
+	}
+	return s.rollout(ctx, cur, prev, progress)
+}
+
+// uniqueVersion gives a redeploy of an already used version a new name, so
+// that every response's X-App-Version tells the releases apart.
+func (s *Stack) uniqueVersion(v string) string {
+	name := v
+	for n := 2; s.versions[name]; n++ {
+		name = v + "+r" + strconv.Itoa(n)
+	}
+	s.versions[name] = true
+	return name
+}
+
+// rollout replaces cur's replicas with rel's; the caller holds deployMu.
+func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(env.Event)) (env.Rollout, error) {
+	s.mu.Lock()
+	s.deploying, s.progress = true, progress
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.deploying, s.progress = false, nil
+		s.mu.Unlock()
+	}()
+
+	ro := env.Rollout{Version: rel.Version, PreviousVersion: cur.Version, Started: time.Now()}
+	s.emit("rollout", "", rel.Version, fmt.Sprintf("rolling out %s to replace %s: starting %d new replicas (minimum healthy 100%%, maximum 200%%)", rel.Version, cur.Version, s.opts.Replicas))
+	news, err := s.startSet(rel)
+	if err == nil {
+		err = s.waitHealthy(ctx, news)
+	}
+	if err != nil {
+		s.emit("circuit-breaker", "", rel.Version, "rollout failed: "+err.Error()+"; stopping the new replicas, "+cur.Version+" keeps serving")
+		var wg sync.WaitGroup
+		for _, r := range news {
+			r.markStopping("stopping")
+			s.lb.Remove(r.id)
+			wg.Go(func() { r.stop(s.opts.StopTimeout) })
+		}
+		wg.Wait()
+		ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
+		var re *rolloutError
+		if errors.As(err, &re) {
+			ro.FailedTarget, ro.Logs = re.r.id, lastN(re.r.tail.Lines(), 15)
+		}
+		return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
+	}
+
+	s.mu.Lock()
+	s.previous, s.current = cur, rel
+	var olds []*replica
+	for _, r := range s.replicas {
+		if _, stopping := r.getState(); r.rel != rel && !stopping {
+			olds = append(olds, r)
+		}
+	}
+	s.mu.Unlock()
+	s.emit("switched", "", rel.Version, fmt.Sprintf("all %d replicas of %s healthy; draining %d replicas of %s", len(news), rel.Version, len(olds), cur.Version))
+	var wg sync.WaitGroup
+	for _, r := range olds {
+		wg.Go(func() { s.drainAndStop(r) })
+	}
+	wg.Wait()
+	ro.Outcome, ro.Finished = env.OutcomeCompleted, time.Now()
+	s.emit("completed", "", rel.Version, fmt.Sprintf("rollout of %s completed in %s", rel.Version, ro.Duration().Round(100*time.Millisecond)))
+	return ro, nil
+}
+
+// drainAndStop deregisters the replica (no new requests; in-flight ones
+// finish, for at most the deregistration delay), then stops it.
+func (s *Stack) drainAndStop(r *replica) {
+	r.markStopping("draining")
+	s.emit("draining", r.id, r.rel.Version, r.id+" is draining")
+	s.lb.Drain(context.Background(), r.id, s.opts.DeregistrationDelay)
+	r.markStopping("stopping")
+	s.emit("stopping", r.id, r.rel.Version, r.id+" deregistered; sending SIGTERM")
+	r.stop(s.opts.StopTimeout)
+	s.emit("stopped", r.id, r.rel.Version, fmt.Sprintf("%s stopped (%s)", r.id, r.exitReason()))
+}

@@ -1,0 +1,382 @@
+// Package local runs the app's whole stack on this machine the way ECS behind
+// an ALB runs it on AWS: server replicas as child processes, a load balancer
+// with active health checks and draining, rolling deploys with a circuit
+// breaker, and a control socket through which other empctl commands drive it.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// Release is one server build that replicas run.
+type Release struct {
+	Version string `json:"version"`
+	Binary  string `json:"binary"`
+	Digest  string `json:"digest,omitempty"`
+	// Args are passed to the binary (the server needs none).
+	Args []string          `json:"args,omitempty"`
+	Env  map[string]string `json:"env,omitempty"`
+	// Force deploys a build identical to the running one as a new version.
+	Force bool `json:"force,omitempty"`
+}
+
+// Options configure the stack. Zero values take the defaults noted.
+type Options struct {
+	// StateDir holds the logs, the web releases and the control socket (.empctl/local).
+	StateDir string
+	// Listen is the load balancer's address (127.0.0.1:8080).
+	Listen string
+	// Replicas is the desired count (3).
+	Replicas int
+	// DatabaseURL is given to every replica (a SQLite file under StateDir).
+	DatabaseURL string
+	// Env is added to every replica's environment (DRAIN_DELAY, DEMO_EMAIL, ...).
+	Env    map[string]string
+	Health HealthCheck
+	// DeregistrationDelay is the longest a draining replica keeps its in-flight
+	// requests before it is stopped (5 s).
+	DeregistrationDelay time.Duration
+	// StopTimeout is the time between SIGTERM and SIGKILL (30 s, as ECS).
+	StopTimeout time.Duration
+	// HealthGrace is how long a new replica may take to turn healthy before the
+	// rollout fails (60 s).
+	HealthGrace time.Duration
+	// WebDist, if set, is the webapp build to publish at start.
+	WebDist string
+	// Events receives every event (replica started, healthy, draining, ...).
+	Events func(env.Event)
+}
+
+func (o *Options) setDefaults() {
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:8080"
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 3
+	}
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = "sqlite://" + filepath.Join(o.StateDir, "app.db")
+	}
+	d := DefaultHealthCheck()
+	if o.Health.Path == "" {
+		o.Health.Path = d.Path
+	}
+	if o.Health.Interval <= 0 {
+		o.Health.Interval = d.Interval
+	}
+	if o.Health.Timeout <= 0 {
+		o.Health.Timeout = d.Timeout
+	}
+	if o.Health.HealthyThreshold <= 0 {
+		o.Health.HealthyThreshold = d.HealthyThreshold
+	}
+	if o.Health.UnhealthyThreshold <= 0 {
+		o.Health.UnhealthyThreshold = d.UnhealthyThreshold
+	}
+	if o.DeregistrationDelay <= 0 {
+		o.DeregistrationDelay = 5 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 30 * time.Second
+	}
+	if o.HealthGrace <= 0 {
+		o.HealthGrace = 60 * time.Second
+	}
+}
+
+// Stack is a running local environment.
+type Stack struct {
+	opts     Options
+	lb       *Balancer
+	web      *webRoot
+	srv      *http.Server
+	endpoint string
+	started  time.Time
+
+	deployMu sync.Mutex // one rollout (or replacement) at a time
+	emitMu   sync.Mutex // event callbacks run one at a time, in order
+
+	mu          sync.Mutex
+	replicas    []*replica
+	current     *Release
+	previous    *Release
+	versions    map[string]bool
+	deploying   bool
+	closing     bool
+	progress    func(env.Event) // the running rollout's listener
+	fastCrashes int
+
+	done     chan struct{}
+	shutdown sync.Once
+}
+
+// Start starts the load balancer and the replicas of rel, and returns once
+// they are all healthy. If they are not healthy within the grace period,
+// everything is stopped and the error carries the failing replica's last log lines.
+func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
+	opts.setDefaults()
+	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", opts.StateDir, err)
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("the load balancer cannot listen on %s (%w); pick another address with --listen", opts.Listen, err)
+	}
+	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, done: make(chan struct{})}
+	s.endpoint = "http://" + ln.Addr().String()
+	s.lb = NewBalancer(opts.Health, s.onHealth)
+	s.web = newWebRoot(filepath.Join(opts.StateDir, "web"))
+	if opts.WebDist != "" {
+		if _, err := s.web.publish(opts.WebDist); err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", s.lb)
+	mux.Handle("/", s.web)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+
+	s.emit("start", "", rel.Version, fmt.Sprintf("load balancer listening on %s; starting %d replicas of %s", s.endpoint, opts.Replicas, rel.Version))
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	s.versions[rel.Version] = true
+	news, err := s.startSet(rel)
+	if err == nil {
+		err = s.waitHealthy(ctx, news)
+	}
+	if err != nil {
+		_ = s.Shutdown(context.Background())
+		return nil, err
+	}
+	s.mu.Lock()
+	s.current = rel
+	s.mu.Unlock()
+	s.emit("ready", "", rel.Version, fmt.Sprintf("%d replicas of %s healthy", len(news), rel.Version))
+	return s, nil
+}
+
+// Endpoint is the load balancer's base URL.
+func (s *Stack) Endpoint() string { return s.endpoint }
+
+// Done is closed once the stack has shut down.
+func (s *Stack) Done() <-chan struct{} { return s.done }
+
+// Shutdown stops the load balancer, then every replica (SIGTERM, SIGKILL
+// after the stop timeout).
+func (s *Stack) Shutdown(ctx context.Context) error {
+	var err error
+	s.shutdown.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		reps := append([]*replica(nil), s.replicas...)
+		s.mu.Unlock()
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = s.srv.Shutdown(sctx)
+		cancel()
+		var wg sync.WaitGroup
+		for _, r := range reps {
+			wg.Go(func() { r.stop(s.opts.StopTimeout) })
+		}
+		wg.Wait()
+		s.lb.Close()
+		s.emit("stopped", "", "", "local environment stopped")
+		close(s.done)
+	})
+	return err
+}
+
+func (s *Stack) emit(kind, target, version, msg string) {
+	ev := env.Event{Time: time.Now(), Kind: kind, Target: target, Version: version, Message: msg}
+	s.mu.Lock()
+	progress := s.progress
+	s.mu.Unlock()
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	if s.opts.Events != nil {
+		s.opts.Events(ev)
+	}
+	if progress != nil {
+		progress(ev)
+	}
+}
+
+func (s *Stack) onHealth(id string, h Health) {
+	version := ""
+	if r := s.replica(id); r != nil {
+		version = r.rel.Version
+	}
+	s.emit("health", id, version, fmt.Sprintf("%s is %s", id, h))
+}
+
+func (s *Stack) replica(id string) *replica {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.replicas {
+		if r.id == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// startSet starts the desired count of rel's replicas and registers them.
+func (s *Stack) startSet(rel *Release) ([]*replica, error) {
+	var out []*replica
+	for range s.opts.Replicas {
+		r, err := s.launch(rel)
+		if err != nil {
+			for _, r := range out {
+				s.lb.Remove(r.id)
+				r.stop(s.opts.StopTimeout)
+			}
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// launch starts one replica, registers it with the balancer in the initial
+// state and watches it.
+func (s *Stack) launch(rel *Release) (*replica, error) {
+	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL}
+	for k, v := range s.opts.Env {
+		envv = append(envv, k+"="+v)
+	}
+	r, err := startReplica(rel, filepath.Join(s.opts.StateDir, "logs"), envv)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.replicas = append(s.replicas, r)
+	s.mu.Unlock()
+	s.lb.Register(r.id, r.addr)
+	s.emit("started", r.id, rel.Version, fmt.Sprintf("%s started (%s, pid %d) on %s", r.id, rel.Version, r.pid(), r.addr))
+	go s.watch(r)
+	return r, nil
+}
+
+// watch removes a replica once its process has exited and, when the exit was
+// not asked for, replaces it as ECS replaces a stopped task.
+func (s *Stack) watch(r *replica) {
+	<-r.exited
+	s.lb.Remove(r.id)
+	_, stopping := r.getState()
+	s.mu.Lock()
+	for i, x := range s.replicas {
+		if x == r {
+			s.replicas = append(s.replicas[:i:i], s.replicas[i+1:]...)
+			break
+		}
+	}
+	replace := !stopping && !s.closing && r.rel == s.current
+	var delay time.Duration
+	if replace {
+		// Back off when replacements keep dying young, as ECS throttles task launches.
+		if time.Since(r.started) < 10*time.Second {
+			delay = min(time.Second<<s.fastCrashes, 30*time.Second)
+			s.fastCrashes = min(s.fastCrashes+1, 5)
+		} else {
+			s.fastCrashes = 0
+		}
+	}
+	s.mu.Unlock()
+	if stopping {
+		return
+	}
+	s.emit("exited", r.id, r.rel.Version, fmt.Sprintf("%s exited unexpectedly (%s); last log lines:\n%s", r.id, r.exitReason(), indent(lastN(r.tail.Lines(), 5))))
+	if replace {
+		go s.replace(delay)
+	}
+}
+
+// replace starts replicas of the current release until the desired count runs again.
+func (s *Stack) replace(delay time.Duration) {
+	select {
+	case <-time.After(delay):
+	case <-s.done:
+		return
+	}
+	s.deployMu.Lock()
+	defer s.deployMu.Unlock()
+	s.mu.Lock()
+	rel, closing := s.current, s.closing
+	running := 0
+	for _, r := range s.replicas {
+		if _, stopping := r.getState(); r.rel == rel && !stopping {
+			running++
+		}
+	}
+	s.mu.Unlock()
+	if closing {
+		return
+	}
+	for range s.opts.Replicas - running {
+		r, err := s.launch(rel)
+		if err != nil {
+			s.emit("error", "", rel.Version, "could not start a replacement replica: "+err.Error())
+			go s.replace(min(2*delay+time.Second, 30*time.Second))
+			return
+		}
+		s.emit("replaced", r.id, rel.Version, r.id+" replaces a replica that exited")
+	}
+}
+
+// rolloutError is a rollout failure caused by one replica.
+type rolloutError struct {
+	r   *replica
+	msg string
+}
+
+func (e *rolloutError) Error() string { return e.msg }
+
+// waitHealthy waits until every replica has passed its health checks, each
+// within the grace period from its start.
+func (s *Stack) waitHealthy(ctx context.Context, reps []*replica) error {
+	for _, r := range reps {
+		timer := time.NewTimer(time.Until(r.started.Add(s.opts.HealthGrace)))
+		select {
+		case <-s.lb.Healthy(r.id):
+			s.emit("registered", r.id, r.rel.Version, r.id+" passed its health checks and is in service")
+		case <-r.exited:
+			timer.Stop()
+			return &rolloutError{r, fmt.Sprintf("replica %s of %s exited before passing its health checks (%s)", r.id, r.rel.Version, r.exitReason())}
+		case <-timer.C:
+			return &rolloutError{r, fmt.Sprintf("replica %s of %s did not pass its health checks (%s) within the %s grace period", r.id, r.rel.Version, s.opts.Health.Path, s.opts.HealthGrace)}
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("rollout cancelled: %w", ctx.Err())
+		}
+		timer.Stop()
+	}
+	return nil
+}
+
+func lastN(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func indent(lines []string) string {
+	if len(lines) == 0 {
+		return "    (no output)"
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+var errNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")

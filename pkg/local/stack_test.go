@@ -1,0 +1,203 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// fastOptions shortens every delay so a rollout takes about a second.
+func fastOptions(t *testing.T) Options {
+	return Options{
+		StateDir:            t.TempDir(),
+		Listen:              "127.0.0.1:0",
+		Replicas:            3,
+		DatabaseURL:         "sqlite://unused",
+		Env:                 map[string]string{"DRAIN_DELAY": "200ms"},
+		Health:              HealthCheck{Path: "/readyz", Interval: 100 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
+		DeregistrationDelay: time.Second,
+		StopTimeout:         5 * time.Second,
+		HealthGrace:         5 * time.Second,
+	}
+}
+
+func startStack(t *testing.T, opts Options, rel *Release) *Stack {
+	t.Helper()
+	s, err := Start(context.Background(), opts, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	return s
+}
+
+// hammer sends requests through the stack until stop is closed and counts
+// the answers by version and the failures.
+type hammer struct {
+	mu       sync.Mutex
+	versions map[string]int
+	failures []string
+	last     atomic.Value
+}
+
+func startHammer(url string, workers int, stop <-chan struct{}) (*hammer, *sync.WaitGroup) {
+	h := &hammer{versions: map[string]int{}}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Get(url)
+				h.mu.Lock()
+				if err != nil {
+					h.failures = append(h.failures, err.Error())
+				} else {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						h.failures = append(h.failures, resp.Status)
+					} else {
+						v := resp.Header.Get("X-App-Version")
+						h.versions[v]++
+						h.last.Store(v)
+					}
+				}
+				h.mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	return h, &wg
+}
+
+func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
+	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
+	stop := make(chan struct{})
+	h, wg := startHammer(s.Endpoint()+"/api/version", 4, stop)
+
+	var events []string
+	ro, err := s.Deploy(context.Background(), fakeRelease(t, "v2"), func(ev env.Event) { events = append(events, ev.Kind) })
+	if err != nil {
+		t.Fatalf("deploy v2: %v", err)
+	}
+	if ro.Outcome != env.OutcomeCompleted || ro.Version != "v2" || ro.PreviousVersion != "v1" {
+		t.Fatalf("rollout = %+v", ro)
+	}
+	st := s.Status()
+	if st.Version != "v2" || len(st.Targets) != 3 {
+		t.Fatalf("after the rollout: version %s with %d targets, want v2 with 3", st.Version, len(st.Targets))
+	}
+	for _, tg := range st.Targets {
+		if tg.Version != "v2" {
+			t.Fatalf("target %s still runs %s", tg.ID, tg.Version)
+		}
+	}
+
+	// A release that never turns ready trips the breaker; v2 keeps serving.
+	broken := fakeRelease(t, "v3-broken")
+	broken.Env["FAKE_NEVER_READY"] = "1"
+	opts := s.opts
+	s.opts.HealthGrace = time.Second
+	ro, err = s.Deploy(context.Background(), broken, nil)
+	s.opts = opts
+	if !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed || ro.FailedTarget == "" || len(ro.Logs) == 0 {
+		t.Fatalf("broken deploy: err %v, rollout %+v; want a failed rollout with the failing replica's logs", err, ro)
+	}
+	if st := s.Status(); st.Version != "v2" || len(st.Targets) != 3 {
+		t.Fatalf("after the failed rollout: %s with %d targets, want v2 with 3", st.Version, len(st.Targets))
+	}
+
+	if _, err := s.Deploy(context.Background(), fakeRelease(t, "v2"), nil); !errors.Is(err, env.ErrSameBuild) {
+		t.Fatalf("deploying the running build again: %v, want ErrSameBuild", err)
+	}
+	forced := fakeRelease(t, "v2")
+	forced.Force = true
+	if ro, err := s.Deploy(context.Background(), forced, nil); err != nil || ro.Version != "v2+r2" {
+		t.Fatalf("forced redeploy: %+v, %v; want version v2+r2", ro, err)
+	}
+
+	if ro, err := s.Rollback(context.Background(), nil); err != nil || ro.Version != "v2" {
+		t.Fatalf("rollback: %+v, %v; want back to v2", ro, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(h.failures) > 0 {
+		t.Fatalf("%d requests failed during the rollouts, e.g. %v", len(h.failures), h.failures[0])
+	}
+	if h.last.Load() != "v2" {
+		t.Fatalf("last answer from %v, want v2", h.last.Load())
+	}
+	t.Logf("answers by version: %v; events: %v", h.versions, events)
+}
+
+func TestStackReplacesAKilledReplica(t *testing.T) {
+	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
+	victim := s.Status().Targets[0]
+	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a healthy replacement", 10*time.Second, func() bool {
+		st := s.Status()
+		healthy := 0
+		for _, tg := range st.Targets {
+			if tg.ID == victim.ID {
+				return false
+			}
+			if tg.Health == string(HealthHealthy) {
+				healthy++
+			}
+		}
+		return healthy == 3
+	})
+}
+
+func TestControlSocket(t *testing.T) {
+	opts := fastOptions(t)
+	s := startStack(t, opts, fakeRelease(t, "v1"))
+	if err := s.ServeControl(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ServeControl(); err == nil {
+		t.Fatal("a second control socket in the same state directory was allowed")
+	}
+	c := NewClient(opts.StateDir)
+	st, err := c.Status(context.Background())
+	if err != nil || st.Version != "v1" || st.Endpoint != s.Endpoint() {
+		t.Fatalf("status: %+v, %v", st, err)
+	}
+	var n int
+	ro, err := c.Deploy(context.Background(), *fakeRelease(t, "v2"), func(env.Event) { n++ })
+	if err != nil || ro.Version != "v2" || n == 0 {
+		t.Fatalf("deploy through the socket: %+v, %v, %d events", ro, err, n)
+	}
+	broken := fakeRelease(t, "v3")
+	broken.Env["FAKE_NEVER_READY"] = "1"
+	s.opts.HealthGrace = 500 * time.Millisecond
+	if ro, err := c.Deploy(context.Background(), *broken, nil); !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed {
+		t.Fatalf("broken deploy through the socket: %+v, %v", ro, err)
+	}
+	if err := c.Down(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stack did not stop after down")
+	}
+	if _, err := c.Status(context.Background()); !errors.Is(err, env.ErrNotRunning) {
+		t.Fatalf("status after down: %v, want ErrNotRunning", err)
+	}
+}
