@@ -35,14 +35,14 @@ import { emailAddress } from '../../shared/forms/validators';
           <input id="signin-email" type="email" formControlName="email" autocomplete="username"
             [attr.aria-invalid]="shown(form.controls.email, submitted())"
             aria-describedby="signin-email-error" />
-          <app-field-error [control]="form.controls.email" id="signin-email-error" label="Email" [submitted]="submitted()" />
+          <app-field-error [control]="form.controls.email" errorId="signin-email-error" label="Email" [submitted]="submitted()" />
         </div>
         <div class="field">
           <label for="signin-password">Password</label>
           <input id="signin-password" type="password" formControlName="password" autocomplete="current-password"
             [attr.aria-invalid]="shown(form.controls.password, submitted())"
             aria-describedby="signin-password-error" />
-          <app-field-error [control]="form.controls.password" id="signin-password-error" label="Password" [submitted]="submitted()" />
+          <app-field-error [control]="form.controls.password" errorId="signin-password-error" label="Password" [submitted]="submitted()" />
         </div>
         <button type="submit" class="primary" [disabled]="pending() || throttle.active()">
           {{ pending() ? 'Signing in…' : 'Sign in' }}

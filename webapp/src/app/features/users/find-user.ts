@@ -16,7 +16,7 @@ import { FieldError, shown } from '../../shared/forms/field-error';
           <label for="find-id">Member number</label>
           <input id="find-id" type="text" inputmode="numeric" formControlName="id" autocomplete="off"
             [attr.aria-invalid]="shown(form.controls.id, submitted())" aria-describedby="find-id-error" />
-          <app-field-error [control]="form.controls.id" id="find-id-error" label="Member number" [submitted]="submitted()" />
+          <app-field-error [control]="form.controls.id" errorId="find-id-error" label="Member number" [submitted]="submitted()" />
         </div>
         <button type="submit" class="primary">Open profile</button>
       </form>

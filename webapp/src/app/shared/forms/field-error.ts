@@ -3,7 +3,7 @@ import { AbstractControl } from '@angular/forms';
 import { errorMessage } from './validators';
 
 /**
- * The message under a field. The input names it with aria-describedby="<id>" and sets
+ * The message under a field. The input names it with aria-describedby="<errorId>" and sets
  * aria-invalid when `shown(control, submitted)` is true.
  */
 @Component({
@@ -11,13 +11,13 @@ import { errorMessage } from './validators';
   changeDetection: ChangeDetectionStrategy.Default,
   template: `
     @if (shown(control(), submitted())) {
-      <p class="field-error" [id]="id()">{{ message() }}</p>
+      <p class="field-error" [id]="errorId()">{{ message() }}</p>
     }
   `,
 })
 export class FieldError {
   readonly control = input.required<AbstractControl>();
-  readonly id = input.required<string>();
+  readonly errorId = input.required<string>();
   readonly label = input.required<string>();
   readonly submitted = input(false);
 
