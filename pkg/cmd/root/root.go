@@ -6,6 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/empctl/empctl/pkg/cmd/deploy"
+	"github.com/empctl/empctl/pkg/cmd/down"
+	"github.com/empctl/empctl/pkg/cmd/rollback"
+	"github.com/empctl/empctl/pkg/cmd/status"
+	"github.com/empctl/empctl/pkg/cmd/up"
 	"github.com/empctl/empctl/pkg/cmd/version"
 	"github.com/empctl/empctl/pkg/cmdutil"
 )
@@ -57,6 +62,11 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 
 	// Subcommands; one line each.
 	cmd.AddCommand(version.NewCmdVersion(f))
+	cmd.AddCommand(up.NewCmdUp(f, nil))
+	cmd.AddCommand(down.NewCmdDown(f, nil))
+	cmd.AddCommand(status.NewCmdStatus(f, nil))
+	cmd.AddCommand(deploy.NewCmdDeploy(f))
+	cmd.AddCommand(rollback.NewCmdRollback(f, nil))
 
 	return cmd
 }

@@ -1,0 +1,117 @@
+// Package backend implements `empctl deploy backend`.
+package backend
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
+)
+
+type Options struct {
+	IO      *iostreams.IOStreams
+	JSON    bool
+	Verbose bool
+	Env     func() (env.Environment, error)
+
+	Force  bool
+	DryRun bool
+	SetEnv []string
+}
+
+func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	cmd := &cobra.Command{
+		Use:   "backend",
+		Short: "Build the API server and roll it out with zero downtime",
+		Long: `Build the API server from the sources and roll it out the way ECS does with
+minimum healthy 100 % and maximum 200 %: a full set of new replicas starts next
+to the old ones, and the old ones are drained and stopped only once every new
+one passes its health checks. If a new replica is not healthy within the grace
+period, the rollout fails (exit 3), the new replicas are stopped and the old
+version keeps serving.
+
+On the local environment this talks to the running ` + "`empctl up`" + `.`,
+		Example: `  empctl deploy backend
+  empctl deploy backend --force          # redeploy the same build as a new version
+  empctl deploy backend --dry-run        # build and show what would be deployed`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "redeploy even when the build is the one running (as a new version)")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "build, then print what would be deployed without deploying")
+	cmd.Flags().StringArrayVar(&opts.SetEnv, "set-env", nil, "add KEY=VALUE to the new replicas' environment (repeatable)")
+	return cmd
+}
+
+func Run(ctx context.Context, opts *Options) error {
+	extra := map[string]string{}
+	for _, kv := range opts.SetEnv {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return cmdutil.FlagErrorf("--set-env wants KEY=VALUE, not %q", kv)
+		}
+		extra[k] = v
+	}
+	e, err := opts.Env()
+	if err != nil {
+		return err
+	}
+	if _, err := e.Status(ctx); err != nil {
+		return err
+	}
+	errOut := opts.IO.ErrOut
+	var buildLog bytes.Buffer
+	var log io.Writer = &buildLog
+	if opts.Verbose {
+		log = errOut
+	}
+	fmt.Fprintf(errOut, "Building the server...\n")
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{Force: opts.Force, Env: extra}, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errOut, "Built %s (%s)\n", rel.Version, rel.Digest)
+	if opts.DryRun {
+		if opts.JSON {
+			return printJSON(opts, rel)
+		}
+		fmt.Fprintf(opts.IO.Out, "Would deploy %s (%s) to %s\n", rel.Version, rel.Artifact, e.Name())
+		return nil
+	}
+	ro, err := e.DeployBackend(ctx, rel, shared.Progress(errOut))
+	if errors.Is(err, env.ErrSameBuild) {
+		fmt.Fprintf(errOut, "%v\n", err)
+		return nil
+	}
+	if ro.Outcome != "" {
+		if opts.JSON {
+			if jerr := printJSON(opts, ro); jerr != nil {
+				return jerr
+			}
+		} else {
+			shared.PrintRollout(opts.IO.Out, ro)
+		}
+	}
+	return shared.RolloutExit(err)
+}
+
+func printJSON(opts *Options, v any) error {
+	f := &cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}
+	return f.PrintJSON(v)
+}

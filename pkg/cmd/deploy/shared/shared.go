@@ -1,0 +1,54 @@
+// Package shared holds what the deploy, rollback and verify commands share:
+// resolving --env, printing rollout progress and mapping outcomes to exit codes.
+package shared
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/env/resolve"
+)
+
+// EnvFunc resolves the --env flag lazily, so tests can swap it.
+func EnvFunc(f *cmdutil.Factory) func() (env.Environment, error) {
+	return func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
+}
+
+// Progress returns a callback printing each event as a timestamped line.
+func Progress(w io.Writer) func(env.Event) {
+	var mu sync.Mutex
+	return func(ev env.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "%s  %s\n", ev.Time.Format("15:04:05.0"), ev.Message)
+	}
+}
+
+// PrintRollout prints a rollout's outcome and, for a failed one, the failing
+// replica's last log lines.
+func PrintRollout(w io.Writer, ro env.Rollout) {
+	switch ro.Outcome {
+	case env.OutcomeCompleted:
+		fmt.Fprintf(w, "✓ %s is serving (was %s); rollout took %s\n", ro.Version, ro.PreviousVersion, ro.Duration().Round(100*time.Millisecond))
+	case env.OutcomeFailed:
+		fmt.Fprintf(w, "✗ rollout of %s failed: %s\n  %s keeps serving.\n", ro.Version, ro.Reason, ro.PreviousVersion)
+		if len(ro.Logs) > 0 {
+			fmt.Fprintf(w, "  last log lines of %s:\n    %s\n", ro.FailedTarget, strings.Join(ro.Logs, "\n    "))
+		}
+	}
+}
+
+// RolloutExit maps a rollout error to the command's error: a failed rollout
+// (already printed) exits with the verdict code.
+func RolloutExit(err error) error {
+	if errors.Is(err, env.ErrRolloutFailed) {
+		return cmdutil.VerdictFailed(err)
+	}
+	return err
+}

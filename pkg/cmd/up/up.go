@@ -1,0 +1,194 @@
+// Package up implements `empctl up`: the whole stack on this machine.
+package up
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env/resolve"
+	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/local"
+)
+
+type Options struct {
+	IO      *iostreams.IOStreams
+	JSON    bool
+	Verbose bool
+	EnvName string
+	// Dir is the project's source directory; StateDir its .empctl/local.
+	Dir      string
+	StateDir string
+
+	Listen              string
+	Replicas            int
+	DatabaseURL         string
+	HealthInterval      time.Duration
+	HealthyThreshold    int
+	UnhealthyThreshold  int
+	DeregistrationDelay time.Duration
+	StopTimeout         time.Duration
+	HealthGrace         time.Duration
+	DrainDelay          time.Duration
+	NoWebapp            bool
+
+	// Release, when set, is started instead of a fresh build (tests).
+	Release *local.Release
+	// Started, when set, is called once the stack serves (tests).
+	Started func(*local.Stack)
+}
+
+func NewCmdUp(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	hc := local.DefaultHealthCheck()
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the whole stack locally: 3 API replicas behind a load balancer, and the webapp",
+		Long: `Build the API server (and the webapp when its sources changed), start 3
+replicas sharing one SQLite database under .empctl/local/, and serve them
+behind a load balancer that behaves like an ALB in front of ECS: health checks
+on /readyz, draining, and a replacement for any replica that dies. The
+load balancer serves the webapp for every path outside /api/.
+
+It runs in the foreground until Ctrl-C or ` + "`empctl down`" + `. From another
+terminal, ` + "`empctl status`, `empctl deploy backend`, `empctl rollback`" + ` and
+` + "`empctl verify-zero-downtime`" + ` drive it.`,
+		Example: `  empctl up
+  empctl up --listen 127.0.0.1:9090
+  empctl up --database-url 'mysql://user:pass@tcp(127.0.0.1:3306)/app'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.JSON, opts.Verbose, opts.EnvName = f.JSON(), f.Global.Verbose, f.Global.Env
+			dir, err := filepath.Abs(f.Global.Dir)
+			if err != nil {
+				return err
+			}
+			opts.Dir, opts.StateDir = dir, resolve.LocalStateDir(dir)
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "the load balancer's address")
+	fl.IntVar(&opts.Replicas, "replicas", 3, "number of API server replicas")
+	fl.StringVar(&opts.DatabaseURL, "database-url", "", "database for the replicas (default: a SQLite file under .empctl/local/)")
+	fl.DurationVar(&opts.HealthInterval, "health-interval", hc.Interval, "time between health checks of a replica")
+	fl.IntVar(&opts.HealthyThreshold, "healthy-threshold", hc.HealthyThreshold, "passed checks in a row before a replica gets requests")
+	fl.IntVar(&opts.UnhealthyThreshold, "unhealthy-threshold", hc.UnhealthyThreshold, "failed checks in a row before a replica gets no more requests")
+	fl.DurationVar(&opts.DeregistrationDelay, "deregistration-delay", 5*time.Second, "longest wait for a draining replica's in-flight requests")
+	fl.DurationVar(&opts.StopTimeout, "stop-timeout", 30*time.Second, "time between SIGTERM and SIGKILL when stopping a replica")
+	fl.DurationVar(&opts.HealthGrace, "health-grace", 60*time.Second, "how long a new replica may take to become healthy before its rollout fails")
+	fl.DurationVar(&opts.DrainDelay, "drain-delay", 2*time.Second, "how long a replica keeps serving after SIGTERM (its DRAIN_DELAY)")
+	fl.BoolVar(&opts.NoWebapp, "no-webapp", false, "serve the API only, without building or serving the webapp")
+	return cmd
+}
+
+func Run(ctx context.Context, opts *Options) error {
+	if opts.EnvName != resolve.Local {
+		return cmdutil.FlagErrorf("`empctl up` runs the local environment only, not %q: AWS environments are deployed with `empctl deploy --env %s`", opts.EnvName, opts.EnvName)
+	}
+	if opts.Replicas < 1 {
+		return cmdutil.FlagErrorf("--replicas must be at least 1")
+	}
+	errOut := opts.IO.ErrOut
+	demo, err := local.LoadOrCreateDemoUser(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	var buildLog bytes.Buffer
+	var log io.Writer = &buildLog
+	if opts.Verbose {
+		log = errOut
+	}
+	rel := opts.Release
+	if rel == nil {
+		fmt.Fprintln(errOut, "Building the server...")
+		if rel, err = local.BuildServer(ctx, opts.Dir, opts.StateDir, log); err != nil {
+			return err
+		}
+	}
+	webDist, webNote := "", ""
+	if !opts.NoWebapp {
+		webDist, webNote = buildWebapp(ctx, opts, log)
+	}
+
+	d := newDisplay(opts.IO, opts.JSON)
+	sopts := local.Options{
+		StateDir:    opts.StateDir,
+		Listen:      opts.Listen,
+		Replicas:    opts.Replicas,
+		DatabaseURL: opts.DatabaseURL,
+		Env: map[string]string{
+			"DRAIN_DELAY":   opts.DrainDelay.String(),
+			"DEMO_EMAIL":    demo.Email,
+			"DEMO_PASSWORD": demo.Password,
+		},
+		Health: local.HealthCheck{Path: "/readyz", Interval: opts.HealthInterval, Timeout: max(opts.HealthInterval, 2*time.Second),
+			HealthyThreshold: opts.HealthyThreshold, UnhealthyThreshold: opts.UnhealthyThreshold},
+		DeregistrationDelay: opts.DeregistrationDelay,
+		StopTimeout:         opts.StopTimeout,
+		HealthGrace:         opts.HealthGrace,
+		WebDist:             webDist,
+		Events:              d.event,
+	}
+	stack, err := local.Start(ctx, sopts, rel)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("the local environment did not start: %w", err)
+	}
+	if err := stack.ServeControl(); err != nil {
+		_ = stack.Shutdown(context.Background())
+		return err
+	}
+	d.ready(stack, header(stack.Endpoint(), demo, webNote))
+	if opts.Started != nil {
+		opts.Started(stack)
+	}
+	select {
+	case <-ctx.Done():
+		d.stopping()
+		_ = stack.Shutdown(context.Background())
+	case <-stack.Done():
+	}
+	d.close()
+	return nil
+}
+
+// buildWebapp builds the webapp when needed and returns its build folder, or
+// "" and a note saying why the webapp is not served.
+func buildWebapp(ctx context.Context, opts *Options, log io.Writer) (string, string) {
+	fmt.Fprintln(opts.IO.ErrOut, "Building the webapp when its sources changed...")
+	dist, _, err := local.BuildWebapp(ctx, opts.Dir, false, log)
+	switch {
+	case err != nil:
+		if prev := local.WebappDist(opts.Dir); prev != "" {
+			return prev, "the webapp build failed (" + err.Error() + "); serving the previous build"
+		}
+		return "", "the webapp build failed (" + err.Error() + "): serving the API only"
+	case dist == "":
+		return "", "no webapp in this project: serving the API only"
+	}
+	return dist, ""
+}
+
+func header(endpoint string, demo local.DemoUser, webNote string) string {
+	s := fmt.Sprintf("empctl up: the app is at %s  (API: %s/api/)\n", endpoint, endpoint)
+	s += fmt.Sprintf("Demo user: %s  password: %s\n", demo.Email, demo.Password)
+	if webNote != "" {
+		s += "Note: " + webNote + "\n"
+	}
+	s += "Ctrl-C stops it. From another terminal: empctl status | deploy backend | rollback | verify-zero-downtime | down\n"
+	return s
+}
+

@@ -1,0 +1,32 @@
+// Package resolve turns the --env flag into an env.Environment: the single
+// place that knows which environments exist.
+package resolve
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local"
+)
+
+// Local is the name of the environment on this machine, the default.
+const Local = "local"
+
+// LocalStateDir is where the local environment keeps its state for the
+// project in dir: logs, builds, the web releases and the control socket.
+func LocalStateDir(dir string) string { return filepath.Join(dir, ".empctl", "local") }
+
+// Environment returns the environment called name for the project in dir.
+func Environment(name, dir string) (env.Environment, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "", Local:
+		return local.NewEnv(abs, LocalStateDir(abs)), nil
+	default:
+		return nil, fmt.Errorf("environment %q: AWS deploys are not implemented yet; use --env local", name)
+	}
+}
