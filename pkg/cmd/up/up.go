@@ -191,4 +191,3 @@ func header(endpoint string, demo local.DemoUser, webNote string) string {
 	s += "Ctrl-C stops it. From another terminal: empctl status | deploy backend | rollback | verify-zero-downtime | down\n"
 	return s
 }
-
