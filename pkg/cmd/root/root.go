@@ -7,7 +7,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy"
+	"github.com/empctl/empctl/pkg/cmd/destroy"
 	"github.com/empctl/empctl/pkg/cmd/down"
+	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmd/status"
 	"github.com/empctl/empctl/pkg/cmd/up"
@@ -67,6 +69,8 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(status.NewCmdStatus(f, nil))
 	cmd.AddCommand(deploy.NewCmdDeploy(f))
 	cmd.AddCommand(rollback.NewCmdRollback(f, nil))
+	cmd.AddCommand(provision.NewCmdProvision(f, nil))
+	cmd.AddCommand(destroy.NewCmdDestroy(f, nil))
 
 	return cmd
 }

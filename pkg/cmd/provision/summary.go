@@ -1,0 +1,41 @@
+package provision
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/empctl/empctl/pkg/tf"
+)
+
+// WriteSummary prints what a plan would do and, loudly, every stateful
+// resource whose data it would destroy.
+func WriteSummary(w io.Writer, env string, s tf.Summary) {
+	switch {
+	case s.HasChanges() && len(s.Changes) == 0:
+		fmt.Fprintf(w, "Plan for %s: only outputs change.\n", env)
+	case !s.HasChanges():
+		fmt.Fprintf(w, "Plan for %s: no changes; the infrastructure matches the configuration.\n", env)
+	default:
+		fmt.Fprintf(w, "Plan for %s: %d to add, %d to change, %d to destroy.\n", env, s.Add, s.Change, s.Destroy)
+	}
+	WriteDataLossWarning(w, s)
+}
+
+// WriteDataLossWarning prints the stateful resources a plan destroys, if any.
+func WriteDataLossWarning(w io.Writer, s tf.Summary) {
+	if len(s.DataLoss) == 0 {
+		return
+	}
+	bar := strings.Repeat("!", 72)
+	fmt.Fprintln(w, bar)
+	fmt.Fprintln(w, "!! WARNING: this plan DESTROYS stateful resources; their data is lost unless backed up:")
+	for _, c := range s.DataLoss {
+		verb := "destroyed"
+		if c.Action == "replace" {
+			verb = "destroyed and recreated empty"
+		}
+		fmt.Fprintf(w, "!!   %s (%s) will be %s\n", c.Address, c.Kind, verb)
+	}
+	fmt.Fprintln(w, bar)
+}
