@@ -1,0 +1,208 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Save writes report.json and report.html into dir.
+func Save(dir string, rep *Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "report.html"))
+	if err != nil {
+		return err
+	}
+	if err := WriteHTML(f, rep); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+var palette = []string{"#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac"}
+
+const failColor = "#e15759"
+
+// chart geometry
+const (
+	chartW, chartH         = 960, 320
+	padL, padR, padT, padB = 50, 60, 20, 40
+)
+
+type bar struct {
+	X, Y, W, H float64
+	Color, Tip string
+}
+
+type chartData struct {
+	Bars             []bar
+	P99Path          string
+	Marks            []markLine
+	YTicks, Y2Ticks  []tick
+	XTicks           []tick
+	W, H, PadL, PadT float64
+	PlotW, PlotH     float64
+	Legend           []legend
+}
+
+type markLine struct {
+	X     float64
+	Label string
+}
+
+type tick struct {
+	Pos   float64
+	Label string
+}
+
+type legend struct{ Color, Label string }
+
+func buildChart(rep *Report) chartData {
+	c := chartData{W: chartW, H: chartH, PadL: padL, PadT: padT, PlotW: chartW - padL - padR, PlotH: chartH - padT - padB}
+	if len(rep.Timeline) == 0 {
+		return c
+	}
+	n := rep.Timeline[len(rep.Timeline)-1].Second + 1
+	maxReq, maxP99 := 1, 1.0
+	versions := map[string]bool{}
+	for _, s := range rep.Timeline {
+		maxReq = max(maxReq, s.Requests)
+		maxP99 = max(maxP99, s.P99)
+		for v := range s.Versions {
+			versions[v] = true
+		}
+	}
+	var names []string
+	for v := range versions {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	color := map[string]string{}
+	for i, v := range names {
+		color[v] = palette[i%len(palette)]
+		c.Legend = append(c.Legend, legend{color[v], v})
+	}
+	c.Legend = append(c.Legend, legend{"#cccccc", "no version header (webapp)"}, legend{failColor, "failed"}, legend{"#222222", "p99 latency"})
+	bw := c.PlotW / float64(n)
+	y := func(v int) float64 { return c.PlotH * float64(v) / float64(maxReq) }
+	var p99 []string
+	prevPhase := ""
+	for _, s := range rep.Timeline {
+		x := float64(s.Second) * bw
+		base := 0
+		stack := func(count int, col, tip string) {
+			if count == 0 {
+				return
+			}
+			h := y(count)
+			c.Bars = append(c.Bars, bar{X: x + 1, Y: c.PlotH - y(base) - h, W: max(bw-2, 1), H: h, Color: col, Tip: tip})
+			base += count
+		}
+		other := s.Requests - s.Failed
+		for _, v := range names {
+			stack(s.Versions[v], color[v], fmt.Sprintf("%ds: %s %d", s.Second, v, s.Versions[v]))
+			other -= s.Versions[v]
+		}
+		stack(other, "#cccccc", fmt.Sprintf("%ds: %d without version header", s.Second, other))
+		stack(s.Failed, failColor, fmt.Sprintf("%ds: %d failed", s.Second, s.Failed))
+		cmd := "L"
+		if len(p99) == 0 {
+			cmd = "M"
+		}
+		p99 = append(p99, fmt.Sprintf("%s%.1f,%.1f", cmd, x+bw/2, c.PlotH-c.PlotH*s.P99/maxP99))
+		if s.Phase != prevPhase && prevPhase != "" {
+			label := "rollout starts"
+			if s.Phase == PhaseAfter {
+				label = "rollout done"
+			}
+			c.Marks = append(c.Marks, markLine{X: x, Label: label})
+		}
+		prevPhase = s.Phase
+	}
+	c.P99Path = strings.Join(p99, " ")
+	for i := 0; i <= 4; i++ {
+		c.YTicks = append(c.YTicks, tick{Pos: c.PlotH - c.PlotH*float64(i)/4, Label: fmt.Sprintf("%d", maxReq*i/4)})
+		c.Y2Ticks = append(c.Y2Ticks, tick{Pos: c.PlotH - c.PlotH*float64(i)/4, Label: fmt.Sprintf("%.0f ms", maxP99*float64(i)/4)})
+	}
+	step := max(1, n/12)
+	for s := 0; s < n; s += step {
+		c.XTicks = append(c.XTicks, tick{Pos: float64(s)*bw + bw/2, Label: fmt.Sprintf("%ds", s)})
+	}
+	return c
+}
+
+// WriteHTML writes a self-contained HTML report: no external scripts or styles.
+func WriteHTML(w io.Writer, rep *Report) error {
+	data := struct {
+		R     *Report
+		Chart chartData
+		Text  string
+	}{R: rep, Chart: buildChart(rep)}
+	var sb strings.Builder
+	WriteText(&sb, rep)
+	data.Text = sb.String()
+	return htmlTmpl.Execute(w, data)
+}
+
+var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"upper": strings.ToUpper,
+	"dur":   func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
+	"add":   func(a, b float64) float64 { return a + b },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Zero-downtime verification: {{upper .R.Verdict}}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+.pass{color:#2e7d32}.fail{color:#c62828}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 10px;text-align:right}th{background:#f5f5f5}
+td:first-child,th:first-child{text-align:left}
+pre{background:#f7f7f7;padding:1em;overflow:auto}
+.legend span{display:inline-block;margin-right:1.2em}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+</style></head><body>
+<h1>Zero-downtime verification: <span class="{{.R.Verdict}}">{{upper .R.Verdict}}</span></h1>
+{{range .R.Reasons}}<p class="fail">✗ {{.}}</p>{{end}}
+<p>{{.R.Env}} at <code>{{.R.Endpoint}}</code>, {{.R.Rate}} requests/s, from {{.R.Started.Format "2006-01-02 15:04:05 MST"}}.
+{{with .R.Rollout}}Rollout {{.PreviousVersion}} → <b>{{.Version}}</b>: {{.Outcome}} in {{dur .Duration}}.{{end}}</p>
+<table><tr><th>Requests</th><th>Succeeded</th><th>Failed</th></tr>
+<tr><td>{{.R.Requests}}</td><td>{{.R.Succeeded}}</td><td class="{{if .R.Failed}}fail{{else}}pass{{end}}">{{.R.Failed}}</td></tr></table>
+{{if .R.Failures}}<table><tr><th>Failure</th><th>Count</th></tr>{{range $k, $v := .R.Failures}}<tr><td>{{$k}}</td><td>{{$v}}</td></tr>{{end}}</table>{{end}}
+<h2>Timeline</h2>
+<div class="legend">{{range .Chart.Legend}}<span><i style="background:{{.Color}}"></i>{{.Label}}</span>{{end}}</div>
+<svg xmlns="http://www.w3.org/2000/svg" width="{{.Chart.W}}" height="{{.Chart.H}}" viewBox="0 0 {{.Chart.W}} {{.Chart.H}}" role="img" aria-label="requests per second by version, failures and p99 latency">
+<g transform="translate({{.Chart.PadL}},{{.Chart.PadT}})" font-size="11">
+<rect width="{{.Chart.PlotW}}" height="{{.Chart.PlotH}}" fill="#fafafa" stroke="#ddd"/>
+{{range .Chart.YTicks}}<line x1="0" x2="{{$.Chart.PlotW}}" y1="{{.Pos}}" y2="{{.Pos}}" stroke="#eee"/><text x="-6" y="{{.Pos}}" text-anchor="end" dy="4">{{.Label}}</text>{{end}}
+{{range .Chart.Y2Ticks}}<text x="{{add $.Chart.PlotW 6}}" y="{{.Pos}}" dy="4">{{.Label}}</text>{{end}}
+{{range .Chart.XTicks}}<text x="{{.Pos}}" y="{{add $.Chart.PlotH 16}}" text-anchor="middle">{{.Label}}</text>{{end}}
+{{range .Chart.Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Tip}}</title></rect>{{end}}
+{{range .Chart.Marks}}<line x1="{{.X}}" x2="{{.X}}" y1="0" y2="{{$.Chart.PlotH}}" stroke="#555" stroke-dasharray="4 3"/><text x="{{add .X 4}}" y="12">{{.Label}}</text>{{end}}
+<path d="{{.Chart.P99Path}}" fill="none" stroke="#222" stroke-width="1.5"/>
+<text x="-40" y="{{add .Chart.PlotH 32}}">requests/s</text><text x="{{.Chart.PlotW}}" y="{{add .Chart.PlotH 32}}" text-anchor="end">p99 latency (right axis)</text>
+</g></svg>
+<h2>Latency</h2>
+<table><tr><th>Phase</th><th>Requests</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>
+{{with index .R.Latency "before"}}<tr><td>before rollout</td><td>{{.Requests}}</td><td>{{.P50}}</td><td>{{.P95}}</td><td>{{.P99}}</td><td>{{.Max}}</td></tr>{{end}}
+{{with index .R.Latency "during"}}<tr><td>during rollout</td><td>{{.Requests}}</td><td>{{.P50}}</td><td>{{.P95}}</td><td>{{.P99}}</td><td>{{.Max}}</td></tr>{{end}}
+{{with index .R.Latency "after"}}<tr><td>after rollout</td><td>{{.Requests}}</td><td>{{.P50}}</td><td>{{.P95}}</td><td>{{.P99}}</td><td>{{.Max}}</td></tr>{{end}}
+{{with index .R.Latency "all"}}<tr><td>all</td><td>{{.Requests}}</td><td>{{.P50}}</td><td>{{.P95}}</td><td>{{.P99}}</td><td>{{.Max}}</td></tr>{{end}}
+</table>
+<h2>Text report</h2>
+<pre>{{.Text}}</pre>
+</body></html>
+`))

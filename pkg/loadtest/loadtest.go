@@ -1,0 +1,160 @@
+// Package loadtest drives constant-rate HTTP load with vegeta and turns the
+// results into a zero-downtime report: failures by kind, latency before,
+// during and after a rollout, and which versions answered each second.
+package loadtest
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Target is one kind of request of the mix.
+type Target struct {
+	Name   string
+	Method string
+	// URL is absolute.
+	URL    string
+	Header http.Header
+	Body   []byte
+	// Weight is the target's share of the mix, relative to the others'.
+	Weight int
+}
+
+// Options configure a load run.
+type Options struct {
+	Rate    int // requests per second
+	Targets []Target
+	// Timeout is each request's deadline (10 s).
+	Timeout time.Duration
+}
+
+// Phases of a run, as Mark names them.
+const (
+	PhaseBefore = "before"
+	PhaseDuring = "during"
+	PhaseAfter  = "after"
+)
+
+// Run is load in progress.
+type Run struct {
+	opts     Options
+	attacker *vegeta.Attacker
+	results  <-chan *vegeta.Result
+	started  time.Time
+
+	mu    sync.Mutex
+	marks []mark
+	hits  []hit
+	done  chan struct{}
+}
+
+type mark struct {
+	at    time.Time
+	phase string
+}
+
+// hit is the part of a vegeta result the report needs.
+type hit struct {
+	at      time.Time
+	latency time.Duration
+	target  string
+	code    uint16
+	err     string
+	version string
+}
+
+// Start begins sending opts.Rate requests per second, cycling through the
+// targets by weight, in phase "before".
+func Start(opts Options) *Run {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	var cycle []Target
+	for _, t := range opts.Targets {
+		for range max(t.Weight, 1) {
+			cycle = append(cycle, t)
+		}
+	}
+	var n atomic.Uint64
+	targeter := func(tgt *vegeta.Target) error {
+		t := cycle[(n.Add(1)-1)%uint64(len(cycle))]
+		*tgt = vegeta.Target{Method: t.Method, URL: t.URL, Header: t.Header.Clone(), Body: t.Body}
+		if tgt.Header == nil {
+			tgt.Header = http.Header{}
+		}
+		tgt.Header.Set("X-Loadtest-Target", t.Name)
+		return nil
+	}
+	r := &Run{opts: opts, done: make(chan struct{})}
+	r.attacker = vegeta.NewAttacker(vegeta.Timeout(opts.Timeout), vegeta.KeepAlive(true), vegeta.Workers(16), vegeta.Redirects(vegeta.NoFollow))
+	r.started = time.Now()
+	r.marks = []mark{{r.started, PhaseBefore}}
+	r.results = r.attacker.Attack(targeter, vegeta.Rate{Freq: opts.Rate, Per: time.Second}, 0, "empctl-verify")
+	go r.collect()
+	return r
+}
+
+func (r *Run) collect() {
+	defer close(r.done)
+	for res := range r.results {
+		h := hit{at: res.Timestamp, latency: res.Latency, code: res.Code, err: res.Error, target: targetName(res)}
+		if res.Headers != nil {
+			h.version = res.Headers.Get("X-App-Version")
+		}
+		r.mu.Lock()
+		r.hits = append(r.hits, h)
+		r.mu.Unlock()
+	}
+}
+
+// targetName recovers the mix entry from the result's URL and method; vegeta
+// does not keep request headers in its results.
+func targetName(res *vegeta.Result) string { return res.Method + " " + res.URL }
+
+// Mark starts a new phase now; later requests count towards it.
+func (r *Run) Mark(phase string) {
+	r.mu.Lock()
+	r.marks = append(r.marks, mark{time.Now(), phase})
+	r.mu.Unlock()
+}
+
+// Stop ends the load, waits for the requests in flight, and returns the raw results.
+func (r *Run) Stop() *Results {
+	r.attacker.Stop()
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := map[string]string{}
+	for _, t := range r.opts.Targets {
+		names[t.Method+" "+t.URL] = t.Name
+	}
+	for i := range r.hits {
+		if n, ok := names[r.hits[i].target]; ok {
+			r.hits[i].target = n
+		}
+	}
+	return &Results{Started: r.started, Ended: time.Now(), Rate: r.opts.Rate, hits: r.hits, marks: r.marks}
+}
+
+// Results are a finished run's requests and phase marks.
+type Results struct {
+	Started, Ended time.Time
+	Rate           int
+	hits           []hit
+	marks          []mark
+}
+
+// phaseAt returns the phase a request sent at t belongs to.
+func (rs *Results) phaseAt(t time.Time) string {
+	phase := PhaseBefore
+	for _, m := range rs.marks {
+		if !t.Before(m.at) {
+			phase = m.phase
+		}
+	}
+	return phase
+}

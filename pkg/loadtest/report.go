@@ -1,0 +1,205 @@
+package loadtest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// Verdicts.
+const (
+	VerdictPass = "pass"
+	VerdictFail = "fail"
+)
+
+// Report is the outcome of a zero-downtime verification.
+type Report struct {
+	Verdict  string    `json:"verdict"`
+	Reasons  []string  `json:"reasons,omitempty"`
+	Env      string    `json:"env"`
+	Endpoint string    `json:"endpoint"`
+	Rate     int       `json:"rate"`
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended"`
+	// Targets is the request mix; Skipped says which targets were left out and why.
+	Targets []string `json:"targets"`
+	Skipped []string `json:"skipped,omitempty"`
+
+	Requests  int `json:"requests"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	// Failures counts failed requests by kind: "connection refused",
+	// "connection reset", "timeout", "HTTP 502", ...
+	Failures map[string]int `json:"failures"`
+	// Versions counts the API requests each version (X-App-Version) answered.
+	Versions map[string]int `json:"versions"`
+	// FinalVersions counts the versions that answered during the last second.
+	FinalVersions map[string]int `json:"finalVersions"`
+	// ExpectedVersion is the version the rollout deployed.
+	ExpectedVersion string `json:"expectedVersion,omitempty"`
+
+	Latency  map[string]Latency `json:"latency"`
+	Timeline []Second           `json:"timeline"`
+	Rollout  *env.Rollout       `json:"rollout,omitempty"`
+}
+
+// Latency summarises a phase's latencies in milliseconds.
+type Latency struct {
+	Requests int     `json:"requests"`
+	P50      float64 `json:"p50Ms"`
+	P95      float64 `json:"p95Ms"`
+	P99      float64 `json:"p99Ms"`
+	Max      float64 `json:"maxMs"`
+}
+
+// Second is one second of the timeline.
+type Second struct {
+	Second   int            `json:"second"`
+	Phase    string         `json:"phase"`
+	Requests int            `json:"requests"`
+	Failed   int            `json:"failed"`
+	Versions map[string]int `json:"versions"`
+	P99      float64        `json:"p99Ms"`
+}
+
+// Build computes the report. expected is the version that must answer
+// everything at the end ("" when the rollout did not produce one).
+func (rs *Results) Build(envName, endpoint string, ro *env.Rollout, targets, skipped []string) *Report {
+	rep := &Report{Env: envName, Endpoint: endpoint, Rate: rs.Rate, Started: rs.Started, Ended: rs.Ended, Targets: targets, Skipped: skipped,
+		Failures: map[string]int{}, Versions: map[string]int{}, FinalVersions: map[string]int{}, Latency: map[string]Latency{}, Rollout: ro, Timeline: []Second{}}
+	if ro != nil && ro.Outcome == env.OutcomeCompleted {
+		rep.ExpectedVersion = ro.Version
+	}
+	byPhase := map[string][]time.Duration{}
+	var all []time.Duration
+	secs := map[int]*Second{}
+	secLat := map[int][]time.Duration{}
+	var last time.Time
+	for _, h := range rs.hits {
+		if h.at.After(last) {
+			last = h.at
+		}
+	}
+	for _, h := range rs.hits {
+		rep.Requests++
+		phase := rs.phaseAt(h.at)
+		byPhase[phase] = append(byPhase[phase], h.latency)
+		all = append(all, h.latency)
+		i := int(h.at.Sub(rs.Started) / time.Second)
+		s := secs[i]
+		if s == nil {
+			s = &Second{Second: i, Phase: phase, Versions: map[string]int{}}
+			secs[i] = s
+		}
+		s.Requests++
+		secLat[i] = append(secLat[i], h.latency)
+		if kind := failureKind(h); kind != "" {
+			rep.Failed++
+			rep.Failures[kind]++
+			s.Failed++
+			continue
+		}
+		rep.Succeeded++
+		if h.version != "" {
+			rep.Versions[h.version]++
+			s.Versions[h.version]++
+			if last.Sub(h.at) < time.Second {
+				rep.FinalVersions[h.version]++
+			}
+		}
+	}
+	for _, p := range []string{PhaseBefore, PhaseDuring, PhaseAfter} {
+		if l, ok := byPhase[p]; ok {
+			rep.Latency[p] = summarise(l)
+		}
+	}
+	rep.Latency["all"] = summarise(all)
+	keys := make([]int, 0, len(secs))
+	for k := range secs {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		s := secs[k]
+		s.P99 = summarise(secLat[k]).P99
+		rep.Timeline = append(rep.Timeline, *s)
+	}
+	rep.judge()
+	return rep
+}
+
+// judge passes the report only with zero failed requests, a completed
+// rollout, and the new version answering every API request at the end.
+func (rep *Report) judge() {
+	if rep.Requests == 0 {
+		rep.Reasons = append(rep.Reasons, "no request was sent")
+	}
+	if rep.Failed > 0 {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d of %d requests failed", rep.Failed, rep.Requests))
+	}
+	switch {
+	case rep.Rollout == nil:
+		rep.Reasons = append(rep.Reasons, "no rollout ran")
+	case rep.Rollout.Outcome != env.OutcomeCompleted:
+		rep.Reasons = append(rep.Reasons, "the rollout failed: "+rep.Rollout.Reason)
+	default:
+		total, other := 0, []string{}
+		for v, n := range rep.FinalVersions {
+			total += n
+			if v != rep.ExpectedVersion {
+				other = append(other, fmt.Sprintf("%s (%d)", v, n))
+			}
+		}
+		switch {
+		case total == 0:
+			rep.Reasons = append(rep.Reasons, "no API answer in the last second to check the version")
+		case len(other) > 0:
+			sort.Strings(other)
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("in the last second %s did not answer everything: also %s", rep.ExpectedVersion, strings.Join(other, ", ")))
+		}
+	}
+	rep.Verdict = VerdictPass
+	if len(rep.Reasons) > 0 {
+		rep.Verdict = VerdictFail
+	}
+}
+
+// failureKind classifies a failed request, or returns "" for a success.
+func failureKind(h hit) string {
+	switch {
+	case h.code >= 400:
+		return fmt.Sprintf("HTTP %d", h.code)
+	case h.code >= 200 && h.err == "":
+		return ""
+	}
+	e := strings.ToLower(h.err)
+	switch {
+	case strings.Contains(e, "connection refused"):
+		return "connection refused"
+	case strings.Contains(e, "connection reset"), strings.Contains(e, "broken pipe"), strings.Contains(e, "eof"):
+		return "connection reset"
+	case strings.Contains(e, "timeout"), strings.Contains(e, "deadline exceeded"):
+		return "timeout"
+	case h.code > 0:
+		return fmt.Sprintf("HTTP %d", h.code)
+	}
+	return "other error"
+}
+
+func summarise(l []time.Duration) Latency {
+	if len(l) == 0 {
+		return Latency{}
+	}
+	s := append([]time.Duration(nil), l...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	q := func(p float64) float64 {
+		i := int(float64(len(s)-1) * p)
+		return ms(s[i])
+	}
+	return Latency{Requests: len(s), P50: q(0.50), P95: q(0.95), P99: q(0.99), Max: ms(s[len(s)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

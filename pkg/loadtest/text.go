@@ -1,0 +1,112 @@
+package loadtest
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText writes the report's compact text form.
+func WriteText(w io.Writer, rep *Report) {
+	fmt.Fprintf(w, "Zero-downtime verification: %s\n", strings.ToUpper(rep.Verdict))
+	for _, r := range rep.Reasons {
+		fmt.Fprintf(w, "  ✗ %s\n", r)
+	}
+	fmt.Fprintf(w, "  %s at %s, %d requests/s for %s\n", rep.Env, rep.Endpoint, rep.Rate, rep.Ended.Sub(rep.Started).Round(100*time.Millisecond))
+	fmt.Fprintf(w, "  mix: %s\n", strings.Join(rep.Targets, ", "))
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(w, "  skipped: %s\n", s)
+	}
+	if ro := rep.Rollout; ro != nil {
+		fmt.Fprintf(w, "  rollout: %s → %s %s in %s\n", ro.PreviousVersion, ro.Version, ro.Outcome, ro.Duration().Round(100*time.Millisecond))
+	}
+	fmt.Fprintf(w, "\nRequests  %d sent, %d succeeded, %d failed\n", rep.Requests, rep.Succeeded, rep.Failed)
+	if len(rep.Failures) > 0 {
+		kinds := make([]string, 0, len(rep.Failures))
+		for k := range rep.Failures {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			fmt.Fprintf(w, "  %-20s %d\n", k, rep.Failures[k])
+		}
+	}
+	fmt.Fprintf(w, "Versions  %s\n", formatCounts(rep.Versions))
+	fmt.Fprintf(w, "At end    %s\n\n", formatCounts(rep.FinalVersions))
+
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "Latency (ms)\trequests\tp50\tp95\tp99\tmax\t")
+	for _, p := range []string{PhaseBefore, PhaseDuring, PhaseAfter, "all"} {
+		if l, ok := rep.Latency[p]; ok {
+			label := p + " rollout"
+			if p == "all" {
+				label = "whole run"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", label, l.Requests, l.P50, l.P95, l.P99, l.Max)
+		}
+	}
+	_ = tw.Flush()
+
+	fmt.Fprintln(w, "\nTimeline (versions answering, by second)")
+	for _, g := range groupTimeline(rep.Timeline) {
+		fmt.Fprintf(w, "  %s\n", g)
+	}
+}
+
+// groupTimeline merges consecutive seconds of the same phase and versions
+// with no failures into one line.
+func groupTimeline(ts []Second) []string {
+	var out []string
+	for i := 0; i < len(ts); {
+		j, req := i, 0
+		key := timelineKey(ts[i])
+		for j < len(ts) && timelineKey(ts[j]) == key && ts[j].Failed == 0 && ts[i].Failed == 0 {
+			req += ts[j].Requests
+			j++
+		}
+		if j == i { // a second with failures stands alone
+			req, j = ts[i].Requests, i+1
+		}
+		span := fmt.Sprintf("%3ds", ts[i].Second)
+		if j-1 > i {
+			span = fmt.Sprintf("%3d-%ds", ts[i].Second, ts[j-1].Second)
+		}
+		line := fmt.Sprintf("%-9s %-6s %5d req  %s", span, ts[i].Phase, req, key[len(ts[i].Phase)+1:])
+		if ts[i].Failed > 0 {
+			line += fmt.Sprintf("  FAILED %d", ts[i].Failed)
+		}
+		out = append(out, line)
+		i = j
+	}
+	return out
+}
+
+func timelineKey(s Second) string {
+	vs := make([]string, 0, len(s.Versions))
+	for v := range s.Versions {
+		vs = append(vs, v)
+	}
+	sort.Strings(vs)
+	return s.Phase + " " + strings.Join(vs, " + ")
+}
+
+func formatCounts(m map[string]int) string {
+	if len(m) == 0 {
+		return "(none)"
+	}
+	keys := make([]string, 0, len(m))
+	total := 0
+	for k, n := range m {
+		keys = append(keys, k)
+		total += n
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d (%.1f%%)", k, m[k], 100*float64(m[k])/float64(total))
+	}
+	return strings.Join(parts, ", ")
+}
