@@ -67,7 +67,7 @@ resource "aws_security_group_rule" "tasks_from_alb" {
 
 # The tasks pull images from ECR, read their secret and ship logs over the AWS
 # public endpoints (through NAT); VPC endpoints would cost more than NAT here.
-#tfsec:ignore:aws-ec2-no-public-egress-sgr HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch Logs) via NAT
+#tfsec:ignore:aws-vpc-no-public-egress-sgr HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch Logs) via NAT
 resource "aws_security_group_rule" "tasks_to_aws_apis" {
   type              = "egress"
   description       = "HTTPS to AWS APIs"

@@ -302,3 +302,9 @@ variable "cloudfront_certificate_arn" {
   type        = string
   default     = ""
 }
+
+variable "cloudfront_web_acl_arn" {
+  description = "ARN of a WAFv2 web ACL (scope CLOUDFRONT, in us-east-1) to attach to the distribution; empty attaches none."
+  type        = string
+  default     = ""
+}

@@ -2,7 +2,6 @@
 # (Origin Access Control), and the distribution in front of the bucket and the API.
 
 #tfsec:ignore:aws-s3-enable-bucket-logging The bucket holds the public webapp bundle; CloudFront is the only reader
-#tfsec:ignore:aws-s3-encryption-customer-key The objects are the public webapp bundle; SSE-S3 encrypts them at rest without a CMK's cost and key policy
 resource "aws_s3_bucket" "webapp" {
   bucket_prefix = "${local.name}-webapp-"
   force_destroy = var.webapp_force_destroy
@@ -173,7 +172,7 @@ locals {
   alb_origin_id = "api-alb"
 }
 
-#tfsec:ignore:aws-cloudfront-enable-waf A WAF web ACL costs per month; attach one with web_acl_id when the app needs it
+#tfsec:ignore:aws-cloudfront-enable-waf A web ACL has a monthly cost; set cloudfront_web_acl_arn to attach one
 #tfsec:ignore:aws-cloudfront-enable-logging Access logs need a separate log bucket; the API's own logs are in CloudWatch
 resource "aws_cloudfront_distribution" "this" {
   enabled             = true
@@ -183,6 +182,7 @@ resource "aws_cloudfront_distribution" "this" {
   default_root_object = "index.html"
   price_class         = var.cloudfront_price_class
   aliases             = var.cloudfront_aliases
+  web_acl_id          = var.cloudfront_web_acl_arn == "" ? null : var.cloudfront_web_acl_arn
 
   origin {
     origin_id                = local.s3_origin_id

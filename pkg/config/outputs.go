@@ -106,9 +106,9 @@ func SaveOutputs(dir, env string, o Outputs) error {
 	if err != nil {
 		return fmt.Errorf("saving outputs: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // fails harmlessly once renamed
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("saving outputs: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
