@@ -42,6 +42,8 @@ lint:
 	$(GO) vet ./...
 	golangci-lint run ./...
 	goreleaser check
+	terraform fmt -check -recursive terraform/
+	tfsec terraform --no-color --no-module-downloads --concise-output
 
 ## services: start the test services (MariaDB) and print the exports for them: eval $$(make -s services)
 services:
