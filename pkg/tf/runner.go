@@ -55,6 +55,8 @@ type Options struct {
 type Runner struct {
 	tf   *tfexec.Terraform
 	opts Options
+	// streamed is set when Terraform's stderr goes to the caller.
+	streamed bool
 }
 
 // New checks the options and prepares the working directory.
@@ -98,6 +100,7 @@ func New(opts Options) (*Runner, error) {
 	if err := tf.SetWaitDelay(wait); err != nil {
 		return nil, err
 	}
+	streamed := opts.Stderr != nil
 	if opts.Stdout == nil {
 		opts.Stdout = io.Discard
 	}
@@ -106,7 +109,7 @@ func New(opts Options) (*Runner, error) {
 	}
 	tf.SetStdout(opts.Stdout)
 	tf.SetStderr(opts.Stderr)
-	return &Runner{tf: tf, opts: opts}, nil
+	return &Runner{tf: tf, opts: opts, streamed: streamed}, nil
 }
 
 // Init writes the variables file and runs `terraform init` with the backend settings.
@@ -255,6 +258,12 @@ func (r *Runner) wrap(ctx context.Context, command string, err error) error {
 	}
 	if ctx.Err() != nil {
 		return &InterruptedError{Command: command, Err: errors.Join(ctx.Err(), err)}
+	}
+	if r.streamed {
+		// Terraform's messages already went to the caller's Stderr; the
+		// error's copy of them would only repeat them.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return fmt.Errorf("terraform %s failed (%s): see Terraform's messages above", command, first)
 	}
 	return fmt.Errorf("terraform %s failed: %w", command, err)
 }

@@ -235,7 +235,8 @@ func TestInterruptStopsTerraformCleanly(t *testing.T) {
 func TestTerraformFailureIsReported(t *testing.T) {
 	ctx := context.Background()
 	project := tftest.Project(t, tftest.Failing, "")
-	r := newRunner(t, project, appVars(nil), tftest.NewBuffer())
+	out := tftest.NewBuffer()
+	r := newRunner(t, project, appVars(nil), out)
 	if err := r.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -243,25 +244,51 @@ func TestTerraformFailureIsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Terraform's messages were streamed, so the error points at them.
 	err = r.Apply(ctx, plan)
-	if err == nil || !strings.Contains(err.Error(), "terraform apply failed") || !strings.Contains(err.Error(), "cannot reach the widget API") {
+	if err == nil || err.Error() != "terraform apply failed (exit status 1): see Terraform's messages above" {
 		t.Errorf("Apply() error = %v", err)
+	}
+	if !strings.Contains(out.String(), "cannot reach the widget API") {
+		t.Errorf("Terraform's error was not streamed:\n%s", out)
 	}
 	if errors.As(err, new(*tf.InterruptedError)) {
 		t.Error("a failure was reported as an interrupt")
+	}
+
+	// Without a stream for them, the error carries Terraform's messages.
+	quiet, err := tf.New(tf.Options{
+		ExecPath:  tftest.Binary(t),
+		ModuleDir: filepath.Join(project, "terraform"),
+		WorkDir:   filepath.Join(project, ".empctl", "test"),
+		Vars:      appVars(nil),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan, err = quiet.Plan(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	err = quiet.Apply(ctx, plan)
+	if err == nil || !strings.Contains(err.Error(), "terraform apply failed") || !strings.Contains(err.Error(), "cannot reach the widget API") {
+		t.Errorf("Apply() error without streams = %v", err)
 	}
 }
 
 func TestPlanErrorNamesTheProblem(t *testing.T) {
 	ctx := context.Background()
 	project := tftest.Project(t, tftest.App, "")
-	r := newRunner(t, project, map[string]any{"environment": "test"}, tftest.NewBuffer()) // no region
+	out := tftest.NewBuffer()
+	r := newRunner(t, project, map[string]any{"environment": "test"}, out) // no region
 	if err := r.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_, err := r.Plan(ctx, false)
-	if err == nil || !strings.Contains(err.Error(), "terraform plan failed") || !strings.Contains(err.Error(), `"region"`) {
+	if err == nil || !strings.Contains(err.Error(), "terraform plan failed") {
 		t.Errorf("Plan() error = %v", err)
+	}
+	if !strings.Contains(out.String(), `variable "region"`) {
+		t.Errorf("Terraform's message does not name the variable:\n%s", out)
 	}
 	if _, statErr := os.Stat(filepath.Join(project, ".empctl", "test", tf.PlanFile)); statErr == nil {
 		t.Error("a failed plan left a plan file")

@@ -245,8 +245,11 @@ func TestProvisionReportsTerraformFailure(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.Failing, testYAML)
 	res := run(t, project, invocation{}, "--auto-approve")
-	if res.err == nil || !strings.Contains(res.err.Error(), "terraform apply failed") || !strings.Contains(res.err.Error(), "cannot reach the widget API") {
+	if res.err == nil || !strings.Contains(res.err.Error(), "terraform apply failed") {
 		t.Fatalf("error = %v", res.err)
+	}
+	if !strings.Contains(res.stderr.String(), "cannot reach the widget API") {
+		t.Errorf("Terraform's error is not on stderr:\n%s", res.stderr)
 	}
 	if cmdutil.ExitCode(res.err) != cmdutil.ExitError {
 		t.Errorf("exit code = %d, want %d", cmdutil.ExitCode(res.err), cmdutil.ExitError)
