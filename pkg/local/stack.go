@@ -214,6 +214,9 @@ func (s *Stack) emit(kind, target, version, msg string) {
 }
 
 func (s *Stack) onHealth(id string, h Health) {
+	if h == HealthDraining {
+		return // drainAndStop reports it
+	}
 	version := ""
 	if r := s.replica(id); r != nil {
 		version = r.rel.Version

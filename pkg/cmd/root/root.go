@@ -13,6 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmd/status"
 	"github.com/empctl/empctl/pkg/cmd/up"
+	"github.com/empctl/empctl/pkg/cmd/verify"
 	"github.com/empctl/empctl/pkg/cmd/version"
 	"github.com/empctl/empctl/pkg/cmdutil"
 )
@@ -69,6 +70,7 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(status.NewCmdStatus(f, nil))
 	cmd.AddCommand(deploy.NewCmdDeploy(f))
 	cmd.AddCommand(rollback.NewCmdRollback(f, nil))
+	cmd.AddCommand(verify.NewCmdVerify(f, nil))
 	cmd.AddCommand(provision.NewCmdProvision(f, nil))
 	cmd.AddCommand(destroy.NewCmdDestroy(f, nil))
 
