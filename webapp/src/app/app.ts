@@ -21,23 +21,22 @@ export class App {
     // After each navigation, move focus to the new page's heading so screen readers and
     // keyboard users start at the top of the new content.
     let first = true;
-    const sub = this.router.events
-      .pipe(filter((e) => e instanceof NavigationEnd))
-      .subscribe(() => {
-        if (first) {
-          first = false;
-          return;
-        }
-        afterNextRender(() => document.querySelector<HTMLElement>('main h1')?.focus(), {
-          injector: this.injector,
-        });
+    const sub = this.router.events.pipe(filter((e) => e instanceof NavigationEnd)).subscribe(() => {
+      if (first) {
+        first = false;
+        return;
+      }
+      afterNextRender(() => document.querySelector<HTMLElement>('main h1')?.focus(), {
+        injector: this.injector,
       });
+    });
     inject(DestroyRef).onDestroy(() => sub.unsubscribe());
   }
 
   protected signOut(): void {
     this.auth.signOut().subscribe({
-      complete: () => void this.router.navigate(['/sign-in'], { queryParams: { reason: 'signed-out' } }),
+      complete: () =>
+        void this.router.navigate(['/sign-in'], { queryParams: { reason: 'signed-out' } }),
     });
   }
 }

@@ -17,7 +17,10 @@ import { formatDuration } from './countdown';
           @if (context() === 'load') {
             <span>We'll try again automatically and show this page as soon as it answers.</span>
           } @else {
-            <span>Nothing was sent. Try again in a moment: the status bar below shows when it's back.</span>
+            <span
+              >Nothing was sent. Try again in a moment: the status bar below shows when it's
+              back.</span
+            >
           }
         }
         @case ('throttled') {
@@ -45,7 +48,9 @@ export class ApiNotice {
   /** Live seconds left for a throttle, when the page runs a countdown. */
   readonly remaining = input<number | null>(null);
 
-  protected readonly warn = computed(() => ['unreachable', 'throttled'].includes(this.error().kind));
+  protected readonly warn = computed(() =>
+    ['unreachable', 'throttled'].includes(this.error().kind),
+  );
   protected readonly wait = computed(() =>
     formatDuration(this.remaining() ?? this.error().retryAfterSeconds ?? 0),
   );

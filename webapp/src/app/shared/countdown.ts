@@ -32,5 +32,7 @@ export function formatDuration(totalSeconds: number): string {
   const seconds = s % 60;
   const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (minutes === 0) return unit(seconds, 'second');
-  return seconds === 0 ? unit(minutes, 'minute') : `${unit(minutes, 'minute')} ${unit(seconds, 'second')}`;
+  return seconds === 0
+    ? unit(minutes, 'minute')
+    : `${unit(minutes, 'minute')} ${unit(seconds, 'second')}`;
 }

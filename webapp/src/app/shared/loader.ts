@@ -4,9 +4,7 @@ import { ApiError, toApiError } from '../core/api/api-error';
 import { BackendStatusService } from '../core/status/backend-status.service';
 
 export type LoadState<T> =
-  | { status: 'loading' }
-  | { status: 'ready'; value: T }
-  | { status: 'error'; error: ApiError };
+  { status: 'loading' } | { status: 'ready'; value: T } | { status: 'error'; error: ApiError };
 
 export interface Loader<T> {
   readonly state: Signal<LoadState<T>>;

@@ -16,36 +16,44 @@ describe('toApiError', () => {
   });
 
   it('keeps an API error with status 503 as the API said it', () => {
-    const e = toApiError(httpError(503, { error: { code: 'not_ready', message: 'shutting down' } }));
+    const e = toApiError(
+      httpError(503, { error: { code: 'not_ready', message: 'shutting down' } }),
+    );
     expect(e.kind).toBe('other');
     expect(e.code).toBe('not_ready');
   });
 
   it('reads Retry-After on 429', () => {
     const e = toApiError(
-      httpError(429, { error: { code: 'too_many_attempts', message: 'slow down' } }, { 'Retry-After': '90' }),
+      httpError(
+        429,
+        { error: { code: 'too_many_attempts', message: 'slow down' } },
+        { 'Retry-After': '90' },
+      ),
     );
     expect(e.kind).toBe('throttled');
     expect(e.retryAfterSeconds).toBe(90);
   });
 
   it('keeps field messages for validation errors and duplicate emails', () => {
-    const body = { error: { code: 'email_taken', message: 'taken', fields: { email: 'already used', n: 1 } } };
+    const body = {
+      error: { code: 'email_taken', message: 'taken', fields: { email: 'already used', n: 1 } },
+    };
     const e = toApiError(httpError(409, body));
     expect(e.kind).toBe('validation');
     expect(e.fields).toEqual({ email: 'already used' });
   });
 
   it('separates wrong credentials from an ended session', () => {
-    expect(toApiError(httpError(401, { error: { code: 'invalid_credentials', message: '' } })).kind).toBe(
-      'invalid_credentials',
-    );
+    expect(
+      toApiError(httpError(401, { error: { code: 'invalid_credentials', message: '' } })).kind,
+    ).toBe('invalid_credentials');
     expect(toApiError(httpError(401, { error: { code: 'unauthorized', message: '' } })).kind).toBe(
       'unauthorized',
     );
-    expect(toApiError(httpError(403, { error: { code: 'invalid_credentials', message: '' } })).kind).toBe(
-      'invalid_credentials',
-    );
+    expect(
+      toApiError(httpError(403, { error: { code: 'invalid_credentials', message: '' } })).kind,
+    ).toBe('invalid_credentials');
   });
 
   it('describes unexpected errors', () => {

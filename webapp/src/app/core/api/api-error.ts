@@ -55,7 +55,10 @@ export function toApiError(err: unknown): ApiError {
     case 409:
       return { ...base, kind: 'validation' };
     case 401:
-      return { ...base, kind: code === 'invalid_credentials' ? 'invalid_credentials' : 'unauthorized' };
+      return {
+        ...base,
+        kind: code === 'invalid_credentials' ? 'invalid_credentials' : 'unauthorized',
+      };
     case 403:
       return { ...base, kind: code === 'invalid_credentials' ? 'invalid_credentials' : 'other' };
     case 404:

@@ -20,7 +20,13 @@ describe('AuthService', () => {
   afterEach(() => backend.verify());
 
   it('signs up with the API field names', () => {
-    const req = { email: 'a@b.co', password: 'long enough', firstName: 'A', lastName: 'B', birthDate: '2000-01-01' };
+    const req = {
+      email: 'a@b.co',
+      password: 'long enough',
+      firstName: 'A',
+      lastName: 'B',
+      birthDate: '2000-01-01',
+    };
     auth.signUp(req).subscribe();
     const call = backend.expectOne({ method: 'POST', url: '/api/users' });
     expect(call.request.body).toEqual(req);

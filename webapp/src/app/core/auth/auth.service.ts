@@ -17,14 +17,12 @@ export class AuthService {
   }
 
   signIn(email: string, password: string): Observable<User> {
-    return this.http
-      .post<LoginResponse>(this.config.api('/login'), { email, password })
-      .pipe(
-        map((res) => {
-          this.session.start(res);
-          return res.user;
-        }),
-      );
+    return this.http.post<LoginResponse>(this.config.api('/login'), { email, password }).pipe(
+      map((res) => {
+        this.session.start(res);
+        return res.user;
+      }),
+    );
   }
 
   /** Revokes the token on the server when it can; the local session ends either way. */

@@ -56,7 +56,9 @@ export function parseConfig(raw: unknown): AppConfig {
     if (typeof base === 'string' && base.trim() !== '') {
       config.apiBaseUrl = base.trim().replace(/\/+$/, '');
     } else {
-      console.warn(`${CONFIG_URL}: apiBaseUrl must be a non-empty string; using ${config.apiBaseUrl}.`);
+      console.warn(
+        `${CONFIG_URL}: apiBaseUrl must be a non-empty string; using ${config.apiBaseUrl}.`,
+      );
     }
   }
   return config;

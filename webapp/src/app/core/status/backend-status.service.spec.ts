@@ -37,7 +37,11 @@ describe('BackendStatusService', () => {
   it('polls /api/version and shows the version, instance and zone', () => {
     status.start();
     backend.expectOne('/api/version').flush(version('v1', 'task-1', 'eu-west-1a'));
-    expect(status.identity()).toEqual({ version: 'v1', instanceId: 'task-1', availabilityZone: 'eu-west-1a' });
+    expect(status.identity()).toEqual({
+      version: 'v1',
+      instanceId: 'task-1',
+      availabilityZone: 'eu-west-1a',
+    });
 
     vi.advanceTimersByTime(POLL_INTERVAL_MS);
     backend.expectOne('/api/version').flush(version('v1', 'task-2', 'eu-west-1b'));
@@ -48,7 +52,11 @@ describe('BackendStatusService', () => {
   it('follows the headers of any API response between polls', () => {
     TestBed.inject(HttpClient).get('/api/me').subscribe();
     backend.expectOne('/api/me').flush({}, { headers: BACKEND_HEADERS });
-    expect(status.identity()).toEqual({ version: 'v1.0.0', instanceId: 'instance-a', availabilityZone: '' });
+    expect(status.identity()).toEqual({
+      version: 'v1.0.0',
+      instanceId: 'instance-a',
+      availabilityZone: '',
+    });
   });
 
   it('reports a version change during a rollout, then forgets it', () => {
@@ -73,7 +81,9 @@ describe('BackendStatusService', () => {
     expect(status.reachable()).toBe(false);
 
     vi.advanceTimersByTime(RETRY_INTERVAL_MS);
-    backend.expectOne('/api/version').flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
+    backend
+      .expectOne('/api/version')
+      .flush('Bad Gateway', { status: 502, statusText: 'Bad Gateway' });
     expect(status.reachable()).toBe(false);
 
     vi.advanceTimersByTime(RETRY_INTERVAL_MS);
@@ -82,10 +92,15 @@ describe('BackendStatusService', () => {
   });
 
   it('counts an API error answer as reachable', () => {
-    TestBed.inject(HttpClient).get('/api/users/9').subscribe({ error: () => undefined });
+    TestBed.inject(HttpClient)
+      .get('/api/users/9')
+      .subscribe({ error: () => undefined });
     backend
       .expectOne('/api/users/9')
-      .flush({ error: { code: 'not_found', message: 'no' } }, { status: 404, statusText: 'Not Found', headers: BACKEND_HEADERS });
+      .flush(
+        { error: { code: 'not_found', message: 'no' } },
+        { status: 404, statusText: 'Not Found', headers: BACKEND_HEADERS },
+      );
     expect(status.reachable()).toBe(true);
     expect(status.identity()?.version).toBe('v1.0.0');
   });

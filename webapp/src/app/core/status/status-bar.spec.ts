@@ -49,7 +49,13 @@ describe('StatusBar', () => {
     const fixture = await render();
     backend
       .expectOne('/api/version')
-      .flush({ version: 'dev', commit: '', buildTime: '', instanceId: 'laptop', availabilityZone: '' });
+      .flush({
+        version: 'dev',
+        commit: '',
+        buildTime: '',
+        instanceId: 'laptop',
+        availabilityZone: '',
+      });
     await fixture.whenStable();
     expect(fixture.nativeElement.querySelector('[data-testid=backend-zone]')).toBeNull();
     expect(fixture.nativeElement.textContent).toContain('laptop');

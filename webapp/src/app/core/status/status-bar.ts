@@ -11,10 +11,19 @@ import { BackendStatusService } from './backend-status.service';
         @if (!status.reachable()) {
           <strong>Service unreachable</strong> · retrying…
         } @else if (identity(); as id) {
-          <span>API <strong data-testid="backend-version">{{ id.version }}</strong></span>
-          <span> · instance <span [title]="id.instanceId" data-testid="backend-instance">{{ shortInstance() }}</span></span>
+          <span
+            >API <strong data-testid="backend-version">{{ id.version }}</strong></span
+          >
+          <span>
+            · instance
+            <span [title]="id.instanceId" data-testid="backend-instance">{{
+              shortInstance()
+            }}</span></span
+          >
           @if (id.availabilityZone) {
-            <span> · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span>
+            <span>
+              · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span
+            >
           }
           @if (status.changedFrom(); as old) {
             <span class="changed"> · updated from {{ old }}</span>
@@ -26,14 +35,37 @@ import { BackendStatusService } from './backend-status.service';
     </div>
   `,
   styles: `
-    .status-bar { display: flex; align-items: center; gap: .5rem; padding: .4rem 1rem;
-      font-size: .8125rem; color: var(--muted); background: var(--surface-2);
-      border-top: 1px solid var(--border); }
-    .status-text { overflow-wrap: anywhere; }
-    .dot { flex: none; width: .6rem; height: .6rem; border-radius: 50%; background: var(--ok); }
-    .down .dot { background: var(--danger); }
-    .down { color: var(--danger-text); background: var(--danger-bg); }
-    .changed { color: var(--accent-text); font-weight: 600; }
+    .status-bar {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+      padding: 0.4rem 1rem;
+      font-size: 0.8125rem;
+      color: var(--muted);
+      background: var(--surface-2);
+      border-top: 1px solid var(--border);
+    }
+    .status-text {
+      overflow-wrap: anywhere;
+    }
+    .dot {
+      flex: none;
+      width: 0.6rem;
+      height: 0.6rem;
+      border-radius: 50%;
+      background: var(--ok);
+    }
+    .down .dot {
+      background: var(--danger);
+    }
+    .down {
+      color: var(--danger-text);
+      background: var(--danger-bg);
+    }
+    .changed {
+      color: var(--accent-text);
+      font-weight: 600;
+    }
   `,
 })
 export class StatusBar implements OnInit {
@@ -41,7 +73,8 @@ export class StatusBar implements OnInit {
   protected readonly identity = this.status.identity;
   protected readonly shortInstance = computed(() => {
     const id = this.identity()?.instanceId ?? '';
-    return id.length > 12 ? id.slice(0, 12) + '…' : id;
+    // ECS task ids are 32 hex digits: a prefix tells tasks apart; hostnames fit whole.
+    return id.length > 24 ? id.slice(0, 12) + '…' : id;
   });
 
   ngOnInit(): void {

@@ -36,7 +36,9 @@ describe('SignIn', () => {
     type('signin-email', 'not-an-email');
     await submit();
     expect(el.querySelector('#signin-email-error')?.textContent).toContain('name@example.com');
-    expect(el.querySelector('#signin-password-error')?.textContent).toContain('Enter your password');
+    expect(el.querySelector('#signin-password-error')?.textContent).toContain(
+      'Enter your password',
+    );
     expect(el.querySelector('#signin-email')?.getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement?.id).toBe('signin-email');
     backend.expectNone('/api/login');
@@ -48,7 +50,10 @@ describe('SignIn', () => {
     await submit();
     backend
       .expectOne('/api/login')
-      .flush(apiError('invalid_credentials', 'invalid email or password'), { status: 401, statusText: 'Unauthorized' });
+      .flush(apiError('invalid_credentials', 'invalid email or password'), {
+        status: 401,
+        statusText: 'Unauthorized',
+      });
     await fixture.whenStable();
     expect(el.querySelector('[data-testid=sign-in-error]')?.textContent).toContain("don't match");
   });

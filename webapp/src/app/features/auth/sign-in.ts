@@ -26,23 +26,46 @@ import { emailAddress } from '../../shared/forms/validators';
             <span>Check them and try again.</span>
           </div>
         } @else {
-          <app-api-notice [error]="e" [remaining]="throttle.active() ? throttle.remaining() : null" />
+          <app-api-notice
+            [error]="e"
+            [remaining]="throttle.active() ? throttle.remaining() : null"
+          />
         }
       }
       <form [formGroup]="form" (ngSubmit)="submit()" novalidate>
         <div class="field">
           <label for="signin-email">Email</label>
-          <input id="signin-email" type="email" formControlName="email" autocomplete="username"
+          <input
+            id="signin-email"
+            type="email"
+            formControlName="email"
+            autocomplete="username"
             [attr.aria-invalid]="shown(form.controls.email, submitted())"
-            aria-describedby="signin-email-error" />
-          <app-field-error [control]="form.controls.email" errorId="signin-email-error" label="Email" [submitted]="submitted()" />
+            aria-describedby="signin-email-error"
+          />
+          <app-field-error
+            [control]="form.controls.email"
+            errorId="signin-email-error"
+            label="Email"
+            [submitted]="submitted()"
+          />
         </div>
         <div class="field">
           <label for="signin-password">Password</label>
-          <input id="signin-password" type="password" formControlName="password" autocomplete="current-password"
+          <input
+            id="signin-password"
+            type="password"
+            formControlName="password"
+            autocomplete="current-password"
             [attr.aria-invalid]="shown(form.controls.password, submitted())"
-            aria-describedby="signin-password-error" />
-          <app-field-error [control]="form.controls.password" errorId="signin-password-error" label="Password" [submitted]="submitted()" />
+            aria-describedby="signin-password-error"
+          />
+          <app-field-error
+            [control]="form.controls.password"
+            errorId="signin-password-error"
+            label="Password"
+            [submitted]="submitted()"
+          />
         </div>
         <button type="submit" class="primary" [disabled]="pending() || throttle.active()">
           {{ pending() ? 'Signing in…' : 'Sign in' }}

@@ -46,7 +46,9 @@ describe('SignUp', () => {
     await submit();
     expect(el.querySelector('#signup-password-error')?.textContent).toContain('8 to 72');
     expect(el.querySelector('#signup-birthDate-error')?.textContent).toContain('future');
-    expect(el.querySelector('#signup-firstName-error')?.textContent).toContain('Enter your first name');
+    expect(el.querySelector('#signup-firstName-error')?.textContent).toContain(
+      'Enter your first name',
+    );
     expect(el.querySelector('#signup-email-error')).toBeNull();
     backend.expectNone('/api/users');
   });
@@ -56,10 +58,15 @@ describe('SignUp', () => {
     await submit();
     backend
       .expectOne('/api/users')
-      .flush(apiError('email_taken', 'email taken', { email: 'An account with this email already exists.' }), {
-        status: 409,
-        statusText: 'Conflict',
-      });
+      .flush(
+        apiError('email_taken', 'email taken', {
+          email: 'An account with this email already exists.',
+        }),
+        {
+          status: 409,
+          statusText: 'Conflict',
+        },
+      );
     await fixture.whenStable();
     expect(el.querySelector('#signup-email-error')?.textContent).toContain('already exists');
   });

@@ -37,6 +37,7 @@ export class SignUp {
   protected readonly pending = signal(false);
   protected readonly error = signal<ApiError | null>(null);
   protected readonly leftover = signal<string[]>([]);
+  protected readonly emailTaken = signal(false);
   protected readonly today = today();
   protected readonly shown = shown;
 
@@ -48,7 +49,12 @@ export class SignUp {
       return;
     }
     const v = this.form.getRawValue();
-    const req = { ...v, email: v.email.trim(), firstName: v.firstName.trim(), lastName: v.lastName.trim() };
+    const req = {
+      ...v,
+      email: v.email.trim(),
+      firstName: v.firstName.trim(),
+      lastName: v.lastName.trim(),
+    };
     this.pending.set(true);
     // Sign-up does not start a session: sign in straight after with the same credentials.
     let created = false;
@@ -67,6 +73,7 @@ export class SignUp {
             // The account exists but the automatic sign-in failed: sign in by hand.
             void this.router.navigate(['/sign-in'], { queryParams: { reason: 'registered' } });
           } else if (e.kind === 'validation') {
+            this.emailTaken.set(e.code === 'email_taken');
             this.leftover.set(applyServerErrors(this.form, e.fields));
             focusFirstInvalid(this.form, 'signup-');
           } else {

@@ -52,8 +52,8 @@ export class ChangePassword {
         this.pending.set(false);
         const e = toApiError(err);
         if (e.kind === 'validation' || e.kind === 'invalid_credentials') {
-          if (e.kind === 'invalid_credentials') {
-            e.fields['currentPassword'] = 'Your current password is not right.';
+          if (e.kind === 'invalid_credentials' && !e.fields['currentPassword']) {
+            e.fields['currentPassword'] = 'is incorrect';
           }
           applyServerErrors(this.form, e.fields);
           focusFirstInvalid(this.form, 'password-');

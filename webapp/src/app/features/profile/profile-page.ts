@@ -40,7 +40,11 @@ export class ProfilePage {
   protected readonly shown = shown;
 
   protected edit(user: User): void {
-    this.form.reset({ firstName: user.firstName, lastName: user.lastName, birthDate: user.birthDate });
+    this.form.reset({
+      firstName: user.firstName,
+      lastName: user.lastName,
+      birthDate: user.birthDate,
+    });
     this.submitted.set(false);
     this.error.set(null);
     this.saved.set(false);
@@ -64,7 +68,11 @@ export class ProfilePage {
     const v = this.form.getRawValue();
     this.pending.set(true);
     this.profile
-      .update({ firstName: v.firstName.trim(), lastName: v.lastName.trim(), birthDate: v.birthDate })
+      .update({
+        firstName: v.firstName.trim(),
+        lastName: v.lastName.trim(),
+        birthDate: v.birthDate,
+      })
       .subscribe({
         next: (user) => {
           this.pending.set(false);

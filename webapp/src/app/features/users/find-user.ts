@@ -14,15 +14,29 @@ import { FieldError, shown } from '../../shared/forms/field-error';
       <form [formGroup]="form" (ngSubmit)="open()" novalidate class="inline-form">
         <div class="field">
           <label for="find-id">Member number</label>
-          <input id="find-id" type="text" inputmode="numeric" formControlName="id" autocomplete="off"
-            [attr.aria-invalid]="shown(form.controls.id, submitted())" aria-describedby="find-id-error" />
-          <app-field-error [control]="form.controls.id" errorId="find-id-error" label="Member number" [submitted]="submitted()" />
+          <input
+            id="find-id"
+            type="text"
+            inputmode="numeric"
+            formControlName="id"
+            autocomplete="off"
+            [attr.aria-invalid]="shown(form.controls.id, submitted())"
+            aria-describedby="find-id-error"
+          />
+          <app-field-error
+            [control]="form.controls.id"
+            errorId="find-id-error"
+            label="Member number"
+            [submitted]="submitted()"
+          />
         </div>
         <button type="submit" class="primary">Open profile</button>
       </form>
       @if (session.user(); as me) {
-        <p class="aside">Your member number is <strong>{{ me.id }}</strong>.
-          <a [routerLink]="['/users', me.id]">See what others see about you</a>.</p>
+        <p class="aside">
+          Your member number is <strong>{{ me.id }}</strong>.
+          <a [routerLink]="['/users', me.id]">See what others see about you</a>.
+        </p>
       }
     </section>
   `,
@@ -40,7 +54,9 @@ export class FindUser {
     this.submitted.set(true);
     if (this.form.invalid) {
       if (this.form.controls.id.hasError('pattern')) {
-        this.form.controls.id.setErrors({ server: 'A member number is a whole number such as 42.' });
+        this.form.controls.id.setErrors({
+          server: 'A member number is a whole number such as 42.',
+        });
       }
       document.getElementById('find-id')?.focus();
       return;

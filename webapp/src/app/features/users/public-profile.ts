@@ -17,7 +17,9 @@ export class PublicProfilePage {
 
   private readonly users = inject(UsersService);
   private readonly session = inject(SessionStore);
-  protected readonly numericId = computed(() => (/^[1-9]\d*$/.test(this.id()) ? Number(this.id()) : null));
+  protected readonly numericId = computed(() =>
+    /^[1-9]\d*$/.test(this.id()) ? Number(this.id()) : null,
+  );
   protected readonly isMe = computed(() => this.session.user()?.id === this.numericId());
   protected readonly profile = createLoader(
     () => {

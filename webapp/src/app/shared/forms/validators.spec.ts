@@ -60,8 +60,11 @@ describe('form validators', () => {
 
   it('words each error for people', () => {
     expect(errorMessage({ required: true }, 'First name')).toBe('Enter your first name.');
-    expect(errorMessage({ server: 'already used' }, 'Email')).toBe('already used');
-    expect(errorMessage({ futureDate: true }, 'Birth date')).toBe('Birth date cannot be in the future.');
+    expect(errorMessage({ server: 'is already used' }, 'Email')).toBe('Email is already used.');
+    expect(errorMessage({ server: 'Pick another one.' }, 'Email')).toBe('Pick another one.');
+    expect(errorMessage({ futureDate: true }, 'Birth date')).toBe(
+      'Birth date cannot be in the future.',
+    );
     expect(errorMessage(null, 'Email')).toBeNull();
   });
 });

@@ -81,7 +81,7 @@ export function matchesField(field: string, other: string): ValidatorFn {
 /** The first message for a control's errors, in plain words. */
 export function errorMessage(errors: ValidationErrors | null, label: string): string | null {
   if (!errors) return null;
-  if (errors['server']) return String(errors['server']);
+  if (errors['server']) return serverMessage(String(errors['server']), label);
   if (errors['required']) return `Enter your ${label.toLowerCase()}.`;
   if (errors['email']) return 'Enter an email address like name@example.com.';
   if (errors['maxlength'])
@@ -93,4 +93,11 @@ export function errorMessage(errors: ValidationErrors | null, label: string): st
   if (errors['tooEarly']) return `${label} cannot be before ${EARLIEST_BIRTH_DATE}.`;
   if (errors['mismatch']) return 'The two passwords do not match.';
   return `Check your ${label.toLowerCase()}.`;
+}
+
+/** The API words field errors as fragments ("is required"): make them sentences. */
+export function serverMessage(message: string, label: string): string {
+  let text = message.trim();
+  if (/^[a-z]/.test(text)) text = `${label} ${text}`;
+  return /[.!?]$/.test(text) ? text : text + '.';
 }

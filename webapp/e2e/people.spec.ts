@@ -1,0 +1,49 @@
+import { expect, test } from '@playwright/test';
+import { createUser, newUser, signIn } from './support';
+
+test("a minor's last name is never shown", async ({ page, request }) => {
+  const minor = newUser('Tim', 'Young', 16);
+  const adult = newUser('Barbara', 'Liskov', 40);
+  const minorId = await createUser(request, minor);
+  const adultId = await createUser(request, adult);
+
+  await signIn(page, adult.email, adult.password);
+  await page.getByRole('link', { name: 'People' }).click();
+  await page.getByLabel('Member number').fill(String(minorId));
+  await page.getByRole('button', { name: 'Open profile' }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/users/${minorId}$`));
+  await expect(page.getByTestId('public-name')).toHaveText('Tim');
+  await expect(page.getByTestId('minor-notice')).toHaveText(
+    'Tim is under 18, so their last name is kept private.',
+  );
+  await expect(page.getByText('Young')).toHaveCount(0);
+  await expect(page.getByText('age 16')).toBeVisible();
+
+  await page.goto(`/users/${adultId}`);
+  await expect(page.getByTestId('public-name')).toHaveText('Barbara Liskov');
+  await expect(page.getByTestId('minor-notice')).toHaveCount(0);
+
+  // The minor sees the same about themselves.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page, minor.email, minor.password);
+  await expect(page.getByText('other people see only your first name and age')).toBeVisible();
+  await page.getByRole('link', { name: 'See your public profile' }).click();
+  await expect(page.getByTestId('minor-notice')).toHaveText(
+    'You are under 18, so your last name is kept private.',
+  );
+});
+
+test('an unknown member number says so', async ({ page, request }) => {
+  const user = newUser('Ken', 'Thompson');
+  await createUser(request, user);
+  await signIn(page, user.email, user.password);
+  await page.goto('/users/987654321');
+  await expect(page.getByTestId('user-not-found')).toContainText(
+    'There is no member with the number 987654321.',
+  );
+  await page.goto('/users/abc');
+  await expect(page.getByTestId('user-not-found')).toContainText('is not a member number');
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});
