@@ -54,12 +54,10 @@ describe('authInterceptor', () => {
 
     let failed = false;
     http.get('/api/users/12').subscribe({ error: () => (failed = true) });
-    backend
-      .expectOne('/api/users/12')
-      .flush(apiError('unauthorized', 'token expired'), {
-        status: 401,
-        statusText: 'Unauthorized',
-      });
+    backend.expectOne('/api/users/12').flush(apiError('unauthorized', 'token expired'), {
+      status: 401,
+      statusText: 'Unauthorized',
+    });
 
     expect(failed).toBe(true);
     expect(session.isSignedIn()).toBe(false);

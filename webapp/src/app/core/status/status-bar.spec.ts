@@ -47,15 +47,13 @@ describe('StatusBar', () => {
 
   it('hides the zone when there is none (local runs)', async () => {
     const fixture = await render();
-    backend
-      .expectOne('/api/version')
-      .flush({
-        version: 'dev',
-        commit: '',
-        buildTime: '',
-        instanceId: 'laptop',
-        availabilityZone: '',
-      });
+    backend.expectOne('/api/version').flush({
+      version: 'dev',
+      commit: '',
+      buildTime: '',
+      instanceId: 'laptop',
+      availabilityZone: '',
+    });
     await fixture.whenStable();
     expect(fixture.nativeElement.querySelector('[data-testid=backend-zone]')).toBeNull();
     expect(fixture.nativeElement.textContent).toContain('laptop');

@@ -122,7 +122,9 @@ export class SignIn {
         if (e.kind === 'throttled') this.throttle.start(e.retryAfterSeconds ?? 60);
         this.error.set(e);
         if (e.kind === 'invalid_credentials') {
+          // A fresh, empty password field: the alert above says what went wrong.
           this.form.controls.password.reset();
+          this.submitted.set(false);
           document.getElementById('signin-password')?.focus();
         }
       },

@@ -56,17 +56,15 @@ describe('SignUp', () => {
   it('puts the API field messages next to the fields (duplicate email)', async () => {
     fill(valid);
     await submit();
-    backend
-      .expectOne('/api/users')
-      .flush(
-        apiError('email_taken', 'email taken', {
-          email: 'An account with this email already exists.',
-        }),
-        {
-          status: 409,
-          statusText: 'Conflict',
-        },
-      );
+    backend.expectOne('/api/users').flush(
+      apiError('email_taken', 'email taken', {
+        email: 'An account with this email already exists.',
+      }),
+      {
+        status: 409,
+        statusText: 'Conflict',
+      },
+    );
     await fixture.whenStable();
     expect(el.querySelector('#signup-email-error')?.textContent).toContain('already exists');
   });

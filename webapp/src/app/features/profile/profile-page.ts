@@ -35,7 +35,7 @@ export class ProfilePage {
   protected readonly pending = signal(false);
   protected readonly error = signal<ApiError | null>(null);
   protected readonly saved = signal(false);
-  protected readonly welcome = signal(history.state?.['welcome'] === true);
+  protected readonly welcome = signal(takeWelcome());
   protected readonly today = today();
   protected readonly shown = shown;
 
@@ -93,4 +93,12 @@ export class ProfilePage {
         },
       });
   }
+}
+
+/** Sign-up navigates here with {welcome: true}; show it once, not again on reload. */
+function takeWelcome(): boolean {
+  const state = history.state as Record<string, unknown> | null;
+  if (state?.['welcome'] !== true) return false;
+  history.replaceState({ ...state, welcome: false }, '');
+  return true;
 }
