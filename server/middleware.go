@@ -76,6 +76,12 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("X-Request-Id", id)
 		h.Set("X-App-Version", s.deps.Build.Version)
 		h.Set("X-App-Instance", s.deps.Instance.ID)
+		if s.draining.Load() {
+			// Clients learn in this response to reconnect (to another
+			// replica); closing idle connections instead would race with
+			// requests already on their way.
+			h.Set("Connection", "close")
+		}
 
 		rec := &recorder{ResponseWriter: w}
 		s.metrics.inFlight.Inc()

@@ -1,0 +1,60 @@
+// Command server is the empctl API server. Configuration comes from the
+// environment (see server/README.md); SIGTERM or SIGINT shut it down
+// gracefully.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	if _, ok := err.(usageError); ok {
+		return 2
+	}
+	return 1
+}
+
+const usage = `Usage: server [seed-demo]
+
+  server            run the API server until SIGTERM or SIGINT
+  server seed-demo  create the demo user (DEMO_EMAIL, DEMO_PASSWORD) if missing, then exit
+
+Configuration is read from the environment: PORT, HOST, DATABASE_URL (or DB_HOST,
+DB_PORT, DB_NAME, DB_SECRET), APP_VERSION, INSTANCE_ID, DRAIN_DELAY,
+SHUTDOWN_TIMEOUT, SESSION_TTL, DEMO_EMAIL, DEMO_PASSWORD, LOG_LEVEL.
+See server/README.md.
+`
+
+// run is the whole program minus signals and exit codes, so tests can start
+// and stop a real server in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	switch {
+	case len(args) == 0:
+		return serve(ctx, getenv, stdout)
+	case len(args) == 1 && args[0] == "seed-demo":
+		return seedDemo(ctx, getenv, stdout)
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
+		_, err := io.WriteString(stdout, usage)
+		return err
+	default:
+		return usageError{fmt.Sprintf("unknown arguments %q\n\n%s", args, usage)}
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/empctl/empctl/pkg/buildinfo"
+	"github.com/empctl/empctl/server"
+	"github.com/empctl/empctl/server/config"
+	"github.com/empctl/empctl/server/store"
+)
+
+// HTTP timeouts. The idle timeout must outlast the AWS ALB's 60 s, or the ALB
+// reuses connections the server has already closed and answers 502.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 75 * time.Second
+)
+
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("bad configuration:\n%w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	build := buildinfo.Get()
+	if cfg.AppVersion != "" {
+		build.Version = cfg.AppVersion
+	}
+	inst, warn := config.ResolveInstance(ctx, getenv, http.DefaultClient)
+	if warn != nil {
+		log.Warn("instance id falls back to the hostname", "err", warn)
+	}
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (is PORT in use?)", cfg.Addr, err)
+	}
+	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "version", build.Version, "commit", build.Commit,
+		"instance", inst.ID, "availability_zone", inst.AvailabilityZone)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+
+	// Shutdown sequence: fail readiness at once so the load balancer stops
+	// routing here, keep serving while it notices, then stop accepting and
+	// wait for in-flight requests, within ECS's 30 s stop timeout.
+	api.StartDraining()
+	log.Info("shutdown: draining", "drain_delay", cfg.DrainDelay.String())
+	time.Sleep(cfg.DrainDelay)
+	log.Info("shutdown: closing the listener and waiting for in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("shutdown: requests still running at the deadline; closing them", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		log.Error("shutdown: serve", "err", err)
+	}
+	log.Info("shutdown: complete")
+	return nil
+}
+
+// openStore connects, migrates and, when asked, seeds the demo user.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
+	st, applied, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", cfg.Database.Redacted(), err)
+	}
+	log.Info("database ready", "database", cfg.Database.Redacted(), "migrations_applied", applied)
+	if cfg.DemoEmail != "" {
+		created, err := server.SeedUser(ctx, st, cfg.DemoEmail, cfg.DemoPassword, time.Now())
+		if err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		log.Info("demo user", "email", cfg.DemoEmail, "created", created)
+	}
+	return st, nil
+}
+
+func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("bad configuration:\n%w", err)
+	}
+	if cfg.DemoEmail == "" {
+		return usageError{"seed-demo needs DEMO_EMAIL and DEMO_PASSWORD in the environment"}
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return st.Close()
+}

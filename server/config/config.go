@@ -1,0 +1,136 @@
+// Package config reads the API server's settings from the environment; every
+// variable is documented in server/README.md.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/empctl/empctl/server/store"
+)
+
+// DefaultSQLitePath is used when no database is configured.
+const DefaultSQLitePath = "./data/empctl.db"
+
+// Config is the server's configuration.
+type Config struct {
+	Addr            string // HOST:PORT to listen on
+	Database        store.Target
+	AppVersion      string // overrides the build's version when set
+	InstanceID      string // overrides the detected instance id when set
+	DrainDelay      time.Duration
+	ShutdownTimeout time.Duration
+	SessionTTL      time.Duration
+	DemoEmail       string
+	DemoPassword    string
+	LogLevel        slog.Level
+}
+
+// FromEnv reads the configuration, reporting every bad variable at once.
+func FromEnv(getenv func(string) string) (Config, error) {
+	var errs []error
+	c := Config{
+		AppVersion:   strings.TrimSpace(getenv("APP_VERSION")),
+		InstanceID:   strings.TrimSpace(getenv("INSTANCE_ID")),
+		DemoEmail:    strings.TrimSpace(getenv("DEMO_EMAIL")),
+		DemoPassword: getenv("DEMO_PASSWORD"),
+	}
+
+	port := orDefault(getenv("PORT"), "8080")
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("PORT=%q: must be a TCP port number between 0 and 65535", port))
+	}
+	c.Addr = net.JoinHostPort(strings.TrimSpace(getenv("HOST")), port)
+
+	duration := func(name, def string, dst *time.Duration, positive bool) {
+		v := orDefault(getenv(name), def)
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s=%q: not a duration; write it like 2s, 500ms or 24h", name, v))
+		case d < 0 || (positive && d == 0):
+			errs = append(errs, fmt.Errorf("%s=%q: must be greater than zero", name, v))
+		default:
+			*dst = d
+		}
+	}
+	duration("DRAIN_DELAY", "2s", &c.DrainDelay, false)
+	duration("SHUTDOWN_TIMEOUT", "20s", &c.ShutdownTimeout, true)
+	duration("SESSION_TTL", "24h", &c.SessionTTL, true)
+
+	if (c.DemoEmail == "") != (c.DemoPassword == "") {
+		errs = append(errs, errors.New("DEMO_EMAIL and DEMO_PASSWORD: set both to create the demo user, or neither"))
+	}
+
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
+		}
+	}
+
+	db, err := database(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Database = db
+	return c, errors.Join(errs...)
+}
+
+func orDefault(v, def string) string {
+	if v = strings.TrimSpace(v); v == "" {
+		return def
+	}
+	return v
+}
+
+// database picks DATABASE_URL, else the RDS form (DB_HOST, DB_PORT, DB_NAME,
+// DB_SECRET), else the default SQLite file.
+func database(getenv func(string) string) (store.Target, error) {
+	url := strings.TrimSpace(getenv("DATABASE_URL"))
+	host := strings.TrimSpace(getenv("DB_HOST"))
+	switch {
+	case url != "" && host != "":
+		return store.Target{}, errors.New("DATABASE_URL and DB_HOST are both set: configure the database one way only")
+	case url != "":
+		return store.ParseURL(url)
+	case host == "":
+		return store.Target{Driver: "sqlite", DSN: DefaultSQLitePath}, nil
+	}
+	name := strings.TrimSpace(getenv("DB_NAME"))
+	port := orDefault(getenv("DB_PORT"), "3306")
+	var secret struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	var missing []string
+	if name == "" {
+		missing = append(missing, "DB_NAME")
+	}
+	raw := getenv("DB_SECRET")
+	if raw == "" {
+		missing = append(missing, "DB_SECRET")
+	}
+	if len(missing) > 0 {
+		return store.Target{}, fmt.Errorf("DB_HOST is set, so %s must be too (DB_SECRET is the JSON {\"username\",\"password\"} secret RDS manages)", strings.Join(missing, " and "))
+	}
+	// Never echo the secret: a JSON error message could quote part of it.
+	if err := json.Unmarshal([]byte(raw), &secret); err != nil || secret.Username == "" || secret.Password == "" {
+		return store.Target{}, errors.New(`DB_SECRET must be JSON like {"username":"...","password":"..."} with both fields set`)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return store.Target{}, fmt.Errorf("DB_PORT=%q: must be a TCP port number", port)
+	}
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd = secret.Username, secret.Password
+	cfg.Net, cfg.Addr, cfg.DBName = "tcp", net.JoinHostPort(host, port), name
+	cfg.TLSConfig = "preferred" // RDS offers TLS; use it without pinning the RDS CA
+	return store.Target{Driver: "mysql", DSN: cfg.FormatDSN()}, nil
+}
