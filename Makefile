@@ -21,7 +21,7 @@ build:
 
 ## up: run the whole stack locally (Ctrl-C stops it)
 up: build
-	SEED_DEMO=1 ./bin/server
+	./bin/empctl up $(UP_FLAGS)
 
 ## test: every test: Go unit and integration tests, then the webapp's
 test: test-go test-webapp
@@ -35,6 +35,7 @@ test-webapp:
 ## bench: throughput and latency figures, each next to its baseline
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
 
 ## lint: formatting, vet, golangci-lint, goreleaser config
 lint:

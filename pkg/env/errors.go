@@ -7,7 +7,7 @@ import "errors"
 var ErrRolloutFailed = errors.New("rollout failed")
 
 // ErrNotRunning means the environment is not up (the local stack is not running).
-var ErrNotRunning = errors.New("environment is not running")
+var ErrNotRunning = errors.New("the environment is not running")
 
 // ErrSameBuild means the build is the one already running and no redeploy was forced.
 var ErrSameBuild = errors.New("this build is already running")

@@ -83,6 +83,7 @@ func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 		},
 		Transport:    &lbTransport{b: b},
 		ErrorHandler: proxyError,
+		BufferPool:   &bufferPool{},
 	}
 	return b
 }
@@ -297,9 +298,9 @@ func (lt *lbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	out.URL.Host = t.addr
-	resp, err := lt.b.transport.RoundTrip(out)
+	// req is already the proxy's own copy of the incoming request.
+	req.URL.Host = t.addr
+	resp, err := lt.b.transport.RoundTrip(req)
 	if err != nil {
 		t.inflight.Add(-1)
 		return nil, err
@@ -325,3 +326,16 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(`{"error":{"code":"load_balancer","message":"` + http.StatusText(code) + `"}}` + "\n"))
 }
+
+// bufferPool reuses the buffers the proxy copies response bodies through,
+// instead of allocating 32 KiB per request.
+type bufferPool struct{ p sync.Pool }
+
+func (bp *bufferPool) Get() []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32*1024)
+}
+
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }

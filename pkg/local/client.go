@@ -48,7 +48,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if _, serr := os.Stat(c.sock); serr != nil || isRefused(err) {
-			return nil, fmt.Errorf("%w: the local environment is not running (no control socket at %s); start it with `empctl up`", env.ErrNotRunning, c.sock)
+			return nil, fmt.Errorf("%w (no control socket answers at %s): start it with `empctl up`", env.ErrNotRunning, c.sock)
 		}
 		return nil, fmt.Errorf("talking to `empctl up` through %s: %w", c.sock, err)
 	}

@@ -186,12 +186,12 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = s.srv.Shutdown(sctx)
 		cancel()
+		s.lb.Close()
 		var wg sync.WaitGroup
 		for _, r := range reps {
 			wg.Go(func() { r.stop(s.opts.StopTimeout) })
 		}
 		wg.Wait()
-		s.lb.Close()
 		s.emit("stopped", "", "", "local environment stopped")
 		close(s.done)
 	})

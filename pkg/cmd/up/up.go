@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
-	webDist, webNote := "", ""
+	webDist, webNote := "", "--no-webapp: serving the API only"
 	if !opts.NoWebapp {
 		webDist, webNote = buildWebapp(ctx, opts, log)
 	}
