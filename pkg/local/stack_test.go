@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -188,6 +191,25 @@ func TestControlSocket(t *testing.T) {
 	s.opts.HealthGrace = 500 * time.Millisecond
 	if ro, err := c.Deploy(context.Background(), *broken, nil); !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed {
 		t.Fatalf("broken deploy through the socket: %+v, %v", ro, err)
+	}
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>v1</html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := c.PublishFrontend(context.Background(), dist, nil); err != nil || info.Files != 1 {
+		t.Fatalf("publishing the webapp through the socket: %+v, %v", info, err)
+	}
+	resp, err := http.Get(s.Endpoint() + "/some/route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if string(body) != "<html>v1</html>" {
+		t.Fatalf("the SPA route served %q", body)
+	}
+	if _, err := c.PublishFrontend(context.Background(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "no index.html") {
+		t.Fatalf("publishing a folder without index.html: %v", err)
 	}
 	if err := c.Down(context.Background()); err != nil {
 		t.Fatal(err)

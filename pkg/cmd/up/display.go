@@ -56,7 +56,6 @@ func (d *display) event(ev env.Event) {
 func (d *display) ready(stack *local.Stack, head string) {
 	d.mu.Lock()
 	d.stack, d.head = stack, head
-	d.mu.Unlock()
 	if !d.tty {
 		if d.json {
 			_ = json.NewEncoder(d.io.Out).Encode(env.Event{Time: time.Now(), Kind: "up", Message: "serving at " + stack.Endpoint()})
@@ -64,8 +63,10 @@ func (d *display) ready(stack *local.Stack, head string) {
 		} else {
 			fmt.Fprint(d.io.Out, "\n"+head+"\n")
 		}
+		d.mu.Unlock()
 		return
 	}
+	d.mu.Unlock()
 	d.wg.Go(func() {
 		t := time.NewTicker(time.Second)
 		defer t.Stop()

@@ -1,0 +1,94 @@
+package up
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/empctl/empctl/pkg/cmd/down"
+	"github.com/empctl/empctl/pkg/cmd/rollback"
+	"github.com/empctl/empctl/pkg/cmd/status"
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/localtest"
+)
+
+func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
+	ios, _, out, _ := iostreams.Test()
+	return &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: "local", Output: output, Dir: dir}}, out
+}
+
+// `empctl up` with the real server, then status, rollback and down through
+// the control socket, as a user would from another terminal.
+func TestUpStatusDown(t *testing.T) {
+	dir := t.TempDir()
+	f, upOut := factory(dir, cmdutil.OutputText)
+	started := make(chan *local.Stack, 1)
+	cmd := NewCmdUp(f, func(o *Options) error {
+		o.Release = localtest.ServerRelease(t)
+		o.Started = func(s *local.Stack) { started <- s }
+		return Run(context.Background(), o)
+	})
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--health-interval", "250ms", "--drain-delay", "200ms", "--stop-timeout", "5s"})
+	upErr := make(chan error, 1)
+	go func() { upErr <- cmd.Execute() }()
+	var stack *local.Stack
+	select {
+	case stack = <-started:
+	case err := <-upErr:
+		t.Fatalf("up: %v\n%s", err, upOut)
+	case <-time.After(60 * time.Second):
+		t.Fatal("up did not start within 60 s")
+	}
+
+	sf, sOut := factory(dir, cmdutil.OutputJSON)
+	if err := status.NewCmdStatus(sf, nil).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	var st env.Status
+	if err := json.Unmarshal(sOut.Bytes(), &st); err != nil || st.Endpoint != stack.Endpoint() || len(st.Targets) != 3 {
+		t.Fatalf("status --output json: %v\n%s", err, sOut)
+	}
+	for _, tg := range st.Targets {
+		if tg.Health != "healthy" {
+			t.Fatalf("replica %s is %s", tg.ID, tg.Health)
+		}
+	}
+
+	rf, _ := factory(dir, cmdutil.OutputText)
+	if err := rollback.NewCmdRollback(rf, nil).Execute(); err == nil || !strings.Contains(err.Error(), "no previous release") {
+		t.Fatalf("rollback with nothing to roll back to: %v", err)
+	}
+
+	df, dOut := factory(dir, cmdutil.OutputText)
+	if err := down.NewCmdDown(df, nil).Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dOut.String(), "stopped") {
+		t.Fatalf("down printed %q", dOut)
+	}
+	select {
+	case err := <-upErr:
+		if err != nil {
+			t.Fatalf("up ended with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("up did not return after down")
+	}
+	out := upOut.String()
+	for _, want := range []string{"empctl up: the app is at " + stack.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("up's output lacks %q:\n%s", want, out)
+		}
+	}
+	sf2, _ := factory(dir, cmdutil.OutputText)
+	if err := status.NewCmdStatus(sf2, nil).Execute(); !errors.Is(err, env.ErrNotRunning) {
+		t.Fatalf("status after down: %v, want not running", err)
+	}
+}
