@@ -159,3 +159,22 @@ test('an ended session returns to sign-in and then to the page wanted', async ({
   await expect(page).toHaveURL(new RegExp(`/users/${id}$`));
   await expect(page.getByTestId('public-name')).toHaveText('Edsger Dijkstra');
 });
+
+test('sign in with the keyboard alone', async ({ page, request }) => {
+  const user = newUser('Keyboard', 'User');
+  await createUser(request, user);
+  await page.goto('/sign-in');
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Email')).toBeFocused();
+  await page.keyboard.type(user.email);
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Password')).toBeFocused();
+  await page.keyboard.type(user.password);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/profile$/);
+  // Focus moves to the new page's heading, where reading starts.
+  await expect(page.getByRole('heading', { name: 'Your profile' })).toBeFocused();
+});

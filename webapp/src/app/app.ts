@@ -33,6 +33,12 @@ export class App {
     inject(DestroyRef).onDestroy(() => sub.unsubscribe());
   }
 
+  // With <base href="/">, a bare "#main-content" link would load "/" instead of moving focus.
+  protected skipToContent(event: Event): void {
+    event.preventDefault();
+    document.getElementById('main-content')?.focus();
+  }
+
   protected signOut(): void {
     this.auth.signOut().subscribe({
       complete: () =>

@@ -104,4 +104,20 @@ describe('BackendStatusService', () => {
     expect(status.reachable()).toBe(true);
     expect(status.identity()?.version).toBe('v1.0.0');
   });
+
+  it('skips polls while the tab is hidden and checks as soon as it is shown', () => {
+    let hidden = false;
+    vi.spyOn(document, 'hidden', 'get').mockImplementation(() => hidden);
+    status.start();
+    backend.expectOne('/api/version').flush(version('v1', 'a'));
+
+    hidden = true;
+    vi.advanceTimersByTime(POLL_INTERVAL_MS * 3);
+    backend.expectNone('/api/version');
+
+    hidden = false;
+    document.dispatchEvent(new Event('visibilitychange'));
+    backend.expectOne('/api/version').flush(version('v2', 'a'));
+    expect(status.identity()?.version).toBe('v2');
+  });
 });

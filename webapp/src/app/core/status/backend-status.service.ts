@@ -50,14 +50,21 @@ export class BackendStatusService {
   start(): void {
     if (this.polling) return;
     this.polling = true;
+    document.addEventListener('visibilitychange', this.onVisibility);
     this.poll();
   }
 
   stop(): void {
     this.polling = false;
+    document.removeEventListener('visibilitychange', this.onVisibility);
     clearTimeout(this.timer);
     clearTimeout(this.noticeTimer);
   }
+
+  // A hidden tab skips its polls (no load from forgotten tabs) and checks at once when shown.
+  private readonly onVisibility = () => {
+    if (!document.hidden) this.checkNow();
+  };
 
   /** Polls now rather than at the next tick (after a failure, to notice recovery quickly). */
   checkNow(): void {
@@ -83,6 +90,10 @@ export class BackendStatusService {
 
   private poll(): void {
     if (this.inFlight) return;
+    if (document.hidden) {
+      this.reschedule(POLL_INTERVAL_MS);
+      return;
+    }
     this.inFlight = true;
     // The status interceptor records headers and reachability for this call like any other.
     this.http.get<VersionInfo>(this.config.api('/version')).subscribe({
