@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,10 @@ func runVerify(t *testing.T, stateDir string, extraEnv map[string]string, args .
 // zero failed requests and every request answered by the new version at the end.
 func TestVerifyZeroDowntimeAcrossARollingDeploy(t *testing.T) {
 	opts := localtest.Options(t)
+	opts.WebDist = t.TempDir()
+	if err := os.WriteFile(filepath.Join(opts.WebDist, "index.html"), []byte("<!doctype html><title>app</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stack := localtest.Start(t, opts)
 	old := stack.Status().Version
 
@@ -48,6 +54,9 @@ func TestVerifyZeroDowntimeAcrossARollingDeploy(t *testing.T) {
 	}
 	if rep.Verdict != loadtest.VerdictPass || rep.Failed != 0 {
 		t.Fatalf("verdict %s with %d failed requests (%v): %v", rep.Verdict, rep.Failed, rep.Failures, rep.Reasons)
+	}
+	if len(rep.Targets) != 3 || len(rep.Skipped) != 0 {
+		t.Fatalf("mix %v (skipped %v): want version, me and index.html", rep.Targets, rep.Skipped)
 	}
 	if rep.Requests < 200*6 {
 		t.Fatalf("only %d requests were sent; 200/s for at least 6 s should send 1200", rep.Requests)
