@@ -47,7 +47,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	http  *httptest.Server
 	store store.Store
@@ -56,7 +56,7 @@ type harness struct {
 }
 
 // newHarness runs the API on a real loopback listener over a fresh SQLite file.
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
 	if err != nil {
@@ -84,7 +84,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -94,7 +94,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // errorCode returns error.code, failing if the body is not the error shape.
-func (r response) errorCode(t *testing.T) string {
+func (r response) errorCode(t testing.TB) string {
 	t.Helper()
 	e, ok := r.json(t)["error"].(map[string]any)
 	if !ok {
@@ -107,7 +107,7 @@ func (r response) errorCode(t *testing.T) string {
 	return code
 }
 
-func (r response) field(t *testing.T, name string) string {
+func (r response) field(t testing.TB, name string) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	f, _ := e["fields"].(map[string]any)
