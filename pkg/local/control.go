@@ -94,12 +94,13 @@ func (s *Stack) ServeControl() error {
 		go func() { _ = s.Shutdown(context.Background()) }()
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	go func() {
-		<-s.done
+	s.mu.Lock()
+	s.closeControl = func() {
 		_ = srv.Close()
 		_ = os.Remove(sock)
-	}()
+	}
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
 	return nil
 }
 

@@ -107,15 +107,18 @@ type Stack struct {
 	deployMu sync.Mutex // one rollout (or replacement) at a time
 	emitMu   sync.Mutex // event callbacks run one at a time, in order
 
-	mu          sync.Mutex
-	replicas    []*replica
-	current     *Release
-	previous    *Release
-	versions    map[string]bool
-	deploying   bool
-	closing     bool
-	progress    func(env.Event) // the running rollout's listener
-	fastCrashes int
+	mu        sync.Mutex
+	replicas  []*replica
+	current   *Release
+	previous  *Release
+	versions  map[string]bool
+	deploying bool
+	closing   bool
+	progress  func(env.Event) // the running rollout's listener
+	// closeControl closes the control socket; Shutdown calls it last, so
+	// `empctl down` sees the stack running until everything has stopped.
+	closeControl func()
+	fastCrashes  int
 
 	done     chan struct{}
 	shutdown sync.Once
@@ -192,6 +195,12 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 			wg.Go(func() { r.stop(s.opts.StopTimeout) })
 		}
 		wg.Wait()
+		s.mu.Lock()
+		closeControl := s.closeControl
+		s.mu.Unlock()
+		if closeControl != nil {
+			closeControl()
+		}
 		s.emit("stopped", "", "", "local environment stopped")
 		close(s.done)
 	})

@@ -142,8 +142,8 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	stack, err := local.Start(ctx, sopts, rel)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
+		if ctx.Err() != nil {
+			return &cmdutil.ExitCodeError{Code: cmdutil.ExitCancel, Err: errors.New("interrupted before the replicas were healthy; everything is stopped")}
 		}
 		return fmt.Errorf("the local environment did not start: %w", err)
 	}
