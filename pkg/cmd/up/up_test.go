@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/empctl/empctl/pkg/cmd/deploy/backend"
 	"github.com/empctl/empctl/pkg/cmd/down"
 	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmd/status"
@@ -64,6 +66,26 @@ func TestUpStatusDown(t *testing.T) {
 	rf, _ := factory(dir, cmdutil.OutputText)
 	if err := rollback.NewCmdRollback(rf, nil).Execute(); err == nil || !strings.Contains(err.Error(), "no previous release") {
 		t.Fatalf("rollback with nothing to roll back to: %v", err)
+	}
+
+	// deploy backend --force (built from this repository), then rollback.
+	stateDir := filepath.Join(dir, ".empctl", "local")
+	bf, bOut := factory(dir, cmdutil.OutputJSON)
+	deploy := backend.NewCmdBackend(bf, func(o *backend.Options) error {
+		o.Env = func() (env.Environment, error) { return local.NewEnv(localtest.RepoRoot(t), stateDir), nil }
+		return backend.Run(context.Background(), o)
+	})
+	deploy.SetArgs([]string{"--force"})
+	if err := deploy.Execute(); err != nil {
+		t.Fatalf("deploy backend --force: %v", err)
+	}
+	var ro env.Rollout
+	if err := json.Unmarshal(bOut.Bytes(), &ro); err != nil || ro.Outcome != env.OutcomeCompleted || ro.PreviousVersion != st.Version {
+		t.Fatalf("deploy backend --output json: %+v, %v\n%s", ro, err, bOut)
+	}
+	rf2, rOut := factory(dir, cmdutil.OutputText)
+	if err := rollback.NewCmdRollback(rf2, nil).Execute(); err != nil || !strings.Contains(rOut.String(), st.Version+" is serving") {
+		t.Fatalf("rollback: %v\n%s", err, rOut)
 	}
 
 	df, dOut := factory(dir, cmdutil.OutputText)
