@@ -74,4 +74,18 @@ describe('authInterceptor', () => {
       .flush(apiError('invalid_credentials', 'no'), { status: 401, statusText: 'Unauthorized' });
     expect(navigate).not.toHaveBeenCalled();
   });
+
+  it('also returns to sign-in when the session expired locally (no token sent)', () => {
+    const router = TestBed.inject(Router);
+    const navigate = vi.spyOn(router, 'navigate').mockResolvedValue(true);
+    vi.spyOn(router, 'url', 'get').mockReturnValue('/profile');
+    session.start({ ...liveSession(), expiresAt: new Date(Date.now() - 1).toISOString() });
+    http.get('/api/me').subscribe({ error: () => undefined });
+    const req = backend.expectOne('/api/me');
+    expect(req.request.headers.has('Authorization')).toBe(false);
+    req.flush(apiError('unauthorized', 'no token'), { status: 401, statusText: 'Unauthorized' });
+    expect(navigate).toHaveBeenCalledWith(['/sign-in'], {
+      queryParams: { returnUrl: '/profile', reason: 'expired' },
+    });
+  });
 });

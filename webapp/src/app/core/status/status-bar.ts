@@ -7,7 +7,9 @@ import { BackendStatusService } from './backend-status.service';
   template: `
     <div class="status-bar" [class.down]="!status.reachable()" data-testid="status-bar">
       <span class="dot" aria-hidden="true"></span>
-      <span role="status" aria-live="polite" class="status-text">
+      <!-- Announced: only reachability and version changes, not every instance switch. -->
+      <span class="visually-hidden" role="status" aria-live="polite">{{ announcement() }}</span>
+      <span class="status-text">
         @if (!status.reachable()) {
           <strong>Service unreachable</strong> · retrying…
         } @else if (identity(); as id) {
@@ -71,6 +73,11 @@ import { BackendStatusService } from './backend-status.service';
 export class StatusBar implements OnInit {
   protected readonly status = inject(BackendStatusService);
   protected readonly identity = this.status.identity;
+  protected readonly announcement = computed(() => {
+    if (!this.status.reachable()) return 'The service is unreachable. Retrying.';
+    const version = this.identity()?.version;
+    return version ? `Service version ${version}.` : '';
+  });
   protected readonly shortInstance = computed(() => {
     const id = this.identity()?.instanceId ?? '';
     // ECS task ids are 32 hex digits: a prefix tells tasks apart; hostnames fit whole.
