@@ -60,6 +60,8 @@ export default defineConfig({
     url: `${baseURL}/config.json`,
     timeout: 180_000,
     reuseExistingServer: false,
+    // SIGTERM lets the harness stop the API server and delete its temporary folder.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
     stdout: 'pipe',
     stderr: 'pipe',
   },

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The API's database and binary live here; removed on exit (SIGTERM from Playwright).
+const work = mkdtempSync(path.join(tmpdir(), 'empctl-webapp-e2e-'));
 const repoRoot = path.resolve(here, '..', '..');
 const dist = path.resolve(
   process.env.E2E_DIST ?? path.join(here, '..', 'dist', 'webapp', 'browser'),
@@ -28,7 +30,6 @@ if (!existsSync(path.join(dist, 'index.html'))) {
   fail(`No production build at ${dist}: run "make -C webapp build" (or "npx ng build") first.`);
 }
 
-const work = mkdtempSync(path.join(tmpdir(), 'empctl-e2e-'));
 const serverBin = process.env.E2E_SERVER_BIN || buildServer();
 const apiPort = await freePort();
 let api = null; // { child, exited: Promise }
@@ -36,6 +37,7 @@ let appVersion = process.env.E2E_APP_VERSION || 'e2e-1';
 
 function fail(msg) {
   console.error(`e2e harness: ${msg}`);
+  rmSync(work, { recursive: true, force: true });
   process.exit(1);
 }
 
@@ -211,7 +213,6 @@ process.on('SIGINT', shutdown);
 try {
   await startApi();
 } catch (err) {
-  rmSync(work, { recursive: true, force: true });
   fail(String(err));
 }
 web.listen(port, '127.0.0.1', () => {
