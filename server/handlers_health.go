@@ -10,9 +10,13 @@ import (
 
 func handleHealthz() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, healthy)
 	})
 }
+
+var healthy = struct {
+	Status string `json:"status"`
+}{"ok"}
 
 func handleReadyz(s *Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

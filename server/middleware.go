@@ -2,9 +2,10 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 )
@@ -30,29 +31,49 @@ func saneRequestID(id string) bool {
 	return true
 }
 
+// newRequestID needs uniqueness, not secrecy, so it skips crypto/rand's
+// system call on every request.
 func newRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	return hex.EncodeToString(b[:])
 }
 
-// recorder remembers the status and size of a response.
+// recorder remembers the status and size of a response, and replaces the
+// mux's own plain-text 404 and 405 (recognisable because the mux found no
+// pattern) with the API's JSON errors.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	req      *http.Request
+	status   int
+	bytes    int
+	replaced bool // body of a mux error already written
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
+	if r.status != 0 {
+		return
+	}
+	r.status = code
+	if r.req.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
+		r.replaced = true
+		r.Header().Del("X-Content-Type-Options")
+		e := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; see server/README.md"}
+		if code == http.StatusMethodNotAllowed {
+			e = &apiError{Status: code, Code: "method_not_allowed", Message: "method not allowed here; see the Allow header"}
+		}
+		writeError(r.ResponseWriter, e)
+		return
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
+	}
+	if r.replaced {
+		return len(b), nil
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
@@ -62,8 +83,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // middleware adds request ids, version headers, panic recovery, the access
-// log and metrics around the mux, and turns the mux's plain-text 404 and 405
-// into the API's JSON errors.
+// log and metrics around the mux.
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -83,7 +103,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 			h.Set("Connection", "close")
 		}
 
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, req: r}
 		s.metrics.inFlight.Inc()
 		defer func() {
 			s.metrics.inFlight.Dec()
@@ -114,35 +134,8 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 				slog.String("path", r.URL.Path), slog.Int("status", rec.status),
 				slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.Int("bytes", rec.bytes))
 		}()
-		if _, pattern := mux.Handler(r); pattern == "" {
-			mux.ServeHTTP(&muxErrorWriter{recorder: rec}, r)
-			return
-		}
 		mux.ServeHTTP(rec, r)
 	})
-}
-
-// muxErrorWriter replaces the mux's own 404/405 text bodies with JSON errors.
-type muxErrorWriter struct {
-	*recorder
-	replaced bool
-}
-
-func (m *muxErrorWriter) WriteHeader(code int) {
-	m.replaced = true
-	m.Header().Del("X-Content-Type-Options")
-	if code == http.StatusMethodNotAllowed {
-		writeError(m.recorder, &apiError{Status: code, Code: "method_not_allowed", Message: "method not allowed here; see the Allow header"})
-		return
-	}
-	writeError(m.recorder, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; see server/README.md"})
-}
-
-func (m *muxErrorWriter) Write(b []byte) (int, error) {
-	if !m.replaced {
-		m.WriteHeader(http.StatusNotFound)
-	}
-	return len(b), nil
 }
 
 // internal logs the cause (never sent to the client) and answers 500.

@@ -23,6 +23,13 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
+	// No query of this store runs long; these bound a stalled server.
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 15 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 15 * time.Second
+	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +47,12 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 		_ = db.Close()
 		return nil, nil, err
 	}
-	return &sqlStore{db: db, isDuplicate: mysqlDuplicate}, applied, nil
+	st, err := newSQLStore(ctx, db, mysqlDuplicate)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return st, applied, nil
 }
 
 // pingUntil retries so that a server starting next to its database (the

@@ -48,7 +48,12 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 		_ = db.Close()
 		return nil, nil, err
 	}
-	return &sqlStore{db: db, isDuplicate: sqliteDuplicate}, applied, nil
+	st, err := newSQLStore(ctx, db, sqliteDuplicate)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
+	return st, applied, nil
 }
 
 // migrateSQLite runs every pending migration in one immediate transaction:
