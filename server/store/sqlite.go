@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -39,7 +41,7 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	if err := db.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
 	}
@@ -54,6 +56,25 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 		return nil, nil, err
 	}
 	return st, applied, nil
+}
+
+// pingSQLite opens the first connection. Switching a new file to WAL needs an
+// exclusive lock and SQLite reports BUSY without consulting the busy timeout,
+// so processes starting together retry here.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
 }
 
 // migrateSQLite runs every pending migration in one immediate transaction:
