@@ -45,7 +45,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	storeOpen := true
+	closeStore := func() {
+		if storeOpen {
+			storeOpen = false
+			if err := st.Close(); err != nil {
+				log.Error("closing the database", "err", err)
+			}
+		}
+	}
+	defer closeStore() // on the error paths
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -87,6 +96,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown: serve", "err", err)
 	}
+	closeStore()
 	log.Info("shutdown: complete")
 	return nil
 }

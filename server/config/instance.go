@@ -42,7 +42,7 @@ func ecsTask(ctx context.Context, client *http.Client, uri string) (server.Insta
 	if err != nil {
 		return server.Instance{}, fmt.Errorf("ECS task metadata: %w", err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }()
 	if res.StatusCode != http.StatusOK {
 		return server.Instance{}, fmt.Errorf("ECS task metadata: %s answered %s", req.URL, res.Status)
 	}
