@@ -6,6 +6,8 @@
 // Control endpoints (loopback, test-only) let a test stop and restart the API:
 //   POST /__e2e/backend/stop
 //   POST /__e2e/backend/start   body (optional): {"appVersion":"..."}
+//   POST /__e2e/backend/rollout body: {"appVersion":"..."}: a new version replaces the
+//        running one with no gap (started and ready before the old one is stopped)
 //
 // Environment: E2E_PORT (required), E2E_DIST (default ../dist/webapp/browser),
 // E2E_SERVER_BIN (default: go build ../cmd/server into a temporary folder).
@@ -31,7 +33,6 @@ if (!existsSync(path.join(dist, 'index.html'))) {
 }
 
 const serverBin = process.env.E2E_SERVER_BIN || buildServer();
-const apiPort = await freePort();
 let api = null; // { child, exited: Promise }
 let appVersion = process.env.E2E_APP_VERSION || 'e2e-1';
 
@@ -62,47 +63,63 @@ function freePort() {
   });
 }
 
-async function startApi() {
-  if (api) return;
+/** Starts an API server process for `version` on a free port; resolves once it is ready. */
+async function launchApi(version) {
+  const port = await freePort();
   const child = spawn(serverBin, [], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
-      PORT: String(apiPort),
+      PORT: String(port),
       DATABASE_URL: `sqlite://${path.join(work, 'e2e.db')}`,
-      APP_VERSION: appVersion,
-      INSTANCE_ID: `e2e-instance-${appVersion}`,
+      APP_VERSION: version,
+      INSTANCE_ID: `e2e-${version}-${port}`,
       DRAIN_DELAY: '0s',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  api = { child, exited };
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    if ((await probe('/readyz')) === 200) return;
+  while (Date.now() < deadline && child.exitCode === null) {
+    if ((await probe(port, '/readyz')) === 200) return { child, exited, port };
     await new Promise((r) => setTimeout(r, 100));
   }
-  api = null;
   child.kill('SIGKILL');
   throw new Error(`the API server did not become ready (exit code ${child.exitCode})`);
 }
 
-async function stopApi() {
-  if (!api) return;
-  const { child, exited } = api;
-  api = null;
+/** SIGTERM, as ECS sends it: the server drains in-flight requests, then exits. */
+async function terminate({ child, exited }) {
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }
 
-function probe(p) {
+async function startApi() {
+  if (!api) api = await launchApi(appVersion);
+}
+
+async function stopApi() {
+  if (!api) return;
+  const old = api;
+  api = null;
+  await terminate(old);
+}
+
+/** Blue/green: the new version starts, takes the traffic, then the old one drains and stops. */
+async function rolloutApi(version) {
+  const next = await launchApi(version);
+  const old = api;
+  api = next;
+  appVersion = version;
+  if (old) await terminate(old);
+}
+
+function probe(port, p) {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: apiPort, path: p, timeout: 1000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode);
     });
@@ -111,19 +128,26 @@ function probe(p) {
   });
 }
 
+// What a load balancer answers when no backend is there.
+function badGateway(res) {
+  if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+  res.end('502 Bad Gateway');
+}
+
 function proxy(req, res) {
+  if (!api) {
+    req.resume();
+    badGateway(res);
+    return;
+  }
   const upstream = http.request(
-    { host: '127.0.0.1', port: apiPort, method: req.method, path: req.url, headers: req.headers },
+    { host: '127.0.0.1', port: api.port, method: req.method, path: req.url, headers: req.headers },
     (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     },
   );
-  upstream.on('error', () => {
-    // What a load balancer answers when no backend is there.
-    if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
-    res.end('502 Bad Gateway');
-  });
+  upstream.on('error', () => badGateway(res));
   req.pipe(upstream);
 }
 
@@ -185,6 +209,8 @@ async function control(req, res) {
       const opts = body ? JSON.parse(body) : {};
       if (opts.appVersion) appVersion = String(opts.appVersion);
       await startApi();
+    } else if (req.url === '/__e2e/backend/rollout') {
+      await rolloutApi(String(JSON.parse(body).appVersion));
     } else {
       res.writeHead(404).end();
       return;
@@ -216,5 +242,5 @@ try {
   fail(String(err));
 }
 web.listen(port, '127.0.0.1', () => {
-  console.log(`e2e harness: app on http://127.0.0.1:${port}, API on 127.0.0.1:${apiPort}`);
+  console.log(`e2e harness: app on http://127.0.0.1:${port}, API on 127.0.0.1:${api.port}`);
 });
