@@ -52,6 +52,9 @@ func TestVersionAndHeaders(t *testing.T) {
 		if len(r.header.Get("X-Request-Id")) != 16 {
 			t.Fatalf("%s: X-Request-Id %q", path, r.header.Get("X-Request-Id"))
 		}
+		if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+			t.Fatalf("%s: Cache-Control %q", path, cc)
+		}
 		if ct := r.header.Get("Content-Type"); ct != "application/json" {
 			t.Fatalf("%s: Content-Type %q", path, ct)
 		}

@@ -96,6 +96,8 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("X-Request-Id", id)
 		h.Set("X-App-Version", s.deps.Build.Version)
 		h.Set("X-App-Instance", s.deps.Instance.ID)
+		// Tokens and profiles must not land in shared or browser caches.
+		h.Set("Cache-Control", "no-store")
 		if s.draining.Load() {
 			// Clients learn in this response to reconnect (to another
 			// replica); closing idle connections instead would race with
