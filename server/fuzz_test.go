@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/empctl/empctl/pkg/testenv"
+	"github.com/empctl/empctl/server/store"
 )
 
 // fuzzBodies seeds every decoding fuzz target; `go test` runs them as
@@ -50,3 +54,21 @@ func fuzzEndpoint(f *testing.F, method, path string, auth bool) {
 func FuzzSignUp(f *testing.F)        { fuzzEndpoint(f, "POST", "/api/users", false) }
 func FuzzLogin(f *testing.F)         { fuzzEndpoint(f, "POST", "/api/login", false) }
 func FuzzProfileUpdate(f *testing.F) { fuzzEndpoint(f, "PATCH", "/api/me", true) }
+
+// TestFuzzSeedsOnMariaDB sends the seed bodies to a server on MariaDB, whose
+// strict mode rejects some values SQLite stores (invalid UTF-8, overlong text).
+func TestFuzzSeedsOnMariaDB(t *testing.T) {
+	h := newHarnessOn(t, store.Target{Driver: "mysql", DSN: testenv.MySQLDSN(t)})
+	_, token := h.user("fuzz@example.com", "1990-01-01")
+	for _, ep := range []struct{ method, path, token string }{
+		{"POST", "/api/users", ""}, {"POST", "/api/login", ""}, {"PATCH", "/api/me", token},
+	} {
+		for _, body := range append(fuzzBodies,
+			`{"email":"x@example.com","password":"long enough","firstName":"`+strings.Repeat("😀", 100)+`","lastName":"Ü","birthDate":"2000-02-29"}`) {
+			r := h.do(ep.method, ep.path, ep.token, body)
+			if r.status >= 500 {
+				t.Errorf("%s %s %q: %d %s", ep.method, ep.path, body, r.status, r.body)
+			}
+		}
+	}
+}

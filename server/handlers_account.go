@@ -88,9 +88,7 @@ func handleLogin(s *Server) http.Handler {
 		}
 		q.Email = normalizeEmail(q.Email)
 		f := fieldErrors{}
-		if q.Email == "" {
-			f.add("email", "is required")
-		}
+		checkEmail(f, "email", q.Email) // also keeps invalid UTF-8 away from MySQL
 		if q.Password == "" {
 			f.add("password", "is required")
 		}

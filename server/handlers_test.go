@@ -226,6 +226,10 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("unknown email and wrong password differ:\n%s\n%s", wrong.body, unknown.body)
 	}
 
+	r = h.do("POST", "/api/login", "", map[string]string{"email": "ada@", "password": "x"})
+	if h.expect(r, http.StatusUnprocessableEntity, "validation_failed"); r.field(t, "email") == "" {
+		t.Fatalf("malformed email not reported: %s", r.body)
+	}
 	r = h.do("POST", "/api/login", "", map[string]string{"email": "", "password": ""})
 	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
 	if r.field(t, "email") == "" || r.field(t, "password") == "" {

@@ -58,7 +58,12 @@ type harness struct {
 // newHarness runs the API on a real loopback listener over a fresh SQLite file.
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
+	return newHarnessOn(t, store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
+}
+
+func newHarnessOn(t testing.TB, target store.Target) *harness {
+	t.Helper()
+	st, _, err := store.Open(context.Background(), target)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/empctl/empctl/pkg/testenv"
 )
@@ -18,7 +21,14 @@ import (
 func TestReplicasShareSessions(t *testing.T) {
 	for name, dbURL := range map[string]func(*testing.T) string{
 		"sqlite":  func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "shared.db") },
-		"mariadb": func(t *testing.T) string { return testenv.MySQLDSN(t) },
+		"mariadb": func(t *testing.T) string {
+			// The mysql:// URL form, as a deployment would write it.
+			cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return (&url.URL{Scheme: "mysql", User: url.UserPassword(cfg.User, cfg.Passwd), Host: cfg.Addr, Path: "/" + cfg.DBName}).String()
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := map[string]string{"DATABASE_URL": dbURL(t), "DEMO_EMAIL": "demo@example.com", "DEMO_PASSWORD": "demo passphrase"}
