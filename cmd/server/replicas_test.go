@@ -20,7 +20,7 @@ import (
 // effective on all at once.
 func TestReplicasShareSessions(t *testing.T) {
 	for name, dbURL := range map[string]func(*testing.T) string{
-		"sqlite":  func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "shared.db") },
+		"sqlite": func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "shared.db") },
 		"mariadb": func(t *testing.T) string {
 			// The mysql:// URL form, as a deployment would write it.
 			cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t))
