@@ -95,7 +95,7 @@ func BenchmarkLoopback(b *testing.B) {
 		verdict = "MISSES"
 	}
 	fmt.Fprintf(&out, "GET /api/me runs at %.2fx the bare handler: %s the 0.5x target (%d rounds of %s per target, %d connections, loopback, CPU shared with vegeta)\n",
-		ratio, verdict, rounds, dur/rounds, benchConnections)
+		ratio, verdict, rounds, (dur / rounds).Round(time.Millisecond), benchConnections)
 	fmt.Print(out.String())
 }
 
