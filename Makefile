@@ -37,7 +37,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
 
-## lint: formatting, vet, golangci-lint, goreleaser config
+## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt and tfsec, the webapp's prettier
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -45,6 +45,7 @@ lint:
 	goreleaser check
 	terraform fmt -check -recursive terraform/
 	tfsec terraform --no-color --no-module-downloads --concise-output
+	@if [ -f webapp/package.json ]; then $(MAKE) -C webapp lint; fi
 
 ## services: start the test services (MariaDB) and print the exports for them: eval $$(make -s services)
 services:
