@@ -364,8 +364,10 @@ func TestCloudFront(t *testing.T) {
 	if got := strings.Join(m.refs(api, "cache_policy_id"), ""); got != "data.aws_cloudfront_cache_policy.caching_disabled.id" {
 		t.Errorf("API cache policy = %s, want caching disabled", got)
 	}
-	if got := strings.Join(m.refs(api, "origin_request_policy_id"), ""); got != "data.aws_cloudfront_origin_request_policy.all_viewer.id" {
-		t.Errorf("API origin request policy = %s, want all viewer headers", got)
+	// All viewer headers but Host: a forwarded viewer Host would not match the
+	// ALB's certificate once CloudFront reaches it over HTTPS.
+	if got := strings.Join(m.refs(api, "origin_request_policy_id"), ""); got != "data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id" {
+		t.Errorf("API origin request policy = %s, want all viewer headers except Host", got)
 	}
 	for _, b := range api.Body.Blocks {
 		if b.Type == "function_association" {
@@ -373,7 +375,7 @@ func TestCloudFront(t *testing.T) {
 		}
 	}
 	wantValue(t, "caching_disabled name", m.value(m.block("data.aws_cloudfront_cache_policy.caching_disabled"), "name"), cty.StringVal("Managed-CachingDisabled"))
-	wantValue(t, "all_viewer name", m.value(m.block("data.aws_cloudfront_origin_request_policy.all_viewer"), "name"), cty.StringVal("Managed-AllViewer"))
+	wantValue(t, "origin request policy name", m.value(m.block("data.aws_cloudfront_origin_request_policy.all_viewer_except_host"), "name"), cty.StringVal("Managed-AllViewerExceptHostHeader"))
 
 	js, err := os.ReadFile("functions/spa-routing.js")
 	if err != nil || !strings.Contains(string(js), "'/index.html'") {

@@ -133,8 +133,13 @@ data "aws_cloudfront_cache_policy" "caching_disabled" {
   name = "Managed-CachingDisabled"
 }
 
-data "aws_cloudfront_origin_request_policy" "all_viewer" {
-  name = "Managed-AllViewer"
+# Every viewer header, cookie and query string reaches the API, except Host:
+# CloudFront then sends the ALB origin's own name, which the HTTPS origin needs
+# (CloudFront checks the origin's certificate against the Host it sends, and
+# the ALB's certificate covers alb_domain_name, not the viewer's host name).
+# The server does not route or sign by Host, so it loses nothing.
+data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
+  name = "Managed-AllViewerExceptHostHeader"
 }
 
 resource "aws_cloudfront_response_headers_policy" "security" {
@@ -227,7 +232,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer.id
+    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 
