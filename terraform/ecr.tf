@@ -5,6 +5,9 @@
 resource "aws_ecr_repository" "server" {
   name                 = "${local.name}-server"
   image_tag_mutability = "IMMUTABLE"
+  # Like the bucket and the database, the images survive a destroy unless the
+  # environment's vars say otherwise.
+  force_delete = var.ecr_force_delete
 
   image_scanning_configuration {
     scan_on_push = true

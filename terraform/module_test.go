@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/empctl/empctl/pkg/cmd/destroy"
+	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
 )
 
@@ -390,6 +392,30 @@ func TestECR(t *testing.T) {
 	wantValue(t, "scan_on_push", m.value(m.nested(repo, "image_scanning_configuration"), "scan_on_push"), cty.True)
 	wantValue(t, "ecr_keep_images default", m.vars["ecr_keep_images"], cty.NumberIntVal(30))
 	wantValue(t, "containerInsights", m.value(m.nested(m.block("resource.aws_ecs_cluster.this"), "setting"), "value"), cty.StringVal("enabled"))
+}
+
+// Stateful resources survive a destroy unless the environment unlocks them,
+// and destroy's help names every switch to flip.
+func TestDestroyNeedsExplicitUnlock(t *testing.T) {
+	m := load(t)
+	unlocks := map[string]struct {
+		block, attr string
+		locked      cty.Value
+	}{
+		"db_deletion_protection": {"resource.aws_db_instance.this", "deletion_protection", cty.True},
+		"webapp_force_destroy":   {"resource.aws_s3_bucket.webapp", "force_destroy", cty.False},
+		"ecr_force_delete":       {"resource.aws_ecr_repository.server", "force_delete", cty.False},
+	}
+	help := destroy.NewCmdDestroy(&cmdutil.Factory{}, nil).Long
+	for name, u := range unlocks {
+		wantValue(t, u.block+" "+u.attr, m.value(m.block(u.block), u.attr), u.locked)
+		if got := m.refs(m.block(u.block), u.attr); len(got) != 1 || got[0] != "var."+name {
+			t.Errorf("%s.%s = %v, want var.%s", u.block, u.attr, got, name)
+		}
+		if !strings.Contains(help, name) {
+			t.Errorf("empctl destroy --help does not mention %s", name)
+		}
+	}
 }
 
 var credentialRE = regexp.MustCompile(`(?i)\b(access_key|secret_key|aws_access_key_id|aws_secret_access_key)\b|AKIA[0-9A-Z]{16}`)

@@ -212,6 +212,12 @@ variable "ecr_keep_images" {
   default     = 30
 }
 
+variable "ecr_force_delete" {
+  description = "Let `empctl destroy` delete the ECR repository with its images."
+  type        = bool
+  default     = false
+}
+
 # Database
 
 variable "db_instance_class" {

@@ -42,10 +42,11 @@ func NewCmdDestroy(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 the stateful resources whose data goes with it, and asks you to type the
 environment's name before it applies that plan.
 
-The database has deletion protection and the webapp bucket refuses to be
-deleted while it holds files: set db_deletion_protection: false and
-webapp_force_destroy: true under the environment's vars in empctl.yaml and
-run provision first. RDS still takes a final snapshot.`,
+The database has deletion protection, and the webapp bucket and the image
+repository refuse to be deleted while they hold files: set
+db_deletion_protection: false, webapp_force_destroy: true and
+ecr_force_delete: true under the environment's vars in empctl.yaml and run
+provision first. RDS still takes a final snapshot.`,
 		Example: `  empctl destroy --env staging --dry-run       # what would be deleted
   empctl destroy --env staging                 # asks you to type "staging"
   empctl destroy --env staging --confirm staging  # no prompt (scripts)`,
