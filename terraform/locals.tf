@@ -1,5 +1,19 @@
+# Regular zones only: Local and Wavelength Zones (opt-in) lack the ALB, RDS
+# Multi-AZ or Fargate support this module needs.
 data "aws_availability_zones" "available" {
   state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) >= var.az_count
+      error_message = "az_count is larger than the number of availability zones this region offers; lower az_count."
+    }
+  }
 }
 
 data "aws_caller_identity" "current" {}

@@ -186,6 +186,14 @@ func TestThreeZones(t *testing.T) {
 	for _, subnet := range []string{"resource.aws_subnet.public", "resource.aws_subnet.private"} {
 		wantValue(t, subnet+" count", m.value(m.block(subnet), "count"), cty.NumberIntVal(3))
 	}
+	zones := m.block("data.aws_availability_zones.available")
+	filter := m.nested(zones, "filter")
+	wantValue(t, "zone filter", m.value(filter, "name"), cty.StringVal("opt-in-status"))
+	wantValue(t, "zone filter values", m.value(filter, "values"), cty.TupleVal([]cty.Value{cty.StringVal("opt-in-not-required")}))
+	if cond := m.nested(zones, "lifecycle", "postcondition").Body.Attributes["condition"]; cond == nil ||
+		!strings.Contains(strings.Join(traversals(cond.Expr), ","), "var.az_count") {
+		t.Error("no postcondition checks that the region has az_count zones")
+	}
 	svc := m.block("resource.aws_ecs_service.server")
 	wantValue(t, "service desired_count", m.value(svc, "desired_count"), cty.NumberIntVal(3))
 	wantValue(t, "availability_zone_rebalancing", m.value(svc, "availability_zone_rebalancing"), cty.StringVal("ENABLED"))
