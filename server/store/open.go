@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -41,7 +42,7 @@ func ParseURL(raw string) (Target, error) {
 	case strings.HasPrefix(raw, "mysql://"):
 		u, err := url.Parse(raw)
 		if err != nil {
-			return Target{}, fmt.Errorf("DATABASE_URL is not a valid mysql:// URL: %v", redactErr(err, raw))
+			return Target{}, fmt.Errorf("DATABASE_URL is not a valid mysql:// URL (URL-escape special characters in the password, e.g. %%40 for @): %v", redactErr(err))
 		}
 		cfg := mysql.NewConfig()
 		cfg.Net = "tcp"
@@ -75,15 +76,15 @@ func ParseURL(raw string) (Target, error) {
 	}
 }
 
-// redactErr keeps url.Parse errors from echoing the password.
-func redactErr(err error, raw string) string {
-	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "REDACTED")
-		}
+// redactErr keeps url.Parse errors from echoing the password: a *url.Error
+// quotes the whole URL (escaped, so replacing the raw text is not enough), and
+// the inner error alone (e.g. "invalid port") says what is wrong.
+func redactErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
-	return strings.ReplaceAll(msg, raw, "(DATABASE_URL)")
+	return err.Error()
 }
 
 // Open connects to the target and applies pending migrations under the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,26 @@ func TestMigrationsLoad(t *testing.T) {
 	lite, _ := loadMigrations("sqlite")
 	if len(my) != len(lite) {
 		t.Fatalf("mysql has %d migrations, sqlite %d: every migration needs both dialects", len(my), len(lite))
+	}
+}
+
+// TestParseURLErrorsHidePassword: url.Parse errors quote the URL escaped, so
+// a password with a quote, a space or a control character must not survive
+// in any form.
+func TestParseURLErrorsHidePassword(t *testing.T) {
+	for raw, password := range map[string]string{
+		`mysql://u:pa"ss@host/db`:     `pa"ss`,
+		"mysql://u:pä ss@ho st/db":    "pä ss",
+		"mysql://u:p\x7fss@host/db":   "p\x7fss",
+		"mysql://u:hunter2@host:x/db": "hunter2",
+	} {
+		_, err := ParseURL(raw)
+		if err == nil {
+			t.Fatalf("ParseURL(%q) accepted", raw)
+		}
+		quoted := strings.Trim(strconv.Quote(password), `"`)
+		if msg := err.Error(); strings.Contains(msg, password) || strings.Contains(msg, quoted) {
+			t.Errorf("ParseURL(%q) error shows the password: %v", raw, err)
+		}
 	}
 }
