@@ -56,16 +56,17 @@ func ParseURL(raw string) (Target, error) {
 		if u.Host == "" || cfg.DBName == "" || cfg.User == "" {
 			return Target{}, fmt.Errorf("DATABASE_URL must look like mysql://USER:PASSWORD@HOST:PORT/DBNAME (user, host and database name are required)")
 		}
+		dsn := cfg.FormatDSN() // no "?" yet: a fresh Config has only default parameters
 		if q := u.RawQuery; q != "" {
-			// Reuse the driver's own parameter handling for ?tls=...&timeout=...
-			extra, err := mysql.ParseDSN("/x?" + q)
+			// The driver's DSN parameters are URL-escaped like a query string,
+			// so every one (tls, charset, loc, timeouts, ...) carries over.
+			full, err := mysql.ParseDSN(dsn + "?" + q)
 			if err != nil {
-				return Target{}, fmt.Errorf("DATABASE_URL parameters: %v", err)
+				return Target{}, fmt.Errorf("DATABASE_URL parameters: %v (see the go-sql-driver/mysql DSN parameters)", err)
 			}
-			cfg.TLSConfig, cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = extra.TLSConfig, extra.Timeout, extra.ReadTimeout, extra.WriteTimeout
-			cfg.Params = extra.Params
+			dsn = full.FormatDSN()
 		}
-		return Target{Driver: "mysql", DSN: cfg.FormatDSN()}, nil
+		return Target{Driver: "mysql", DSN: dsn}, nil
 	case strings.Contains(raw, "://"):
 		return Target{}, fmt.Errorf("DATABASE_URL scheme not supported: use mysql://..., sqlite://PATH, or a go-sql-driver DSN")
 	default:
