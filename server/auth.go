@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -39,6 +41,15 @@ func bearerToken(r *http.Request) string {
 		return ""
 	}
 	return token
+}
+
+// passwordMatches always pays for the bcrypt comparison (so every failure
+// takes the same time) and refuses passwords over 72 bytes: bcrypt would
+// compare only their first 72 bytes, so "stored password + anything" would
+// match, and sign-up never stores a longer one.
+func passwordMatches(hash []byte, password string) bool {
+	ok := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	return ok && len(password) <= maxPasswordBytes
 }
 
 // session is the authenticated caller.

@@ -110,7 +110,7 @@ func handleLogin(s *Server) http.Handler {
 		if err == nil {
 			hash = []byte(u.PasswordHash)
 		}
-		if bcrypt.CompareHashAndPassword(hash, []byte(q.Password)) != nil || err != nil {
+		if !passwordMatches(hash, q.Password) || err != nil {
 			s.byEmail.fail(q.Email)
 			s.byClient.fail(client)
 			writeError(w, errInvalidCredentials())

@@ -85,7 +85,7 @@ func handleChangePassword(s *Server) authedHandler {
 			writeError(w, e)
 			return
 		}
-		if bcrypt.CompareHashAndPassword([]byte(sess.user.PasswordHash), []byte(q.CurrentPassword)) != nil {
+		if !passwordMatches([]byte(sess.user.PasswordHash), q.CurrentPassword) {
 			s.byEmail.fail(sess.user.Email)
 			s.byClient.fail(client)
 			writeError(w, &apiError{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "the current password is wrong",

@@ -237,6 +237,21 @@ func TestLogin(t *testing.T) {
 	}
 }
 
+// TestLongPasswordsNeverMatch: bcrypt reads only 72 bytes, so without a
+// length check "the stored 72-byte password + anything" would log in.
+func TestLongPasswordsNeverMatch(t *testing.T) {
+	h := newHarness(t)
+	pw := strings.Repeat("p", 72)
+	b := signUpBody("long@example.com")
+	b["password"] = pw
+	h.expect(h.do("POST", "/api/users", "", b), http.StatusCreated, "")
+	token := h.login("long@example.com", pw)
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "long@example.com", "password": pw + "x"}),
+		http.StatusUnauthorized, "invalid_credentials")
+	h.expect(h.do("PUT", "/api/me/password", token, map[string]string{"currentPassword": pw + "x", "newPassword": "a new passphrase"}),
+		http.StatusForbidden, "invalid_credentials")
+}
+
 func TestLoginThrottling(t *testing.T) {
 	h := newHarness(t)
 	h.user("ada@example.com", "1990-12-10")

@@ -35,13 +35,16 @@ func checkEmail(f fieldErrors, field, email string) {
 	}
 }
 
+// maxPasswordBytes is bcrypt's limit: it ignores every byte after the 72nd.
+const maxPasswordBytes = 72
+
 func checkPassword(f fieldErrors, field, pw string) {
 	switch {
 	case pw == "":
 		f.add(field, "is required")
 	case len(pw) < 8:
 		f.add(field, "must be at least 8 characters")
-	case len(pw) > 72:
+	case len(pw) > maxPasswordBytes:
 		f.add(field, "must be at most 72 bytes")
 	}
 }
