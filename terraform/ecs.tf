@@ -31,6 +31,20 @@ resource "aws_ecs_task_definition" "server" {
     cpu_architecture        = var.cpu_architecture
   }
 
+  lifecycle {
+    # Cross-variable validation blocks need Terraform 1.9; a precondition works from 1.2.
+    precondition {
+      condition = contains(lookup({
+        256  = [512, 1024, 2048]
+        512  = range(1024, 4097, 1024)
+        1024 = range(2048, 8193, 1024)
+        2048 = range(4096, 16385, 1024)
+        4096 = range(8192, 30721, 1024)
+      }, tostring(var.task_cpu), []), var.task_memory)
+      error_message = "task_memory ${var.task_memory} is not a size Fargate offers with task_cpu ${var.task_cpu}: see the task_memory description in variables.tf."
+    }
+  }
+
   container_definitions = jsonencode([{
     name      = var.container_name
     image     = "${aws_ecr_repository.server.repository_url}:${var.image_tag}"

@@ -3,10 +3,15 @@
 package terraform_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -19,6 +24,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/destroy"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/tf/tftest"
 )
 
 // The server's defaults (issue 2): SIGTERM starts a 2 s drain, then Shutdown
@@ -106,6 +112,16 @@ func (m *module) nested(b *hclsyntax.Block, types ...string) *hclsyntax.Block {
 		b = found
 	}
 	return b
+}
+
+// nestedBlock returns the first nested block of that type, if any.
+func (m *module) nestedBlock(b *hclsyntax.Block, typ string) (*hclsyntax.Block, bool) {
+	for _, inner := range b.Body.Blocks {
+		if inner.Type == typ {
+			return inner, true
+		}
+	}
+	return nil, false
 }
 
 func (m *module) ctx() *hcl.EvalContext {
@@ -497,6 +513,159 @@ func TestOutputsCoverWhatEmpctlReads(t *testing.T) {
 		}
 		if _, ok := b.Body.Attributes["sensitive"]; ok {
 			t.Errorf("output %s is sensitive: provision does not save sensitive outputs", name)
+		}
+	}
+}
+
+// terraformRun applies a configuration made of variables.tf and extra HCL with
+// the real Terraform binary (no provider needed) and returns its outputs, or
+// the details of its error diagnostics.
+func terraformRun(t *testing.T, extra string, vars map[string]any) (outputs map[string]bool, errs []string) {
+	t.Helper()
+	bin := tftest.Binary(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile("variables.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	varsJSON, _ := json.Marshal(vars)
+	for name, data := range map[string][]byte{"variables.tf": src, "extra.tf": []byte(extra), "test.tfvars.json": varsJSON} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tf := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(bin, append([]string{"-chdir=" + dir}, args...)...)
+		cmd.Env = append(os.Environ(), "TF_DATA_DIR="+filepath.Join(dir, ".terraform"), "CHECKPOINT_DISABLE=1")
+		return cmd.Output()
+	}
+	if out, err := tf("init", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("terraform init: %v\n%s", err, out)
+	}
+	out, err := tf("apply", "-auto-approve", "-input=false", "-json", "-var-file=test.tfvars.json")
+	for _, line := range strings.Split(string(out), "\n") {
+		var msg struct {
+			Type       string `json:"type"`
+			Diagnostic struct {
+				Severity, Detail string
+			} `json:"diagnostic"`
+		}
+		if json.Unmarshal([]byte(line), &msg) == nil && msg.Type == "diagnostic" && msg.Diagnostic.Severity == "error" {
+			detail, _, _ := strings.Cut(msg.Diagnostic.Detail, "\n\n") // drop "This was checked by ..."
+			errs = append(errs, detail)
+		}
+	}
+	if err != nil {
+		if len(errs) == 0 {
+			t.Fatalf("terraform apply: %v\n%s", err, out)
+		}
+		return nil, errs
+	}
+	out, err = tf("output", "-json")
+	if err != nil {
+		t.Fatalf("terraform output: %v\n%s", err, out)
+	}
+	var raw map[string]struct{ Value bool }
+	if err := json.Unmarshal(out, &raw); err != nil {
+		t.Fatalf("terraform output: %v\n%s", err, out)
+	}
+	outputs = map[string]bool{}
+	for k, v := range raw {
+		outputs[k] = v.Value
+	}
+	return outputs, nil
+}
+
+// The variables' validations, run by Terraform itself: sensible values pass,
+// and each bad value is refused with that variable's own message.
+func TestVariableValidations(t *testing.T) {
+	m := load(t)
+	good := map[string]any{
+		"environment": "prod", "region": "eu-west-1", "alb_domain_name": "api.example.com",
+		"container_name": "server", "container_port": 8080, "image_tag": "v1.2.3", "health_check_grace_period": 60,
+		"ecr_keep_images": 30, "db_instance_class": "db.r6g.large", "db_allocated_storage": 100,
+		"db_max_allocated_storage": 0, "db_username": "empctl", "cloudfront_aliases": []string{"app.example.com", "*.example.org"},
+		"cloudfront_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+		"cloudfront_web_acl_arn":     "arn:aws:wafv2:us-east-1:123456789012:global/webacl/main/abc",
+	}
+	if _, errs := terraformRun(t, "", good); len(errs) > 0 {
+		t.Fatalf("good values refused: %q", errs)
+	}
+	bad := map[string]any{
+		"environment": "Prod", "region": "europe", "alb_domain_name": "https://api.example.com",
+		"container_name": "my server", "container_port": 80, "image_tag": "-latest", "health_check_grace_period": 0,
+		"ecr_keep_images": 1, "db_instance_class": "t4g.micro", "db_allocated_storage": 10,
+		"db_max_allocated_storage": 10, "db_username": "rdsadmin", "cloudfront_aliases": []string{"App.example.com"},
+		"cloudfront_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+		"cloudfront_web_acl_arn":     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/main/abc",
+	}
+	_, errs := terraformRun(t, "", bad)
+	for name := range bad {
+		msg := m.nested(m.block("variable."+name), "validation").Body.Attributes["error_message"]
+		want, _ := msg.Expr.Value(nil)
+		if !slices.Contains(errs, want.AsString()) {
+			t.Errorf("var.%s = %v was not refused with %q", name, bad[name], want.AsString())
+		}
+	}
+}
+
+// Every variable that can hold a wrong value has a validation.
+func TestVariablesAreValidated(t *testing.T) {
+	m := load(t)
+	free := map[string]bool{"profile": true, "tags": true} // any named profile, any tags
+	for key, b := range m.blocks {
+		name, ok := strings.CutPrefix(key, "variable.")
+		if !ok || free[name] {
+			continue
+		}
+		if typ := hcl.ExprAsKeyword(b.Body.Attributes["type"].Expr); typ == "bool" {
+			continue
+		}
+		if _, ok := m.nestedBlock(b, "validation"); !ok {
+			t.Errorf("var.%s has no validation", name)
+		}
+	}
+}
+
+// Cross-variable checks are preconditions (validation blocks may only refer to
+// other variables from Terraform 1.9); Terraform evaluates them here.
+func TestCrossVariablePreconditions(t *testing.T) {
+	m := load(t)
+	conds := map[string]string{}
+	for name, key := range map[string]string{
+		"fargate_size":   "resource.aws_ecs_task_definition.server",
+		"db_storage":     "resource.aws_db_instance.this",
+		"cloudfront_tls": "resource.aws_cloudfront_distribution.this",
+	} {
+		cond := m.nested(m.block(key), "lifecycle", "precondition").Body.Attributes["condition"]
+		conds[name] = string(cond.Expr.Range().SliceBytes(m.files[cond.Expr.Range().Filename]))
+	}
+	var extra strings.Builder
+	for name, expr := range conds {
+		fmt.Fprintf(&extra, "output %q {\n  value = %s\n}\n", name, expr)
+	}
+	base := map[string]any{"environment": "prod", "region": "eu-west-1"}
+	for _, tc := range []struct {
+		vars map[string]any
+		want map[string]bool
+	}{
+		{map[string]any{}, map[string]bool{"fargate_size": true, "db_storage": true, "cloudfront_tls": true}},
+		{map[string]any{"task_cpu": 1024, "task_memory": 4096, "db_allocated_storage": 100, "db_max_allocated_storage": 0},
+			map[string]bool{"fargate_size": true, "db_storage": true}},
+		{map[string]any{"task_cpu": 256, "task_memory": 4096, "db_allocated_storage": 200, "db_max_allocated_storage": 100, "cloudfront_aliases": []string{"app.example.com"}},
+			map[string]bool{"fargate_size": false, "db_storage": false, "cloudfront_tls": false}},
+		{map[string]any{"task_cpu": 512, "task_memory": 1536}, map[string]bool{"fargate_size": false}},
+	} {
+		vars := maps.Clone(base)
+		maps.Copy(vars, tc.vars)
+		got, errs := terraformRun(t, extra.String(), vars)
+		if len(errs) > 0 {
+			t.Fatalf("%v: %q", tc.vars, errs)
+		}
+		for name, want := range tc.want {
+			if got[name] != want {
+				t.Errorf("%v: %s precondition = %v, want %v", tc.vars, name, got[name], want)
+			}
 		}
 	}
 }

@@ -39,4 +39,11 @@ resource "aws_db_instance" "this" {
   deletion_protection       = var.db_deletion_protection
   skip_final_snapshot       = false
   final_snapshot_identifier = "${local.name}-final"
+
+  lifecycle {
+    precondition {
+      condition     = var.db_max_allocated_storage == 0 || var.db_max_allocated_storage >= var.db_allocated_storage
+      error_message = "db_max_allocated_storage must be 0 (no autoscaling) or at least db_allocated_storage."
+    }
+  }
 }

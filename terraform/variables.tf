@@ -101,6 +101,11 @@ variable "alb_domain_name" {
   description = "DNS name, covered by certificate_arn, that points at the ALB. CloudFront reaches the API over HTTPS through it. Required with certificate_arn."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.alb_domain_name == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.alb_domain_name))
+    error_message = "alb_domain_name must be empty or a lower-case DNS name such as api.example.com."
+  }
 }
 
 variable "alb_ingress_cidr_blocks" {
@@ -120,18 +125,33 @@ variable "container_name" {
   description = "Name of the API server container in the task definition."
   type        = string
   default     = "server"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,255}$", var.container_name))
+    error_message = "container_name must be 1-255 letters, digits, hyphens or underscores."
+  }
 }
 
 variable "container_port" {
   description = "Port the API server listens on (its PORT variable)."
   type        = number
   default     = 8080
+
+  validation {
+    condition     = var.container_port >= 1024 && var.container_port <= 65535 && floor(var.container_port) == var.container_port
+    error_message = "container_port must be a whole number from 1024 to 65535 (the server runs without root)."
+  }
 }
 
 variable "image_tag" {
   description = "Image tag of the first task definition. Later rollouts are done by `empctl deploy`, which Terraform never reverts."
   type        = string
   default     = "initial"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a valid image tag: up to 128 letters, digits, underscores, periods and hyphens, not starting with a period or hyphen."
+  }
 }
 
 variable "task_cpu" {
@@ -146,7 +166,7 @@ variable "task_cpu" {
 }
 
 variable "task_memory" {
-  description = "Fargate task memory in MiB; must be valid for task_cpu."
+  description = "Fargate task memory in MiB; must be a size Fargate offers for task_cpu (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720; in 1024 steps above 1024)."
   type        = number
   default     = 512
 
@@ -182,6 +202,11 @@ variable "health_check_grace_period" {
   description = "Seconds ECS ignores failing load balancer health checks of a new task (migrations run at start-up)."
   type        = number
   default     = 60
+
+  validation {
+    condition     = var.health_check_grace_period >= 1 && var.health_check_grace_period <= 3600
+    error_message = "health_check_grace_period must be between 1 and 3600 seconds."
+  }
 }
 
 variable "stop_timeout" {
@@ -210,6 +235,11 @@ variable "ecr_keep_images" {
   description = "Number of images the ECR lifecycle policy keeps."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.ecr_keep_images >= 2 && var.ecr_keep_images <= 1000 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number from 2 to 1000 (rollback needs the previous image)."
+  }
 }
 
 variable "ecr_force_delete" {
@@ -224,18 +254,33 @@ variable "db_instance_class" {
   description = "RDS instance class."
   type        = string
   default     = "db.t4g.micro"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.db_instance_class))
+    error_message = "db_instance_class must be an RDS instance class such as db.t4g.micro."
+  }
 }
 
 variable "db_allocated_storage" {
   description = "Initial storage in GiB."
   type        = number
   default     = 20
+
+  validation {
+    condition     = var.db_allocated_storage >= 20 && var.db_allocated_storage <= 65536
+    error_message = "db_allocated_storage must be between 20 and 65536 GiB (the gp3 limits for MySQL)."
+  }
 }
 
 variable "db_max_allocated_storage" {
   description = "Upper limit in GiB for storage autoscaling."
   type        = number
   default     = 100
+
+  validation {
+    condition     = var.db_max_allocated_storage == 0 || (var.db_max_allocated_storage >= 20 && var.db_max_allocated_storage <= 65536)
+    error_message = "db_max_allocated_storage must be 0 (no storage autoscaling) or between 20 and 65536 GiB, and not below db_allocated_storage."
+  }
 }
 
 variable "db_name" {
@@ -253,6 +298,11 @@ variable "db_username" {
   description = "Master user name; RDS generates and rotates its password in Secrets Manager."
   type        = string
   default     = "empctl"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,15}$", var.db_username)) && !contains(["rdsadmin", "root"], lower(var.db_username))
+    error_message = "db_username must be 1-16 letters, digits or underscores, start with a letter, and not be a name RDS reserves (rdsadmin, root)."
+  }
 }
 
 variable "db_multi_az" {
@@ -301,16 +351,31 @@ variable "cloudfront_aliases" {
   description = "Custom domain names for the distribution; needs cloudfront_certificate_arn."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for a in var.cloudfront_aliases : can(regex("^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", a))])
+    error_message = "cloudfront_aliases must contain lower-case DNS names such as app.example.com."
+  }
 }
 
 variable "cloudfront_certificate_arn" {
   description = "ACM certificate ARN in us-east-1 covering cloudfront_aliases; empty uses the cloudfront.net certificate."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.cloudfront_certificate_arn == "" || can(regex("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/", var.cloudfront_certificate_arn))
+    error_message = "cloudfront_certificate_arn must be empty or an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there)."
+  }
 }
 
 variable "cloudfront_web_acl_arn" {
   description = "ARN of a WAFv2 web ACL (scope CLOUDFRONT, in us-east-1) to attach to the distribution; empty attaches none."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.cloudfront_web_acl_arn == "" || can(regex("^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/", var.cloudfront_web_acl_arn))
+    error_message = "cloudfront_web_acl_arn must be empty or the ARN of a WAFv2 web ACL with scope CLOUDFRONT (in us-east-1)."
+  }
 }

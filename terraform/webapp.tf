@@ -248,4 +248,11 @@ resource "aws_cloudfront_distribution" "this" {
     ssl_support_method             = var.cloudfront_certificate_arn == "" ? null : "sni-only"
     minimum_protocol_version       = "TLSv1.2_2021"
   }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.cloudfront_aliases) == 0 || var.cloudfront_certificate_arn != ""
+      error_message = "cloudfront_aliases needs cloudfront_certificate_arn: an ACM certificate in us-east-1 covering those names."
+    }
+  }
 }
