@@ -165,6 +165,8 @@ func TestBodyErrors(t *testing.T) {
 				{`{"email": `, "invalid_json"},
 				{`{"email": "a@b.io",}`, "invalid_json"},
 				{`{"emial": "a@b.io"}`, "invalid_json"},
+				{`{"Email": "a@b.io"}`, "invalid_json"},
+				{`{"firstname": "Ada"}`, "invalid_json"},
 				{`{"firstName": 42}`, "invalid_json"},
 				{`[]`, "invalid_json"},
 				{`"text"`, "invalid_json"},
@@ -188,6 +190,10 @@ func TestBodyErrors(t *testing.T) {
 				h.expect(h.send(req), http.StatusUnsupportedMediaType, "unsupported_media_type")
 			}
 		})
+	}
+	r := h.do("POST", "/api/login", "", `{"Email": "a@b.io", "password": "whatever1"}`)
+	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, `"Email"`) || !strings.Contains(msg, "case-sensitive") {
+		t.Fatalf("case mismatch message = %q", msg)
 	}
 	// A charset parameter is fine.
 	req, _ := http.NewRequest("PATCH", h.http.URL+"/api/me", strings.NewReader(`{}`))

@@ -1,14 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 const maxBodyBytes = 1 << 20
@@ -61,26 +65,66 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}{e})
 }
 
-// decodeJSON reads exactly one JSON object of at most 1 MiB into dst,
-// rejecting unknown fields, so a typo in a field name is an error, not a no-op.
+// decodeJSON reads exactly one JSON object of at most 1 MiB into dst (a
+// pointer to a struct), rejecting unknown fields, so a typo in a field name is
+// an error, not a no-op.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the body as JSON with Content-Type: application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return jsonError(err)
-		}
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "the body must hold a single JSON object and nothing after it"}
 	}
-	return nil
+	return exactFieldNames(body, dst)
+}
+
+// exactFieldNames rejects keys that encoding/json matched case-insensitively
+// ("EMAIL" for "email"): the API's field names are exact.
+func exactFieldNames(body []byte, dst any) *apiError {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) != nil {
+		return nil // a JSON null, which Decode accepted as "no fields"
+	}
+	names := fieldNames(reflect.TypeOf(dst).Elem())
+	var bad []string
+	for k := range keys {
+		if !slices.Contains(names, k) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.Sort(bad)
+	return &apiError{Status: http.StatusBadRequest, Code: "invalid_json",
+		Message: fmt.Sprintf("unknown field %q (field names are case-sensitive: %s)", bad[0], strings.Join(names, ", "))}
+}
+
+var fieldNameCache sync.Map // reflect.Type -> []string
+
+// fieldNames lists the JSON names of a request struct's fields.
+func fieldNames(t reflect.Type) []string {
+	if v, ok := fieldNameCache.Load(t); ok {
+		return v.([]string)
+	}
+	var names []string
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names = append(names, name)
+		}
+	}
+	fieldNameCache.Store(t, names)
+	return names
 }
 
 func jsonError(err error) *apiError {
