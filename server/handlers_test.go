@@ -124,6 +124,8 @@ func TestSignUpValidation(t *testing.T) {
 		{"firstName", "   ", "required"},
 		{"firstName", strings.Repeat("é", 101), "100"},
 		{"firstName", "Ada\x00", "control"},
+		{"lastName", "Love\u0085lace", "control"},
+		{"lastName", "Love\nlace", "control"},
 		{"lastName", "", "required"},
 		{"birthDate", "", "required"},
 		{"birthDate", "10/12/1990", "YYYY-MM-DD"},

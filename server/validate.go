@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -59,7 +60,7 @@ func checkName(f fieldErrors, field, name string) string {
 		f.add(field, "must be valid UTF-8 text")
 	case utf8.RuneCountInString(name) > 100:
 		f.add(field, "must be at most 100 characters")
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(name, unicode.IsControl): // C0, DEL and C1 (U+0080-U+009F)
 		f.add(field, "must not contain control characters")
 	}
 	return name
