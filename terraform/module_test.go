@@ -403,6 +403,15 @@ func TestCloudFront(t *testing.T) {
 	wantValue(t, "caching_disabled name", m.value(m.block("data.aws_cloudfront_cache_policy.caching_disabled"), "name"), cty.StringVal("Managed-CachingDisabled"))
 	wantValue(t, "origin request policy name", m.value(m.block("data.aws_cloudfront_origin_request_policy.all_viewer_except_host"), "name"), cty.StringVal("Managed-AllViewerExceptHostHeader"))
 
+	// With the default certificate CloudFront only accepts TLSv1 (and applies
+	// its own policy); with an own certificate, TLS 1.2 at least.
+	cert := m.nested(dist, "viewer_certificate")
+	wantValue(t, "minimum_protocol_version (default certificate)", m.value(cert, "minimum_protocol_version"), cty.StringVal("TLSv1"))
+	vars := maps.Clone(m.vars)
+	vars["cloudfront_certificate_arn"] = cty.StringVal("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+	v, diags := cert.Body.Attributes["minimum_protocol_version"].Expr.Value(&hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}})
+	wantValue(t, fmt.Sprintf("minimum_protocol_version (own certificate) %s", diags), v, cty.StringVal("TLSv1.2_2021"))
+
 	js, err := os.ReadFile("functions/spa-routing.js")
 	if err != nil || !strings.Contains(string(js), "'/index.html'") {
 		t.Errorf("SPA routing function: %v", err)

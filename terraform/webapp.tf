@@ -179,6 +179,7 @@ locals {
 
 #tfsec:ignore:aws-cloudfront-enable-waf A web ACL has a monthly cost; set cloudfront_web_acl_arn to attach one
 #tfsec:ignore:aws-cloudfront-enable-logging Access logs need a separate log bucket; the API's own logs are in CloudWatch
+#tfsec:ignore:aws-cloudfront-use-secure-tls-policy TLSv1 is the only value the default cloudfront.net certificate accepts; with cloudfront_certificate_arn it is TLSv1.2_2021
 resource "aws_cloudfront_distribution" "this" {
   enabled             = true
   is_ipv6_enabled     = true
@@ -246,7 +247,9 @@ resource "aws_cloudfront_distribution" "this" {
     cloudfront_default_certificate = var.cloudfront_certificate_arn == ""
     acm_certificate_arn            = var.cloudfront_certificate_arn == "" ? null : var.cloudfront_certificate_arn
     ssl_support_method             = var.cloudfront_certificate_arn == "" ? null : "sni-only"
-    minimum_protocol_version       = "TLSv1.2_2021"
+    # The API refuses any other value with the default *.cloudfront.net
+    # certificate, whose policy CloudFront fixes itself; own names get TLS 1.2+.
+    minimum_protocol_version = var.cloudfront_certificate_arn == "" ? "TLSv1" : "TLSv1.2_2021"
   }
 
   lifecycle {
