@@ -107,8 +107,10 @@ func handleChangePassword(s *Server) authedHandler {
 
 func handleGetUser(s *Server) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ session) {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil || id <= 0 {
+		raw := r.PathValue("id")
+		id, err := strconv.ParseInt(raw, 10, 64)
+		// Only the canonical form (no "+", no leading zeros): one URL per user.
+		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 			writeError(w, errNotFound("user"))
 			return
 		}

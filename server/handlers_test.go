@@ -440,7 +440,7 @@ func TestPublicProfile(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999"} {
+	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999", "+1", "01", "%201"} {
 		h.expect(h.do("GET", "/api/users/"+id, token, nil), http.StatusNotFound, "not_found")
 	}
 }
