@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -44,8 +46,16 @@ func TestVersionAndHeaders(t *testing.T) {
 	if got := r.json(t); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("version = %v, want %v", got, want)
 	}
-	for _, path := range []string{"/api/version", "/api/me", "/api/nope"} {
-		r := h.do("GET", path, "", nil)
+	// Success, 401, 404 under /api, 405, 400 and 415: every /api response.
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/api/version", ""}, {"GET", "/api/me", ""}, {"GET", "/api/nope", ""}, {"DELETE", "/api/version", ""},
+		{"POST", "/api/login", "{"}, {"POST", "/api/users", "text"},
+	} {
+		req, _ := http.NewRequest(c.method, h.http.URL+c.path, strings.NewReader(c.body))
+		if c.body != "text" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		r, path := h.send(req), c.method+" "+c.path
 		if r.header.Get("X-App-Version") != "v9.9.9-test" || r.header.Get("X-App-Instance") != "test-instance" {
 			t.Fatalf("%s: version headers %q %q", path, r.header.Get("X-App-Version"), r.header.Get("X-App-Instance"))
 		}
@@ -105,6 +115,39 @@ func TestSignUp(t *testing.T) {
 	h.expect(r, http.StatusConflict, "email_taken")
 	if r.field(t, "email") == "" {
 		t.Fatalf("email_taken without fields.email: %s", r.body)
+	}
+
+	// Names in any script (and emoji) are stored and returned as sent.
+	b = signUpBody("zoe@example.com")
+	b["firstName"], b["lastName"] = "Zoë 李 😀", "Ñúñez-Łukasz"
+	r = h.do("POST", "/api/users", "", b)
+	h.expect(r, http.StatusCreated, "")
+	token := h.login("zoe@example.com", "correct horse battery")
+	if got := h.do("GET", "/api/me", token, nil).json(t); got["firstName"] != "Zoë 李 😀" || got["lastName"] != "Ñúñez-Łukasz" {
+		t.Fatalf("unicode names: %v", got)
+	}
+}
+
+// TestBodyLimitBoundary: exactly 1 MiB is read; one byte more is 413.
+func TestBodyLimitBoundary(t *testing.T) {
+	h := newHarness(t)
+	body := func(size int) string {
+		prefix := `{"email":"`
+		return prefix + strings.Repeat("x", size-len(prefix)-2) + `"}`
+	}
+	r := h.do("POST", "/api/login", "", body(1<<20))
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	r = h.do("POST", "/api/login", "", body(1<<20+1))
+	h.expect(r, http.StatusRequestEntityTooLarge, "body_too_large")
+	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "1 MiB") {
+		t.Fatalf("413 message = %q, want it to name the limit", msg)
+	}
+}
+
+func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
+	h := newHarness(t)
+	if cost, err := bcrypt.Cost(h.srv.dummyHash); err != nil || cost != h.srv.deps.BcryptCost {
+		t.Fatalf("dummy hash cost %d (%v), want %d: unknown emails would answer faster than wrong passwords", cost, err, h.srv.deps.BcryptCost)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 	"sync"
 )
 
-const maxBodyBytes = 1 << 20
+const maxBodyBytes = 1 << 20 // 1 MiB, as the 413 message says
 
 // apiError is the one error shape of the API; Code values are a contract
 // documented in server/README.md.
@@ -138,7 +138,7 @@ func jsonError(err error) *apiError {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is larger than %d bytes", maxBodyBytes)}
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: "the body is larger than 1 MiB; send a smaller JSON object"}
 	case errors.Is(err, io.EOF):
 		return bad("the body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
