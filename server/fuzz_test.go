@@ -2,9 +2,11 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/empctl/empctl/pkg/testenv"
@@ -37,8 +39,13 @@ func fuzzEndpoint(f *testing.F, method, path string, auth bool) {
 	if auth {
 		_, token = h.user("fuzz@example.com", "1990-01-01")
 	}
+	var n atomic.Uint32
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(method, path, bytes.NewReader(body))
+		// A new client address each time, or after 20 failed logins every
+		// input would stop at the throttle and the fuzzer would explore nothing.
+		c := n.Add(1)
+		req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:4242", byte(c>>16), byte(c>>8), byte(c))
 		req.Header.Set("Content-Type", "application/json")
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
