@@ -25,7 +25,6 @@ type Config struct {
 	Addr            string // HOST:PORT to listen on
 	Database        store.Target
 	AppVersion      string // overrides the build's version when set
-	InstanceID      string // overrides the detected instance id when set
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
 	SessionTTL      time.Duration
@@ -39,7 +38,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	var errs []error
 	c := Config{
 		AppVersion:   strings.TrimSpace(getenv("APP_VERSION")),
-		InstanceID:   strings.TrimSpace(getenv("INSTANCE_ID")),
 		DemoEmail:    strings.TrimSpace(getenv("DEMO_EMAIL")),
 		DemoPassword: getenv("DEMO_PASSWORD"),
 	}

@@ -40,7 +40,7 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:9090" || c.Database.DSN != "/tmp/x.db" || c.AppVersion != "v2" || c.InstanceID != "replica-2" ||
+	if c.Addr != "127.0.0.1:9090" || c.Database.DSN != "/tmp/x.db" || c.AppVersion != "v2" ||
 		c.DrainDelay != 0 || c.ShutdownTimeout != 5*time.Second || c.SessionTTL != time.Hour ||
 		c.DemoEmail != "demo@example.com" || c.LogLevel.String() != "DEBUG" {
 		t.Fatalf("overrides: %+v", c)
