@@ -61,14 +61,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("listening on %s: %w (is PORT in use?)", cfg.Addr, err)
 	}
 	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL})
-	srv := &http.Server{
-		Handler:           api,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(api, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "version", build.Version, "commit", build.Commit,
@@ -99,6 +92,17 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	closeStore()
 	log.Info("shutdown: complete")
 	return nil
+}
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // openStore connects, migrates and, when asked, seeds the demo user.
