@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,17 +55,24 @@ func TestSplitStatements(t *testing.T) {
 	}
 }
 
+// TestMigrationsLoad: every migration exists for both dialects, with the same
+// version and name, so a schema change is never written for one database only.
 func TestMigrationsLoad(t *testing.T) {
+	names := map[string][]string{}
 	for _, d := range []string{"mysql", "sqlite"} {
 		ms, err := loadMigrations(d)
 		if err != nil || len(ms) == 0 {
 			t.Fatalf("%s: %v (%d migrations)", d, err, len(ms))
 		}
+		for _, m := range ms {
+			if len(m.statements) == 0 {
+				t.Errorf("%s/%s has no statements", d, m.name)
+			}
+			names[d] = append(names[d], m.name)
+		}
 	}
-	my, _ := loadMigrations("mysql")
-	lite, _ := loadMigrations("sqlite")
-	if len(my) != len(lite) {
-		t.Fatalf("mysql has %d migrations, sqlite %d: every migration needs both dialects", len(my), len(lite))
+	if !slices.Equal(names["mysql"], names["sqlite"]) {
+		t.Fatalf("migrations differ between dialects:\n mysql  %v\n sqlite %v", names["mysql"], names["sqlite"])
 	}
 }
 
