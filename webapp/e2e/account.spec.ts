@@ -4,8 +4,10 @@ import { createUser, newUser, signIn, signOut } from './support';
 test('sign up, sign out, sign in', async ({ page }) => {
   const user = newUser('Grace', 'Hopper');
   await page.goto('/');
-  // Signed-out visitors land on sign-in.
-  await expect(page).toHaveURL(/\/sign-in\?returnUrl=%2Fprofile/);
+  // Signed-out visitors land on plain sign-in: they asked for no page, so no notice.
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(page.locator('main .notice')).toHaveCount(0);
   await page.getByRole('link', { name: 'Create an account' }).click();
 
   await expect(page.getByRole('heading', { name: 'Create your account' })).toBeVisible();
@@ -25,7 +27,8 @@ test('sign up, sign out, sign in', async ({ page }) => {
   await expect(page.getByText('You have signed out.')).toBeVisible();
   // Signed-out pages are guarded.
   await page.goto('/profile');
-  await expect(page).toHaveURL(/\/sign-in\?returnUrl=%2Fprofile/);
+  await expect(page).toHaveURL(/\/sign-in\?returnUrl=%2Fprofile$/);
+  await expect(page.getByText('Sign in to see your profile.')).toBeVisible();
 
   await signIn(page, user.email, user.password);
   await expect(page).toHaveURL(/\/profile$/);

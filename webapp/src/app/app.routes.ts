@@ -1,8 +1,8 @@
 import { Routes } from '@angular/router';
-import { authGuard, guestGuard } from './core/auth/auth.guard';
+import { authGuard, guestGuard, homeRedirect } from './core/auth/auth.guard';
 
 export const routes: Routes = [
-  { path: '', pathMatch: 'full', redirectTo: 'profile' },
+  { path: '', pathMatch: 'full', redirectTo: homeRedirect },
   {
     path: 'sign-in',
     title: 'Sign in · empctl',

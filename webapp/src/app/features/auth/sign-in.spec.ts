@@ -2,7 +2,7 @@ import { HttpTestingController } from '@angular/common/http/testing';
 import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { Router } from '@angular/router';
 import { apiError, liveSession, provideTestHttp } from '../../testing/http';
-import { SignIn } from './sign-in';
+import { SignIn, returnNotice } from './sign-in';
 
 describe('SignIn', () => {
   let fixture: ComponentFixture<SignIn>;
@@ -92,5 +92,23 @@ describe('SignIn', () => {
     expect(req.request.body).toEqual({ email: 'ada@example.com', password: 'right password' });
     req.flush(liveSession());
     expect(navigate).toHaveBeenCalledWith('/users/3');
+  });
+
+  it('explains itself only when it interrupted the way to a page', async () => {
+    expect(el.querySelector('.notice')).toBeNull();
+    fixture.componentRef.setInput('returnUrl', '/profile/password');
+    await fixture.whenStable();
+    expect(el.querySelector('.notice')?.textContent).toContain('Sign in to change your password.');
+  });
+});
+
+describe('returnNotice', () => {
+  it('names the page the user wanted, and says nothing for the home page', () => {
+    expect(returnNotice(undefined)).toBeNull();
+    expect(returnNotice('/')).toBeNull();
+    expect(returnNotice('/profile')).toBe('Sign in to see your profile.');
+    expect(returnNotice('/users')).toBe('Sign in to look up other members.');
+    expect(returnNotice('/users/42?tab=x')).toBe("Sign in to see that member's profile.");
+    expect(returnNotice('/somewhere')).toBe('Sign in to see that page.');
   });
 });

@@ -101,7 +101,7 @@ export class SignIn {
       case 'registered':
         return 'Your account is ready. Sign in to continue.';
       default:
-        return this.returnUrl() ? 'Sign in to see that page.' : null;
+        return returnNotice(this.returnUrl());
     }
   });
 
@@ -130,4 +130,15 @@ export class SignIn {
       },
     });
   }
+}
+
+/** Why sign-in came up, when the guard sent someone here on the way to a particular page. */
+export function returnNotice(returnUrl: string | undefined): string | null {
+  const path = (returnUrl ?? '').split(/[?#]/)[0].replace(/\/+$/, '');
+  if (path === '') return null;
+  if (path === '/profile') return 'Sign in to see your profile.';
+  if (path === '/profile/password') return 'Sign in to change your password.';
+  if (path === '/users') return 'Sign in to look up other members.';
+  if (path.startsWith('/users/')) return "Sign in to see that member's profile.";
+  return 'Sign in to see that page.';
 }
