@@ -40,7 +40,7 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 	db.SetConnMaxLifetime(5 * time.Minute) // below RDS/proxy idle cut-offs
 	if err := pingUntil(ctx, db, 30*time.Second); err != nil {
 		_ = db.Close()
-		return nil, nil, fmt.Errorf("connecting to MySQL at %s: %w", cfg.Addr, err)
+		return nil, nil, fmt.Errorf("connecting to MySQL at %s as %q: %w (check the host, port, user, password and database name, and that the database accepts connections from here)", cfg.Addr, cfg.User, err)
 	}
 	applied, err := migrateMySQL(ctx, db)
 	if err != nil {
@@ -57,13 +57,15 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 
 // pingUntil retries so that a server starting next to its database (the
 // local environment, a fresh RDS instance) waits instead of crash-looping.
+// A refusal of the credentials or the database name is final: waiting would
+// only delay the error.
 func pingUntil(ctx context.Context, db *sql.DB, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
 		err := db.PingContext(ctx)
-		if err == nil {
-			return nil
+		if err == nil || isRefusal(err) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -90,6 +92,11 @@ func migrateMySQL(ctx context.Context, db *sql.DB) ([]string, error) {
 	}
 	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT RELEASE_LOCK(?)`, migrationLock) }()
 	return applyPending(ctx, conn, "mysql")
+}
+
+func isRefusal(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049) // access denied to the database, for the user; unknown database
 }
 
 func mysqlDuplicate(err error) bool {
