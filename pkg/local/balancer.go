@@ -71,6 +71,9 @@ func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        512,
 		MaxIdleConnsPerHost: 128,
+		// Pass Accept-Encoding and compressed bodies through as they are, as an
+		// ALB does, rather than asking for gzip and unpacking it here.
+		DisableCompression: true,
 		// Shorter than the server's idle timeout, so the balancer closes idle
 		// connections before a replica does.
 		IdleConnTimeout: 30 * time.Second,
@@ -305,7 +308,7 @@ func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error
 		t.inflight.Add(-1)
 		return nil, err
 	}
-	resp.Body = &doneBody{ReadCloser: resp.Body, done: func() { t.inflight.Add(-1) }}
+	resp.Body = &doneBody{ReadCloser: resp.Body, t: t}
 	return resp, nil
 }
 
@@ -328,14 +331,21 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // bufferPool reuses the buffers the proxy copies response bodies through,
-// instead of allocating 32 KiB per request.
+// instead of allocating 32 KiB per request. It pools array pointers, which
+// convert to and from the proxy's slices without allocating.
 type bufferPool struct{ p sync.Pool }
 
+const copyBufferSize = 32 << 10
+
 func (bp *bufferPool) Get() []byte {
-	if b, ok := bp.p.Get().(*[]byte); ok {
-		return *b
+	if b, ok := bp.p.Get().(*[copyBufferSize]byte); ok {
+		return b[:]
 	}
-	return make([]byte, 32*1024)
+	return new([copyBufferSize]byte)[:]
 }
 
-func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+func (bp *bufferPool) Put(b []byte) {
+	if len(b) == copyBufferSize {
+		bp.p.Put((*[copyBufferSize]byte)(b))
+	}
+}

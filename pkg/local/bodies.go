@@ -2,7 +2,6 @@ package local
 
 import (
 	"io"
-	"sync"
 	"sync/atomic"
 )
 
@@ -23,15 +22,18 @@ func (b *trackedBody) Read(p []byte) (int, error) {
 
 func (b *trackedBody) Close() error { return nil }
 
-// doneBody calls done once when the response body is closed.
+// doneBody ends the request's count in flight on its target once, when the
+// response body is closed.
 type doneBody struct {
 	io.ReadCloser
-	once sync.Once
-	done func()
+	t      *target
+	closed atomic.Bool
 }
 
 func (b *doneBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
+	if b.closed.CompareAndSwap(false, true) {
+		b.t.inflight.Add(-1)
+	}
 	return err
 }
