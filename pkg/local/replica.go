@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,7 +25,7 @@ type replica struct {
 	addr    string
 	cmd     *exec.Cmd
 	started time.Time
-	tail    *lineTail
+	logPath string
 
 	exited  chan struct{} // closed when the process has exited
 	exitErr error         // set before exited is closed
@@ -33,8 +34,6 @@ type replica struct {
 	state    string // running, draining, stopping, stopped
 	stopping bool   // a stop was asked for: its exit is not a failure
 }
-
-const tailLines = 40
 
 // startReplica starts rel's binary listening on a free loopback port.
 func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
@@ -46,30 +45,32 @@ func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
-	logFile, err := os.OpenFile(filepath.Join(logDir, id+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logPath := filepath.Join(logDir, id+".log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("opening the replica log: %w", err)
 	}
-	r := &replica{id: id, rel: rel, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), tail: newLineTail(tailLines), exited: make(chan struct{}), state: "running"}
+	defer func() { _ = logFile.Close() }() // the child has its own copy
+	r := &replica{id: id, rel: rel, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), logPath: logPath, exited: make(chan struct{}), state: "running"}
 	cmd := exec.Command(rel.Binary, rel.Args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "INSTANCE_ID="+id, "APP_VERSION="+rel.Version)
 	for k, v := range rel.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out := io.MultiWriter(logFile, r.tail)
-	cmd.Stdout, cmd.Stderr = out, out
+	// The replica writes its log (a line per request) straight to the file:
+	// copying it through a pipe would cost this process, which also runs
+	// the load balancer, two system calls per request.
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Own process group: a Ctrl-C on the terminal reaches empctl, which stops
 	// the replicas in order, rather than every replica at once.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", rel.Binary, err)
 	}
 	r.cmd, r.started = cmd, time.Now()
 	go func() {
 		r.exitErr = cmd.Wait()
-		_ = logFile.Close()
 		r.setState("stopped")
 		close(r.exited)
 	}()
@@ -150,41 +151,28 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// lineTail keeps the last n lines written to it.
-type lineTail struct {
-	mu      sync.Mutex
-	n       int
-	lines   []string
-	partial []byte
-}
-
-func newLineTail(n int) *lineTail { return &lineTail{n: n} }
-
-func (t *lineTail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.partial = append(t.partial, p...)
-	for {
-		i := bytes.IndexByte(t.partial, '\n')
-		if i < 0 {
-			break
+// lastLogLines returns up to n last lines of the replica's log.
+func (r *replica) lastLogLines(n int) []string {
+	const window = 16 << 10 // enough for n lines of a JSON log
+	f, err := os.Open(r.logPath)
+	if err != nil {
+		return []string{"(log unreadable: " + err.Error() + ")"}
+	}
+	defer func() { _ = f.Close() }()
+	size, _ := f.Seek(0, io.SeekEnd)
+	off := max(size-window, 0)
+	buf := make([]byte, size-off)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return []string{"(log unreadable: " + err.Error() + ")"}
+	}
+	if off > 0 { // the first line is cut
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf = buf[i+1:]
 		}
-		t.lines = append(t.lines, string(t.partial[:i]))
-		t.partial = t.partial[i+1:]
 	}
-	if len(t.lines) > t.n {
-		t.lines = append([]string(nil), t.lines[len(t.lines)-t.n:]...)
+	text := strings.TrimRight(string(buf), "\n")
+	if text == "" {
+		return nil
 	}
-	return len(p), nil
-}
-
-// Lines returns the kept lines, oldest first, with any unterminated last line.
-func (t *lineTail) Lines() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := append([]string(nil), t.lines...)
-	if len(t.partial) > 0 {
-		out = append(out, string(t.partial))
-	}
-	return out
+	return lastN(strings.Split(text, "\n"), n)
 }

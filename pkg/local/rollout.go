@@ -86,7 +86,7 @@ func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(en
 		ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
 		var re *rolloutError
 		if errors.As(err, &re) {
-			ro.FailedTarget, ro.Logs = re.r.id, lastN(re.r.tail.Lines(), 15)
+			ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
 		}
 		return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
 	}

@@ -309,7 +309,7 @@ func (s *Stack) watch(r *replica) {
 	if stopping {
 		return
 	}
-	s.emit("exited", r.id, r.rel.Version, fmt.Sprintf("%s exited unexpectedly (%s); last log lines:\n%s", r.id, r.exitReason(), indent(lastN(r.tail.Lines(), 5))))
+	s.emit("exited", r.id, r.rel.Version, fmt.Sprintf("%s exited unexpectedly (%s); last log lines:\n%s", r.id, r.exitReason(), indent(r.lastLogLines(5))))
 	if replace {
 		go s.replace(delay)
 	}
