@@ -1,10 +1,13 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createUser, newUser, screenshot, signIn, startBackend, stopBackend } from './support';
 
 test('the API going down and coming back: the app says so, then recovers by itself', async ({
   page,
   request,
+  consoleErrors,
 }, info) => {
+  // What the load balancer answers while no backend is there.
+  consoleErrors.allowHttpErrors(502);
   const user = newUser('Margaret', 'Hamilton');
   await createUser(request, user);
   await signIn(page, user.email, user.password);

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createUser, newUser, signIn } from './support';
 
 test("a minor's last name is never shown", async ({ page, request }) => {
@@ -34,7 +34,8 @@ test("a minor's last name is never shown", async ({ page, request }) => {
   );
 });
 
-test('an unknown member number says so', async ({ page, request }) => {
+test('an unknown member number says so', async ({ page, request, consoleErrors }) => {
+  consoleErrors.allowHttpErrors(404);
   const user = newUser('Ken', 'Thompson');
   await createUser(request, user);
   await signIn(page, user.email, user.password);

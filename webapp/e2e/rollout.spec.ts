@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createUser, newUser, signIn } from './support';
 
 test('a rollout: the status bar shows the new version, with no error on the page', async ({

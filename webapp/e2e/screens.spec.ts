@@ -1,48 +1,65 @@
-import { expect, test } from '@playwright/test';
+import { expect, expectAccessible, test } from './fixtures';
 import { createUser, newUser, screenshot, signIn } from './support';
 
-// Visits each main screen and saves a screenshot of it (desktop and phone projects).
-test('screenshots of the main screens', async ({ page, request }, info) => {
+// Visits each main screen (desktop and phone projects) and, on each, checks that the browser
+// console has no errors, runs axe-core, and saves a screenshot.
+test('the main screens: no console errors, no accessibility problems, screenshots', async ({
+  page,
+  request,
+  consoleErrors,
+}, info) => {
   const user = newUser('Katherine', 'Johnson', 45);
   const minor = newUser('Sam', 'Minor', 15);
   await createUser(request, user);
   const minorId = await createUser(request, minor);
+  const screen = async (name: string) => {
+    consoleErrors.check(name);
+    await expectAccessible(page, name);
+    await screenshot(page, info, name);
+  };
 
-  await page.goto('/sign-in');
+  await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await expect(page.getByTestId('backend-version')).toBeVisible();
-  await screenshot(page, info, '01-sign-in');
+  await screen('01-sign-in');
 
   await page.goto('/sign-up');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.locator('#signup-email-error')).toBeVisible();
-  await screenshot(page, info, '02-sign-up-errors');
+  await screen('02-sign-up-errors');
 
+  // The browser logs the API's 401 answer to a wrong password: expected here.
+  consoleErrors.allowHttpErrors(401);
   await signIn(page, user.email, 'wrong password', { expectFailure: true });
   await expect(page.getByTestId('sign-in-error')).toBeVisible();
-  await screenshot(page, info, '03-sign-in-wrong-password');
+  await screen('03-sign-in-wrong-password');
 
   await signIn(page, user.email, user.password);
   await expect(page.getByTestId('profile-name')).toBeVisible();
-  await screenshot(page, info, '04-profile');
+  await screen('04-profile');
 
   await page.getByRole('button', { name: 'Edit details' }).click();
   await expect(page.getByLabel('First name')).toBeVisible();
-  await screenshot(page, info, '05-profile-edit');
+  await screen('05-profile-edit');
 
   await page.goto('/profile/password');
   await expect(page.getByRole('heading', { name: 'Change password' })).toBeVisible();
-  await screenshot(page, info, '06-change-password');
+  await screen('06-change-password');
 
   await page.goto('/users');
   await expect(page.getByLabel('Member number')).toBeVisible();
-  await screenshot(page, info, '07-people');
+  await screen('07-people');
 
   await page.goto(`/users/${minorId}`);
   await expect(page.getByTestId('minor-notice')).toBeVisible();
-  await screenshot(page, info, '08-public-profile-minor');
+  await screen('08-public-profile-minor');
 
+  consoleErrors.allowHttpErrors(404);
   await page.goto('/users/987654321');
   await expect(page.getByTestId('user-not-found')).toBeVisible();
-  await screenshot(page, info, '09-user-not-found');
+  await screen('09-user-not-found');
+
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await screen('10-page-not-found');
 });
