@@ -195,14 +195,28 @@ func (b *Balancer) find(id string) *target {
 // pick chooses the next healthy target round-robin, skipping except, and
 // counts the request as in flight on it. Doing both under the lock means a
 // target that Drain has marked draining can no longer gain requests.
+//
+// When no target is healthy but some have turned unhealthy, it fails open as
+// an ALB does and routes to those: a failing readiness check (a database
+// outage, say) then degrades the answers instead of refusing them all. Targets
+// still in their initial checks or draining never get requests.
 func (b *Balancer) pick(except *target) *target {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	n := len(b.targets)
 	start := int(b.next.Add(1))
+	if t := b.next1(HealthHealthy, start, except); t != nil {
+		return t
+	}
+	return b.next1(HealthUnhealthy, start, except)
+}
+
+// next1 returns the first target in health h from start on, skipping except,
+// with the request counted in flight; the caller holds mu.
+func (b *Balancer) next1(h Health, start int, except *target) *target {
+	n := len(b.targets)
 	for i := range n {
 		t := b.targets[(start+i)%n]
-		if t.health == HealthHealthy && t != except {
+		if t.health == h && t != except {
 			t.inflight.Add(1)
 			return t
 		}
@@ -272,7 +286,7 @@ func (b *Balancer) probe(t *target) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-var errNoHealthyTargets = errors.New("no healthy targets")
+var errNoHealthyTargets = errors.New("no target is in service")
 
 // lbTransport sends each request to a target the balancer picks, and retries a
 // request whose connection was refused (nothing reached the target) once on
@@ -312,7 +326,7 @@ func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error
 	return resp, nil
 }
 
-// proxyError answers as an ALB does: 503 with no healthy target, 504 on a
+// proxyError answers as an ALB does: 503 with no target to route to, 504 on a
 // timeout, 502 when the target could not be reached or broke the connection.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadGateway

@@ -87,6 +87,49 @@ func TestBalancerRoutesOnlyToHealthyTargets(t *testing.T) {
 	}
 }
 
+func TestBalancerFailsOpenWhenEveryTargetIsUnhealthy(t *testing.T) {
+	var aReady, bReady, cReady atomic.Bool
+	aReady.Store(true)
+	bReady.Store(true)
+	a, b, c := named("a", &aReady), named("b", &bReady), named("c", &cReady)
+	defer a.Close()
+	defer b.Close()
+	defer c.Close()
+	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	defer lb.Close()
+	lb.Register("c", host(c)) // never passes a check: stays initial
+	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("with only a target in its initial checks: got %d %q, want 503", rec.Code, rec.Body.String())
+	}
+	lb.Register("a", host(a))
+	lb.Register("b", host(b))
+	<-lb.Healthy("a")
+	<-lb.Healthy("b")
+	aReady.Store(false)
+	bReady.Store(false)
+	for _, id := range []string{"a", "b"} {
+		waitFor(t, id+" unhealthy", 2*time.Second, func() bool { s, _ := lb.State(id); return s.Health == HealthUnhealthy })
+	}
+	seen := map[string]int{}
+	for range 20 {
+		rec := get(t, lb, "/api/x")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("every target unhealthy: got %d %q, want the request routed to them (fail open)", rec.Code, rec.Body.String())
+		}
+		seen[rec.Body.String()]++
+	}
+	if seen["a"] == 0 || seen["b"] == 0 || seen["c"] != 0 {
+		t.Fatalf("failing open should spread requests over the unhealthy targets a and b only, got %v", seen)
+	}
+	aReady.Store(true)
+	waitFor(t, "a healthy again", 2*time.Second, func() bool { s, _ := lb.State("a"); return s.Health == HealthHealthy })
+	for range 10 {
+		if rec := get(t, lb, "/api/x"); rec.Body.String() != "a" {
+			t.Fatalf("a is healthy again, yet unhealthy %q got a request", rec.Body.String())
+		}
+	}
+}
+
 func TestBalancerRetriesRefusedConnectionOnAnotherTarget(t *testing.T) {
 	a, b := named("a", nil), named("b", nil)
 	defer a.Close()
