@@ -31,6 +31,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return fmt.Errorf("bad configuration:\n%w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log) // for libraries that log on their own (the MySQL driver)
 
 	build := buildinfo.Get()
 	if cfg.AppVersion != "" {

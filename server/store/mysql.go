@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -18,6 +19,9 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 		return nil, nil, fmt.Errorf("invalid MySQL DSN: %w", err)
 	}
 	// The store reads DATE as text and keeps timestamps as epoch milliseconds.
+	// The driver's own messages (a bad idle connection, ...) go to the
+	// structured log like everything else, not as plain text to stderr.
+	cfg.Logger = slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)
 	cfg.ParseTime = false
 	cfg.MultiStatements = false
 	if cfg.Timeout == 0 {

@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,4 +49,67 @@ func TestMySQLRefusalIsFinal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMySQLDriverLogsAreStructured: the driver's messages (here, a killed
+// idle connection) reach slog's default logger, so they come out as JSON.
+func TestMySQLDriverLogsAreStructured(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	var logs syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	s, _, err := store.Open(context.Background(), store.Target{Driver: "mysql", DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	admin, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+
+	ctx := context.Background()
+	for range 50 {
+		conn, err := s.DB().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := conn.QueryRowContext(ctx, `SELECT CONNECTION_ID()`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close() // back to the pool, idle
+		if _, err := admin.Exec(`KILL CONNECTION ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond) // let the server close the socket
+		if err := s.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, "closing bad idle connection") {
+				return
+			}
+		}
+	}
+	t.Fatalf("no structured driver log line:\n%s", logs.String())
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
