@@ -69,7 +69,7 @@ func TestStartupErrorsHideSecrets(t *testing.T) {
 	} {
 		env["HOST"], env["PORT"] = "127.0.0.1", "0"
 		var logs strings.Builder
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // bounds the connect retries
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond) // bounds the connect retries
 		err := run(ctx, nil, func(k string) string { return env[k] }, &logs)
 		cancel()
 		if err == nil {
