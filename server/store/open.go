@@ -38,6 +38,10 @@ func ParseURL(raw string) (Target, error) {
 		if p == "" {
 			return Target{}, fmt.Errorf("DATABASE_URL %q has no file path: use sqlite://PATH, e.g. sqlite://./data/empctl.db", raw)
 		}
+		if strings.ContainsAny(p, "?#") {
+			// The driver would read the rest as connection parameters.
+			return Target{}, fmt.Errorf("DATABASE_URL %q: the SQLite file path may not contain ? or #; rename the file", raw)
+		}
 		return Target{Driver: "sqlite", DSN: p}, nil
 	case strings.HasPrefix(raw, "mysql://"):
 		u, err := url.Parse(raw)

@@ -20,6 +20,7 @@ func TestParseURL(t *testing.T) {
 		{in: "mysql://app:pw@db/empctl?tls=nonsense", err: "DATABASE_URL parameters"},
 		{in: "app:pw@tcp(127.0.0.1:3306)/empctl", driver: "mysql", dsn: "app:pw@tcp(127.0.0.1:3306)/empctl"},
 		{in: "sqlite://", err: "no file path"},
+		{in: "sqlite://./x.db?mode=ro", err: "may not contain ? or #"},
 		{in: "mysql://db.internal/empctl", err: "user, host and database name"},
 		{in: "mysql://app:pw@db.internal/", err: "user, host and database name"},
 		{in: "postgres://x@y/z", err: "scheme not supported"},
