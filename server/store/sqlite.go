@@ -29,10 +29,12 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+const sqliteHint = "point DATABASE_URL=sqlite://PATH at a writable place, or configure MySQL"
+
 func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, nil, fmt.Errorf("creating the SQLite directory: %w", err)
+			return nil, nil, fmt.Errorf("creating the SQLite directory: %w (%s)", err, sqliteHint)
 		}
 	}
 	db, err := sql.Open("sqlite", sqliteDSN(path))
@@ -43,7 +45,7 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 	db.SetMaxIdleConns(8)
 	if err := pingSQLite(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, nil, fmt.Errorf("opening SQLite file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("opening SQLite file %s: %w (%s)", path, err, sqliteHint)
 	}
 	applied, err := migrateSQLite(ctx, db)
 	if err != nil {
