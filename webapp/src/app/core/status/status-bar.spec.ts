@@ -59,6 +59,21 @@ describe('StatusBar', () => {
     expect(fixture.nativeElement.textContent).toContain('laptop');
   });
 
+  it('shows a name given to the instance whole, however long', async () => {
+    const fixture = await render();
+    const instanceId = 'api-blue-replica-2.internal.example';
+    backend.expectOne('/api/version').flush({
+      version: 'v1',
+      commit: '',
+      buildTime: '',
+      instanceId,
+      availabilityZone: '',
+    });
+    await fixture.whenStable();
+    const shown = fixture.nativeElement.querySelector('[data-testid=backend-instance]');
+    expect(shown?.textContent).toBe(instanceId);
+  });
+
   it('says when the service is unreachable', async () => {
     const fixture = await render();
     backend.expectOne('/api/version').error(new ProgressEvent('error'));

@@ -6,46 +6,50 @@ import { BackendStatusService } from './backend-status.service';
   selector: 'app-status-bar',
   template: `
     <div class="status-bar" [class.down]="!status.reachable()" data-testid="status-bar">
-      <span class="dot" aria-hidden="true"></span>
-      <!-- Announced: only reachability and version changes, not every instance switch. -->
-      <span class="visually-hidden" role="status" aria-live="polite">{{ announcement() }}</span>
-      <span class="status-text">
-        @if (!status.reachable()) {
-          <strong>Service unreachable</strong> · retrying…
-        } @else if (identity(); as id) {
-          <span
-            >API <strong data-testid="backend-version">{{ id.version }}</strong></span
-          >
-          <span>
-            · instance
-            <span [title]="id.instanceId" data-testid="backend-instance">{{
-              shortInstance()
-            }}</span></span
-          >
-          @if (id.availabilityZone) {
-            <span>
-              · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span
+      <div class="container status-inner">
+        <span class="dot" aria-hidden="true"></span>
+        <!-- Announced: only reachability and version changes, not every instance switch. -->
+        <span class="visually-hidden" role="status" aria-live="polite">{{ announcement() }}</span>
+        <span class="status-text">
+          @if (!status.reachable()) {
+            <strong>Service unreachable</strong> · retrying…
+          } @else if (identity(); as id) {
+            <span
+              >API <strong data-testid="backend-version">{{ id.version }}</strong></span
             >
+            <span>
+              · instance
+              <span [title]="id.instanceId" data-testid="backend-instance">{{
+                shortInstance()
+              }}</span></span
+            >
+            @if (id.availabilityZone) {
+              <span>
+                · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span
+              >
+            }
+            @if (status.changedFrom(); as old) {
+              <span class="changed"> · updated from {{ old }}</span>
+            }
+          } @else {
+            Connecting…
           }
-          @if (status.changedFrom(); as old) {
-            <span class="changed"> · updated from {{ old }}</span>
-          }
-        } @else {
-          Connecting…
-        }
-      </span>
+        </span>
+      </div>
     </div>
   `,
   styles: `
     .status-bar {
-      display: flex;
-      align-items: center;
-      gap: 0.5rem;
-      padding: 0.4rem 1rem;
+      padding-block: 0.4rem;
       font-size: 0.8125rem;
       color: var(--muted);
       background: var(--surface-2);
       border-top: 1px solid var(--border);
+    }
+    .status-inner {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
     }
     .status-text {
       overflow-wrap: anywhere;
@@ -80,8 +84,9 @@ export class StatusBar implements OnInit {
   });
   protected readonly shortInstance = computed(() => {
     const id = this.identity()?.instanceId ?? '';
-    // ECS task ids are 32 hex digits: a prefix tells tasks apart; hostnames fit whole.
-    return id.length > 24 ? id.slice(0, 12) + '…' : id;
+    // ECS task ids are 32 hex digits: a prefix tells tasks apart. Names people chose (hostnames,
+    // INSTANCE_ID) are shown whole: a cut one can be ambiguous.
+    return /^[0-9a-f]{32}$/.test(id) ? id.slice(0, 12) + '…' : id;
   });
 
   ngOnInit(): void {
