@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 export interface ConsoleErrors {
   /** Accepts the browser's log line for responses with these HTTP statuses. */
   allowHttpErrors(...statuses: number[]): void;
+  /** Accepts other lines the test causes on purpose (a request it aborts). */
+  allow(pattern: RegExp): void;
   /** Fails now if anything unexpected was logged so far (the test ends with this check too). */
   check(where: string): void;
 }
@@ -20,6 +22,7 @@ export const test = base.extend<{ consoleErrors: ConsoleErrors }>({
     async ({ page }, use) => {
       const seen: string[] = [];
       const allowed = new Set<number>();
+      const patterns: RegExp[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error') seen.push(m.text());
       });
@@ -29,10 +32,11 @@ export const test = base.extend<{ consoleErrors: ConsoleErrors }>({
           const m = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(
             text,
           );
-          return !(m && allowed.has(Number(m[1])));
+          return !(m && allowed.has(Number(m[1]))) && !patterns.some((p) => p.test(text));
         });
       await use({
         allowHttpErrors: (...statuses) => statuses.forEach((s) => allowed.add(s)),
+        allow: (pattern) => patterns.push(pattern),
         check: (where) => expect(unexpected(), `browser console errors on ${where}`).toEqual([]),
       });
       expect(unexpected(), 'browser console errors').toEqual([]);

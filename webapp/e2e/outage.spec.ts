@@ -55,3 +55,29 @@ test('the API going down and coming back: the app says so, then recovers by itse
     timeout: 20_000,
   });
 });
+
+test('a page whose code cannot be fetched (a new release replaced it) loads afresh', async ({
+  page,
+  request,
+  consoleErrors,
+}) => {
+  const user = newUser('Frances', 'Allen');
+  await createUser(request, user);
+  await signIn(page, user.email, user.password);
+  await expect(page.getByTestId('profile-name')).toHaveText('Frances Allen');
+
+  // The People page's code is fetched on first use: make that fetch fail once.
+  let failed = '';
+  await page.route('**/chunk-*.js', (route) => {
+    if (failed) return route.continue();
+    failed = route.request().url();
+    return route.abort();
+  });
+  consoleErrors.allow(/^Failed to load resource: net::ERR_FAILED$/);
+  await page.getByRole('link', { name: 'People' }).click();
+
+  await expect(page).toHaveURL(/\/users$/);
+  await expect(page.getByLabel('Member number')).toBeVisible();
+  expect(failed).not.toBe('');
+  await expect(page.getByTestId('unexpected-failure')).toHaveCount(0);
+});

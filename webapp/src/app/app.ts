@@ -3,6 +3,7 @@ import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } fro
 import { filter } from 'rxjs';
 import { AuthService } from './core/auth/auth.service';
 import { SessionStore } from './core/auth/session.store';
+import { UnexpectedFailure } from './core/errors/app-errors';
 import { StatusBar } from './core/status/status-bar';
 
 @Component({
@@ -13,6 +14,7 @@ import { StatusBar } from './core/status/status-bar';
 })
 export class App {
   protected readonly session = inject(SessionStore);
+  protected readonly failure = inject(UnexpectedFailure).happened;
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private readonly injector = inject(Injector);
@@ -37,6 +39,10 @@ export class App {
   protected skipToContent(event: Event): void {
     event.preventDefault();
     document.getElementById('main-content')?.focus();
+  }
+
+  protected reload(): void {
+    location.reload();
   }
 
   protected signOut(): void {
