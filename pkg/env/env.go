@@ -87,6 +87,8 @@ type Frontend struct {
 	Files   int    `json:"files"`
 	// Retained counts the previous release's hashed assets kept available.
 	Retained int `json:"retained"`
+	// Unchanged is set when the build was the one already published: nothing changed.
+	Unchanged bool `json:"unchanged,omitempty"`
 }
 
 // Status is an environment's state.

@@ -2,6 +2,8 @@ package local
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,11 @@ import (
 // manifestName lists a release's own files, so the next release keeps only
 // those (not the ones it had itself retained).
 const manifestName = ".release-files"
+
+// digestName holds the digest of the build a release was published from, so
+// that publishing the same build again changes nothing: a no-op redeploy
+// must not push the previous release's assets out of the retention window.
+const digestName = ".release-digest"
 
 // keepReleases is how many release folders stay on disk.
 const keepReleases = 3
@@ -53,6 +60,17 @@ func (w *webRoot) publish(dist string) (env.Frontend, error) {
 	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
 		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
 	}
+	digest, err := treeDigest(dist)
+	if err != nil {
+		return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
+	}
+	if prev, cur := w.dir.Load(), w.info.Load(); prev != nil && cur != nil {
+		if b, err := os.ReadFile(filepath.Join(*prev, digestName)); err == nil && strings.TrimSpace(string(b)) == digest {
+			info := *cur
+			info.Unchanged = true
+			return info, nil
+		}
+	}
 	id := time.Now().UTC().Format("20060102T150405.000000000")
 	dir := filepath.Join(w.base, "releases", id)
 	files, err := copyTree(dist, dir)
@@ -60,6 +78,9 @@ func (w *webRoot) publish(dist string) (env.Frontend, error) {
 		return env.Frontend{}, fmt.Errorf("copying the webapp release: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, manifestName), []byte(strings.Join(files, "\n")+"\n"), 0o644); err != nil {
+		return env.Frontend{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, digestName), []byte(digest+"\n"), 0o644); err != nil {
 		return env.Frontend{}, err
 	}
 	retained := 0
@@ -131,7 +152,7 @@ func (w *webRoot) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dir := *dirp
-	if name == "/" || name == "/"+manifestName {
+	if name == "/" || name == "/"+manifestName || name == "/"+digestName {
 		name = "/index.html"
 	}
 	file := filepath.Join(dir, filepath.FromSlash(name))
@@ -206,6 +227,34 @@ func copyTree(src, dst string) ([]string, error) {
 	return files, err
 }
 
+// treeDigest is a SHA-256 over the regular files under dir: their relative
+// paths and contents, in walk (lexical) order.
+func treeDigest(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		_, _ = fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), fi.Size())
+		_, err = io.Copy(h, f)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
 func copyFile(src, dst string) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
@@ -227,7 +276,7 @@ func copyFile(src, dst string) (err error) {
 // PublishFrontend publishes the webapp build in dist and switches to it.
 func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
 	info, err := s.web.publish(dist)
-	if err == nil {
+	if err == nil && !info.Unchanged {
 		s.emit("frontend", "", "", fmt.Sprintf("webapp release %s published (%d files, %d assets kept from the previous release)", info.Release, info.Files, info.Retained))
 	}
 	return info, err

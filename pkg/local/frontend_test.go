@@ -56,6 +56,20 @@ func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
 	if rec := get(t, w, "/missing-CCCCCCCC.js"); rec.Code != http.StatusNotFound {
 		t.Errorf("a missing asset: %d, want 404 (not the SPA's index.html)", rec.Code)
 	}
+	// Publishing the same build again changes nothing, so the first release's
+	// assets stay for one more real release.
+	again, err := w.publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
+	if err != nil || !again.Unchanged || again.Release != info.Release {
+		t.Fatalf("republishing the same build: %+v, %v; want release %s unchanged", again, err, info.Release)
+	}
+	if rec := get(t, w, "/main-AAAAAAAA.js"); rec.Code != http.StatusOK {
+		t.Errorf("a no-op republish dropped the previous release's asset: %d", rec.Code)
+	}
+	for _, hidden := range []string{"/" + manifestName, "/" + digestName} {
+		if rec := get(t, w, hidden); rec.Body.String() != "v2" {
+			t.Errorf("%s: %q, want the SPA's index.html, not the release's bookkeeping", hidden, rec.Body.String())
+		}
+	}
 	// A third release keeps the second's own assets, not the ones it only retained.
 	info, err = w.publish(writeDist(t, map[string]string{"index.html": "v3"}))
 	if err != nil || info.Retained != 1 {

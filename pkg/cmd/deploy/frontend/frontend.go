@@ -64,6 +64,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		return (&cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}).PrintJSON(info)
 	}
+	if info.Unchanged {
+		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
+		return nil
+	}
 	fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from the previous release)\n", info.Release, info.Files, info.Retained)
 	return nil
 }
