@@ -26,10 +26,14 @@ type Options struct {
 func NewCmdDown(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
 	cmd := &cobra.Command{
-		Use:     "down",
-		Short:   "Stop the local environment started by `empctl up`",
-		Example: `  empctl down`,
-		Args:    cobra.NoArgs,
+		Use:   "down",
+		Short: "Stop the local environment started by `empctl up`",
+		Long: `Stop the local environment that ` + "`empctl up`" + ` runs: the load balancer stops
+taking requests, then every replica gets SIGTERM (SIGKILL after its stop
+timeout). It succeeds when nothing is running, too.`,
+		Example: `  empctl down
+  empctl down --timeout 2m`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.EnvName, opts.StateDir = f.Global.Env, resolve.LocalStateDir(f.Global.Dir)
 			if runF != nil {
@@ -48,6 +52,11 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	c := local.NewClient(opts.StateDir)
 	if err := c.Down(ctx); err != nil {
+		if errors.Is(err, env.ErrNotRunning) {
+			// Stopping what is stopped succeeds, so scripts can always clean up.
+			fmt.Fprintln(opts.IO.ErrOut, "The local environment is not running: nothing to stop.")
+			return nil
+		}
 		return err
 	}
 	fmt.Fprintln(opts.IO.ErrOut, "Stopping the local environment...")

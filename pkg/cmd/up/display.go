@@ -52,13 +52,24 @@ func (d *display) event(ev env.Event) {
 	}
 }
 
+// upRecord is the JSON line `up --output json` prints once the stack serves:
+// what a script needs to use it.
+type upRecord struct {
+	env.Event
+	Endpoint     string `json:"endpoint"`
+	DemoEmail    string `json:"demoEmail"`
+	DemoPassword string `json:"demoPassword"`
+	Note         string `json:"note,omitempty"`
+}
+
 // ready switches to the live screen (on a terminal) once the stack serves.
-func (d *display) ready(stack *local.Stack, head string) {
+func (d *display) ready(stack *local.Stack, head string, rec upRecord) {
 	d.mu.Lock()
 	d.stack, d.head = stack, head
 	if !d.tty {
 		if d.json {
-			_ = json.NewEncoder(d.io.Out).Encode(env.Event{Time: time.Now(), Kind: "up", Message: "serving at " + stack.Endpoint()})
+			rec.Event = env.Event{Time: time.Now(), Kind: "up", Message: "serving at " + rec.Endpoint}
+			_ = json.NewEncoder(d.io.Out).Encode(rec)
 			fmt.Fprint(d.io.ErrOut, head)
 		} else {
 			fmt.Fprint(d.io.Out, "\n"+head+"\n")

@@ -62,6 +62,7 @@ terminal, ` + "`empctl status`, `empctl deploy backend`, `empctl rollback`" + ` 
 ` + "`empctl verify-zero-downtime`" + ` drive it.`,
 		Example: `  empctl up
   empctl up --listen 127.0.0.1:9090
+  empctl up --output json        # one JSON event per line; the "up" one has the endpoint and demo user
   empctl up --database-url 'mysql://user:pass@tcp(127.0.0.1:3306)/app'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,7 +152,8 @@ func Run(ctx context.Context, opts *Options) error {
 		_ = stack.Shutdown(context.Background())
 		return err
 	}
-	d.ready(stack, header(stack.Endpoint(), demo, webNote))
+	d.ready(stack, header(stack.Endpoint(), demo, webNote),
+		upRecord{Endpoint: stack.Endpoint(), DemoEmail: demo.Email, DemoPassword: demo.Password, Note: webNote})
 	if opts.Started != nil {
 		opts.Started(stack)
 	}

@@ -109,8 +109,31 @@ func TestUpStatusDown(t *testing.T) {
 			t.Errorf("up's output lacks %q:\n%s", want, out)
 		}
 	}
+	df2, _ := factory(dir, cmdutil.OutputText)
+	if err := down.NewCmdDown(df2, nil).Execute(); err != nil {
+		t.Fatalf("down when nothing runs: %v, want success", err)
+	}
 	sf2, _ := factory(dir, cmdutil.OutputText)
 	if err := status.NewCmdStatus(sf2, nil).Execute(); !errors.Is(err, env.ErrNotRunning) {
 		t.Fatalf("status after down: %v, want not running", err)
+	}
+}
+
+func TestUpJSONAnnouncesEndpointAndDemoUser(t *testing.T) {
+	ios, _, out, errOut := iostreams.Test()
+	d := newDisplay(ios, true)
+	d.event(env.Event{Kind: "ready", Message: "3 replicas healthy"})
+	d.ready(nil, "empctl up: the app is at http://127.0.0.1:1\n", upRecord{Endpoint: "http://127.0.0.1:1", DemoEmail: "demo@example.com", DemoPassword: "pw"})
+	d.close()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var last upRecord
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &last) != nil {
+		t.Fatalf("want one JSON object per line, got:\n%s", out)
+	}
+	if last.Kind != "up" || last.Endpoint != "http://127.0.0.1:1" || last.DemoEmail != "demo@example.com" || last.DemoPassword != "pw" {
+		t.Fatalf("the up record lacks the endpoint or the demo user: %+v", last)
+	}
+	if !strings.Contains(errOut.String(), "the app is at") {
+		t.Fatalf("the human header should go to stderr with --output json, got %q", errOut)
 	}
 }
