@@ -52,6 +52,10 @@ test('sign-up shows errors next to the fields, including a taken email', async (
   await expect(page.locator('#signup-password-error')).toHaveText(/8 to 72/);
   await expect(page.locator('#signup-birthDate-error')).toHaveText(/future/);
   await expect(page.getByLabel('Email')).toBeFocused();
+  // Side by side (desktop), first and last name stay aligned although only one has a hint.
+  const first = await page.getByLabel('First name').boundingBox();
+  const last = await page.getByLabel('Last name').boundingBox();
+  expect([first?.y, first?.height]).toEqual([last?.y, last?.height]);
 
   await page.getByLabel('Email').fill(existing.email);
   await page.getByLabel('Password').fill(existing.password);
@@ -92,6 +96,9 @@ test('change the password', async ({ page, request, consoleErrors }) => {
   await signIn(page, user.email, user.password);
   await page.getByRole('link', { name: 'Change password' }).click();
   await expect(page.getByRole('heading', { name: 'Change password' })).toBeVisible();
+  // A page of the profile: the main menu still says where you are.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Profile' })).toHaveAttribute('aria-current', 'page');
 
   await page.getByLabel('Current password').fill('not my password');
   await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');

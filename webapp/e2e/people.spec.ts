@@ -14,6 +14,7 @@ test("a minor's last name is never shown", async ({ page, request }) => {
 
   await expect(page).toHaveURL(new RegExp(`/users/${minorId}$`));
   await expect(page.getByTestId('public-name')).toHaveText('Tim');
+  await expect(page).toHaveTitle('Tim · empctl');
   await expect(page.getByTestId('minor-notice')).toHaveText(
     'Tim is under 18, so their last name is kept private.',
   );

@@ -1,4 +1,5 @@
 import { Component, computed, effect, inject, input, untracked } from '@angular/core';
+import { Title } from '@angular/platform-browser';
 import { RouterLink } from '@angular/router';
 import { of } from 'rxjs';
 import { SessionStore } from '../../core/auth/session.store';
@@ -33,6 +34,15 @@ export class PublicProfilePage {
     effect(() => {
       this.id();
       untracked(() => this.profile.reload());
+    });
+    // The tab and history name the person, once known.
+    const title = inject(Title);
+    effect(() => {
+      const s = this.profile.state();
+      if (s.status === 'ready' && s.value) {
+        const name = [s.value.firstName, s.value.lastName].filter(Boolean).join(' ');
+        title.setTitle(`${name} · empctl`);
+      }
     });
   }
 
