@@ -138,7 +138,9 @@ func BenchmarkBalancer(b *testing.B) {
 				b.Fatalf("%s: %d direct and %d balanced requests failed", ep.path, direct.failed, lb.failed)
 			}
 			// The balancer runs in this process: its share is what this
-			// process spends per request beyond the load generator alone.
+			// process spends per request beyond the load generator alone (an
+			// upper bound: the generator itself spends a little more per
+			// request at the lower rate, as the replica does).
 			client, rep := direct.perReq(direct.self), direct.perReq(direct.replica)
 			bal := lb.perReq(lb.self) - client
 			ratio := lb.rps() / direct.rps()
