@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/empctl/empctl/pkg/cmd/factory"
 	"github.com/empctl/empctl/pkg/cmd/root"
 	"github.com/empctl/empctl/pkg/cmdutil"
 )
@@ -21,7 +22,7 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	f := cmdutil.New()
+	f := factory.New()
 	cmd := root.NewCmdRoot(f)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {

@@ -5,7 +5,9 @@ package cmdutil
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
+	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
 )
 
@@ -25,22 +27,23 @@ type GlobalOptions struct {
 }
 
 // Factory carries the dependencies commands need, so tests can swap them.
+// pkg/cmd/factory builds the real one.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
 	Global    *GlobalOptions
-}
-
-// New returns the factory for a real process.
-func New() *Factory {
-	return &Factory{IOStreams: iostreams.System(), Global: &GlobalOptions{Env: "local", Output: OutputText, Dir: "."}}
+	// Environment resolves --env (and --dir): the one place commands get it from.
+	Environment func() (env.Environment, error)
 }
 
 // JSON reports whether the user asked for --output json.
 func (f *Factory) JSON() bool { return f.Global.Output == OutputJSON }
 
 // PrintJSON writes v as indented JSON to stdout.
-func (f *Factory) PrintJSON(v any) error {
-	enc := json.NewEncoder(f.IOStreams.Out)
+func (f *Factory) PrintJSON(v any) error { return PrintJSON(f.IOStreams.Out, v) }
+
+// PrintJSON writes v as indented JSON to w.
+func PrintJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("writing JSON output: %w", err)

@@ -19,7 +19,7 @@ type Options struct {
 }
 
 func NewCmdRollback(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	return &cobra.Command{
 		Use:   "rollback",
 		Short: "Roll the backend back to the previous release",
@@ -47,7 +47,7 @@ func Run(ctx context.Context, opts *Options) error {
 	ro, err := e.Rollback(ctx, shared.Progress(opts.IO.ErrOut))
 	if ro.Outcome != "" {
 		if opts.JSON {
-			if jerr := (&cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}).PrintJSON(ro); jerr != nil {
+			if jerr := cmdutil.PrintJSON(opts.IO.Out, ro); jerr != nil {
 				return jerr
 			}
 		} else {

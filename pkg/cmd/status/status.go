@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
@@ -23,7 +22,7 @@ type Options struct {
 }
 
 func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the environment's replicas, versions and health",
@@ -50,7 +49,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		return (&cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}).PrintJSON(st)
+		return cmdutil.PrintJSON(opts.IO.Out, st)
 	}
 	Print(opts.IO.Out, st)
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/status"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/env/resolve"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/local"
 	"github.com/empctl/empctl/pkg/local/localtest"
@@ -23,7 +24,9 @@ import (
 
 func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
 	ios, _, out, _ := iostreams.Test()
-	return &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: "local", Output: output, Dir: dir}}, out
+	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: "local", Output: output, Dir: dir}}
+	f.Environment = func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
+	return f, out
 }
 
 // `empctl up` with the real server, then status, rollback and down through

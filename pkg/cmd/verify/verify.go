@@ -40,7 +40,7 @@ type Options struct {
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	cmd := &cobra.Command{
 		Use:   "verify-zero-downtime",
 		Short: "Prove that a backend rollout drops no request",
@@ -147,7 +147,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if opts.JSON {
-		if err := (&cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}).PrintJSON(rep); err != nil {
+		if err := cmdutil.PrintJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/local"
 )
@@ -27,6 +28,13 @@ func Environment(name, dir string) (env.Environment, error) {
 	case "", Local:
 		return local.NewEnv(abs, LocalStateDir(abs)), nil
 	default:
-		return nil, fmt.Errorf("environment %q: AWS deploys are not implemented yet; use --env local", name)
+		cfg, err := config.Load(abs)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := cfg.Env(name); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("environment %q: provision and destroy work on AWS environments, but deploy, rollback, status and verify-zero-downtime are not implemented for AWS yet; use --env local", name)
 	}
 }

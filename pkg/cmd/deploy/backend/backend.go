@@ -29,7 +29,7 @@ type Options struct {
 }
 
 func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	cmd := &cobra.Command{
 		Use:   "backend",
 		Short: "Build the API server and roll it out with zero downtime",
@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(errOut, "Built %s (%s)\n", rel.Version, rel.Digest)
 	if opts.DryRun {
 		if opts.JSON {
-			return printJSON(opts, rel)
+			return cmdutil.PrintJSON(opts.IO.Out, rel)
 		}
 		fmt.Fprintf(opts.IO.Out, "Would deploy %s (%s) to %s\n", rel.Version, rel.Artifact, e.Name())
 		return nil
@@ -101,7 +101,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if ro.Outcome != "" {
 		if opts.JSON {
-			if jerr := printJSON(opts, ro); jerr != nil {
+			if jerr := cmdutil.PrintJSON(opts.IO.Out, ro); jerr != nil {
 				return jerr
 			}
 		} else {
@@ -109,9 +109,4 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	return shared.RolloutExit(err)
-}
-
-func printJSON(opts *Options, v any) error {
-	f := &cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}
-	return f.PrintJSON(v)
 }

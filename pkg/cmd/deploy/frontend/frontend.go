@@ -23,7 +23,7 @@ type Options struct {
 }
 
 func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: shared.EnvFunc(f)}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	return &cobra.Command{
 		Use:   "frontend",
 		Short: "Build the webapp and publish it atomically",
@@ -62,7 +62,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		return (&cmdutil.Factory{IOStreams: opts.IO, Global: &cmdutil.GlobalOptions{Output: cmdutil.OutputJSON}}).PrintJSON(info)
+		return cmdutil.PrintJSON(opts.IO.Out, info)
 	}
 	if info.Unchanged {
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)

@@ -1,5 +1,5 @@
 // Package shared holds what the deploy, rollback and verify commands share:
-// resolving --env, printing rollout progress and mapping outcomes to exit codes.
+// printing rollout progress and mapping outcomes to exit codes.
 package shared
 
 import (
@@ -12,13 +12,7 @@ import (
 
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
-	"github.com/empctl/empctl/pkg/env/resolve"
 )
-
-// EnvFunc resolves the --env flag lazily, so tests can swap it.
-func EnvFunc(f *cmdutil.Factory) func() (env.Environment, error) {
-	return func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
-}
 
 // Progress returns a callback printing each event as a timestamped line.
 func Progress(w io.Writer) func(env.Event) {
