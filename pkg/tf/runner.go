@@ -21,14 +21,14 @@ const (
 	VarsFile  = "terraform.tfvars.json"
 	PlanFile  = "plan.tfplan"
 	StateFile = "terraform.tfstate"
-	DataDir   = "terraform-data"
+	dataDir   = "terraform-data"
 )
 
-// DefaultInterruptWait is how long Terraform may take to stop after it is
+// interruptWait is how long Terraform may take to stop after it is
 // interrupted before it is killed. Terraform finishes the operations in
 // flight and saves state, and creating an RDS instance alone takes minutes,
 // so this is long: killing Terraform early is what corrupts state.
-const DefaultInterruptWait = 30 * time.Minute
+const interruptWait = 30 * time.Minute
 
 // Options configure a Runner.
 type Options struct {
@@ -47,8 +47,6 @@ type Options struct {
 	Backend map[string]string
 	// Stdout and Stderr receive Terraform's own output as it runs; nil discards it.
 	Stdout, Stderr io.Writer
-	// InterruptWait overrides DefaultInterruptWait.
-	InterruptWait time.Duration
 }
 
 // Runner runs Terraform for one module and one environment.
@@ -84,20 +82,16 @@ func New(opts Options) (*Runner, error) {
 			env[k] = v
 		}
 	}
-	env["TF_DATA_DIR"] = filepath.Join(opts.WorkDir, DataDir)
+	env["TF_DATA_DIR"] = filepath.Join(opts.WorkDir, dataDir)
 	if _, ok := env["CHECKPOINT_DISABLE"]; !ok {
 		env["CHECKPOINT_DISABLE"] = "1" // no update check calls to HashiCorp on every run
 	}
 	if err := tf.SetEnv(tfexec.CleanEnv(env)); err != nil {
 		return nil, err
 	}
-	wait := opts.InterruptWait
-	if wait == 0 {
-		wait = DefaultInterruptWait
-	}
 	// On context cancellation terraform-exec sends SIGINT (Terraform's graceful
 	// stop) and only kills the process after this delay.
-	if err := tf.SetWaitDelay(wait); err != nil {
+	if err := tf.SetWaitDelay(interruptWait); err != nil {
 		return nil, err
 	}
 	streamed := opts.Stderr != nil
@@ -172,7 +166,6 @@ type Plan struct {
 // Plan runs `terraform plan` (or `plan -destroy`) into a saved plan file and summarizes it.
 func (r *Runner) Plan(ctx context.Context, destroy bool) (*Plan, error) {
 	planPath := r.path(PlanFile)
-	_ = os.Remove(planPath)
 	_, err := r.tf.Plan(ctx,
 		tfexec.VarFile(r.path(VarsFile)),
 		tfexec.Out(planPath),
@@ -192,7 +185,7 @@ func (r *Runner) Plan(ctx context.Context, destroy bool) (*Plan, error) {
 		_ = os.Remove(planPath)
 		return nil, err
 	}
-	return &Plan{Path: planPath, Destroy: destroy, Summary: Summarize(shown)}, nil
+	return &Plan{Path: planPath, Destroy: destroy, Summary: summarize(shown)}, nil
 }
 
 // Apply applies exactly the saved plan, so what was shown is what runs, then

@@ -54,8 +54,8 @@ var statefulNames = map[string]string{
 	"repository": "repository",
 }
 
-// StatefulKind returns what data a resource holds, or "" if it holds none.
-func StatefulKind(resourceType, name string) string {
+// statefulKind returns what data a resource holds, or "" if it holds none.
+func statefulKind(resourceType, name string) string {
 	if kind, ok := statefulTypes[resourceType]; ok {
 		return kind
 	}
@@ -65,8 +65,8 @@ func StatefulKind(resourceType, name string) string {
 	return ""
 }
 
-// Summarize reads a plan as `terraform show -json` gives it.
-func Summarize(p *tfjson.Plan) Summary {
+// summarize reads a plan as `terraform show -json` gives it.
+func summarize(p *tfjson.Plan) Summary {
 	s := Summary{Changes: []Change{}, DataLoss: []Change{}}
 	for _, rc := range p.ResourceChanges {
 		if rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
@@ -86,7 +86,7 @@ func Summarize(p *tfjson.Plan) Summary {
 		default: // no-op, read, forget
 			continue
 		}
-		c := Change{Address: rc.Address, Type: rc.Type, Action: action, Kind: StatefulKind(rc.Type, rc.Name)}
+		c := Change{Address: rc.Address, Type: rc.Type, Action: action, Kind: statefulKind(rc.Type, rc.Name)}
 		s.Changes = append(s.Changes, c)
 		if c.Kind != "" && (action == "delete" || action == "replace") {
 			s.DataLoss = append(s.DataLoss, c)
