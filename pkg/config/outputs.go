@@ -87,40 +87,46 @@ func (e *NoOutputsError) Error() string {
 	return fmt.Sprintf("no outputs for env %s: run `empctl provision --env %s` first", e.Env, e.Env)
 }
 
-// SaveOutputs writes dir/.empctl/<env>/outputs.json atomically, so a reader
-// never sees half a file.
-func SaveOutputs(dir, env string, o Outputs) error {
+// SaveOutputs writes dir/.empctl/<env>/outputs.json and returns what it wrote.
+func SaveOutputs(dir, env string, o Outputs) (Outputs, error) {
 	o.Env = env
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now().UTC().Truncate(time.Second)
 	}
 	data, err := json.MarshalIndent(o, "", "  ")
 	if err != nil {
+		return Outputs{}, err
+	}
+	if err := writeAtomic(filepath.Join(EnvDir(dir, env), OutputsFile), append(data, '\n')); err != nil {
+		return Outputs{}, fmt.Errorf("saving outputs: %w", err)
+	}
+	return o, nil
+}
+
+// writeAtomic writes a temporary file and renames it into place, so a reader
+// never sees half a file.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	envDir := EnvDir(dir, env)
-	if err := os.MkdirAll(envDir, 0o755); err != nil {
-		return fmt.Errorf("saving outputs: %w", err)
-	}
-	tmp, err := os.CreateTemp(envDir, OutputsFile+".*")
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("saving outputs: %w", err)
+		return err
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }() // fails harmlessly once renamed
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("saving outputs: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving outputs: %w", err)
+		return err
 	}
+	// CreateTemp makes the file private; outputs hold no secrets and others read them.
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("saving outputs: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(envDir, OutputsFile)); err != nil {
-		return fmt.Errorf("saving outputs: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), path)
 }
 
 // LoadOutputs reads what `empctl provision --env env` saved. If there is

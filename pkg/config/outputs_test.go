@@ -22,7 +22,7 @@ func TestOutputsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveOutputs(dir, "prod", o); err != nil {
+	if _, err := SaveOutputs(dir, "prod", o); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadOutputs(dir, "prod")
@@ -79,7 +79,7 @@ func TestRemoveOutputs(t *testing.T) {
 	if err := RemoveOutputs(dir, "prod"); err != nil {
 		t.Fatalf("removing nothing: %v", err)
 	}
-	if err := SaveOutputs(dir, "prod", Outputs{Region: "eu-west-1"}); err != nil {
+	if _, err := SaveOutputs(dir, "prod", Outputs{Region: "eu-west-1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := RemoveOutputs(dir, "prod"); err != nil {

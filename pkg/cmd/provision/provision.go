@@ -132,10 +132,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if err := config.SaveOutputs(s.Dir, s.Env.Name, outputs); err != nil {
-		return err
-	}
-	saved, err := config.LoadOutputs(s.Dir, s.Env.Name)
+	saved, err := config.SaveOutputs(s.Dir, s.Env.Name, outputs)
 	if err != nil {
 		return err
 	}
