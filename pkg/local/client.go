@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/empctl/empctl/pkg/env"
 )
@@ -47,7 +48,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if _, serr := os.Stat(c.sock); serr != nil || isRefused(err) {
+		if _, serr := os.Stat(c.sock); serr != nil || isDialError(err) {
 			return nil, fmt.Errorf("%w (no control socket answers at %s): start it with `empctl up`", env.ErrNotRunning, c.sock)
 		}
 		return nil, fmt.Errorf("talking to `empctl up` through %s: %w", c.sock, err)
@@ -60,7 +61,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	return resp, nil
 }
 
-func isRefused(err error) bool {
+// isDialError reports whether nothing answered on the socket: a stale socket
+// file left by a stack that died refuses the connection.
+func isDialError(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
@@ -151,17 +154,10 @@ func rolloutResult(m streamMsg, err error) (env.Rollout, error) {
 	case m.Error == "":
 		return ro, nil
 	case m.Kind == kindRolloutFailed:
-		return ro, fmt.Errorf("%w: %s", env.ErrRolloutFailed, trimPrefix(m.Error, env.ErrRolloutFailed.Error()+": "))
+		return ro, fmt.Errorf("%w: %s", env.ErrRolloutFailed, strings.TrimPrefix(m.Error, env.ErrRolloutFailed.Error()+": "))
 	case m.Kind == kindSameBuild:
-		return ro, fmt.Errorf("%w%s", env.ErrSameBuild, trimPrefix(m.Error, env.ErrSameBuild.Error()))
+		return ro, fmt.Errorf("%w%s", env.ErrSameBuild, strings.TrimPrefix(m.Error, env.ErrSameBuild.Error()))
 	default:
 		return ro, errors.New(m.Error)
 	}
-}
-
-func trimPrefix(s, p string) string {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
