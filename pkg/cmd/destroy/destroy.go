@@ -86,6 +86,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
 		provision.WriteDataLossWarning(ios.ErrOut, plan.Summary)
@@ -93,7 +94,6 @@ func Run(ctx context.Context, opts *Options) error {
 		provision.WriteSummary(ios.Out, name, plan.Summary)
 	}
 	if opts.DryRun || !plan.Summary.HasChanges() {
-		s.Runner.Discard(plan)
 		if !opts.DryRun {
 			// Nothing left: the saved outputs describe nothing either.
 			if err := config.RemoveOutputs(s.Dir, name); err != nil {
@@ -105,11 +105,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if !confirmed {
 		answer, err := provision.Ask(ctx, ios, fmt.Sprintf("Type %q to destroy it, data included: ", name))
 		if err != nil {
-			s.Runner.Discard(plan)
 			return err
 		}
 		if answer != name {
-			s.Runner.Discard(plan)
 			return errors.New("the name did not match: nothing was destroyed")
 		}
 	}

@@ -86,6 +86,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: s.Env.Name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
 		WriteDataLossWarning(ios.ErrOut, plan.Summary)
@@ -93,24 +94,19 @@ func Run(ctx context.Context, opts *Options) error {
 		WriteSummary(ios.Out, s.Env.Name, plan.Summary)
 	}
 
-	switch {
-	case opts.DryRun:
-		s.Runner.Discard(plan)
+	if opts.DryRun {
 		if !f.JSON() {
 			fmt.Fprintln(ios.Out, "Dry run: nothing was applied.")
 		}
 		return report(f, res)
-	case !plan.Summary.HasChanges():
-		s.Runner.Discard(plan)
-	default:
+	}
+	if plan.Summary.HasChanges() {
 		if !opts.AutoApprove {
 			answer, err := Ask(ctx, ios, fmt.Sprintf("Apply this plan to %s? [y/N]: ", s.Env.Name))
 			if err != nil {
-				s.Runner.Discard(plan)
 				return err
 			}
 			if a := strings.ToLower(answer); a != "y" && a != "yes" {
-				s.Runner.Discard(plan)
 				return errors.New("provision cancelled: nothing was applied")
 			}
 		}
