@@ -14,8 +14,8 @@ import (
 	"github.com/empctl/empctl/pkg/tf"
 )
 
-// ModuleDir is where the Terraform configuration lives in the project.
-const ModuleDir = "terraform"
+// moduleDir is where the Terraform configuration lives in the project.
+const moduleDir = "terraform"
 
 // TerraformFlags choose the Terraform binary; provision and destroy share them.
 type TerraformFlags struct {
@@ -60,7 +60,7 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	progress := f.IOStreams.ErrOut
 	runner, err := tf.New(tf.Options{
 		ExecPath:  execPath,
-		ModuleDir: filepath.Join(dir, ModuleDir),
+		ModuleDir: filepath.Join(dir, moduleDir),
 		WorkDir:   config.EnvDir(dir, env.Name),
 		Vars:      env.TerraformVars(),
 		Backend:   env.BackendConfig(),

@@ -12,12 +12,12 @@ import (
 // resource whose data it would destroy.
 func WriteSummary(w io.Writer, env string, s tf.Summary) {
 	switch {
-	case s.HasChanges() && len(s.Changes) == 0:
-		fmt.Fprintf(w, "Plan for %s: only outputs change.\n", env)
-	case !s.HasChanges():
-		fmt.Fprintf(w, "Plan for %s: no changes; the infrastructure matches the configuration.\n", env)
-	default:
+	case len(s.Changes) > 0:
 		fmt.Fprintf(w, "Plan for %s: %d to add, %d to change, %d to destroy.\n", env, s.Add, s.Change, s.Destroy)
+	case s.OutputsChanged:
+		fmt.Fprintf(w, "Plan for %s: only outputs change.\n", env)
+	default:
+		fmt.Fprintf(w, "Plan for %s: no changes; the infrastructure matches the configuration.\n", env)
 	}
 	WriteDataLossWarning(w, s)
 }
