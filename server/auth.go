@@ -63,7 +63,7 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, sess session)
 // requireAuth resolves the bearer token with one indexed lookup (the session
 // hash is the primary key) and no cache, so a revocation on any replica takes
 // effect everywhere at once.
-func requireAuth(s *Server, h authedHandler) http.Handler {
+func requireAuth(s *api, h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := bearerToken(r)
 		if token == "" {

@@ -31,7 +31,7 @@ func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	return f
 }
 
-func handleSignUp(s *Server) http.Handler {
+func handleSignUp(s *api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var q signUpRequest
 		if e := decodeJSON(w, r, &q); e != nil {
@@ -79,7 +79,7 @@ func errInvalidCredentials() *apiError {
 	return &apiError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "wrong email or password"}
 }
 
-func handleLogin(s *Server) http.Handler {
+func handleLogin(s *api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var q loginRequest
 		if e := decodeJSON(w, r, &q); e != nil {
@@ -129,7 +129,7 @@ func handleLogin(s *Server) http.Handler {
 }
 
 // throttled answers 429 when the email or the client has failed too often.
-func (s *Server) throttled(email, client string) *apiError {
+func (s *api) throttled(email, client string) *apiError {
 	wait := max(s.byEmail.retryAfter(email), s.byClient.retryAfter(client))
 	if wait <= 0 {
 		return nil
@@ -138,7 +138,7 @@ func (s *Server) throttled(email, client string) *apiError {
 		Message: "too many failed sign-in attempts; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)}
 }
 
-func handleLogout(s *Server) authedHandler {
+func handleLogout(s *api) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		if err := s.deps.Store.DeleteSession(r.Context(), sess.tokenHash); err != nil {
 			s.internal(w, r, "deleting session", err)

@@ -18,9 +18,9 @@ var healthy = struct {
 	Status string `json:"status"`
 }{"ok"}
 
-func handleReadyz(s *Server) http.Handler {
+func handleReadyz(s *api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
+		if s.deps.Draining() {
 			writeError(w, &apiError{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: "shutting down"})
 			return
 		}
@@ -35,11 +35,11 @@ func handleReadyz(s *Server) http.Handler {
 	})
 }
 
-func handleMetrics(s *Server) http.Handler {
+func handleMetrics(s *api) http.Handler {
 	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 }
 
-func handleVersion(s *Server) http.Handler {
+func handleVersion(s *api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := s.deps.Build
 		writeJSON(w, http.StatusOK, map[string]string{

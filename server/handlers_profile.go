@@ -10,7 +10,7 @@ import (
 	"github.com/empctl/empctl/server/store"
 )
 
-func handleGetMe(s *Server) authedHandler {
+func handleGetMe(s *api) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		writeJSON(w, http.StatusOK, toOwnProfile(sess.user, s.deps.Now()))
 	}
@@ -23,7 +23,7 @@ type profileUpdate struct {
 	BirthDate *string `json:"birthDate"`
 }
 
-func handlePatchMe(s *Server) authedHandler {
+func handlePatchMe(s *api) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		var q profileUpdate
 		if e := decodeJSON(w, r, &q); e != nil {
@@ -63,7 +63,7 @@ type passwordChange struct {
 	NewPassword     string `json:"newPassword"`
 }
 
-func handleChangePassword(s *Server) authedHandler {
+func handleChangePassword(s *api) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		var q passwordChange
 		if e := decodeJSON(w, r, &q); e != nil {
@@ -105,7 +105,7 @@ func handleChangePassword(s *Server) authedHandler {
 	}
 }
 
-func handleGetUser(s *Server) authedHandler {
+func handleGetUser(s *api) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ session) {
 		raw := r.PathValue("id")
 		id, err := strconv.ParseInt(raw, 10, 64)

@@ -20,7 +20,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if r.status != 200 || r.json(t)["status"] != "ready" {
 		t.Fatalf("readyz: %d %s", r.status, r.body)
 	}
-	h.srv.StartDraining()
+	h.draining.Store(true)
 	h.expect(h.do("GET", "/readyz", "", nil), http.StatusServiceUnavailable, "not_ready")
 	// Draining only affects readiness: liveness and the API keep working.
 	h.expect(h.do("GET", "/healthz", "", nil), http.StatusOK, "")
@@ -146,8 +146,8 @@ func TestBodyLimitBoundary(t *testing.T) {
 
 func TestDummyHashCostsAsMuchAsARealOne(t *testing.T) {
 	h := newHarness(t)
-	if cost, err := bcrypt.Cost(h.srv.dummyHash); err != nil || cost != h.srv.deps.BcryptCost {
-		t.Fatalf("dummy hash cost %d (%v), want %d: unknown emails would answer faster than wrong passwords", cost, err, h.srv.deps.BcryptCost)
+	if cost, err := bcrypt.Cost(h.api.dummyHash); err != nil || cost != h.api.deps.BcryptCost {
+		t.Fatalf("dummy hash cost %d (%v), want %d: unknown emails would answer faster than wrong passwords", cost, err, h.api.deps.BcryptCost)
 	}
 }
 
@@ -548,7 +548,7 @@ func TestPanicIsInternal(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
 	rec := newRecorder()
-	h.srv.middleware(mux).ServeHTTP(rec, mustRequest(t, "GET", "/boom"))
+	h.api.middleware(mux).ServeHTTP(rec, mustRequest(t, "GET", "/boom"))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"internal"`) {
 		t.Fatalf("panic answered %d %s", rec.Code, rec.Body)
 	}

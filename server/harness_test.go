@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,12 +48,14 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type harness struct {
-	t     testing.TB
-	srv   *Server
-	http  *httptest.Server
-	store store.Store
-	clock *clock
-	logs  *syncBuffer
+	t        testing.TB
+	api      *api
+	srv      http.Handler
+	draining *atomic.Bool
+	http     *httptest.Server
+	store    store.Store
+	clock    *clock
+	logs     *syncBuffer
 }
 
 // newHarness runs the API on a real loopback listener over a fresh SQLite file.
@@ -68,8 +71,8 @@ func newHarnessOn(t testing.TB, target store.Target) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	h := &harness{t: t, store: st, clock: &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
-	h.srv = NewServer(Deps{
+	h := &harness{t: t, store: st, clock: &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, draining: new(atomic.Bool)}
+	h.api = newAPI(Deps{
 		Store:      st,
 		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Build:      buildinfo.Info{Version: "v9.9.9-test", Commit: "abc123", BuildTime: "2026-11-27T06:00:00Z", GoVersion: "go1.test", Platform: "linux/amd64"},
@@ -77,7 +80,9 @@ func newHarnessOn(t testing.TB, target store.Target) *harness {
 		SessionTTL: 24 * time.Hour,
 		BcryptCost: bcrypt.MinCost,
 		Now:        h.clock.Now,
+		Draining:   h.draining.Load,
 	})
+	h.srv = h.api.handler()
 	h.http = httptest.NewServer(h.srv)
 	t.Cleanup(h.http.Close)
 	return h

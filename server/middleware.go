@@ -84,7 +84,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // middleware adds request ids, version headers, panic recovery, the access
 // log and metrics around the mux.
-func (s *Server) middleware(mux *http.ServeMux) http.Handler {
+func (s *api) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -98,7 +98,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("X-App-Instance", s.deps.Instance.ID)
 		// Tokens and profiles must not land in shared or browser caches.
 		h.Set("Cache-Control", "no-store")
-		if s.draining.Load() {
+		if s.deps.Draining() {
 			// Clients learn in this response to reconnect (to another
 			// replica); closing idle connections instead would race with
 			// requests already on their way.
@@ -141,7 +141,7 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 }
 
 // internal logs the cause (never sent to the client) and answers 500.
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+func (s *api) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.deps.Logger.ErrorContext(r.Context(), what, "request_id", requestID(r.Context()), "err", err)
 	writeError(w, errInternal())
 }

@@ -3,7 +3,7 @@ package server
 import "net/http"
 
 // addRoutes is the whole API surface in one place.
-func addRoutes(mux *http.ServeMux, s *Server) {
+func addRoutes(mux *http.ServeMux, s *api) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s))
 	mux.Handle("GET /metrics", handleMetrics(s))

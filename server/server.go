@@ -5,7 +5,6 @@ package server
 import (
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,13 +31,15 @@ type Deps struct {
 	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.
 	BcryptCost int
 	Now        func() time.Time
+	// Draining reports that shutdown has begun: /readyz answers 503 so load
+	// balancers stop sending new requests, and everything else keeps working
+	// until the listener closes. Nil means never.
+	Draining func() bool
 }
 
-// Server is the API as an http.Handler.
-type Server struct {
+// api is the state the handlers share.
+type api struct {
 	deps      Deps
-	handler   http.Handler
-	draining  atomic.Bool
 	registry  *prometheus.Registry
 	metrics   *metrics
 	byEmail   *throttle
@@ -46,8 +47,10 @@ type Server struct {
 	dummyHash []byte
 }
 
-// NewServer builds the API. Call StartDraining when shutdown begins.
-func NewServer(d Deps) *Server {
+// NewServer builds the API: every route of routes.go behind the middleware.
+func NewServer(d Deps) http.Handler { return newAPI(d).handler() }
+
+func newAPI(d Deps) *api {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -60,7 +63,10 @@ func NewServer(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{
+	if d.Draining == nil {
+		d.Draining = func() bool { return false }
+	}
+	s := &api{
 		deps:     d,
 		registry: prometheus.NewRegistry(),
 		byEmail:  newThrottle(5, 15*time.Minute, d.Now),
@@ -70,14 +76,11 @@ func NewServer(d Deps) *Server {
 	// as wrong passwords and do not reveal which emails have accounts.
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing equaliser, never a real password"), d.BcryptCost)
 	s.metrics = newMetrics(s.registry, d.Store)
-	mux := http.NewServeMux()
-	addRoutes(mux, s)
-	s.handler = s.middleware(mux)
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// StartDraining makes /readyz answer 503 so load balancers stop sending new
-// requests; everything else keeps working until the listener closes.
-func (s *Server) StartDraining() { s.draining.Store(true) }
+func (s *api) handler() http.Handler {
+	mux := http.NewServeMux()
+	addRoutes(mux, s)
+	return s.middleware(mux)
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/empctl/empctl/pkg/buildinfo"
@@ -61,7 +62,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (is PORT in use?)", cfg.Addr, err)
 	}
-	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL})
+	var draining atomic.Bool
+	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL,
+		Draining: draining.Load})
 	srv := newHTTPServer(api, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -77,7 +80,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	// Shutdown sequence: fail readiness at once so the load balancer stops
 	// routing here, keep serving while it notices, then stop accepting and
 	// wait for in-flight requests, within ECS's 30 s stop timeout.
-	api.StartDraining()
+	draining.Store(true)
 	log.Info("shutdown: draining", "drain_delay", cfg.DrainDelay.String())
 	time.Sleep(cfg.DrainDelay)
 	log.Info("shutdown: closing the listener and waiting for in-flight requests", "timeout", cfg.ShutdownTimeout.String())
