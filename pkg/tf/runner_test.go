@@ -38,13 +38,9 @@ func appVars(extra map[string]any) map[string]any {
 	return vars
 }
 
-// replaceDatabase makes a change of db_instance_class replace the "database".
-var appWithReplace = strings.Replace(tftest.App,
-	"input = var.db_instance_class", "input            = var.db_instance_class\n  triggers_replace = var.db_instance_class", 1)
-
 func TestPlanApplyOutputs(t *testing.T) {
 	ctx := context.Background()
-	project := tftest.Project(t, appWithReplace, "")
+	project := tftest.Project(t, tftest.AppReplacingDatabase, "")
 	out := tftest.NewBuffer()
 	r := newRunner(t, project, appVars(nil), out)
 

@@ -188,9 +188,7 @@ func TestProvisionDryRun(t *testing.T) {
 
 func TestProvisionWarnsBeforeReplacingTheDatabase(t *testing.T) {
 	tftest.Binary(t)
-	config := strings.Replace(tftest.App, "input = var.db_instance_class",
-		"input            = var.db_instance_class\n  triggers_replace = var.db_instance_class", 1)
-	project := tftest.Project(t, config, testYAML)
+	project := tftest.Project(t, tftest.AppReplacingDatabase, testYAML)
 	if res := run(t, project, invocation{}, "--auto-approve"); res.err != nil {
 		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
 	}

@@ -101,6 +101,11 @@ output "not_for_files" {
 }
 `
 
+// AppReplacingDatabase is App where a change of db_instance_class replaces
+// the "database", for tests of the data-loss warning.
+var AppReplacingDatabase = strings.Replace(App, "input = var.db_instance_class",
+	"input            = var.db_instance_class\n  triggers_replace = var.db_instance_class", 1)
+
 // Slow has a resource whose creation takes two minutes, after a quick one, so
 // a test can interrupt Terraform in the middle of an apply.
 const Slow = `
