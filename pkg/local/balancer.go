@@ -121,6 +121,7 @@ func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
 		return
 	}
 	b.setHealth(t, HealthDraining)
+	defer b.Remove(id)
 	deadline := time.NewTimer(delay)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -128,15 +129,12 @@ func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
 	for t.inflight.Load() > 0 {
 		select {
 		case <-deadline.C:
-			b.Remove(id)
 			return
 		case <-ctx.Done():
-			b.Remove(id)
 			return
 		case <-tick.C:
 		}
 	}
-	b.Remove(id)
 }
 
 // Remove forgets the target at once (a target whose process is gone).

@@ -18,9 +18,9 @@ import (
 
 const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
 
-// Version describes the sources in srcDir as `git describe --tags --always
+// gitDescribe describes the sources in srcDir as `git describe --tags --always
 // --dirty` does, or "dev" outside a git checkout.
-func Version(ctx context.Context, srcDir string) string {
+func gitDescribe(ctx context.Context, srcDir string) string {
 	out, err := exec.CommandContext(ctx, "git", "-C", srcDir, "describe", "--tags", "--always", "--dirty").Output()
 	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
 		return v
@@ -33,7 +33,7 @@ func Version(ctx context.Context, srcDir string) string {
 // reproducible (-trimpath, no build date), so the same sources give the same
 // digest and a deploy can tell "nothing changed" apart from a new build.
 func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Release, error) {
-	version := Version(ctx, srcDir)
+	version := gitDescribe(ctx, srcDir)
 	ldflags := "-X " + buildinfoPkg + ".Version=" + version
 	if commit, err := exec.CommandContext(ctx, "git", "-C", srcDir, "rev-parse", "HEAD").Output(); err == nil {
 		ldflags += " -X " + buildinfoPkg + ".Commit=" + strings.TrimSpace(string(commit))

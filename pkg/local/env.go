@@ -25,9 +25,6 @@ func NewEnv(sourceDir, stateDir string) *Env {
 
 func (e *Env) Name() string { return "local" }
 
-// Client is the control-socket client.
-func (e *Env) Client() *Client { return e.client }
-
 func (e *Env) Endpoint(ctx context.Context) (string, error) {
 	st, err := e.client.Status(ctx)
 	return st.Endpoint, err

@@ -176,3 +176,10 @@ func (r *replica) lastLogLines(n int) []string {
 	}
 	return lastN(strings.Split(text, "\n"), n)
 }
+
+func lastN(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}

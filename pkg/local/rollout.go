@@ -32,6 +32,8 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	return s.rollout(ctx, cur, rel, progress)
 }
 
+var errNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
+
 // Rollback rolls back to the release that was serving before the current one,
 // the same way Deploy rolls out.
 func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {

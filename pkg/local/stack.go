@@ -6,7 +6,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -377,18 +376,9 @@ func (s *Stack) waitHealthy(ctx context.Context, reps []*replica) error {
 	return nil
 }
 
-func lastN(lines []string, n int) []string {
-	if len(lines) > n {
-		return lines[len(lines)-n:]
-	}
-	return lines
-}
-
 func indent(lines []string) string {
 	if len(lines) == 0 {
 		return "    (no output)"
 	}
 	return "    " + strings.Join(lines, "\n    ")
 }
-
-var errNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")

@@ -28,7 +28,6 @@ func RepoRoot(t testing.TB) string {
 
 var (
 	buildOnce sync.Once
-	buildDir  string
 	buildRel  *local.Release
 	buildErr  error
 	buildLog  bytes.Buffer
@@ -39,6 +38,7 @@ var (
 func ServerRelease(t testing.TB) *local.Release {
 	t.Helper()
 	buildOnce.Do(func() {
+		var buildDir string
 		buildDir, buildErr = os.MkdirTemp("", "empctl-e2e-build-")
 		if buildErr == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -52,10 +52,6 @@ func ServerRelease(t testing.TB) *local.Release {
 	rel := *buildRel
 	return &rel
 }
-
-// BuildDir is the state directory ServerRelease built into; a test's
-// local.Env should use it so that its deploys find the same build cache.
-func BuildDir() string { return buildDir }
 
 // Options are fast local-environment options for tests: a 250 ms health
 // check interval, short drain and deregistration delays, a SQLite database in
