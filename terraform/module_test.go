@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -99,14 +98,8 @@ func (m *module) block(key string) *hclsyntax.Block {
 func (m *module) nested(b *hclsyntax.Block, types ...string) *hclsyntax.Block {
 	m.t.Helper()
 	for _, typ := range types {
-		var found *hclsyntax.Block
-		for _, inner := range b.Body.Blocks {
-			if inner.Type == typ {
-				found = inner
-				break
-			}
-		}
-		if found == nil {
+		found, ok := nestedBlock(b, typ)
+		if !ok {
 			m.t.Fatalf("%s %v has no %s block", b.Type, b.Labels, typ)
 		}
 		b = found
@@ -115,7 +108,7 @@ func (m *module) nested(b *hclsyntax.Block, types ...string) *hclsyntax.Block {
 }
 
 // nestedBlock returns the first nested block of that type, if any.
-func (m *module) nestedBlock(b *hclsyntax.Block, typ string) (*hclsyntax.Block, bool) {
+func nestedBlock(b *hclsyntax.Block, typ string) (*hclsyntax.Block, bool) {
 	for _, inner := range b.Body.Blocks {
 		if inner.Type == typ {
 			return inner, true
@@ -179,7 +172,8 @@ func wantValue(t *testing.T, what string, got cty.Value, want cty.Value) {
 	}
 }
 
-// objectItem finds key in the object constructors inside e (e.g. a jsonencode).
+// objectItems finds the items with that key in the object constructors inside
+// e (e.g. a jsonencode).
 func objectItems(e hclsyntax.Expression, key string) []hclsyntax.ObjectConsItem {
 	var items []hclsyntax.ObjectConsItem
 	_ = hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
@@ -509,12 +503,8 @@ func TestVariablesAreDocumented(t *testing.T) {
 // Every field of config.Outputs has a Terraform output, so provision fills them all.
 func TestOutputsCoverWhatEmpctlReads(t *testing.T) {
 	m := load(t)
-	typ := reflect.TypeOf(config.Outputs{})
-	for i := range typ.NumField() {
-		name := typ.Field(i).Tag.Get("json")
-		if name == "env" || name == "updated_at" {
-			continue
-		}
+	// An empty Outputs misses every Terraform output it reads.
+	for _, name := range (config.Outputs{}).Missing() {
 		b, ok := m.blocks["output."+name]
 		if !ok {
 			t.Errorf("terraform/ has no output %q, which config.Outputs reads", name)
@@ -630,7 +620,7 @@ func TestVariablesAreValidated(t *testing.T) {
 		if typ := hcl.ExprAsKeyword(b.Body.Attributes["type"].Expr); typ == "bool" {
 			continue
 		}
-		if _, ok := m.nestedBlock(b, "validation"); !ok {
+		if _, ok := nestedBlock(b, "validation"); !ok {
 			t.Errorf("var.%s has no validation", name)
 		}
 	}
