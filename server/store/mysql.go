@@ -46,17 +46,7 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("connecting to MySQL at %s as %q: %w (check the host, port, user, password and database name, and that the database accepts connections from here)", cfg.Addr, cfg.User, err)
 	}
-	applied, err := migrateMySQL(ctx, db)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	st, err := newSQLStore(ctx, db, mysqlDuplicate)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	return st, applied, nil
+	return newSQLStore(ctx, db, migrateMySQL, mysqlDuplicate)
 }
 
 // pingUntil retries so that a server starting next to its database (the

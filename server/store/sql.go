@@ -19,13 +19,22 @@ type sqlStore struct {
 	sessionUser *sql.Stmt
 }
 
-func newSQLStore(ctx context.Context, db *sql.DB, isDuplicate func(error) bool) (*sqlStore, error) {
+// newSQLStore migrates an open, reachable db under the dialect's lock and
+// prepares the store; on failure it closes db.
+func newSQLStore(ctx context.Context, db *sql.DB, migrate func(context.Context, *sql.DB) ([]string, error),
+	isDuplicate func(error) bool) (Store, []string, error) {
+	applied, err := migrate(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, nil, err
+	}
 	stmt, err := db.PrepareContext(ctx, `SELECT `+userColumns+` FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_at > ?`)
 	if err != nil {
-		return nil, fmt.Errorf("preparing the session query: %w", err)
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("preparing the session query: %w", err)
 	}
-	return &sqlStore{db: db, isDuplicate: isDuplicate, sessionUser: stmt}, nil
+	return &sqlStore{db: db, isDuplicate: isDuplicate, sessionUser: stmt}, applied, nil
 }
 
 const userColumns = `u.id, u.email, u.password_hash, u.first_name, u.last_name, u.birth_date, u.created_at, u.updated_at`

@@ -47,17 +47,7 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("opening SQLite file %s: %w (%s)", path, err, sqliteHint)
 	}
-	applied, err := migrateSQLite(ctx, db)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	st, err := newSQLStore(ctx, db, sqliteDuplicate)
-	if err != nil {
-		_ = db.Close()
-		return nil, nil, err
-	}
-	return st, applied, nil
+	return newSQLStore(ctx, db, migrateSQLite, sqliteDuplicate)
 }
 
 // pingSQLite opens the first connection. Switching a new file to WAL needs an
