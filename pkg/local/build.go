@@ -3,8 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -68,19 +66,6 @@ func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*
 		}
 	}
 	return &Release{Version: version, Binary: bin, Digest: "sha256:" + digest}, nil
-}
-
-func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = f.Close() }()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // WebappDist returns the webapp's build output folder under srcDir (the one
