@@ -110,9 +110,9 @@ func (c *Config) Env(name string) (Environment, error) {
 	if env, ok := c.Environments[name]; ok {
 		return env, nil
 	}
-	where := "empctl.yaml"
+	where := FileName
 	if c.path == "" {
-		where = "empctl.yaml (there is none yet)"
+		where += " (there is none yet)"
 	}
 	known := c.Names()
 	hint := "add it under environments: with at least a region"
