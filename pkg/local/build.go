@@ -41,12 +41,12 @@ func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*
 		return nil, err
 	}
 	tmp := filepath.Join(builds, "tmp-"+randomHex(4))
+	defer func() { _ = os.Remove(tmp) }() // gone already once renamed into place
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", tmp, "./cmd/server")
 	cmd.Dir = srcDir
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = log, io.MultiWriter(log, &stderr)
 	if err := cmd.Run(); err != nil {
-		_ = os.Remove(tmp)
 		return nil, fmt.Errorf("building the server (go build ./cmd/server in %s): %w\n%s", srcDir, err, strings.TrimSpace(stderr.String()))
 	}
 	digest, err := fileDigest(tmp)
@@ -55,9 +55,7 @@ func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*
 	}
 	dir := filepath.Join(builds, digest[:12])
 	bin := filepath.Join(dir, "server")
-	if isFile(bin) {
-		_ = os.Remove(tmp)
-	} else {
+	if !isFile(bin) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
