@@ -28,7 +28,7 @@ func Save(dir string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	if err := WriteHTML(f, rep); err != nil {
+	if err := writeHTML(f, rep); err != nil {
 		_ = f.Close()
 		return err
 	}
@@ -147,8 +147,8 @@ func buildChart(rep *Report) chartData {
 	return c
 }
 
-// WriteHTML writes a self-contained HTML report: no external scripts or styles.
-func WriteHTML(w io.Writer, rep *Report) error {
+// writeHTML writes a self-contained HTML report: no external scripts or styles.
+func writeHTML(w io.Writer, rep *Report) error {
 	data := struct {
 		R     *Report
 		Chart chartData

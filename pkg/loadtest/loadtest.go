@@ -61,7 +61,6 @@ type mark struct {
 type hit struct {
 	at      time.Time
 	latency time.Duration
-	target  string
 	code    uint16
 	err     string
 	version string
@@ -82,11 +81,8 @@ func Start(opts Options) *Run {
 	var n atomic.Uint64
 	targeter := func(tgt *vegeta.Target) error {
 		t := cycle[(n.Add(1)-1)%uint64(len(cycle))]
-		*tgt = vegeta.Target{Method: t.Method, URL: t.URL, Header: t.Header.Clone(), Body: t.Body}
-		if tgt.Header == nil {
-			tgt.Header = http.Header{}
-		}
-		tgt.Header.Set("X-Loadtest-Target", t.Name)
+		// vegeta copies the header into each request: sharing it is safe.
+		*tgt = vegeta.Target{Method: t.Method, URL: t.URL, Header: t.Header, Body: t.Body}
 		return nil
 	}
 	r := &Run{opts: opts, done: make(chan struct{})}
@@ -101,7 +97,7 @@ func Start(opts Options) *Run {
 func (r *Run) collect() {
 	defer close(r.done)
 	for res := range r.results {
-		h := hit{at: res.Timestamp, latency: res.Latency, code: res.Code, err: res.Error, target: targetName(res)}
+		h := hit{at: res.Timestamp, latency: res.Latency, code: res.Code, err: res.Error}
 		if res.Headers != nil {
 			h.version = res.Headers.Get("X-App-Version")
 		}
@@ -110,10 +106,6 @@ func (r *Run) collect() {
 		r.mu.Unlock()
 	}
 }
-
-// targetName recovers the mix entry from the result's URL and method; vegeta
-// does not keep request headers in its results.
-func targetName(res *vegeta.Result) string { return res.Method + " " + res.URL }
 
 // Mark starts a new phase now; later requests count towards it.
 func (r *Run) Mark(phase string) {
@@ -128,15 +120,6 @@ func (r *Run) Stop() *Results {
 	<-r.done
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := map[string]string{}
-	for _, t := range r.opts.Targets {
-		names[t.Method+" "+t.URL] = t.Name
-	}
-	for i := range r.hits {
-		if n, ok := names[r.hits[i].target]; ok {
-			r.hits[i].target = n
-		}
-	}
 	return &Results{Started: r.started, Ended: time.Now(), Rate: r.opts.Rate, hits: r.hits, marks: r.marks}
 }
 

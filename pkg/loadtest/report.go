@@ -65,8 +65,8 @@ type Second struct {
 	P99      float64        `json:"p99Ms"`
 }
 
-// Build computes the report. expected is the version that must answer
-// everything at the end ("" when the rollout did not produce one).
+// Build computes the report. The version ro deployed must answer every API
+// request at the end; without a completed rollout the verdict fails.
 func (rs *Results) Build(envName, endpoint string, ro *env.Rollout, targets, skipped []string) *Report {
 	rep := &Report{Env: envName, Endpoint: endpoint, Rate: rs.Rate, Started: rs.Started, Ended: rs.Ended, Targets: targets, Skipped: skipped,
 		Failures: map[string]int{}, Versions: map[string]int{}, FinalVersions: map[string]int{}, Latency: map[string]Latency{}, Rollout: ro, Timeline: []Second{}}
