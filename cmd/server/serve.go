@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,15 +48,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	storeOpen := true
-	closeStore := func() {
-		if storeOpen {
-			storeOpen = false
-			if err := st.Close(); err != nil {
-				log.Error("closing the database", "err", err)
-			}
+	closeStore := sync.OnceFunc(func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the database", "err", err)
 		}
-	}
+	})
 	defer closeStore() // on the error paths
 
 	ln, err := net.Listen("tcp", cfg.Addr)
