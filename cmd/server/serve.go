@@ -27,13 +27,23 @@ const (
 	idleTimeout       = 75 * time.Second
 )
 
-func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+// setup reads the configuration and makes the JSON logger on stdout the
+// default too, for libraries that log on their own (the MySQL driver).
+func setup(getenv func(string) string, stdout io.Writer) (config.Config, *slog.Logger, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
-		return fmt.Errorf("bad configuration:\n%w", err)
+		return cfg, nil, fmt.Errorf("bad configuration:\n%w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	slog.SetDefault(log) // for libraries that log on their own (the MySQL driver)
+	slog.SetDefault(log)
+	return cfg, log, nil
+}
+
+func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, log, err := setup(getenv, stdout)
+	if err != nil {
+		return err
+	}
 
 	build := buildinfo.Get()
 	if cfg.AppVersion != "" {
@@ -125,14 +135,13 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 }
 
 func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := config.FromEnv(getenv)
+	cfg, log, err := setup(getenv, stdout)
 	if err != nil {
-		return fmt.Errorf("bad configuration:\n%w", err)
+		return err
 	}
 	if cfg.DemoEmail == "" {
 		return usageError{"seed-demo needs DEMO_EMAIL and DEMO_PASSWORD in the environment"}
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
