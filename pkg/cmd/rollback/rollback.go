@@ -45,14 +45,5 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ro, err := e.Rollback(ctx, shared.Progress(opts.IO.ErrOut))
-	if ro.Outcome != "" {
-		if opts.JSON {
-			if jerr := cmdutil.PrintJSON(opts.IO.Out, ro); jerr != nil {
-				return jerr
-			}
-		} else {
-			shared.PrintRollout(opts.IO.Out, ro)
-		}
-	}
-	return shared.RolloutExit(err)
+	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
 }

@@ -99,14 +99,5 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(errOut, "%v\n", err)
 		return nil
 	}
-	if ro.Outcome != "" {
-		if opts.JSON {
-			if jerr := cmdutil.PrintJSON(opts.IO.Out, ro); jerr != nil {
-				return jerr
-			}
-		} else {
-			shared.PrintRollout(opts.IO.Out, ro)
-		}
-	}
-	return shared.RolloutExit(err)
+	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
 }

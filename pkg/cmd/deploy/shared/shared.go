@@ -38,9 +38,18 @@ func PrintRollout(w io.Writer, ro env.Rollout) {
 	}
 }
 
-// RolloutExit maps a rollout error to the command's error: a failed rollout
-// (already printed) exits with the verdict code.
-func RolloutExit(err error) error {
+// FinishRollout prints the rollout that ran, if any (as JSON with jsonOut),
+// and returns the command's error: a failed rollout exits with the verdict code.
+func FinishRollout(w io.Writer, jsonOut bool, ro env.Rollout, err error) error {
+	if ro.Outcome != "" {
+		if jsonOut {
+			if jerr := cmdutil.PrintJSON(w, ro); jerr != nil {
+				return jerr
+			}
+		} else {
+			PrintRollout(w, ro)
+		}
+	}
 	if errors.Is(err, env.ErrRolloutFailed) {
 		return cmdutil.VerdictFailed(err)
 	}
