@@ -114,7 +114,8 @@ func (r *Run) Mark(phase string) {
 	r.mu.Unlock()
 }
 
-// Stop ends the load, waits for the requests in flight, and returns the raw results.
+// Stop ends the load, waits for the requests in flight, and returns the raw
+// results. It may be called again (deferred, say): later calls return the same requests.
 func (r *Run) Stop() *Results {
 	r.attacker.Stop()
 	<-r.done

@@ -111,12 +111,7 @@ func Run(ctx context.Context, opts *Options) error {
 
 	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s\n", opts.Rate, opts.Warmup)
 	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout})
-	stopped := false
-	defer func() {
-		if !stopped {
-			run.Stop()
-		}
-	}()
+	defer run.Stop() // on an early return; harmless after the Stop below
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
@@ -133,7 +128,6 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	res := run.Stop()
-	stopped = true
 
 	rep := res.Build(e.Name(), endpoint, &ro, mix.names(), mix.skipped)
 	if opts.Report != nil {
