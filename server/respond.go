@@ -27,8 +27,6 @@ type apiError struct {
 	RetryAfter int               `json:"-"` // seconds, for 429
 }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
 func errInternal() *apiError {
 	return &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
 }
