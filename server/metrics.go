@@ -32,10 +32,8 @@ func newMetrics(reg *prometheus.Registry, st store.Store) *metrics {
 		}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.inFlight,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if st != nil {
-		reg.MustRegister(collectors.NewDBStatsCollector(st.DB(), "empctl"))
-	}
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(st.DB(), "empctl"))
 	return m
 }
 
