@@ -17,8 +17,8 @@ import (
 	"github.com/empctl/empctl/server/store"
 )
 
-// DefaultSQLitePath is used when no database is configured.
-const DefaultSQLitePath = "./data/empctl.db"
+// defaultSQLitePath is used when no database is configured.
+const defaultSQLitePath = "./data/empctl.db"
 
 // Config is the server's configuration.
 type Config struct {
@@ -100,7 +100,7 @@ func database(getenv func(string) string) (store.Target, error) {
 	case url != "":
 		return store.ParseURL(url)
 	case host == "":
-		return store.Target{Driver: "sqlite", DSN: DefaultSQLitePath}, nil
+		return store.Target{Driver: "sqlite", DSN: defaultSQLitePath}, nil
 	}
 	name := strings.TrimSpace(getenv("DB_NAME"))
 	port := orDefault(getenv("DB_PORT"), "3306")
