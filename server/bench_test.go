@@ -41,13 +41,13 @@ func BenchmarkLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	api := NewServer(Deps{
+	handler := NewServer(Deps{
 		Store:    st,
 		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)), // the access log is still formatted
 		Build:    buildinfo.Get(),
 		Instance: Instance{ID: "bench"},
 	})
-	srv := httptest.NewServer(api)
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	token := benchLogin(b, srv.URL)
 

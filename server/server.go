@@ -20,7 +20,8 @@ type Instance struct {
 	AvailabilityZone string
 }
 
-// Deps is everything the server needs; zero values get sensible defaults.
+// Deps is everything the server needs. Store is required; the other zero
+// values get sensible defaults.
 type Deps struct {
 	Store    store.Store
 	Logger   *slog.Logger
