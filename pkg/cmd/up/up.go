@@ -2,7 +2,6 @@
 package up
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,8 +104,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var buildLog bytes.Buffer
-	var log io.Writer = &buildLog
+	// A failed server build's error carries the compiler's output; the rest
+	// of the build output is shown with --verbose only.
+	log := io.Discard
 	if opts.Verbose {
 		log = errOut
 	}
