@@ -7,20 +7,12 @@ import { AuthService } from '../../core/auth/auth.service';
 import { ApiNotice } from '../../shared/api-notice';
 import { FieldError, shown } from '../../shared/forms/field-error';
 import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-errors';
-import {
-  EMAIL_MAX,
-  NAME_MAX,
-  birthDate,
-  emailAddress,
-  passwordLength,
-  today,
-  trimmedMaxLength,
-  trimmedRequired,
-} from '../../shared/forms/validators';
+import { PersonFields, personControls } from '../../shared/forms/person-fields';
+import { EMAIL_MAX, emailAddress, passwordLength } from '../../shared/forms/validators';
 
 @Component({
   selector: 'app-sign-up',
-  imports: [ReactiveFormsModule, RouterLink, FieldError, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, FieldError, PersonFields, ApiNotice],
   templateUrl: './sign-up.html',
 })
 export class SignUp {
@@ -29,16 +21,13 @@ export class SignUp {
   protected readonly form = inject(NonNullableFormBuilder).group({
     email: ['', [Validators.required, emailAddress, Validators.maxLength(EMAIL_MAX)]],
     password: ['', [Validators.required, passwordLength]],
-    firstName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
-    lastName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
-    birthDate: ['', [Validators.required, birthDate()]],
+    ...personControls(),
   });
   protected readonly submitted = signal(false);
   protected readonly pending = signal(false);
   protected readonly error = signal<ApiError | null>(null);
   protected readonly leftover = signal<string[]>([]);
   protected readonly emailTaken = signal(false);
-  protected readonly today = today();
   protected readonly shown = shown;
 
   protected submit(): void {

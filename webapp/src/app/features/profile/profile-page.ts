@@ -1,43 +1,30 @@
 import { DatePipe } from '@angular/common';
 import { Component, inject, signal } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormGroup, ReactiveFormsModule } from '@angular/forms';
 import { RouterLink } from '@angular/router';
 import { ApiError, toApiError } from '../../core/api/api-error';
 import { User } from '../../core/api/models';
 import { ApiNotice } from '../../shared/api-notice';
-import { FieldError, shown } from '../../shared/forms/field-error';
 import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-errors';
-import {
-  NAME_MAX,
-  birthDate,
-  today,
-  trimmedMaxLength,
-  trimmedRequired,
-} from '../../shared/forms/validators';
+import { PersonFields, personControls } from '../../shared/forms/person-fields';
 import { createLoader } from '../../shared/loader';
 import { ProfileService } from './profile.service';
 
 @Component({
   selector: 'app-profile-page',
-  imports: [ReactiveFormsModule, RouterLink, DatePipe, FieldError, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, DatePipe, PersonFields, ApiNotice],
   templateUrl: './profile-page.html',
 })
 export class ProfilePage {
   private readonly profile = inject(ProfileService);
   protected readonly me = createLoader(() => this.profile.me());
-  protected readonly form = inject(NonNullableFormBuilder).group({
-    firstName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
-    lastName: ['', [trimmedRequired, trimmedMaxLength(NAME_MAX)]],
-    birthDate: ['', [Validators.required, birthDate()]],
-  });
+  protected readonly form = new FormGroup(personControls());
   protected readonly editing = signal(false);
   protected readonly submitted = signal(false);
   protected readonly pending = signal(false);
   protected readonly error = signal<ApiError | null>(null);
   protected readonly saved = signal(false);
   protected readonly welcome = signal(takeWelcome());
-  protected readonly today = today();
-  protected readonly shown = shown;
 
   protected edit(user: User): void {
     this.form.reset({
