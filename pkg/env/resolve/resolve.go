@@ -12,11 +12,11 @@ import (
 )
 
 // Local is the name of the environment on this machine, the default.
-const Local = "local"
+const Local = config.LocalEnv
 
 // LocalStateDir is where the local environment keeps its state for the
 // project in dir: logs, builds, the web releases and the control socket.
-func LocalStateDir(dir string) string { return filepath.Join(dir, ".empctl", "local") }
+func LocalStateDir(dir string) string { return config.EnvDir(dir, Local) }
 
 // Environment returns the environment called name for the project in dir.
 func Environment(name, dir string) (env.Environment, error) {
