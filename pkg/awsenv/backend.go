@@ -27,7 +27,3 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	return env.Status{}, fmt.Errorf("status on AWS: %w", env.ErrNotImplemented)
 }
-
-func (e *Env) KillTarget(ctx context.Context, id string) error {
-	return fmt.Errorf("kill on AWS: %w", env.ErrNotImplemented)
-}
