@@ -44,6 +44,9 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // IsStderrTTY reports whether progress (written to ErrOut) can be redrawn in place.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
+// SetStderrTTY lets tests pretend progress goes to a terminal.
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
+
 // SetTTY lets tests pretend to be interactive.
 func (s *IOStreams) SetTTY(stdin, stdout bool) { s.stdinTTY, s.stdoutTTY = stdin, stdout }
 
