@@ -18,7 +18,7 @@ func newCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdStatus(f, nil) }
 
 var awsStatus = env.Status{Env: "prod", Endpoint: "https://d1.cloudfront.net", Version: "v2", Service: "empctl-prod-api", Revision: "empctl-prod-api:7",
 	Image: "1.dkr.ecr.eu-west-1.amazonaws.com/empctl@sha256:ab", Desired: 3,
-	Targets: []env.Target{{ID: "1a2b", Version: "v2", Revision: "empctl-prod-api:7", Zone: "eu-west-1a", State: "RUNNING", Health: "healthy", Started: time.Now()}},
+	Targets:     []env.Target{{ID: "1a2b", Version: "v2", Revision: "empctl-prod-api:7", Zone: "eu-west-1a", State: "RUNNING", Health: "healthy", Started: time.Now()}},
 	Deployments: []env.Deployment{{ID: "ecs-svc/1", Status: "PRIMARY", Rollout: "COMPLETED", Revision: "empctl-prod-api:7", Desired: 3, Running: 3}},
 	Events:      []env.Event{{Time: time.Now(), Message: "(service empctl-prod-api) has reached a steady state."}},
 	Frontend:    &env.Frontend{Release: "20261129T1200Z", Files: 14, Published: time.Now()}}

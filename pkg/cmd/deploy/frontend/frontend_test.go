@@ -46,7 +46,9 @@ func TestPublishesTheBuild(t *testing.T) {
 func TestBadBuildsChangeNothing(t *testing.T) {
 	empty := t.TempDir()
 	for name, build := range map[string]func(context.Context, string, io.Writer) (string, error){
-		"build fails":   func(_ context.Context, _ string, log io.Writer) (string, error) { return "", errors.New("ng build failed") },
+		"build fails": func(_ context.Context, _ string, log io.Writer) (string, error) {
+			return "", errors.New("ng build failed")
+		},
 		"no index.html": func(context.Context, string, io.Writer) (string, error) { return empty, nil },
 	} {
 		t.Run(name, func(t *testing.T) {
