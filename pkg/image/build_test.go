@@ -243,8 +243,11 @@ func checkServes(t *testing.T, img *Image, bin string) {
 	for deadline := time.Now().Add(time.Minute); ; {
 		resp, err := http.Get("http://" + addr + "/api/version")
 		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&got)
+			derr := json.NewDecoder(resp.Body).Decode(&got)
 			_ = resp.Body.Close()
+			if derr != nil {
+				t.Fatalf("/api/version of the image's server: %v", derr)
+			}
 			break
 		}
 		select {
