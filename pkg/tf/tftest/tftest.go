@@ -85,6 +85,7 @@ output "cluster_name" { value = "empctl-${var.environment}" }
 output "service_name" { value = "server" }
 output "container_name" { value = "server" }
 output "task_family" { value = "empctl-${var.environment}-server" }
+output "desired_count" { value = tostring(var.desired_count) }
 output "ecr_repository_url" { value = "123456789012.dkr.ecr.${var.region}.amazonaws.com/empctl-${var.environment}-server" }
 output "target_group_arn" { value = "arn:aws:elasticloadbalancing:${var.region}:123456789012:targetgroup/empctl-${var.environment}/0123456789abcdef" }
 output "alb_dns_name" { value = "empctl-${var.environment}-1.${var.region}.elb.amazonaws.com" }
