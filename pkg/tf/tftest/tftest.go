@@ -107,6 +107,25 @@ output "not_for_files" {
 var AppReplacingDatabase = strings.Replace(App, "input = var.db_instance_class",
 	"input            = var.db_instance_class\n  triggers_replace = var.db_instance_class", 1)
 
+// AppReplacingTargetGroup is App with a "target group" that a change of
+// container_port replaces, new one first (create_before_destroy), as
+// terraform/ replaces aws_lb_target_group.app.
+const AppReplacingTargetGroup = App + `
+variable "container_port" {
+  type    = number
+  default = 8080
+}
+
+resource "terraform_data" "target_group" {
+  input            = var.container_port
+  triggers_replace = var.container_port
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`
+
 // Slow has a resource whose creation takes two minutes, after a quick one, so
 // a test can interrupt Terraform in the middle of an apply.
 const Slow = `
