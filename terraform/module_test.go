@@ -648,11 +648,13 @@ func TestCrossVariablePreconditions(t *testing.T) {
 		"fargate_size":   "resource.aws_ecs_task_definition.server",
 		"db_storage":     "resource.aws_db_instance.this",
 		"cloudfront_tls": "resource.aws_cloudfront_distribution.this",
+		"alb_https":      "resource.aws_lb_listener.http",
 	} {
 		cond := m.nested(m.block(key), "lifecycle", "precondition").Body.Attributes["condition"]
 		conds[name] = string(cond.Expr.Range().SliceBytes(m.files[cond.Expr.Range().Filename]))
 	}
 	var extra strings.Builder
+	extra.WriteString("locals {\n  https = var.certificate_arn != \"\"\n}\n")
 	for name, expr := range conds {
 		fmt.Fprintf(&extra, "output %q {\n  value = %s\n}\n", name, expr)
 	}
@@ -661,7 +663,11 @@ func TestCrossVariablePreconditions(t *testing.T) {
 		vars map[string]any
 		want map[string]bool
 	}{
-		{map[string]any{}, map[string]bool{"fargate_size": true, "db_storage": true, "cloudfront_tls": true}},
+		{map[string]any{}, map[string]bool{"fargate_size": true, "db_storage": true, "cloudfront_tls": true, "alb_https": true}},
+		// HTTPS to the ALB needs names of our own that its certificate covers.
+		{map[string]any{"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}, map[string]bool{"alb_https": false}},
+		{map[string]any{"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "cloudfront_aliases": []string{"app.example.com"},
+			"cloudfront_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/def"}, map[string]bool{"alb_https": true, "cloudfront_tls": true}},
 		{map[string]any{"task_cpu": 1024, "task_memory": 4096, "db_allocated_storage": 100, "db_max_allocated_storage": 0},
 			map[string]bool{"fargate_size": true, "db_storage": true}},
 		{map[string]any{"task_cpu": 256, "task_memory": 4096, "db_allocated_storage": 200, "db_max_allocated_storage": 100, "cloudfront_aliases": []string{"app.example.com"}},
