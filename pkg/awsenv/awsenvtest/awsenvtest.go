@@ -68,7 +68,7 @@ func Provision(t testing.TB, opts Options) *Fixture {
 		Region: cfg.Region, ClusterName: "empctl-test", ServiceName: "empctl-test-api", ContainerName: "api",
 		TaskFamily: "empctl-test-api", WebappBucket: "empctl-test-webapp", LogGroupName: "/ecs/empctl-test",
 		ALBDNSName: "internal-empctl-test-123.us-east-1.elb.amazonaws.com", DBEndpoint: "empctl-test.abc.us-east-1.rds.amazonaws.com:3306",
-		DBSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-test",
+		DBSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-test", DesiredCount: "3",
 	}
 
 	repo, err := ecr.NewFromConfig(cfg).CreateRepository(ctx, &ecr.CreateRepositoryInput{

@@ -69,4 +69,6 @@ func (p *progress) show(ev env.Event) {
 	p.drawn = len(p.keys)
 }
 
-func line(ev env.Event) string { return fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), ev.Message) }
+func line(ev env.Event) string {
+	return fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), ev.Message)
+}
