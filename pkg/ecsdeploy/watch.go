@@ -235,7 +235,8 @@ func apiVerdict(sd *types.ServiceDeployment, s *types.Service, target string) (v
 // fallbackVerdict judges by the service's deployments when ECS has no service
 // deployments API: this deployment (id) succeeded when it is the only one left,
 // PRIMARY and COMPLETED; when another deployment became PRIMARY on another task
-// definition, the circuit breaker (or someone) rolled back.
+// definition, the circuit breaker (or someone) rolled back, which is over when
+// that one is the only one left and COMPLETED.
 func fallbackVerdict(s *types.Service, id, target, ourReason string) (verdict, bool) {
 	p := primary(s)
 	if p == nil {
@@ -255,8 +256,17 @@ func fallbackVerdict(s *types.Service, id, target, ourReason string) (verdict, b
 		return v, false
 	}
 	if v.serving != target {
-		v.outcome = RolledBack
-		return v, true
+		// Rolled back: done when the rollback's deployment is, failed if it did.
+		switch {
+		case p.RolloutState == types.DeploymentRolloutStateCompleted && len(s.Deployments) == 1:
+			v.outcome = RolledBack
+			return v, true
+		case p.RolloutState == types.DeploymentRolloutStateFailed:
+			v.outcome = Failed
+			v.reason = joinReasons("the rollback to "+shortTaskDef(v.serving)+" failed too", aws.ToString(p.RolloutStateReason), ourReason)
+			return v, true
+		}
+		return v, false
 	}
 	v.outcome = Failed
 	v.reason = joinReasons("deployment "+aws.ToString(p.Id)+" of the same task definition replaced it", ourReason)
