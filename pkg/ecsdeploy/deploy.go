@@ -36,7 +36,7 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 		return res, err
 	}
 	w.info("updated service %s from %s to %s", svc.Name, shortTaskDef(from), shortTaskDef(taskDefARN))
-	v, err := w.follow(ctx, taskDefARN, aws.ToString(s.CurrentServiceDeployment), "", start.Add(w.opts.Timeout))
+	v, err := w.follow(ctx, taskDefARN, s, "", start.Add(w.opts.Timeout))
 	res.Deployment = v.deployment
 	res.Duration = time.Since(start)
 	if err != nil {
@@ -169,7 +169,7 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 		})
 		if err == nil {
 			rb.Method = "stop-service-deployment"
-			rv, err := w.follow(ctx, to, "", v.arn, deadline)
+			rv, err := w.follow(ctx, to, nil, v.arn, deadline)
 			if err != nil {
 				return rb, err
 			}
@@ -197,7 +197,7 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 	if err := w.update(ctx, from); err != nil {
 		return rb, err
 	}
-	rv, err := w.follow(ctx, from, aws.ToString(s.CurrentServiceDeployment), "", deadline)
+	rv, err := w.follow(ctx, from, s, "", deadline)
 	if err != nil {
 		return rb, err
 	}

@@ -346,3 +346,28 @@ func TestRollback(t *testing.T) {
 		t.Errorf("Rollback to the running revision = %v", err)
 	}
 }
+
+// A forced redeploy of the running revision is a deployment of its own: the
+// watch follows the new one, not the old deployment of the same revision, even
+// when the first look, eventually consistent, still shows only the old one.
+func TestRedeploySameRevision(t *testing.T) {
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Settle())
+		if _, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, ecsdeploy.WatchOptions{PollInterval: time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		first := aws.ToString(f.Snapshot().Deployments[0].Id)
+		f.Script(2, ecsfake.Lagging(), ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed || res.Deployment == first {
+			r.log(t)
+			t.Fatalf("redeploy = %+v, %v; want the new deployment completed, not %s", res, err, first)
+		}
+		if r.count("has reached a steady state.") != 1 {
+			r.log(t)
+			t.Error("the redeploy ended before its deployment did")
+		}
+	})
+}

@@ -69,6 +69,10 @@ func (w *watcher) markSeen(s *types.Service) {
 	}
 }
 
+// unseenPolls is how many looks at the service find no new deployment before
+// the progress says so (moto, for one, never starts one).
+const unseenPolls = 6
+
 // verdict is how one followed deployment ended.
 type verdict struct {
 	outcome    Outcome
@@ -79,27 +83,35 @@ type verdict struct {
 }
 
 // follow polls the service until the deployment to target ends or deadline
-// passes. before is the service's currentServiceDeployment before the update
-// (the new one is any other); known is the service deployment ARN when it is
-// already known (watching a rollback of it).
-func (w *watcher) follow(ctx context.Context, target, before, known string, deadline time.Time) (verdict, error) {
+// passes. before is the service as it was before the update: its
+// currentServiceDeployment and deployments are not this one, even when a
+// deployment of the same task definition was (a forced redeploy). known is the
+// service deployment ARN when it is already known (watching a rollback of it).
+func (w *watcher) follow(ctx context.Context, target string, before *types.Service, known string, deadline time.Time) (verdict, error) {
 	arn, id := known, ""
 	api := true // until ECS says it has no service deployments API
 	var ourReason string
-	for {
+	old := map[string]bool{}
+	if before != nil {
+		old[aws.ToString(before.CurrentServiceDeployment)] = true
+		for _, d := range before.Deployments {
+			old[aws.ToString(d.Id)] = true
+		}
+	}
+	for polls := 1; ; polls++ {
 		s, err := describeService(ctx, w.c, w.svc)
 		if err != nil && !w.transient(ctx, err) {
 			return verdict{}, w.fail(ctx, err, arn, id)
 		}
 		if err == nil {
 			if arn == "" {
-				if cur := aws.ToString(s.CurrentServiceDeployment); cur != "" && cur != before {
+				if cur := aws.ToString(s.CurrentServiceDeployment); cur != "" && !old[cur] {
 					arn = cur
 					w.info("following service deployment %s", arn)
 				}
 			}
 			if id == "" {
-				if p := primary(s); p != nil && aws.ToString(p.TaskDefinition) == target {
+				if p := primary(s); p != nil && aws.ToString(p.TaskDefinition) == target && !old[aws.ToString(p.Id)] {
 					id = aws.ToString(p.Id)
 					if arn == "" {
 						w.info("following deployment %s (the PRIMARY one, on %s)", id, shortTaskDef(target))
@@ -130,6 +142,9 @@ func (w *watcher) follow(ctx context.Context, target, before, known string, dead
 			}
 			if done {
 				return v, nil
+			}
+			if polls == unseenPolls && arn == "" && id == "" {
+				w.info("after %d looks the service shows no new deployment of %s yet; watching on until %s", polls, shortTaskDef(target), deadline.Format(time.TimeOnly))
 			}
 		}
 		if time.Now().After(deadline) {

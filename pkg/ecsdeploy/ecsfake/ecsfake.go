@@ -71,6 +71,9 @@ type Fake struct {
 	current     string // our record of the service deployment, even without the API
 	depCreated  map[string]time.Time
 	stopRequest string
+
+	beforeUpdate types.Service // the service as the last UpdateService found it
+	lagging      bool          // answer this DescribeServices with beforeUpdate
 }
 
 // New starts a fake ECS endpoint for the test. withAPI says whether it has

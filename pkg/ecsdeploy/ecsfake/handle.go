@@ -46,10 +46,14 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			f.pending = f.pending[1:]
 			step(f)
 		}
+		view := f.view()
+		if f.lagging {
+			view, f.lagging = f.beforeUpdate, false
+		}
 		out := &ecs.DescribeServicesOutput{}
 		for _, name := range req.Services {
 			if name == Service || name == aws.ToString(f.svc.ServiceArn) {
-				out.Services = append(out.Services, f.view())
+				out.Services = append(out.Services, view)
 			} else {
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(prefix + "service/" + Cluster + "/" + name), Reason: aws.String("MISSING")})
 			}
@@ -63,6 +67,7 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			return nil, apiError("ClientException", "TaskDefinition not found.")
 		}
 		f.updates++
+		f.beforeUpdate = f.view()
 		f.startDeployment(aws.ToString(f.taskDef(req.TaskDefinition).TaskDefinitionArn))
 		f.pending = f.scripts[f.updates]
 		v := f.view()

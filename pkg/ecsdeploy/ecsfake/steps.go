@@ -324,3 +324,7 @@ func Settle() Step {
 		f.complete()
 	}
 }
+
+// Lagging answers this DescribeServices with the service as it was before the
+// last update: ECS's reads are eventually consistent.
+func Lagging() Step { return func(f *Fake) { f.lagging = true } }
