@@ -192,6 +192,27 @@ func TestTimeoutRollsBack(t *testing.T) {
 			t.Errorf("error %q", err)
 		}
 	})
+	t.Run("AlreadyRollingBack", func(t *testing.T) {
+		// The circuit breaker began its rollback, slower than the timeout:
+		// ECS refuses the stop, and the watch follows ECS's rollback.
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(2)),
+			ecsfake.CircuitBreakerRollback(), ecsfake.WaitForStop(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) || f.Calls("UpdateService") != 1 {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want timed out, and no second update", res, err)
+		}
+		if rb := res.Rollback; rb == nil || rb.Method != "none" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
+			t.Errorf("rollback = %+v", res.Rollback)
+		}
+		if r.count("the deployment is ROLLBACK_IN_PROGRESS already; following it") != 1 || !strings.Contains(err.Error(), "; rolled back to revision 1") {
+			r.log(t)
+			t.Errorf("error %q", err)
+		}
+	})
 	t.Run("UpdateService", func(t *testing.T) {
 		f := ecsfake.New(t, false)
 		td1, td2 := twoRevisions(f)

@@ -328,3 +328,21 @@ func Settle() Step {
 // Lagging answers this DescribeServices with the service as it was before the
 // last update: ECS's reads are eventually consistent.
 func Lagging() Step { return func(f *Fake) { f.lagging = true } }
+
+// WaitForStop holds the script until a StopServiceDeployment arrives (accepted
+// or not), then runs the next step in the same look.
+func WaitForStop() Step {
+	var wait Step
+	wait = func(f *Fake) {
+		if f.calls["StopServiceDeployment"] == 0 {
+			f.pending = append([]Step{wait}, f.pending...)
+			return
+		}
+		if len(f.pending) > 0 {
+			next := f.pending[0]
+			f.pending = f.pending[1:]
+			next(f)
+		}
+	}
+	return wait
+}
