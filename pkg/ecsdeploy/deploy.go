@@ -46,6 +46,7 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 	res.Outcome, res.Reason = v.outcome, v.reason
 	switch v.outcome {
 	case Completed:
+		res.Reason = "" // "deployment completed" says nothing the outcome does not
 		return res, nil
 	case RolledBack:
 		res.RolledBackTo = Revision(v.serving)
