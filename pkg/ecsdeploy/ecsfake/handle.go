@@ -124,6 +124,27 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			return nil, apiError("ClientException", "Unable to describe task definition.")
 		}
 		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td}, nil
+	case "RegisterTaskDefinition":
+		// The request's members match the SDK's field names but for case,
+		// which encoding/json ignores.
+		var in ecs.RegisterTaskDefinitionInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, apiError("ClientException", "%v", err)
+		}
+		rev := int32(1)
+		for _, td := range f.taskDefs {
+			if aws.ToString(td.Family) == aws.ToString(in.Family) && td.Revision >= rev {
+				rev = td.Revision + 1
+			}
+		}
+		td := types.TaskDefinition{
+			TaskDefinitionArn: aws.String(TaskDefinitionARN(int(rev))), Family: in.Family, Revision: rev, Status: types.TaskDefinitionStatusActive,
+			ContainerDefinitions: in.ContainerDefinitions, Cpu: in.Cpu, Memory: in.Memory, NetworkMode: in.NetworkMode,
+			RuntimePlatform: in.RuntimePlatform, ExecutionRoleArn: in.ExecutionRoleArn, TaskRoleArn: in.TaskRoleArn,
+			RequiresCompatibilities: in.RequiresCompatibilities,
+		}
+		f.taskDefs = append(f.taskDefs, td)
+		return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td, Tags: in.Tags}, nil
 	case "ListTaskDefinitions":
 		out := &ecs.ListTaskDefinitionsOutput{}
 		for _, td := range slices.Backward(f.taskDefs) { // newest first, as Sort DESC asks
