@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -69,8 +70,8 @@ func openMySQL(ctx context.Context, t Target) (Store, []string, error) {
 
 // pingUntil retries so that a server starting next to its database (the
 // local environment, a fresh RDS instance) waits instead of crash-looping.
-// A refusal of the credentials or the database name is final: waiting would
-// only delay the error.
+// A refusal of the credentials, the database name or TLS is final: waiting
+// would only delay the error.
 func pingUntil(ctx context.Context, db *sql.DB, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -108,7 +109,9 @@ func migrateMySQL(ctx context.Context, db *sql.DB) ([]string, error) {
 
 func isRefusal(err error) bool {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049) // access denied to the database, for the user; unknown database
+	var badCert *tls.CertificateVerificationError
+	return errors.Is(err, mysql.ErrNoTLS) || errors.As(err, &badCert) || // TLS required, the server has none or a certificate DB_TLS_CA does not vouch for
+		errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049) // access denied to the database, for the user; unknown database
 }
 
 // mysqlConnLost: the connection died under the query (killed, a failover,
