@@ -8,7 +8,7 @@ import (
 )
 
 // The Store methods: each call is bounded by the dialect's timeout, reads are
-// retried once on a lost connection, and every failure that is not an answer
+// repeated on a lost connection, and every failure that is not an answer
 // of the store becomes ErrUnavailable, so callers can tell "the database is
 // down" from a bug without knowing the driver.
 
@@ -81,11 +81,16 @@ func (s *sqlStore) bound(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(ctx, s.timeout)
 }
 
-// readUser retries a read once when its connection died under it: a read is
-// safe to repeat, and the pool hands the retry a live connection.
+// readAttempts: when a failover kills the pool's connections one after the
+// other, a retry can land on the next one dying; the pool discards each dead
+// connection, so a few attempts reach a live one.
+const readAttempts = 3
+
+// readUser repeats a read when its connection died under it: a read is safe
+// to repeat, and the pool discards the dead connection.
 func readUser(s *sqlStore, read func() (User, error)) (User, error) {
 	u, err := read()
-	if err != nil && s.connLost(err) {
+	for i := 1; i < readAttempts && err != nil && s.connLost(err); i++ {
 		u, err = read()
 	}
 	return u, unavailable(err)
