@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/empctl/empctl/server/store"
 )
 
 type ctxKey struct{}
@@ -128,7 +131,7 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 			d := time.Since(start)
 			s.metrics.observe(route, rec.status, d)
 			level := slog.LevelInfo
-			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" {
+			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /healthz/deep" || route == "GET /metrics" {
 				level = slog.LevelDebug // probes every few seconds would drown the log
 			}
 			s.deps.Logger.LogAttrs(r.Context(), level, "request",
@@ -140,8 +143,13 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// internal logs the cause (never sent to the client) and answers 500.
+// internal logs the cause (never sent to the client) and answers 500, or
+// 503 when the database is unavailable (see unavailable.go).
 func (s *api) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.deps.Logger.ErrorContext(r.Context(), what, "request_id", requestID(r.Context()), "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		writeError(w, errDatabaseUnavailable())
+		return
+	}
 	writeError(w, errInternal())
 }

@@ -77,6 +77,7 @@ func newAPI(d Deps) *api {
 	// as wrong passwords and do not reveal which emails have accounts.
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing equaliser, never a real password"), d.BcryptCost)
 	s.metrics = newMetrics(s.registry, d.Store)
+	s.registry.MustRegister(newDatabaseUp(s))
 	return s
 }
 

@@ -14,6 +14,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrEmailTaken: another user already has this email.
 	ErrEmailTaken = errors.New("email already taken")
+	// ErrUnavailable wraps every other error: the database could not answer
+	// (down, unreachable, refusing the credentials, past the timeout). The
+	// wrapped error says why, for the log.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // User is a stored user. BirthDate is a calendar date (YYYY-MM-DD).
