@@ -31,6 +31,7 @@ type Config struct {
 	DemoEmail       string
 	DemoPassword    string
 	LogLevel        slog.Level
+	Proxies         Proxies // see proxies.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -73,6 +74,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
 		}
 	}
+
+	var perrs []error
+	c.Proxies, perrs = proxies(getenv)
+	errs = append(errs, perrs...)
 
 	db, err := database(getenv)
 	if err != nil {

@@ -98,12 +98,22 @@ func (s *sqlStore) UpdateProfile(ctx context.Context, id int64, p ProfileUpdate,
 		}
 	}
 	args = append(args, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, err
+	}
+	defer func() { _ = tx.Rollback() }()
 	// Not RowsAffected: MySQL reports 0 when the values are unchanged, so only
-	// the read tells a missing user apart.
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
+	// the read tells a missing user apart. The UPDATE's row lock (MySQL) or
+	// the write lock (SQLite) keeps other writers out until the commit.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
 		return User{}, fmt.Errorf("updating user: %w", err)
 	}
-	return s.UserByID(ctx, id)
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
+	if err != nil {
+		return User{}, err
+	}
+	return u, tx.Commit()
 }
 
 func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error {
@@ -136,9 +146,20 @@ func (s *sqlStore) CreateSession(ctx context.Context, ss Session) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("deleting expired sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		ss.TokenHash, ss.UserID, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli()); err != nil {
+	// One statement reads the hash and inserts: MySQL's INSERT ... SELECT
+	// share-locks the user row, so a concurrent SetPassword either commits
+	// first (no row inserted) or waits and then revokes this session; SQLite
+	// serialises the two write transactions.
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+		SELECT ?, id, ?, ? FROM users WHERE id = ? AND (? = '' OR password_hash = ?)`,
+		ss.TokenHash, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli(), ss.UserID, ss.VerifiedHash, ss.VerifiedHash)
+	if err != nil {
 		return fmt.Errorf("inserting session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
 	}
 	return tx.Commit()
 }
