@@ -22,7 +22,7 @@ func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
 	q.Email = normalizeEmail(q.Email)
 	checkEmail(f, "email", q.Email)
-	checkPassword(f, "password", q.Password)
+	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
 	q.LastName = checkName(f, "lastName", q.LastName)
 	checkBirthDate(f, "birthDate", q.BirthDate, now)

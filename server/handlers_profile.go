@@ -72,7 +72,7 @@ func handleChangePassword(s *api) authedHandler {
 		if q.CurrentPassword == "" {
 			f.add("currentPassword", "is required")
 		}
-		checkPassword(f, "newPassword", q.NewPassword)
+		checkPassword(f, "newPassword", q.NewPassword, sess.user.Email)
 		if len(f) > 0 {
 			writeError(w, errValidation(f))
 			return

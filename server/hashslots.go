@@ -34,7 +34,7 @@ func (h *hashSlots) verify(ctx context.Context) (release func(), ok bool) {
 
 // create takes a slot, and one of the creators' share, to hash a new password.
 func (h *hashSlots) create(ctx context.Context) (release func(), ok bool) {
-	if !h.wait(ctx, &h.creatorWait, int32(cap(h.creators)), h.creators) {
+	if !h.wait(ctx, &h.creatorWait, int32(4*cap(h.creators)), h.creators) {
 		return nil, false
 	}
 	if !h.wait(ctx, &h.waiting, h.maxWaiting, h.slots) {

@@ -138,19 +138,17 @@ func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHas
 }
 
 func (s *sqlStore) CreateSession(ctx context.Context, ss Session) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
+	// Two statements, no transaction: a transaction holding the range lock of
+	// this DELETE while the INSERT waits for the user row deadlocks MySQL
+	// against concurrent logins and SetPassword.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("deleting expired sessions: %w", err)
 	}
-	// One statement reads the hash and inserts: MySQL's INSERT ... SELECT
-	// share-locks the user row, so a concurrent SetPassword either commits
-	// first (no row inserted) or waits and then revokes this session; SQLite
-	// serialises the two write transactions.
-	res, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+	// One statement reads the hash and inserts. Under REPEATABLE READ (the
+	// MySQL and RDS default) INSERT ... SELECT share-locks the user row, so a
+	// concurrent SetPassword either commits first (no row inserted) or waits
+	// and then revokes this session; SQLite serialises writers.
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
 		SELECT ?, id, ?, ? FROM users WHERE id = ? AND (? = '' OR password_hash = ?)`,
 		ss.TokenHash, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli(), ss.UserID, ss.VerifiedHash, ss.VerifiedHash)
 	if err != nil {
@@ -161,7 +159,7 @@ func (s *sqlStore) CreateSession(ctx context.Context, ss Session) error {
 	} else if n == 0 {
 		return ErrNotFound
 	}
-	return tx.Commit()
+	return nil
 }
 
 func (s *sqlStore) SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error) {
