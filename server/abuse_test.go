@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -341,4 +342,37 @@ func TestInvalidUTF8Rejected(t *testing.T) {
 	if got := h.do("GET", "/api/me", token, nil).json(t)["firstName"]; got != "Ada" {
 		t.Fatalf("first name changed to %q", got)
 	}
+}
+
+// TestThrottleKeysOnTrustedClientAddress: end to end, the throttle counts the
+// address the trusted proxies name, and headers from anyone else change
+// nothing.
+func TestThrottleKeysOnTrustedClientAddress(t *testing.T) {
+	bad := `{"email":"ada@example.com","password":"wrong guess"}`
+	send := func(h *harness, xff, viewer string) response {
+		req, _ := http.NewRequest("POST", h.http.URL+"/api/login", strings.NewReader(bad))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", xff)
+		if viewer != "" {
+			req.Header.Set("CloudFront-Viewer-Address", viewer)
+		}
+		return h.send(req)
+	}
+	// Behind CloudFront: the viewer address decides, whatever the client
+	// wrote into X-Forwarded-For.
+	h := newHarness(t)
+	h.user("ada@example.com", "1990-12-10")
+	for i := range 5 {
+		h.expect(send(h, fmt.Sprintf("10.9.9.%d, 130.176.0.%d", i, i), "198.51.100.1:4000"), http.StatusUnauthorized, "invalid_credentials")
+	}
+	h.expect(send(h, "10.9.9.9, 130.176.0.9", "198.51.100.1:5000"), http.StatusTooManyRequests, "too_many_attempts")
+	h.expect(send(h, "130.176.0.1", "198.51.100.2:4000"), http.StatusUnauthorized, "invalid_credentials")
+
+	// TRUSTED_PROXIES=none: rotating spoofed headers does not evade the limit.
+	h = newHarnessOn(t, sqliteTarget(t), func(d *Deps) { d.Proxies.Trusted = []netip.Prefix{} })
+	h.user("ada@example.com", "1990-12-10")
+	for i := range 5 {
+		h.expect(send(h, fmt.Sprintf("203.0.113.%d", i), fmt.Sprintf("198.51.100.%d:1", i)), http.StatusUnauthorized, "invalid_credentials")
+	}
+	h.expect(send(h, "203.0.113.77", "198.51.100.77:1"), http.StatusTooManyRequests, "too_many_attempts")
 }
