@@ -250,12 +250,12 @@ func concurrentPatches(t *testing.T, h *harness) {
 func TestSignUpThrottledPerClient(t *testing.T) {
 	// Enough bcrypt slots that none of the burst is turned away as busy.
 	h := newHarnessOn(t, sqliteTarget(t), manySlots)
-	rs := burst(signUpLimit+12, func(i int) response {
+	rs := burst(h.api.deps.SignUpsPerHour+12, func(i int) response {
 		return h.doFrom("203.0.113.70", "POST", "/api/users", "", signUpBody(fmt.Sprintf("burst%d@example.com", i)))
 	})
 	got := statuses(rs)
-	if got[http.StatusCreated] != signUpLimit || got[http.StatusTooManyRequests] != 12 {
-		t.Fatalf("sign-up burst: %v, want %d × 201 and 12 × 429", got, signUpLimit)
+	if got[http.StatusCreated] != h.api.deps.SignUpsPerHour || got[http.StatusTooManyRequests] != 12 {
+		t.Fatalf("sign-up burst: %v, want %d × 201 and 12 × 429", got, h.api.deps.SignUpsPerHour)
 	}
 	for _, r := range rs {
 		if r.status == http.StatusTooManyRequests {

@@ -37,15 +37,15 @@ type Deps struct {
 	// Proxies says whose forwarded headers name the client (throttling keys
 	// on the client); the zero value trusts loopback and private ranges, 1 hop.
 	Proxies Proxies
-	Now     func() time.Time
+	// SignUpsPerHour is how many sign-ups one client may attempt per hour
+	// (default 20).
+	SignUpsPerHour int
+	Now            func() time.Time
 	// Draining reports that shutdown has begun: /readyz answers 503 so load
 	// balancers stop sending new requests, and everything else keeps working
 	// until the listener closes. Nil means never.
 	Draining func() bool
 }
-
-// signUpLimit is how many sign-ups one client may attempt per hour.
-const signUpLimit = 20
 
 // api is the state the handlers share.
 type api struct {
@@ -77,6 +77,9 @@ func newAPI(d Deps) *api {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
+	if d.SignUpsPerHour <= 0 {
+		d.SignUpsPerHour = 20
+	}
 	if d.HashConcurrency <= 0 {
 		d.HashConcurrency = runtime.GOMAXPROCS(0)
 	}
@@ -85,7 +88,7 @@ func newAPI(d Deps) *api {
 		deps:     d,
 		registry: prometheus.NewRegistry(),
 		guard:    newAttemptGuard(defaultGuardPolicy, d.Now),
-		signUps:  newRateLimit(signUpLimit, time.Hour, d.Now),
+		signUps:  newRateLimit(d.SignUpsPerHour, time.Hour, d.Now),
 		hashes:   newHashSlots(d.HashConcurrency),
 	}
 	// Unknown emails are checked against this hash so they cost as much time

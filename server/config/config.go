@@ -32,6 +32,7 @@ type Config struct {
 	DemoPassword    string
 	LogLevel        slog.Level
 	Proxies         Proxies // see proxies.go
+	SignUpsPerHour  int     // per client address; see limits.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -76,8 +77,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	var perrs []error
+	var err error
 	c.Proxies, perrs = proxies(getenv)
 	errs = append(errs, perrs...)
+	if c.SignUpsPerHour, err = signUpsPerHour(getenv); err != nil {
+		errs = append(errs, err)
+	}
 
 	db, err := database(getenv)
 	if err != nil {

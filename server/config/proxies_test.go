@@ -32,3 +32,15 @@ func TestProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestSignUpsPerHour(t *testing.T) {
+	if c, err := FromEnv(env(nil)); err != nil || c.SignUpsPerHour != 20 {
+		t.Fatalf("default %d %v, want 20", c.SignUpsPerHour, err)
+	}
+	if c, err := FromEnv(env(map[string]string{"SIGN_UPS_PER_HOUR": "500"})); err != nil || c.SignUpsPerHour != 500 {
+		t.Fatalf("set: %d %v", c.SignUpsPerHour, err)
+	}
+	if _, err := FromEnv(env(map[string]string{"SIGN_UPS_PER_HOUR": "0"})); err == nil || !strings.Contains(err.Error(), `SIGN_UPS_PER_HOUR="0"`) {
+		t.Fatalf("0 accepted: %v", err)
+	}
+}
