@@ -27,6 +27,9 @@ var defaultGuardPolicy = guardPolicy{
 	knownFor: 30 * 24 * time.Hour,
 }
 
+// maxKnown bounds the memory of known clients (about 100 bytes each).
+const maxKnown = 100_000
+
 // attemptGuard throttles password verifications (login and password change).
 // A caller reserves an attempt before verifying and settles it afterwards;
 // reservations count like failures, so a burst of concurrent requests cannot
@@ -100,6 +103,12 @@ func (a *attempt) failed() {
 func (a *attempt) succeeded() {
 	a.settle(func(now time.Time, pair, _, _ *tally) {
 		pair.fails = nil
+		if _, ok := a.g.known[a.pair]; !ok && len(a.g.known) >= maxKnown {
+			for k := range a.g.known { // map order is random: evict one at random
+				delete(a.g.known, k)
+				break
+			}
+		}
 		a.g.known[a.pair] = now
 	})
 }
