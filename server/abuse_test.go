@@ -221,6 +221,48 @@ func raceLoginsWithPasswordChange(t *testing.T, h *harness) {
 	}
 }
 
+// TestRacingPasswordChangesHaveOneWinner: two sessions changing the password
+// at once (the owner and a thief who knows it): the change that commits
+// second finds its session revoked by the first and changes nothing, so the
+// loser cannot take the account back.
+func TestRacingPasswordChangesHaveOneWinner(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { racePasswordChanges(t, newHarnessOn(t, sqliteTarget(t), manySlots)) })
+	t.Run("mariadb", func(t *testing.T) {
+		racePasswordChanges(t, newHarnessOn(t, store.Target{Driver: "mysql", DSN: testenv.MySQLDSN(t)}, manySlots))
+	})
+}
+
+func racePasswordChanges(t *testing.T, h *harness) {
+	for run := range 10 {
+		email := fmt.Sprintf("twice%d@example.com", run)
+		_, owner := h.user(email, "1990-12-10")
+		thief := h.login(email, "correct horse battery")
+		tokens := []string{owner, thief}
+		rs := burst(2, func(i int) response {
+			return h.do("PUT", "/api/me/password", tokens[i], map[string]string{"currentPassword": "correct horse battery", "newPassword": fmt.Sprintf("new passphrase %d", i)})
+		})
+		winner := -1
+		for i, r := range rs {
+			switch r.status {
+			case http.StatusNoContent:
+				if winner >= 0 {
+					t.Fatalf("run %d: both password changes succeeded", run)
+				}
+				winner = i
+			case http.StatusUnauthorized:
+			default:
+				t.Fatalf("run %d: change %d answered %d %s", run, i, r.status, r.body)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("run %d: neither change succeeded", run)
+		}
+		h.expect(h.do("GET", "/api/me", tokens[winner], nil), http.StatusOK, "")
+		h.expect(h.do("GET", "/api/me", tokens[1-winner], nil), http.StatusUnauthorized, "unauthorized")
+		h.login(email, fmt.Sprintf("new passphrase %d", winner))
+	}
+}
+
 // TestPatchMeReadsBackItsOwnUpdate: under concurrent updates each response
 // shows exactly what its own request wrote.
 func TestPatchMeReadsBackItsOwnUpdate(t *testing.T) {

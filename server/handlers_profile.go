@@ -106,7 +106,13 @@ func handleChangePassword(s *api) authedHandler {
 			s.internal(w, r, "hashing password", err)
 			return
 		}
-		if err := s.deps.Store.SetPassword(r.Context(), sess.user.ID, string(hash), sess.tokenHash, s.deps.Now()); err != nil {
+		err = s.deps.Store.SetPassword(r.Context(), sess.user.ID, string(hash), sess.tokenHash, s.deps.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			// A concurrent password change revoked this session meanwhile.
+			writeError(w, errUnauthorized())
+			return
+		}
+		if err != nil {
 			s.internal(w, r, "changing password", err)
 			return
 		}

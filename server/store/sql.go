@@ -122,6 +122,8 @@ func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHas
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	// The UPDATE locks the user row first (as CreateSession's INSERT ...
+	// SELECT does), so racing changes queue here without a deadlock.
 	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("updating password: %w", err)
@@ -130,6 +132,19 @@ func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHas
 		return err
 	} else if n == 0 {
 		return ErrNotFound
+	}
+	// The kept session must still exist: of two changes racing, the one that
+	// commits second finds its session revoked by the first and changes
+	// nothing, rather than taking the account back after a stale check. This
+	// read comes after the row lock, so it sees the first change's commit.
+	if keepTokenHash != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = ? AND user_id = ?`, keepTokenHash, id).Scan(&n); err != nil {
+			return fmt.Errorf("checking the session: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, id, keepTokenHash); err != nil {
 		return fmt.Errorf("revoking sessions: %w", err)

@@ -66,7 +66,8 @@ type Store interface {
 	// the result never mixes in a concurrent update.
 	UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error)
 	// SetPassword replaces the hash and revokes every session of the user
-	// except keepTokenHash, in one transaction.
+	// except keepTokenHash, in one transaction. ErrNotFound: no such user, or
+	// keepTokenHash (when set) is no longer one of its sessions.
 	SetPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error
 
 	// CreateSession also deletes the user's expired sessions, which keeps the

@@ -33,6 +33,13 @@ func TestSessionNeedsTheVerifiedHash(t *testing.T) {
 			if _, err := s.SessionUser(ctx, hashOf("b"), now); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("a session from the replaced hash exists: %v", err)
 			}
+			// A password change from a revoked session changes nothing.
+			if err := s.SetPassword(ctx, u.ID, "$2a$04$third", hashOf("gone"), now); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("SetPassword from a revoked session: %v, want ErrNotFound", err)
+			}
+			if got, _ := s.UserByID(ctx, u.ID); got.PasswordHash != "$2a$04$other" {
+				t.Fatalf("hash changed to %q", got.PasswordHash)
+			}
 			if err := s.CreateSession(ctx, sess("c", "")); err != nil {
 				t.Fatalf("without a verified hash: %v", err)
 			}
