@@ -99,7 +99,7 @@ func handleLogin(s *api) http.Handler {
 		}
 		q.Email = normalizeEmail(q.Email)
 		f := fieldErrors{}
-		checkEmail(f, "email", q.Email) // also keeps invalid UTF-8 away from MySQL
+		checkEmail(f, "email", q.Email)
 		if q.Password == "" {
 			f.add("password", "is required")
 		}
