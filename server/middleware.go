@@ -60,7 +60,6 @@ func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	if r.req.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		r.replaced = true
-		r.Header().Del("X-Content-Type-Options")
 		e := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; see server/README.md"}
 		if code == http.StatusMethodNotAllowed {
 			e = &apiError{Status: code, Code: "method_not_allowed", Message: "method not allowed here; see the Allow header"}
@@ -99,8 +98,14 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("X-Request-Id", id)
 		h.Set("X-App-Version", s.deps.Build.Version)
 		h.Set("X-App-Instance", s.deps.Instance.ID)
-		// Tokens and profiles must not land in shared or browser caches.
+		// Tokens and profiles must not land in shared or browser caches; the
+		// rest keeps JSON from being sniffed, framed or leaking the URL. The
+		// local stack and a direct ALB path have no CloudFront to add them.
 		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		if s.deps.Draining() {
 			// Clients learn in this response to reconnect (to another
 			// replica); closing idle connections instead would race with

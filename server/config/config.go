@@ -32,6 +32,8 @@ type Config struct {
 	DemoEmail       string
 	DemoPassword    string
 	LogLevel        slog.Level
+	Proxies         Proxies // see proxies.go
+	SignUpsPerHour  int     // per client address; see limits.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -73,6 +75,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", v))
 		}
+	}
+
+	var perrs []error
+	var err error
+	c.Proxies, perrs = proxies(getenv)
+	errs = append(errs, perrs...)
+	if c.SignUpsPerHour, err = signUpsPerHour(getenv); err != nil {
+		errs = append(errs, err)
 	}
 
 	db, err := database(getenv)

@@ -108,12 +108,22 @@ func (s *sqlStore) updateProfile(ctx context.Context, id int64, p ProfileUpdate,
 		}
 	}
 	args = append(args, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, err
+	}
+	defer func() { _ = tx.Rollback() }()
 	// Not RowsAffected: MySQL reports 0 when the values are unchanged, so only
-	// the read tells a missing user apart.
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
+	// the read tells a missing user apart. The UPDATE's row lock (MySQL) or
+	// the write lock (SQLite) keeps other writers out until the commit.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
 		return User{}, fmt.Errorf("updating user: %w", err)
 	}
-	return s.userByID(ctx, id)
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
+	if err != nil {
+		return User{}, err
+	}
+	return u, tx.Commit()
 }
 
 func (s *sqlStore) setPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error {
@@ -122,6 +132,8 @@ func (s *sqlStore) setPassword(ctx context.Context, id int64, hash, keepTokenHas
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	// The UPDATE locks the user row first (as CreateSession's INSERT ...
+	// SELECT does), so racing changes queue here without a deadlock.
 	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("updating password: %w", err)
@@ -131,6 +143,19 @@ func (s *sqlStore) setPassword(ctx context.Context, id int64, hash, keepTokenHas
 	} else if n == 0 {
 		return ErrNotFound
 	}
+	// The kept session must still exist: of two changes racing, the one that
+	// commits second finds its session revoked by the first and changes
+	// nothing, rather than taking the account back after a stale check. This
+	// read comes after the row lock, so it sees the first change's commit.
+	if keepTokenHash != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = ? AND user_id = ?`, keepTokenHash, id).Scan(&n); err != nil {
+			return fmt.Errorf("checking the session: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, id, keepTokenHash); err != nil {
 		return fmt.Errorf("revoking sessions: %w", err)
 	}
@@ -138,19 +163,28 @@ func (s *sqlStore) setPassword(ctx context.Context, id int64, hash, keepTokenHas
 }
 
 func (s *sqlStore) createSession(ctx context.Context, ss Session) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
+	// Two statements, no transaction: a transaction holding the range lock of
+	// this DELETE while the INSERT waits for the user row deadlocks MySQL
+	// against concurrent logins and SetPassword.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("deleting expired sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		ss.TokenHash, ss.UserID, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli()); err != nil {
+	// One statement reads the hash and inserts. Under REPEATABLE READ (the
+	// MySQL and RDS default) INSERT ... SELECT share-locks the user row, so a
+	// concurrent SetPassword either commits first (no row inserted) or waits
+	// and then revokes this session; SQLite serialises writers.
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+		SELECT ?, id, ?, ? FROM users WHERE id = ? AND (? = '' OR password_hash = ?)`,
+		ss.TokenHash, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli(), ss.UserID, ss.VerifiedHash, ss.VerifiedHash)
+	if err != nil {
 		return fmt.Errorf("inserting session: %w", err)
 	}
-	return tx.Commit()
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 func (s *sqlStore) sessionUserQuery(ctx context.Context, tokenHash string, now time.Time) (User, error) {
