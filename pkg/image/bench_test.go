@@ -1,0 +1,368 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/empctl/empctl/pkg/testenv"
+)
+
+// The ko the bench compares with; the bench installs it when missing.
+const (
+	koVersion = "0.19.1"
+	koModule  = "github.com/google/ko@v" + koVersion
+)
+
+// BenchmarkBuildPush builds the server for linux/amd64 and linux/arm64 and
+// pushes it to a local docker-registry, with this package and with ko, each
+// in its own clone of the sources: cold (an empty repository, one line of the
+// server changed so the server's packages compile), incremental (another line
+// changed) and unchanged (the same tree again). Both push through one proxy
+// that counts the bytes of blob uploads. Go's build cache is shared and warm
+// for the dependencies for both tools (emptying it would add the same minutes
+// of compiling to both and slow every other build on the machine).
+func BenchmarkBuildPush(b *testing.B) {
+	reg := testenv.StartRegistry(b, "AWS", testPassword)
+	proxy := startCountingProxy(b, reg.Host)
+	ko := findKo(b)
+	pushKoBase(b, proxy.host)
+	ours, theirs := cloneSources(b), cloneSources(b)
+	if ko != "" {
+		writeKoConfig(b, theirs, proxy.host)
+	}
+	dockerConfig := writeDockerConfig(b, proxy.host)
+	cache := b.TempDir()
+
+	type result struct {
+		dur      time.Duration
+		uploaded int64
+		size     int64
+	}
+	runOurs := func(marker string) (r result, img *Image) {
+		if marker != "" {
+			changeLine(b, ours, marker)
+		}
+		before := proxy.uploaded.Load()
+		start := time.Now()
+		img, err := Build(context.Background(), BuildOptions{Dir: ours, CacheDir: cache})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Publish(context.Background(), img, PublishOptions{Repository: proxy.host + "/empctl", Auth: awsAuth(testPassword)}); err != nil {
+			b.Fatal(err)
+		}
+		r.dur, r.uploaded = time.Since(start), proxy.uploaded.Load()-before
+		if r.size, err = img.Size(); err != nil {
+			b.Fatal(err)
+		}
+		return r, img
+	}
+	runKo := func(marker, tag string) (r result) {
+		if marker != "" {
+			changeLine(b, theirs, marker)
+		}
+		before := proxy.uploaded.Load()
+		start := time.Now()
+		cmd := exec.Command(ko, "build", "--bare", "--sbom=none", "--tags="+tag, "--platform=linux/amd64,linux/arm64", "./cmd/server")
+		cmd.Dir = theirs
+		cmd.Env = append(os.Environ(), "KO_DOCKER_REPO="+proxy.host+"/ko", "DOCKER_CONFIG="+dockerConfig)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("ko build: %v\n%s", err, out.String())
+		}
+		r.dur, r.uploaded = time.Since(start), proxy.uploaded.Load()-before
+		ref := strings.TrimSpace(out.String()[strings.LastIndexByte(strings.TrimSpace(out.String()), '\n')+1:])
+		r.size = remoteSize(b, ref)
+		return r
+	}
+
+	b.ResetTimer()
+	for b.Loop() {
+		type row struct {
+			step      string
+			ours, ko  result
+			koSkipped bool
+		}
+		var rows []row
+		var prev *Image
+		for _, step := range []string{"cold", "incremental", "unchanged"} {
+			// Each tool's change is its own, so that neither finds the
+			// other's compiled server package in Go's build cache.
+			marker := map[string]string{"cold": "cold", "incremental": "incremental"}[step]
+			mark := func(tool string) string {
+				if marker == "" {
+					return ""
+				}
+				return marker + "-" + tool
+			}
+			o, img := runOurs(mark("empctl"))
+			if step == "incremental" {
+				checkOnlyChangedLayers(b, prev, img, o.uploaded)
+			}
+			prev = img
+			r := row{step: step, ours: o, koSkipped: ko == ""}
+			if ko != "" {
+				r.ko = runKo(mark("ko"), step)
+			}
+			rows = append(rows, r)
+		}
+		b.Logf("build and push of the server, linux/amd64 + linux/arm64, to a local docker-registry (%s):", koModule)
+		b.Logf("%-12s | %-28s | %-28s | %s", "step", "empctl (pkg/image)", "ko build", "time ratio")
+		for _, r := range rows {
+			k, ratio := "skipped: ko not installed", ""
+			if !r.koSkipped {
+				k = fmt.Sprintf("%6.1f s, %6.2f MB uploaded", r.ko.dur.Seconds(), mb(r.ko.uploaded))
+				ratio = fmt.Sprintf("%.2f (target ≤ 1)", r.ours.dur.Seconds()/r.ko.dur.Seconds())
+				b.ReportMetric(r.ko.dur.Seconds(), r.step+"-ko-s")
+			}
+			b.Logf("%-12s | %6.1f s, %6.2f MB uploaded | %-28s | %s", r.step, r.ours.dur.Seconds(), mb(r.ours.uploaded), k, ratio)
+			b.ReportMetric(r.ours.dur.Seconds(), r.step+"-s")
+			b.ReportMetric(mb(r.ours.uploaded), r.step+"-MB-up")
+		}
+		last := rows[len(rows)-1]
+		line := fmt.Sprintf("compressed image size, both platforms: empctl %.2f MB", mb(last.ours.size))
+		if !last.koSkipped {
+			line += fmt.Sprintf(", ko %.2f MB", mb(last.ko.size))
+		}
+		b.Logf("%s (the original golang:latest image: about 300 MB)", line)
+		b.ReportMetric(mb(last.ours.size), "image-MB")
+	}
+}
+
+func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// checkOnlyChangedLayers: an incremental push uploads the new binary layers
+// and configs, nothing else.
+func checkOnlyChangedLayers(b *testing.B, prev, img *Image, uploaded int64) {
+	b.Helper()
+	old := map[v1.Hash]bool{}
+	for _, blob := range blobs(b, prev) {
+		old[blob.Digest] = true
+	}
+	var fresh int64
+	for _, blob := range blobs(b, img) {
+		if !old[blob.Digest] {
+			fresh += blob.Size
+		}
+	}
+	if uploaded > fresh {
+		b.Errorf("the incremental push uploaded %d bytes; the changed layers and configs are %d bytes", uploaded, fresh)
+	}
+}
+
+// blobs lists an image's layers and configs, every platform.
+func blobs(b *testing.B, img *Image) []v1.Descriptor {
+	var out []v1.Descriptor
+	for _, p := range img.Platforms {
+		i, err := img.Index.Image(p.Digest)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := i.Manifest()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(append(out, m.Config), m.Layers...)
+	}
+	return out
+}
+
+// changeLine changes one line of the server's code: the body of GET /healthz.
+func changeLine(b *testing.B, dir, marker string) {
+	b.Helper()
+	path := filepath.Join(dir, "server", "handlers_health.go")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "}{\"ok") {
+			lines[i] = fmt.Sprintf("}{\"ok-%s\"}", marker)
+			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			return
+		}
+	}
+	b.Fatalf("no line `}{\"ok\"}` in %s to change", path)
+}
+
+// cloneSources clones the repository's HEAD into a temporary directory.
+func cloneSources(b *testing.B) string {
+	b.Helper()
+	dir := filepath.Join(b.TempDir(), "src")
+	if out, err := exec.Command("git", "clone", "-q", "--no-hardlinks", repoRoot(b), dir).CombinedOutput(); err != nil {
+		b.Fatalf("git clone: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// findKo finds ko on PATH or in GOBIN, installing it when missing; "" (and
+// a message) when it cannot be installed.
+func findKo(b *testing.B) string {
+	b.Helper()
+	gobin, _ := exec.Command("go", "env", "GOBIN").Output()
+	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+	candidates := []string{filepath.Join(strings.TrimSpace(string(gobin)), "ko"), filepath.Join(strings.TrimSpace(string(gopath)), "bin", "ko")}
+	if p, err := exec.LookPath("ko"); err == nil {
+		candidates = append([]string{p}, candidates...)
+	}
+	for _, p := range candidates {
+		if out, err := exec.Command(p, "version").Output(); err == nil && strings.TrimPrefix(strings.TrimSpace(string(out)), "v") == koVersion {
+			return p
+		}
+	}
+	b.Logf("installing %s to compare with (go install)", koModule)
+	cmd := exec.Command("go", "install", koModule)
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Logf("SKIPPING the ko comparison: `go install %s` failed: %v\n%s", koModule, err, out)
+		return ""
+	}
+	for _, p := range candidates[len(candidates)-2:] {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	b.Logf("SKIPPING the ko comparison: ko was installed but is not in %v", candidates)
+	return ""
+}
+
+// pushKoBase gives ko a base image in the local registry (ko always starts
+// from one): the same base layer this package puts under the server, for
+// both platforms, so both tools push the same files.
+func pushKoBase(b *testing.B, host string) {
+	b.Helper()
+	base, err := baseLayer(time.Unix(0, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, arch := range []string{"amd64", "arm64"} {
+		img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+		cf, err := img.ConfigFile()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture, cf.Config.User = "linux", arch, "65532:65532"
+		if img, err = mutate.ConfigFile(img, cf); err != nil {
+			b.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	ref, err := name.ParseReference(host + "/base:latest")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := remote.WriteIndex(ref, idx, remote.WithAuth(awsAuth(testPassword))); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeKoConfig gives ko the base image and the link flags this package uses.
+func writeKoConfig(b *testing.B, dir, host string) {
+	b.Helper()
+	cfg := fmt.Sprintf(`defaultBaseImage: %s/base:latest
+builds:
+- id: server
+  main: ./cmd/server
+  env: [CGO_ENABLED=0]
+  flags: [-trimpath]
+  ldflags: ["-s -w -X %s.Version=bench -X %s.Commit={{.Git.FullCommit}}"]
+`, host, buildinfoPkg, buildinfoPkg)
+	if err := os.WriteFile(filepath.Join(dir, ".ko.yaml"), []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeDockerConfig writes the credentials ko reads (its keychain is Docker's).
+func writeDockerConfig(b *testing.B, host string) string {
+	b.Helper()
+	dir := b.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte("AWS:" + testPassword))
+	cfg := fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, host, auth)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// remoteSize is the compressed size of a pushed image index: manifests,
+// configs and layers, each blob once.
+func remoteSize(b *testing.B, ref string) int64 {
+	b.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		b.Fatalf("ko printed %q, not an image reference: %v", ref, err)
+	}
+	idx, err := remote.Index(r, remote.WithAuth(awsAuth(testPassword)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		b.Fatal(err)
+	}
+	img := &Image{Index: idx}
+	for _, d := range im.Manifests {
+		img.Platforms = append(img.Platforms, PlatformImage{Digest: d.Digest})
+	}
+	size, err := img.Size()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return size
+}
+
+// countingProxy forwards to a registry and counts the request body bytes of
+// blob uploads, whoever pushes.
+type countingProxy struct {
+	host     string
+	uploaded atomic.Int64
+}
+
+func startCountingProxy(b *testing.B, registry string) *countingProxy {
+	b.Helper()
+	target := &url.URL{Scheme: "http", Host: registry}
+	p := &countingProxy{}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host // the registry's upload locations then name the proxy
+	}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/uploads/") && r.Body != nil {
+			r.Body = &countingBody{ReadCloser: r.Body, n: &p.uploaded}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	b.Cleanup(srv.Close)
+	p.host = strings.TrimPrefix(srv.URL, "http://")
+	return p
+}
