@@ -219,7 +219,7 @@ func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool,
 			return l, true, err
 		}
 	}
-	tmp, err := os.MkdirTemp(b.opts.CacheDir, "build-")
+	tmp, err := os.MkdirTemp("", "empctl-image-")
 	if err != nil {
 		return nil, false, err
 	}
