@@ -210,14 +210,9 @@ func (b *builder) ldflags() string {
 func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool, error) {
 	platform := "linux/" + arch
 	key := b.cacheKey(arch)
-	if key != "" {
-		if data, err := os.ReadFile(filepath.Join(b.opts.CacheDir, key+".tar.gz")); err == nil {
-			b.opts.Progress(platform + ": unchanged sources, binary layer from the cache")
-			now := time.Now()
-			_ = os.Chtimes(filepath.Join(b.opts.CacheDir, key+".tar.gz"), now, now) // most recently used
-			l, err := bytesLayer(data)
-			return l, true, err
-		}
+	if l, ok := b.cached(key); ok {
+		b.opts.Progress(platform + ": unchanged sources, binary layer from the cache")
+		return l, true, nil
 	}
 	tmp, err := os.MkdirTemp("", "empctl-image-")
 	if err != nil {
@@ -237,16 +232,41 @@ func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool,
 		return nil, false, fmt.Errorf("building the server for %s (go build %s in %s): %w\n%s", platform, b.opts.Package, b.opts.Dir, err, strings.TrimSpace(stderr.String()))
 	}
 	var buf bytes.Buffer
-	if err := binaryLayer(&buf, bin, b.created); err != nil {
+	diffID, err := binaryLayer(&buf, bin, b.created)
+	if err != nil {
 		return nil, false, fmt.Errorf("writing the server's layer for %s: %w", platform, err)
 	}
 	if key != "" {
-		if err := storeCache(b.opts.CacheDir, key, buf.Bytes()); err != nil {
+		if err := storeCache(b.opts.CacheDir, key, diffID, buf.Bytes()); err != nil {
 			return nil, false, fmt.Errorf("caching the server's layer in %s: %w", b.opts.CacheDir, err)
 		}
 	}
-	l, err := bytesLayer(buf.Bytes())
+	l, err := newLayer(buf.Bytes(), diffID)
 	return l, false, err
+}
+
+// cached returns the layer stored under key, if any. A cache entry is named
+// <key>-<diff ID>.tar.gz.
+func (b *builder) cached(key string) (v1.Layer, bool) {
+	if key == "" {
+		return nil, false
+	}
+	paths, _ := filepath.Glob(filepath.Join(b.opts.CacheDir, key+"-*.tar.gz"))
+	if len(paths) != 1 {
+		return nil, false
+	}
+	diffID, err := v1.NewHash("sha256:" + strings.TrimSuffix(strings.TrimPrefix(filepath.Base(paths[0]), key+"-"), ".tar.gz"))
+	if err != nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(paths[0], now, now) // most recently used: pruned last
+	l, err := newLayer(data, diffID)
+	return l, err == nil
 }
 
 // cacheKey identifies the binary layer's inputs; "" when there is no cache
@@ -269,7 +289,7 @@ func (b *builder) cacheKey(arch string) string {
 // used); one build adds one per platform.
 const cacheEntries = 16
 
-func storeCache(dir, key string, data []byte) error {
+func storeCache(dir, key string, diffID v1.Hash, data []byte) error {
 	f, err := os.CreateTemp(dir, "layer-")
 	if err != nil {
 		return err
@@ -279,7 +299,7 @@ func storeCache(dir, key string, data []byte) error {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Rename(f.Name(), filepath.Join(dir, key+".tar.gz"))
+		werr = os.Rename(f.Name(), filepath.Join(dir, key+"-"+diffID.Hex+".tar.gz"))
 	}
 	if werr != nil {
 		_ = os.Remove(f.Name())
