@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -49,7 +50,7 @@ type BuildOptions struct {
 	// flags, so that building an unchanged tree again skips the compiler. Only
 	// git-tracked and untracked-but-not-ignored files count as sources.
 	CacheDir string
-	// Progress, when set, receives one line per step.
+	// Progress, when set, receives one line per step, one call at a time.
 	Progress func(msg string)
 }
 
@@ -66,8 +67,11 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 	if opts.Port == 0 {
 		opts.Port = 8080
 	}
-	if opts.Progress == nil {
+	if progress := opts.Progress; progress == nil {
 		opts.Progress = func(string) {}
+	} else {
+		var mu sync.Mutex // platforms build in parallel; the caller sees one line at a time
+		opts.Progress = func(msg string) { mu.Lock(); defer mu.Unlock(); progress(msg) }
 	}
 	if opts.SourceURL == "" {
 		opts.SourceURL = moduleURL(opts.Dir)
