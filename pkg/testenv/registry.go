@@ -60,7 +60,7 @@ func StartRegistry(t testing.TB, user, password string) *Registry {
 		var log bytes.Buffer
 		cmd := exec.Command(RegistryBinary, "serve", config)
 		cmd.Stdout, cmd.Stderr = &log, &log
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
+		dieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting %s: %v", RegistryBinary, err)
 		}
