@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"io"
 	"net"
@@ -106,8 +107,11 @@ func checkImage(t *testing.T, img *Image) {
 			t.Errorf("%s: config says %s/%s", d.Platform, cf.OS, cf.Architecture)
 		}
 		checkConfig(t, img, cf)
+		checkLayers(t, img, i)
+		bin := extractBinary(t, i)
+		checkMachine(t, bin, d.Platform.Architecture)
 		if d.Platform.Architecture == runtime.GOARCH {
-			runBinary(t, img, i)
+			runBinary(t, img, bin)
 		}
 	}
 	if strings.Join(got, ",") != "linux/amd64,linux/arm64" {
@@ -150,9 +154,8 @@ func checkConfig(t *testing.T, img *Image, cf *v1.ConfigFile) {
 	}
 }
 
-// runBinary checks the layers' tar entries (sorted, fixed owners and times)
-// and runs the server binary taken out of the image.
-func runBinary(t *testing.T, img *Image, i v1.Image) {
+// checkLayers checks the layers' tar entries: sorted, fixed owners and times.
+func checkLayers(t *testing.T, img *Image, i v1.Image) {
 	t.Helper()
 	layers, err := i.Layers()
 	if err != nil {
@@ -183,7 +186,11 @@ func runBinary(t *testing.T, img *Image, i v1.Image) {
 		}
 		_ = rc.Close()
 	}
+}
 
+// extractBinary writes the image's server binary to a temporary file.
+func extractBinary(t *testing.T, i v1.Image) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "server")
 	fs := mutate.Extract(i)
 	defer func() { _ = fs.Close() }()
@@ -207,8 +214,32 @@ func runBinary(t *testing.T, img *Image, i v1.Image) {
 			t.Fatal(err)
 		}
 		_ = out.Close()
-		break
+		return bin
 	}
+}
+
+// checkMachine: the binary is a static ELF executable for arch.
+func checkMachine(t *testing.T, bin, arch string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("the image's server is not an ELF binary: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	want := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[arch]
+	if f.Machine != want || f.Type != elf.ET_EXEC {
+		t.Errorf("linux/%s binary: machine %v type %v, want %v ET_EXEC", arch, f.Machine, f.Type, want)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("linux/%s binary asks for a dynamic loader: not static", arch)
+		}
+	}
+}
+
+// runBinary runs the server binary taken out of the image.
+func runBinary(t *testing.T, img *Image, bin string) {
+	t.Helper()
 	out, err := exec.Command(bin, "--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Usage: server") {
 		t.Errorf("the image's server --help: %v\n%s", err, out)
