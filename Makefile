@@ -38,6 +38,7 @@ test-webapp:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/image/
 
 ## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, tfsec and checkov, the webapp's prettier
 lint:
