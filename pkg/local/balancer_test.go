@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,9 +35,6 @@ func named(name string, ready *atomic.Bool) *httptest.Server {
 			b, _ := io.ReadAll(r.Body)
 			w.Header().Set("X-Body", string(b))
 		}
-		if r.URL.Query().Get("slow") != "" {
-			time.Sleep(300 * time.Millisecond)
-		}
 		_, _ = io.WriteString(w, name)
 	}))
 }
@@ -61,8 +59,8 @@ func TestBalancerRoutesOnlyToHealthyTargets(t *testing.T) {
 	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("with no healthy target: got %d, want 503", rec.Code)
 	}
-	lb.Register("a", host(a))
-	lb.Register("b", host(b))
+	mustRegister(t, lb, "a", host(a))
+	mustRegister(t, lb, "b", host(b))
 	<-lb.Healthy("a")
 	for range 20 {
 		if rec := get(t, lb, "/api/x"); rec.Body.String() != "a" {
@@ -79,7 +77,7 @@ func TestBalancerRoutesOnlyToHealthyTargets(t *testing.T) {
 		t.Fatalf("round robin over two healthy targets gave %v", seen)
 	}
 	bReady.Store(false)
-	waitFor(t, "b unhealthy", 2*time.Second, func() bool { s, _ := lb.State("b"); return s.Health == HealthUnhealthy })
+	waitFor(t, "b unhealthy", time.Minute, func() bool { s, _ := lb.State("b"); return s.Health == HealthUnhealthy })
 	for range 10 {
 		if rec := get(t, lb, "/api/x"); rec.Body.String() != "a" {
 			t.Fatalf("b is unhealthy but served a request")
@@ -97,18 +95,18 @@ func TestBalancerFailsOpenWhenEveryTargetIsUnhealthy(t *testing.T) {
 	defer c.Close()
 	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
-	lb.Register("c", host(c)) // never passes a check: stays initial
+	mustRegister(t, lb, "c", host(c)) // never passes a check: stays initial
 	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("with only a target in its initial checks: got %d %q, want 503", rec.Code, rec.Body.String())
 	}
-	lb.Register("a", host(a))
-	lb.Register("b", host(b))
+	mustRegister(t, lb, "a", host(a))
+	mustRegister(t, lb, "b", host(b))
 	<-lb.Healthy("a")
 	<-lb.Healthy("b")
 	aReady.Store(false)
 	bReady.Store(false)
 	for _, id := range []string{"a", "b"} {
-		waitFor(t, id+" unhealthy", 2*time.Second, func() bool { s, _ := lb.State(id); return s.Health == HealthUnhealthy })
+		waitFor(t, id+" unhealthy", time.Minute, func() bool { s, _ := lb.State(id); return s.Health == HealthUnhealthy })
 	}
 	seen := map[string]int{}
 	for range 20 {
@@ -122,7 +120,7 @@ func TestBalancerFailsOpenWhenEveryTargetIsUnhealthy(t *testing.T) {
 		t.Fatalf("failing open should spread requests over the unhealthy targets a and b only, got %v", seen)
 	}
 	aReady.Store(true)
-	waitFor(t, "a healthy again", 2*time.Second, func() bool { s, _ := lb.State("a"); return s.Health == HealthHealthy })
+	waitFor(t, "a healthy again", time.Minute, func() bool { s, _ := lb.State("a"); return s.Health == HealthHealthy })
 	for range 10 {
 		if rec := get(t, lb, "/api/x"); rec.Body.String() != "a" {
 			t.Fatalf("a is healthy again, yet unhealthy %q got a request", rec.Body.String())
@@ -137,8 +135,8 @@ func TestBalancerRetriesRefusedConnectionOnAnotherTarget(t *testing.T) {
 	// that died between two health checks.
 	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
-	lb.Register("a", host(a))
-	lb.Register("b", host(b))
+	mustRegister(t, lb, "a", host(a))
+	mustRegister(t, lb, "b", host(b))
 	<-lb.Healthy("a")
 	<-lb.Healthy("b")
 	b.Close()
@@ -153,37 +151,124 @@ func TestBalancerRetriesRefusedConnectionOnAnotherTarget(t *testing.T) {
 }
 
 func TestBalancerDrainLetsInFlightRequestsFinish(t *testing.T) {
-	a, b := named("a", nil), named("b", nil)
+	release := make(chan struct{})
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("slow") != "" {
+			<-release
+		}
+		_, _ = io.WriteString(w, "a")
+	}))
+	b := named("b", nil)
 	defer a.Close()
 	defer b.Close()
 	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
-	lb.Register("a", host(a))
+	mustRegister(t, lb, "a", host(a))
 	<-lb.Healthy("a")
 
 	slow := make(chan *httptest.ResponseRecorder)
 	go func() { slow <- get(t, lb, "/api/x?slow=1") }()
-	waitFor(t, "request in flight", time.Second, func() bool { s, _ := lb.State("a"); return s.InFlight == 1 })
-	lb.Register("b", host(b))
+	waitFor(t, "request in flight", time.Minute, func() bool { s, _ := lb.State("a"); return s.InFlight == 1 })
+	mustRegister(t, lb, "b", host(b))
 	<-lb.Healthy("b")
 
-	start := time.Now()
 	drained := make(chan struct{})
-	go func() { lb.Drain(context.Background(), "a", 5*time.Second); close(drained) }()
-	waitFor(t, "a draining", time.Second, func() bool { s, _ := lb.State("a"); return s.Health == HealthDraining })
+	// A delay far longer than the test: Drain must return because the
+	// in-flight request finished, not because the delay passed.
+	go func() { lb.Drain(context.Background(), "a", time.Hour); close(drained) }()
+	waitFor(t, "a draining", time.Minute, func() bool { s, _ := lb.State("a"); return s.Health == HealthDraining })
 	for range 10 {
 		if rec := get(t, lb, "/api/x"); rec.Body.String() != "b" {
 			t.Fatalf("a draining target got a new request")
 		}
 	}
+	select {
+	case <-drained:
+		t.Fatal("Drain returned while a request was still in flight")
+	default:
+	}
+	close(release)
 	if rec := <-slow; rec.Code != http.StatusOK || rec.Body.String() != "a" {
 		t.Fatalf("in-flight request on the draining target: got %d %q", rec.Code, rec.Body.String())
 	}
 	<-drained
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("drain waited %s although nothing was in flight after the slow request", d)
-	}
 	if _, ok := lb.State("a"); ok {
 		t.Fatal("a drained target is still registered")
+	}
+}
+
+// A target that dies with requests in flight: the balancer sends a
+// replayable request (an idempotent method, or a write with an
+// Idempotency-Key) to another target, and answers 502 for any other.
+func TestBalancerReplaysRequestsCutOffByADyingTarget(t *testing.T) {
+	// dying accepts each request, then breaks the connection without an
+	// answer, as a process killed mid-request does.
+	dying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" {
+			return
+		}
+		_, _ = io.ReadAll(r.Body)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}))
+	defer dying.Close()
+	a := named("a", nil)
+	defer a.Close()
+	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	defer lb.Close()
+	mustRegister(t, lb, "dying", host(dying))
+	mustRegister(t, lb, "a", host(a))
+	<-lb.Healthy("dying")
+	<-lb.Healthy("a")
+
+	send := func(method, key string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(method, "/api/me", strings.NewReader(`{"lastName":"x"}`))
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		lb.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range 10 { // round robin: half of them go to the dying target first
+		for _, method := range []string{http.MethodGet, http.MethodPut} {
+			if rec := send(method, ""); rec.Code != http.StatusOK || rec.Body.String() != "a" {
+				t.Fatalf("%s %d: got %d %q, want it replayed on a", method, i, rec.Code, rec.Body.String())
+			}
+		}
+		if rec := send(http.MethodPatch, "key-"+string(rune('a'+i))); rec.Code != http.StatusOK || rec.Header().Get("X-Body") != `{"lastName":"x"}` {
+			t.Fatalf("PATCH with an Idempotency-Key %d: got %d %q, want it replayed on a with its body", i, rec.Code, rec.Header().Get("X-Body"))
+		}
+	}
+	failed := 0
+	for range 10 {
+		if rec := send(http.MethodPost, ""); rec.Code == http.StatusBadGateway {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("a POST without an Idempotency-Key was replayed: the server may have applied it")
+	}
+}
+
+func TestBalancerRegisterAfterCloseStartsNothing(t *testing.T) {
+	a := named("a", nil)
+	defer a.Close()
+	lb := NewBalancer(DefaultHealthCheck(), nil)
+	lb.Close()
+	if err := lb.Register("a", host(a)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Register after Close: %v, want ErrClosed", err)
+	}
+	if _, ok := lb.State("a"); ok {
+		t.Fatal("a target registered after Close is known to the balancer")
+	}
+}
+
+func mustRegister(t *testing.T, lb *Balancer, id, addr string) {
+	t.Helper()
+	if err := lb.Register(id, addr); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/empctl/empctl/pkg/env"
 )
@@ -98,7 +97,7 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 		return env.Frontend{}, err
 	}
 	if m.Error != "" {
-		return env.Frontend{}, errors.New(m.Error)
+		return env.Frontend{}, kindError(m.Kind, m.Error)
 	}
 	if m.Frontend == nil {
 		return env.Frontend{}, errors.New("`empctl up` sent no result")
@@ -150,14 +149,8 @@ func rolloutResult(m streamMsg, err error) (env.Rollout, error) {
 	if m.Rollout != nil {
 		ro = *m.Rollout
 	}
-	switch {
-	case m.Error == "":
-		return ro, nil
-	case m.Kind == kindRolloutFailed:
-		return ro, fmt.Errorf("%w: %s", env.ErrRolloutFailed, strings.TrimPrefix(m.Error, env.ErrRolloutFailed.Error()+": "))
-	case m.Kind == kindSameBuild:
-		return ro, fmt.Errorf("%w%s", env.ErrSameBuild, strings.TrimPrefix(m.Error, env.ErrSameBuild.Error()))
-	default:
-		return ro, errors.New(m.Error)
+	if m.Error != "" {
+		return ro, kindError(m.Kind, m.Error)
 	}
+	return ro, nil
 }

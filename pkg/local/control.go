@@ -3,7 +3,6 @@ package local
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,14 +24,10 @@ type streamMsg struct {
 	Rollout  *env.Rollout  `json:"rollout,omitempty"`
 	Frontend *env.Frontend `json:"frontend,omitempty"`
 	Error    string        `json:"error,omitempty"`
-	// Kind classifies Error so the client can rebuild the sentinel.
+	// Kind classifies Error so the client rebuilds an error that matches
+	// the same sentinel (errors.Is), without parsing the text.
 	Kind string `json:"kind,omitempty"`
 }
-
-const (
-	kindRolloutFailed = "rollout-failed"
-	kindSameBuild     = "same-build"
-)
 
 // frontendRequest asks the stack to publish a webapp build.
 type frontendRequest struct {
@@ -84,7 +79,7 @@ func (s *Stack) ServeControl() error {
 		stream(w, func(func(env.Event)) streamMsg {
 			info, err := s.PublishFrontend(req.Dist)
 			if err != nil {
-				return streamMsg{Error: err.Error()}
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}
 			return streamMsg{Frontend: &info}
 		})
@@ -110,13 +105,7 @@ func rolloutMsg(ro env.Rollout, err error) streamMsg {
 		m.Rollout = &ro
 	}
 	if err != nil {
-		m.Error = err.Error()
-		switch {
-		case errors.Is(err, env.ErrRolloutFailed):
-			m.Kind = kindRolloutFailed
-		case errors.Is(err, env.ErrSameBuild):
-			m.Kind = kindSameBuild
-		}
+		m.Error, m.Kind = err.Error(), errorKind(err)
 	}
 	return m
 }

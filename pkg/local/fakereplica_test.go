@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("EMPCTL_FAKE_REPLICA") == "1" {
 		os.Exit(fakeReplicaMain())
 	}
+	if os.Getenv("EMPCTL_FAKE_UP") == "1" {
+		os.Exit(fakeUpMain())
+	}
 	os.Exit(m.Run())
 }
 
@@ -29,6 +32,10 @@ func fakeReplicaMain() int {
 	var draining atomic.Bool
 	version, instance := os.Getenv("APP_VERSION"), os.Getenv("INSTANCE_ID")
 	neverReady := os.Getenv("FAKE_NEVER_READY") == "1"
+	if os.Getenv("FAKE_EXIT_AT_START") == "1" {
+		fmt.Fprintln(os.Stderr, "fake replica: exiting at start as asked")
+		return 1
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if neverReady || draining.Load() {
@@ -40,6 +47,9 @@ func fakeReplicaMain() int {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
 			time.Sleep(d)
+		}
+		if r.URL.Query().Get("hang") != "" {
+			select {} // until killed
 		}
 		w.Header().Set("X-App-Version", version)
 		w.Header().Set("X-App-Instance", instance)

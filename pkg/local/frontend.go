@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,8 +36,11 @@ const keepReleases = 3
 // atomic pointer, so a request sees either the old or the new release.
 type webRoot struct {
 	base string
-	dir  atomic.Pointer[string]
-	info atomic.Pointer[env.Frontend]
+	// publishMu serializes publishes: each reads the current release and
+	// replaces the `current` link, so two at once would race on both.
+	publishMu sync.Mutex
+	dir       atomic.Pointer[string]
+	info      atomic.Pointer[env.Frontend]
 }
 
 func newWebRoot(base string) *webRoot {
@@ -53,6 +57,8 @@ func (w *webRoot) current() *env.Frontend { return w.info.Load() }
 // publish copies dist into a new release folder, adds the previous release's
 // hashed assets that the new one lacks, and switches to it.
 func (w *webRoot) publish(dist string) (env.Frontend, error) {
+	w.publishMu.Lock()
+	defer w.publishMu.Unlock()
 	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
 		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
 	}

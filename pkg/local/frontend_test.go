@@ -1,9 +1,12 @@
 package local
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/empctl/empctl/pkg/webassets"
@@ -80,5 +83,30 @@ func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(w.base, "current")); err != nil || filepath.Base(target) != info.Release {
 		t.Errorf("current symlink points at %q (%v), want release %s", target, err, info.Release)
+	}
+}
+
+// Concurrent publishes (two `empctl deploy frontend` at once) are serialized:
+// each succeeds and the web root ends on one complete release.
+func TestWebRootPublishesOneAtATime(t *testing.T) {
+	w := newWebRoot(t.TempDir())
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		dist := writeDist(t, map[string]string{"index.html": fmt.Sprintf("v%d", i)})
+		wg.Go(func() {
+			_, err := w.publish(dist)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent publish: %v", err)
+		}
+	}
+	if rec := get(t, w, "/"); rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "v") {
+		t.Fatalf("after concurrent publishes: %d %q", rec.Code, rec.Body.String())
 	}
 }

@@ -22,6 +22,10 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return env.Rollout{}, ErrClosing
+	}
 	cur := s.current
 	if cur.Digest != "" && rel.Digest == cur.Digest && maps.Equal(rel.Env, cur.Env) && !rel.Force {
 		s.mu.Unlock()
@@ -40,8 +44,11 @@ func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rol
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
-	cur, prev := s.current, s.previous
+	cur, prev, closing := s.current, s.previous, s.closing
 	s.mu.Unlock()
+	if closing {
+		return env.Rollout{}, ErrClosing
+	}
 	if prev == nil {
 		return env.Rollout{}, errNoPrevious
 	}
@@ -86,10 +93,14 @@ func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(en
 		}
 		wg.Wait()
 		ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
+		// Only a replica that failed its health checks trips the circuit
+		// breaker (the verdict); a cancelled rollout, a shutdown or a binary
+		// that cannot start are errors of their own.
 		var re *rolloutError
-		if errors.As(err, &re) {
-			ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
+		if !errors.As(err, &re) {
+			return ro, err
 		}
+		ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
 		return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
 	}
 

@@ -6,6 +6,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -119,9 +120,15 @@ type Stack struct {
 	closeControl func()
 	fastCrashes  int
 
-	done     chan struct{}
-	shutdown sync.Once
+	// closingCh is closed when Shutdown begins: a rollout in progress
+	// stops waiting for its new replicas.
+	closingCh chan struct{}
+	done      chan struct{}
+	shutdown  sync.Once
 }
+
+// ErrClosing is the answer to a rollout asked for while the stack shuts down.
+var ErrClosing = errors.New("the local environment is shutting down")
 
 // Start starts the load balancer and the replicas of rel, and returns once
 // they are all healthy. If they are not healthy within the grace period,
@@ -135,7 +142,7 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the load balancer cannot listen on %s (%w); pick another address with --listen", opts.Listen, err)
 	}
-	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, done: make(chan struct{})}
+	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, closingCh: make(chan struct{}), done: make(chan struct{})}
 	s.endpoint = "http://" + ln.Addr().String()
 	s.lb = NewBalancer(opts.Health, s.onHealth)
 	s.web = newWebRoot(filepath.Join(opts.StateDir, "web"))
@@ -153,19 +160,21 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 
 	s.emit("start", "", rel.Version, fmt.Sprintf("load balancer listening on %s; starting %d replicas of %s", s.endpoint, opts.Replicas, rel.Version))
 	s.deployMu.Lock()
-	defer s.deployMu.Unlock()
 	s.versions[rel.Version] = true
 	news, err := s.startSet(rel)
 	if err == nil {
 		err = s.waitHealthy(ctx, news)
 	}
+	if err == nil {
+		s.mu.Lock()
+		s.current = rel
+		s.mu.Unlock()
+	}
+	s.deployMu.Unlock()
 	if err != nil {
 		_ = s.Shutdown(context.Background())
 		return nil, err
 	}
-	s.mu.Lock()
-	s.current = rel
-	s.mu.Unlock()
 	s.emit("ready", "", rel.Version, fmt.Sprintf("%d replicas of %s healthy", len(news), rel.Version))
 	return s, nil
 }
@@ -176,19 +185,26 @@ func (s *Stack) Endpoint() string { return s.endpoint }
 // Done is closed once the stack has shut down.
 func (s *Stack) Done() <-chan struct{} { return s.done }
 
-// Shutdown stops the load balancer, then every replica (SIGTERM, SIGKILL
-// after the stop timeout).
+// Shutdown stops the stack: it refuses new rollouts, ends a rollout in
+// progress (its new replicas are stopped), stops the load balancer, then
+// every replica that remains (SIGTERM, SIGKILL after the stop timeout).
 func (s *Stack) Shutdown(ctx context.Context) error {
 	var err error
 	s.shutdown.Do(func() {
 		s.mu.Lock()
 		s.closing = true
-		reps := append([]*replica(nil), s.replicas...)
 		s.mu.Unlock()
+		close(s.closingCh)
+		// Every launch holds deployMu: once we hold it, no replica starts.
+		s.deployMu.Lock()
+		defer s.deployMu.Unlock()
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = s.srv.Shutdown(sctx)
 		cancel()
 		s.lb.Close()
+		s.mu.Lock()
+		reps := append([]*replica(nil), s.replicas...)
+		s.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, r := range reps {
 			wg.Go(func() { r.stop(s.opts.StopTimeout) })
@@ -261,8 +277,15 @@ func (s *Stack) startSet(rel *Release) ([]*replica, error) {
 }
 
 // launch starts one replica, registers it with the balancer in the initial
-// state and watches it.
+// state and watches it. The caller holds deployMu, so Shutdown, which takes
+// it before stopping the replicas, sees every replica launched.
 func (s *Stack) launch(rel *Release) (*replica, error) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return nil, ErrClosing
+	}
 	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL}
 	for k, v := range s.opts.Env {
 		envv = append(envv, k+"="+v)
@@ -274,7 +297,10 @@ func (s *Stack) launch(rel *Release) (*replica, error) {
 	s.mu.Lock()
 	s.replicas = append(s.replicas, r)
 	s.mu.Unlock()
-	s.lb.Register(r.id, r.addr)
+	if err := s.lb.Register(r.id, r.addr); err != nil {
+		r.stop(s.opts.StopTimeout)
+		return nil, ErrClosing
+	}
 	s.emit("started", r.id, rel.Version, fmt.Sprintf("%s started (%s, pid %d) on %s", r.id, rel.Version, r.pid(), r.addr))
 	go s.watch(r)
 	return r, nil
@@ -370,6 +396,9 @@ func (s *Stack) waitHealthy(ctx context.Context, reps []*replica) error {
 		case <-ctx.Done():
 			timer.Stop()
 			return fmt.Errorf("rollout cancelled: %w", ctx.Err())
+		case <-s.closingCh:
+			timer.Stop()
+			return ErrClosing
 		}
 		timer.Stop()
 	}

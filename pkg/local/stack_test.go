@@ -85,6 +85,16 @@ func startHammer(url string, workers int, stop <-chan struct{}) (*hammer, *sync.
 	return h, &wg
 }
 
+func (h *hammer) answers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.failures)
+	for _, c := range h.versions {
+		n += c
+	}
+	return n
+}
+
 func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
 	stop := make(chan struct{})
@@ -111,10 +121,7 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 	// A release that never turns ready trips the breaker; v2 keeps serving.
 	broken := fakeRelease(t, "v3-broken")
 	broken.Env["FAKE_NEVER_READY"] = "1"
-	opts := s.opts
-	s.opts.HealthGrace = time.Second
 	ro, err = s.Deploy(context.Background(), broken, nil)
-	s.opts = opts
 	if !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed || ro.FailedTarget == "" || len(ro.Logs) == 0 {
 		t.Fatalf("broken deploy: err %v, rollout %+v; want a failed rollout with the failing replica's logs", err, ro)
 	}
@@ -134,7 +141,9 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 	if ro, err := s.Rollback(context.Background(), nil); err != nil || ro.Version != "v2" {
 		t.Fatalf("rollback: %+v, %v; want back to v2", ro, err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Let the hammer get answers sent after the rollback completed.
+	after := h.answers()
+	waitFor(t, "answers after the rollback", time.Minute, func() bool { return h.answers() >= after+20 })
 	close(stop)
 	wg.Wait()
 	if len(h.failures) > 0 {
@@ -152,7 +161,7 @@ func TestStackReplacesAKilledReplica(t *testing.T) {
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a healthy replacement", 10*time.Second, func() bool {
+	waitFor(t, "a healthy replacement", time.Minute, func() bool {
 		st := s.Status()
 		healthy := 0
 		for _, tg := range st.Targets {
@@ -187,10 +196,19 @@ func TestControlSocket(t *testing.T) {
 		t.Fatalf("deploy through the socket: %+v, %v, %d events", ro, err, n)
 	}
 	broken := fakeRelease(t, "v3")
-	broken.Env["FAKE_NEVER_READY"] = "1"
-	s.opts.HealthGrace = 500 * time.Millisecond
+	broken.Env["FAKE_EXIT_AT_START"] = "1"
 	if ro, err := c.Deploy(context.Background(), *broken, nil); !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed {
 		t.Fatalf("broken deploy through the socket: %+v, %v", ro, err)
+	}
+	// The same build again: the kind crosses the socket, not just the text.
+	if _, err := c.Deploy(context.Background(), *fakeRelease(t, "v2"), nil); !errors.Is(err, env.ErrSameBuild) {
+		t.Fatalf("deploying the running build again: %v, want ErrSameBuild", err)
+	}
+	// A binary that cannot start is an error, not a tripped circuit breaker.
+	missing := fakeRelease(t, "v4")
+	missing.Binary = filepath.Join(t.TempDir(), "no-such-server")
+	if _, err := c.Deploy(context.Background(), *missing, nil); err == nil || errors.Is(err, env.ErrRolloutFailed) {
+		t.Fatalf("deploying a missing binary: %v, want a plain error", err)
 	}
 	dist := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>v1</html>"), 0o644); err != nil {

@@ -99,6 +99,12 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Replicas < 1 {
 		return cmdutil.FlagErrorf("--replicas must be at least 1")
 	}
+	// First, before building or starting anything: one `up` per project.
+	unlock, err := local.LockStateDir(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	errOut := opts.IO.ErrOut
 	demo, err := local.LoadOrCreateDemoUser(opts.StateDir)
 	if err != nil {
