@@ -35,6 +35,8 @@ type NewUser struct {
 	FirstName    string
 	LastName     string
 	BirthDate    string
+	// SignUpKey is the SHA-256 hex of the sign-up's Idempotency-Key, or "".
+	SignUpKey string
 }
 
 // ProfileUpdate changes the fields that are non-nil.
@@ -58,6 +60,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u NewUser, now time.Time) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// UserBySignUp returns the user with this email that a sign-up sent with
+	// signUpKey created, or ErrNotFound.
+	UserBySignUp(ctx context.Context, email, signUpKey string) (User, error)
 	UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error)
 	// SetPassword replaces the hash and revokes every session of the user
 	// except keepTokenHash, in one transaction.
