@@ -105,6 +105,18 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 	return *m.Frontend, nil
 }
 
+// KillTarget kills the replica id without warning (SIGKILL).
+func (c *Client) KillTarget(ctx context.Context, id string) error {
+	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil)
+	if err != nil {
+		return err
+	}
+	if m.Error != "" {
+		return kindError(m.Kind, m.Error)
+	}
+	return nil
+}
+
 // Down asks the stack to stop; it returns before the stack has stopped.
 func (c *Client) Down(ctx context.Context) error {
 	resp, err := c.do(ctx, http.MethodPost, "/v1/down", nil)

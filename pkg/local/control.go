@@ -34,6 +34,11 @@ type frontendRequest struct {
 	Dist string `json:"dist"`
 }
 
+// killRequest asks the stack to kill one replica without warning.
+type killRequest struct {
+	ID string `json:"id"`
+}
+
 // ServeControl listens on the control socket under the state directory until
 // the stack shuts down. It refuses to start when another stack answers there.
 func (s *Stack) ServeControl() error {
@@ -82,6 +87,19 @@ func (s *Stack) ServeControl() error {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}
 			return streamMsg{Frontend: &info}
+		})
+	})
+	mux.HandleFunc("POST /v1/kill", func(w http.ResponseWriter, r *http.Request) {
+		var req killRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ID == "" {
+			http.Error(w, "bad kill request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event)) streamMsg {
+			if err := s.KillTarget(req.ID); err != nil {
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
+			}
+			return streamMsg{}
 		})
 	})
 	mux.HandleFunc("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {

@@ -62,3 +62,7 @@ func (e *Env) DeployFrontend(ctx context.Context, log io.Writer, progress func(e
 }
 
 func (e *Env) Status(ctx context.Context) (env.Status, error) { return e.client.Status(ctx) }
+
+// KillTarget kills one replica without warning (SIGKILL), for
+// `verify-zero-downtime --kill`.
+func (e *Env) KillTarget(ctx context.Context, id string) error { return e.client.KillTarget(ctx, id) }

@@ -18,6 +18,7 @@ var errorKinds = []struct {
 	{"cancelled", context.Canceled},
 	{"closing", ErrClosing},
 	{"no-previous", errNoPrevious},
+	{"no-target", ErrNoTarget},
 }
 
 // errorKind names the sentinel err matches, or "" for any other error.

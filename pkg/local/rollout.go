@@ -69,11 +69,11 @@ func (s *Stack) uniqueVersion(v string) string {
 // rollout replaces cur's replicas with rel's; the caller holds deployMu.
 func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(env.Event)) (env.Rollout, error) {
 	s.mu.Lock()
-	s.deploying, s.progress = true, progress
+	s.deploying, s.progress, s.rolling = true, progress, rel
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.deploying, s.progress = false, nil
+		s.deploying, s.progress, s.rolling = false, nil, nil
 		s.mu.Unlock()
 	}()
 
@@ -134,4 +134,22 @@ func (s *Stack) drainAndStop(r *replica) {
 	s.emit("stopping", r.id, r.rel.Version, r.id+" deregistered; sending SIGTERM")
 	r.stop(s.opts.StopTimeout)
 	s.emit("stopped", r.id, r.rel.Version, fmt.Sprintf("%s stopped (%s)", r.id, r.exitReason()))
+}
+
+// ErrNoTarget means no running replica has the id given.
+var ErrNoTarget = errors.New("no such replica")
+
+// KillTarget kills the replica id with SIGKILL, without draining it first: a
+// replica crashing, as `verify-zero-downtime --kill` provokes. The stack sees
+// it exit and replaces it as it replaces any replica that dies.
+func (s *Stack) KillTarget(id string) error {
+	r := s.replica(id)
+	if r == nil {
+		return fmt.Errorf("%w %q: `empctl status` lists the replicas", ErrNoTarget, id)
+	}
+	s.emit("kill", r.id, r.rel.Version, r.id+" is killed (SIGKILL) without warning")
+	if err := r.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("killing %s: %w", id, err)
+	}
+	return nil
 }

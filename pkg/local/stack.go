@@ -111,6 +111,7 @@ type Stack struct {
 	replicas  []*replica
 	current   *Release
 	previous  *Release
+	rolling   *Release // the release a rollout in progress starts
 	versions  map[string]bool
 	deploying bool
 	closing   bool
@@ -319,7 +320,9 @@ func (s *Stack) watch(r *replica) {
 			break
 		}
 	}
-	replace := !stopping && !s.closing && r.rel == s.current
+	// A replica of the release being rolled out is replaced too: once the
+	// rollout switches, it is the current one.
+	replace := !stopping && !s.closing && (r.rel == s.current || r.rel == s.rolling)
 	var delay time.Duration
 	if replace {
 		// Back off when replacements keep dying young, as ECS throttles task launches.
