@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
