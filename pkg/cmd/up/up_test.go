@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/backend"
 	"github.com/empctl/empctl/pkg/cmd/down"
@@ -43,13 +42,22 @@ func TestUpStatusDown(t *testing.T) {
 	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--health-interval", "250ms", "--drain-delay", "200ms", "--stop-timeout", "5s"})
 	upErr := make(chan error, 1)
 	go func() { upErr <- cmd.Execute() }()
+	// No time limit: the build and the replicas' start take what a cold cache
+	// and a busy machine make them take; go test's -timeout bounds the test.
 	var stack *local.Stack
 	select {
 	case stack = <-started:
 	case err := <-upErr:
 		t.Fatalf("up: %v\n%s", err, upOut)
-	case <-time.After(60 * time.Second):
-		t.Fatal("up did not start within 60 s")
+	}
+
+	// A second `up` for the project is refused first, before any build: the
+	// directory holds no sources, so a build would fail with another error.
+	f2, _ := factory(dir, cmdutil.OutputText)
+	second := NewCmdUp(f2, nil)
+	second.SetArgs([]string{"--listen", "127.0.0.1:0"})
+	if err := second.Execute(); !errors.Is(err, local.ErrAlreadyUp) {
+		t.Fatalf("a second up: %v, want ErrAlreadyUp", err)
 	}
 
 	sf, sOut := factory(dir, cmdutil.OutputJSON)
@@ -91,6 +99,25 @@ func TestUpStatusDown(t *testing.T) {
 		t.Fatalf("rollback: %v\n%s", err, rOut)
 	}
 
+	// The build that runs again, without --force: nothing is deployed, and
+	// -o json says so rather than printing nothing.
+	sameF, sameOut := factory(dir, cmdutil.OutputJSON)
+	same := backend.NewCmdBackend(sameF, func(o *backend.Options) error {
+		o.Env = func() (env.Environment, error) { return local.NewEnv(localtest.RepoRoot(t), stateDir), nil }
+		return backend.Run(context.Background(), o)
+	})
+	same.SetArgs(nil)
+	if err := same.Execute(); err != nil {
+		t.Fatalf("deploy backend of the running build: %v", err)
+	}
+	var nd struct {
+		Deployed *bool
+		Reason   string
+	}
+	if err := json.Unmarshal(sameOut.Bytes(), &nd); err != nil || nd.Deployed == nil || *nd.Deployed || !strings.Contains(nd.Reason, "already running") {
+		t.Fatalf("deploy backend -o json of the running build: %v\n%s", err, sameOut)
+	}
+
 	df, dOut := factory(dir, cmdutil.OutputText)
 	if err := down.NewCmdDown(df, nil).Execute(); err != nil {
 		t.Fatal(err)
@@ -98,13 +125,8 @@ func TestUpStatusDown(t *testing.T) {
 	if !strings.Contains(dOut.String(), "stopped") {
 		t.Fatalf("down printed %q", dOut)
 	}
-	select {
-	case err := <-upErr:
-		if err != nil {
-			t.Fatalf("up ended with %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("up did not return after down")
+	if err := <-upErr; err != nil {
+		t.Fatalf("up ended with %v", err)
 	}
 	out := upOut.String()
 	for _, want := range []string{"empctl up: the app is at " + stack.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
