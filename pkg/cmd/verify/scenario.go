@@ -11,12 +11,6 @@ import (
 	"github.com/empctl/empctl/pkg/loadtest"
 )
 
-// targetKiller is an environment that can stop one serving target without
-// warning: locally SIGKILL to a replica, on AWS StopTask on a running task.
-type targetKiller interface {
-	KillTarget(ctx context.Context, id string) error
-}
-
 // scenario makes the changes under load and records each as an action:
 // rollouts (one of them with a kill), then a rollback.
 type scenario struct {
@@ -44,7 +38,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		ro, err = sc.e.DeployBackend(ctx, sc.rel, sc.progress)
+		ro, err = sc.e.DeployBackend(ctx, sc.rel, env.DeployOptions{}, sc.progress)
 	}()
 	if kill {
 		sc.actions = append(sc.actions, sc.killDuring(ctx, finished))
@@ -60,7 +54,7 @@ func (sc *scenario) rollback(ctx context.Context) error {
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
 	act := loadtest.Action{Kind: loadtest.ActionRollback, Started: time.Now()}
-	ro, err := sc.e.Rollback(ctx, sc.progress)
+	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{}, sc.progress)
 	act.Finished = time.Now()
 	return sc.record(act, ro, err)
 }
@@ -93,10 +87,6 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 		act.Finished, act.Error = time.Now(), fmt.Sprintf(format, a...)
 		return act
 	}
-	k, ok := sc.e.(targetKiller)
-	if !ok {
-		return fail("the %s environment cannot kill a target", sc.e.Name())
-	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -109,7 +99,7 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 				if t.Version == st.Version && t.Health == "healthy" {
 					act.Started, act.Target = time.Now(), t.ID
 					fmt.Fprintf(sc.errOut, "Killing %s (%s) without warning...\n", t.ID, t.Version)
-					if err := k.KillTarget(ctx, t.ID); err != nil {
+					if err := sc.e.KillTarget(ctx, t.ID); err != nil {
 						return fail("killing %s: %v", t.ID, err)
 					}
 					act.Finished = time.Now()

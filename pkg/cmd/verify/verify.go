@@ -145,7 +145,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(errOut)}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON)}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
 			return err
@@ -199,9 +199,6 @@ func Run(ctx context.Context, opts *Options) error {
 // confirmKill asks before --kill stops a task of a remote environment: on
 // the local stack it only kills a replica that is replaced at once.
 func confirmKill(ctx context.Context, opts *Options, e env.Environment) error {
-	if _, ok := e.(targetKiller); !ok {
-		return cmdutil.FlagErrorf("--kill: the %s environment cannot kill a target yet", e.Name())
-	}
 	if opts.Yes || e.Name() == "local" {
 		return nil
 	}
