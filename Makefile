@@ -39,7 +39,7 @@ test-webapp:
 ## bench: throughput and latency figures, each next to its baseline
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/stack/
 
 ## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, tfsec and checkov, the webapp's prettier
 lint:

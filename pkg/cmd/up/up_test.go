@@ -19,6 +19,7 @@ import (
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/local"
 	"github.com/empctl/empctl/pkg/local/localtest"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
@@ -33,10 +34,10 @@ func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
 func TestUpStatusDown(t *testing.T) {
 	dir := t.TempDir()
 	f, upOut := factory(dir, cmdutil.OutputText)
-	started := make(chan *local.Stack, 1)
+	started := make(chan *stack.Stack, 1)
 	cmd := NewCmdUp(f, func(o *Options) error {
 		o.Release = localtest.ServerRelease(t)
-		o.Started = func(s *local.Stack) { started <- s }
+		o.Started = func(s *stack.Stack) { started <- s }
 		return Run(context.Background(), o)
 	})
 	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--health-interval", "250ms", "--drain-delay", "200ms", "--stop-timeout", "5s"})
@@ -44,9 +45,9 @@ func TestUpStatusDown(t *testing.T) {
 	go func() { upErr <- cmd.Execute() }()
 	// No time limit: the build and the replicas' start take what a cold cache
 	// and a busy machine make them take; go test's -timeout bounds the test.
-	var stack *local.Stack
+	var running *stack.Stack
 	select {
-	case stack = <-started:
+	case running = <-started:
 	case err := <-upErr:
 		t.Fatalf("up: %v\n%s", err, upOut)
 	}
@@ -56,7 +57,7 @@ func TestUpStatusDown(t *testing.T) {
 	f2, _ := factory(dir, cmdutil.OutputText)
 	second := NewCmdUp(f2, nil)
 	second.SetArgs([]string{"--listen", "127.0.0.1:0"})
-	if err := second.Execute(); !errors.Is(err, local.ErrAlreadyUp) {
+	if err := second.Execute(); !errors.Is(err, stack.ErrAlreadyUp) {
 		t.Fatalf("a second up: %v, want ErrAlreadyUp", err)
 	}
 
@@ -65,7 +66,7 @@ func TestUpStatusDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st env.Status
-	if err := json.Unmarshal(sOut.Bytes(), &st); err != nil || st.Endpoint != stack.Endpoint() || len(st.Targets) != 3 {
+	if err := json.Unmarshal(sOut.Bytes(), &st); err != nil || st.Endpoint != running.Endpoint() || len(st.Targets) != 3 {
 		t.Fatalf("status --output json: %v\n%s", err, sOut)
 	}
 	for _, tg := range st.Targets {
@@ -129,7 +130,7 @@ func TestUpStatusDown(t *testing.T) {
 		t.Fatalf("up ended with %v", err)
 	}
 	out := upOut.String()
-	for _, want := range []string{"empctl up: the app is at " + stack.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
+	for _, want := range []string{"empctl up: the app is at " + running.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("up's output lacks %q:\n%s", want, out)
 		}

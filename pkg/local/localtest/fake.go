@@ -1,4 +1,4 @@
-package local
+package localtest
 
 import (
 	"context"
@@ -12,20 +12,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
-// The test binary doubles as a FAKE replica (a stand-in for the real server in
-// the balancer's and supervisor's unit tests; the end-to-end tests use the
-// real server): run with EMPCTL_FAKE_REPLICA=1 it serves the server's
-// readiness and version contract and shuts down the way it does on SIGTERM.
-func TestMain(m *testing.M) {
+// A test binary doubles as a FAKE replica (a stand-in for the real server in
+// the supervisor's and the control socket's unit tests; the end-to-end tests
+// use the real server): run with EMPCTL_FAKE_REPLICA=1 it serves the
+// server's readiness and version contract and shuts down the way it does on
+// SIGTERM. A package using FakeRelease calls RunFakeReplica first in its
+// TestMain.
+
+// RunFakeReplica runs the fake replica and exits when this process was
+// started as one; otherwise it returns at once.
+func RunFakeReplica() {
 	if os.Getenv("EMPCTL_FAKE_REPLICA") == "1" {
 		os.Exit(fakeReplicaMain())
 	}
-	if os.Getenv("EMPCTL_FAKE_UP") == "1" {
-		os.Exit(fakeUpMain())
-	}
-	os.Exit(m.Run())
 }
 
 func fakeReplicaMain() int {
@@ -77,11 +80,13 @@ func fakeReplicaMain() int {
 	return 0
 }
 
-// fakeRelease is a release whose replicas are fake replicas.
-func fakeRelease(t *testing.T, version string) *Release {
+// FakeRelease is a release whose replicas are fake replicas: this test binary.
+// FAKE_NEVER_READY=1 in its Env makes them fail /readyz, FAKE_EXIT_AT_START=1
+// exit at once; /api/...?sleep=D answers after D, ?hang=1 never.
+func FakeRelease(t testing.TB, version string) *stack.Release {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Release{Version: version, Binary: exe, Digest: "fake-" + version, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
+	return &stack.Release{Version: version, Binary: exe, Digest: "fake-" + version, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
 }

@@ -1,4 +1,4 @@
-package local
+package stack
 
 import (
 	"context"
@@ -36,7 +36,8 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	return s.rollout(ctx, cur, rel, progress)
 }
 
-var errNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
+// ErrNoPrevious means there is no release to roll back to.
+var ErrNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
 
 // Rollback rolls back to the release that was serving before the current one,
 // the same way Deploy rolls out.
@@ -50,7 +51,7 @@ func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rol
 		return env.Rollout{}, ErrClosing
 	}
 	if prev == nil {
-		return env.Rollout{}, errNoPrevious
+		return env.Rollout{}, ErrNoPrevious
 	}
 	return s.rollout(ctx, cur, prev, progress)
 }

@@ -1,8 +1,9 @@
-// Package local runs the app's whole stack on this machine the way ECS behind
-// an ALB runs it on AWS: server replicas as child processes, a load balancer
-// with active health checks and draining, rolling deploys with a circuit
-// breaker, and a control socket through which other empctl commands drive it.
-package local
+// Package stack supervises the local environment the way ECS behind an ALB
+// runs the app on AWS: server replicas as child processes behind the load
+// balancer (package balancer) and the webapp (package webroot), rolling
+// deploys with a circuit breaker, replacements for replicas that die, and an
+// orderly shutdown.
+package stack
 
 import (
 	"context"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/webroot"
 )
 
 // Release is one server build that replicas run.
@@ -43,7 +46,7 @@ type Options struct {
 	DatabaseURL string
 	// Env is added to every replica's environment (DRAIN_DELAY, DEMO_EMAIL, ...).
 	Env    map[string]string
-	Health HealthCheck
+	Health balancer.HealthCheck
 	// DeregistrationDelay is the longest a draining replica keeps its in-flight
 	// requests before it is stopped (5 s).
 	DeregistrationDelay time.Duration
@@ -68,7 +71,7 @@ func (o *Options) setDefaults() {
 	if o.DatabaseURL == "" {
 		o.DatabaseURL = "sqlite://" + filepath.Join(o.StateDir, "app.db")
 	}
-	d := DefaultHealthCheck()
+	d := balancer.DefaultHealthCheck()
 	if o.Health.Path == "" {
 		o.Health.Path = d.Path
 	}
@@ -98,8 +101,8 @@ func (o *Options) setDefaults() {
 // Stack is a running local environment.
 type Stack struct {
 	opts     Options
-	lb       *Balancer
-	web      *webRoot
+	lb       *balancer.Balancer
+	web      *webroot.Root
 	srv      *http.Server
 	endpoint string
 	started  time.Time
@@ -116,10 +119,10 @@ type Stack struct {
 	deploying bool
 	closing   bool
 	progress  func(env.Event) // the running rollout's listener
-	// closeControl closes the control socket; Shutdown calls it last, so
-	// `empctl down` sees the stack running until everything has stopped.
-	closeControl func()
-	fastCrashes  int
+	// onStopped run last in Shutdown (closing the control socket, so that
+	// `empctl down` sees the stack running until everything has stopped).
+	onStopped   []func()
+	fastCrashes int
 
 	// closingCh is closed when Shutdown begins: a rollout in progress
 	// stops waiting for its new replicas.
@@ -145,10 +148,10 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 	}
 	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, closingCh: make(chan struct{}), done: make(chan struct{})}
 	s.endpoint = "http://" + ln.Addr().String()
-	s.lb = NewBalancer(opts.Health, s.onHealth)
-	s.web = newWebRoot(filepath.Join(opts.StateDir, "web"))
+	s.lb = balancer.New(opts.Health, s.onHealth)
+	s.web = webroot.New(filepath.Join(opts.StateDir, "web"))
 	if opts.WebDist != "" {
-		if _, err := s.web.publish(opts.WebDist); err != nil {
+		if _, err := s.web.Publish(opts.WebDist); err != nil {
 			_ = ln.Close()
 			return nil, err
 		}
@@ -183,6 +186,16 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 // Endpoint is the load balancer's base URL.
 func (s *Stack) Endpoint() string { return s.endpoint }
 
+// OnStopped adds fn to what Shutdown runs last, once every replica has stopped.
+func (s *Stack) OnStopped(fn func()) {
+	s.mu.Lock()
+	s.onStopped = append(s.onStopped, fn)
+	s.mu.Unlock()
+}
+
+// StateDir is the directory holding the stack's logs, web releases and sockets.
+func (s *Stack) StateDir() string { return s.opts.StateDir }
+
 // Done is closed once the stack has shut down.
 func (s *Stack) Done() <-chan struct{} { return s.done }
 
@@ -212,10 +225,10 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 		}
 		wg.Wait()
 		s.mu.Lock()
-		closeControl := s.closeControl
+		onStopped := s.onStopped
 		s.mu.Unlock()
-		if closeControl != nil {
-			closeControl()
+		for _, fn := range onStopped {
+			fn()
 		}
 		s.emit("stopped", "", "", "local environment stopped")
 		close(s.done)
@@ -238,8 +251,8 @@ func (s *Stack) emit(kind, target, version, msg string) {
 	}
 }
 
-func (s *Stack) onHealth(id string, h Health) {
-	if h == HealthDraining {
+func (s *Stack) onHealth(id string, h balancer.Health) {
+	if h == balancer.HealthDraining {
 		return // drainAndStop reports it
 	}
 	version := ""

@@ -1,12 +1,13 @@
-package local_test
+package stack_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/empctl/empctl/pkg/loadtest"
-	"github.com/empctl/empctl/pkg/local"
 	"github.com/empctl/empctl/pkg/local/localtest"
+
+	"github.com/empctl/empctl/pkg/local/balancer"
 )
 
 // SIGKILL one real replica under 200 requests/s: the balancer replays the
@@ -29,7 +30,7 @@ func TestKilledReplicaUnderLoadIsReplaced(t *testing.T) {
 
 	waitFor(t, "the killed replica out of service", func() bool {
 		for _, tg := range stack.Status().Targets {
-			if tg.ID == victim.ID && tg.Health == string(local.HealthHealthy) {
+			if tg.ID == victim.ID && tg.Health == string(balancer.HealthHealthy) {
 				return false
 			}
 		}
@@ -39,7 +40,7 @@ func TestKilledReplicaUnderLoadIsReplaced(t *testing.T) {
 	waitFor(t, "a healthy replacement", func() bool {
 		healthy := 0
 		for _, tg := range stack.Status().Targets {
-			if tg.Health == string(local.HealthHealthy) {
+			if tg.Health == string(balancer.HealthHealthy) {
 				healthy++
 			}
 		}

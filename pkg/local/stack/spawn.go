@@ -1,4 +1,4 @@
-package local
+package stack
 
 import (
 	"os/exec"

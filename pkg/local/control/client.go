@@ -1,4 +1,4 @@
-package local
+package control
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // Client talks to a running stack through its control socket.
@@ -79,7 +80,7 @@ func (c *Client) Status(ctx context.Context) (env.Status, error) {
 }
 
 // Deploy rolls rel out and streams the rollout's events to progress.
-func (c *Client) Deploy(ctx context.Context, rel Release, progress func(env.Event)) (env.Rollout, error) {
+func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(env.Event)) (env.Rollout, error) {
 	m, err := c.stream(ctx, "/v1/deploy", rel, progress)
 	return rolloutResult(m, err)
 }

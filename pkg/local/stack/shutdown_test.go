@@ -1,4 +1,4 @@
-package local
+package stack_test
 
 import (
 	"bufio"
@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/localtest"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // alive reports whether pid is a live process (a zombie counts as gone).
@@ -33,8 +37,8 @@ func alive(pid int) bool {
 // A rollout in progress when the stack shuts down ends, its new replicas are
 // stopped with the old ones, and a rollout asked for afterwards starts nothing.
 func TestShutdownStopsTheReplicasOfARolloutInProgress(t *testing.T) {
-	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
-	never := fakeRelease(t, "v2-never-ready")
+	s := startStack(t, fastOptions(t), localtest.FakeRelease(t, "v1"))
+	never := localtest.FakeRelease(t, "v2-never-ready")
 	never.Env["FAKE_NEVER_READY"] = "1"
 	deployed := make(chan error, 1)
 	go func() {
@@ -42,7 +46,7 @@ func TestShutdownStopsTheReplicasOfARolloutInProgress(t *testing.T) {
 		deployed <- err
 	}()
 	var pids []int
-	waitFor(t, "the rollout's replicas", time.Minute, func() bool {
+	waitFor(t, "the rollout's replicas", func() bool {
 		st := s.Status()
 		pids = pids[:0]
 		for _, tg := range st.Targets {
@@ -53,18 +57,18 @@ func TestShutdownStopsTheReplicasOfARolloutInProgress(t *testing.T) {
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-deployed; !errors.Is(err, ErrClosing) || errors.Is(err, env.ErrRolloutFailed) {
-		t.Fatalf("the rollout interrupted by the shutdown: %v, want ErrClosing (not a failed rollout)", err)
+	if err := <-deployed; !errors.Is(err, stack.ErrClosing) || errors.Is(err, env.ErrRolloutFailed) {
+		t.Fatalf("the rollout interrupted by the shutdown: %v, want stack.ErrClosing (not a failed rollout)", err)
 	}
 	for _, pid := range pids {
 		if alive(pid) {
 			t.Errorf("replica pid %d outlived the shutdown", pid)
 		}
 	}
-	if _, err := s.Deploy(context.Background(), fakeRelease(t, "v3"), nil); !errors.Is(err, ErrClosing) {
+	if _, err := s.Deploy(context.Background(), localtest.FakeRelease(t, "v3"), nil); !errors.Is(err, stack.ErrClosing) {
 		t.Fatalf("a deploy after the shutdown: %v, want ErrClosing", err)
 	}
-	if _, err := s.Rollback(context.Background(), nil); !errors.Is(err, ErrClosing) {
+	if _, err := s.Rollback(context.Background(), nil); !errors.Is(err, stack.ErrClosing) {
 		t.Fatalf("a rollback after the shutdown: %v, want ErrClosing", err)
 	}
 	if n := len(s.Status().Targets); n != 0 {
@@ -83,9 +87,9 @@ func fakeUpMain() int {
 	if err != nil {
 		return 1
 	}
-	rel := &Release{Version: "v1", Binary: exe, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
-	s, err := Start(context.Background(), Options{StateDir: dir, Listen: "127.0.0.1:0", Replicas: 2, Env: map[string]string{"DRAIN_DELAY": "0s"},
-		Health: HealthCheck{Path: "/readyz", Interval: 50 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}}, rel)
+	rel := &stack.Release{Version: "v1", Binary: exe, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
+	s, err := stack.Start(context.Background(), stack.Options{StateDir: dir, Listen: "127.0.0.1:0", Replicas: 2, Env: map[string]string{"DRAIN_DELAY": "0s"},
+		Health: balancer.HealthCheck{Path: "/readyz", Interval: 50 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}}, rel)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -125,6 +129,6 @@ func TestReplicasDieWithAKilledParent(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	for _, pid := range pids {
-		waitFor(t, fmt.Sprintf("replica pid %d to die with its parent", pid), time.Minute, func() bool { return !alive(pid) })
+		waitFor(t, fmt.Sprintf("replica pid %d to die with its parent", pid), func() bool { return !alive(pid) })
 	}
 }

@@ -1,10 +1,11 @@
-package local
+package control
 
 import (
 	"context"
 	"errors"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // The kinds of error the control socket sends, each naming the sentinel the
@@ -16,9 +17,9 @@ var errorKinds = []struct {
 	{"rollout-failed", env.ErrRolloutFailed},
 	{"same-build", env.ErrSameBuild},
 	{"cancelled", context.Canceled},
-	{"closing", ErrClosing},
-	{"no-previous", errNoPrevious},
-	{"no-target", ErrNoTarget},
+	{"closing", stack.ErrClosing},
+	{"no-previous", stack.ErrNoPrevious},
+	{"no-target", stack.ErrNoTarget},
 }
 
 // errorKind names the sentinel err matches, or "" for any other error.

@@ -1,4 +1,4 @@
-package local
+package balancer
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func TestBalancerRoutesOnlyToHealthyTargets(t *testing.T) {
 	a, b := named("a", nil), named("b", &bReady)
 	defer a.Close()
 	defer b.Close()
-	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2}, nil)
+	lb := New(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
 
 	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusServiceUnavailable {
@@ -93,7 +93,7 @@ func TestBalancerFailsOpenWhenEveryTargetIsUnhealthy(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	defer c.Close()
-	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	lb := New(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
 	mustRegister(t, lb, "c", host(c)) // never passes a check: stays initial
 	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusServiceUnavailable {
@@ -133,7 +133,7 @@ func TestBalancerRetriesRefusedConnectionOnAnotherTarget(t *testing.T) {
 	defer a.Close()
 	// Checks are far apart so that b stays "healthy" after it dies, as a replica
 	// that died between two health checks.
-	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	lb := New(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
 	mustRegister(t, lb, "a", host(a))
 	mustRegister(t, lb, "b", host(b))
@@ -161,7 +161,7 @@ func TestBalancerDrainLetsInFlightRequestsFinish(t *testing.T) {
 	b := named("b", nil)
 	defer a.Close()
 	defer b.Close()
-	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	lb := New(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
 	mustRegister(t, lb, "a", host(a))
 	<-lb.Healthy("a")
@@ -216,7 +216,7 @@ func TestBalancerReplaysRequestsCutOffByADyingTarget(t *testing.T) {
 	defer dying.Close()
 	a := named("a", nil)
 	defer a.Close()
-	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	lb := New(HealthCheck{Path: "/readyz", Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
 	defer lb.Close()
 	mustRegister(t, lb, "dying", host(dying))
 	mustRegister(t, lb, "a", host(a))
@@ -256,7 +256,7 @@ func TestBalancerReplaysRequestsCutOffByADyingTarget(t *testing.T) {
 func TestBalancerRegisterAfterCloseStartsNothing(t *testing.T) {
 	a := named("a", nil)
 	defer a.Close()
-	lb := NewBalancer(DefaultHealthCheck(), nil)
+	lb := New(DefaultHealthCheck(), nil)
 	lb.Close()
 	if err := lb.Register("a", host(a)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Register after Close: %v, want ErrClosed", err)

@@ -1,4 +1,8 @@
-package local
+// Package control is how empctl commands drive a running `empctl up`: an
+// HTTP API on a unix socket in the state directory (Serve), and its client.
+// Long operations stream their events, then the result; an error crosses as
+// its text and a kind that names its sentinel.
+package control
 
 import (
 	"context"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // SocketName is the control socket's file name under the state directory.
@@ -39,10 +44,10 @@ type killRequest struct {
 	ID string `json:"id"`
 }
 
-// ServeControl listens on the control socket under the state directory until
-// the stack shuts down. It refuses to start when another stack answers there.
-func (s *Stack) ServeControl() error {
-	sock := filepath.Join(s.opts.StateDir, SocketName)
+// Serve listens on the control socket in s's state directory until s shuts
+// down. It refuses to start when another stack answers there.
+func Serve(s *stack.Stack) error {
+	sock := filepath.Join(s.StateDir(), SocketName)
 	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		_ = c.Close()
 		return fmt.Errorf("another `empctl up` is already running (control socket %s answers); stop it with `empctl down`", sock)
@@ -59,7 +64,7 @@ func (s *Stack) ServeControl() error {
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
-		var rel Release
+		var rel stack.Release
 		if err := json.NewDecoder(r.Body).Decode(&rel); err != nil || rel.Binary == "" {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
 			return
@@ -107,12 +112,10 @@ func (s *Stack) ServeControl() error {
 		go func() { _ = s.Shutdown(context.Background()) }()
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	s.mu.Lock()
-	s.closeControl = func() {
+	s.OnStopped(func() {
 		_ = srv.Close()
 		_ = os.Remove(sock)
-	}
-	s.mu.Unlock()
+	})
 	go func() { _ = srv.Serve(ln) }()
 	return nil
 }

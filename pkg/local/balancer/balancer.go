@@ -1,4 +1,7 @@
-package local
+// Package balancer is the local stand-in for an ALB and its target group:
+// round-robin routing to healthy targets, active health checks, draining,
+// and replays of requests a dying target cut off when that is safe.
+package balancer
 
 import (
 	"bytes"
@@ -65,9 +68,9 @@ type Balancer struct {
 	proxy     *httputil.ReverseProxy
 }
 
-// NewBalancer returns a balancer with no targets. onChange, if set, is called
+// New returns a balancer with no targets. onChange, if set, is called
 // (outside locks) on every health transition.
-func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
+func New(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 	b := &Balancer{hc: hc, onChange: onChange}
 	b.checker = &http.Client{Timeout: hc.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	b.transport = &http.Transport{
