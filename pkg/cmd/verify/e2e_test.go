@@ -78,7 +78,7 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 			rollouts = append(rollouts, a.Rollout)
 		}
 	}
-	if strings.Join(kinds, ",") != "kill,rollout,rollout,rollout,rollback" {
+	if strings.Join(kinds, ",") != "rollout,kill,rollout,rollout,rollback" {
 		t.Fatalf("actions %v, want a kill during the first of 3 rollouts, then a rollback", kinds)
 	}
 	for _, ro := range rollouts {

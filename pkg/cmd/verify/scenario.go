@@ -40,12 +40,20 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 		defer close(finished)
 		ro, err = sc.e.DeployBackend(ctx, sc.rel, env.DeployOptions{}, sc.progress)
 	}()
+	var killed *loadtest.Action
 	if kill {
-		sc.actions = append(sc.actions, sc.killDuring(ctx, finished))
+		k := sc.killDuring(ctx, finished)
+		killed = &k
 	}
 	<-finished
 	act.Finished = time.Now()
-	return sc.record(act, ro, err)
+	if err := sc.record(act, ro, err); err != nil {
+		return err
+	}
+	if killed != nil { // after its rollout: the actions are in the order they began
+		sc.actions = append(sc.actions, *killed)
+	}
+	return nil
 }
 
 // rollback rolls back to the release before the current one.
