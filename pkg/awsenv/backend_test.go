@@ -108,6 +108,13 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 		t.Fatalf("the service runs %v (%v), want the new revision %s", aws.ToString(svc.Services[0].TaskDefinition), err, ro.Revision)
 	}
 
+	// status describes the service on the new revision and its image.
+	st, err := e.Status(ctx)
+	if err != nil || st.Revision != ro.Revision || !strings.Contains(st.Image, rel.Digest) || st.Desired != 3 || st.Service != f.Outputs.ServiceName ||
+		st.Endpoint != "https://"+f.Outputs.CloudFrontDomainName {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+
 	// The same build again: the tag is reused and nothing is uploaded.
 	evs = events{}
 	_, _ = e.DeployBackend(ctx, rel, opts, evs.add)
