@@ -136,6 +136,10 @@ func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
 	}
 	b.setHealth(t, HealthDraining)
 	defer b.Remove(id)
+	// Then close the idle connections, as an ALB closes its connections to a
+	// deregistered target: a connection dialed but never used would hold the
+	// target's graceful shutdown (Go's server waits 5 s on those).
+	defer b.transport.CloseIdleConnections()
 	deadline := time.NewTimer(delay)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)

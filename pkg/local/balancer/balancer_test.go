@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -271,4 +272,32 @@ func mustRegister(t *testing.T, lb *Balancer, id, addr string) {
 	if err := lb.Register(id, addr); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Draining closes the balancer's idle connections to the target, so that its
+// graceful shutdown need not wait for them.
+func TestBalancerDrainClosesIdleConnections(t *testing.T) {
+	var open atomic.Int64
+	a := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "a") }))
+	a.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	a.Start()
+	defer a.Close()
+	lb := New(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	defer lb.Close()
+	mustRegister(t, lb, "a", host(a))
+	<-lb.Healthy("a")
+	if rec := get(t, lb, "/api/x"); rec.Code != http.StatusOK {
+		t.Fatalf("got %d", rec.Code)
+	}
+	lb.Drain(context.Background(), "a", time.Hour)
+	// The health checks' connections close at once; the proxied request's
+	// keep-alive connection must close too.
+	waitFor(t, "the idle connection to close", time.Minute, func() bool { return open.Load() == 0 })
 }
