@@ -115,18 +115,24 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 
-	// The same build again: the tag is reused and nothing is uploaded.
+	// The same build again: without --force it is refused as running; with
+	// it, the tag is reused and nothing is uploaded.
+	if _, err := e.DeployBackend(ctx, rel, opts, func(env.Event) {}); !errors.Is(err, env.ErrSameBuild) {
+		t.Fatalf("a second deploy of the running build: %v, want ErrSameBuild", err)
+	}
 	evs = events{}
-	_, _ = e.DeployBackend(ctx, rel, opts, evs.add)
+	forced := rel
+	forced.Force = true
+	_, err = e.DeployBackend(ctx, forced, opts, evs.add)
 	if !strings.Contains(evs.text(), "nothing to push") {
-		t.Fatalf("a second deploy of the same build pushed:\n%s", evs.text())
+		t.Fatalf("a second deploy of the same build pushed (%v):\n%s", err, evs.text())
 	}
 
 	// A registry that refuses the token: a clear error after one fresh token.
 	bad := f.Outputs
 	bad.ECRRepositoryURL = testenv.StartRegistry(t, "AWS", "another-password").Host + "/empctl-test"
 	e2, _ := awsenv.New(repoRoot, ec, bad)
-	rel2, err := e2.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	rel2, err := e2.BuildBackend(ctx, env.BuildOptions{Force: true}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

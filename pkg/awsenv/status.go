@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
 )
@@ -22,19 +25,27 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	if err != nil {
 		return env.Status{}, e.explain(err)
 	}
+	versions := e.revisionVersions(ctx, c, s)
 	st := env.Status{
 		Env: e.Name(), Endpoint: e.Outputs.AppURL(), Version: s.Version, Service: s.Service,
 		Revision: shortARN(s.TaskDefinition), Image: s.Image, Desired: int(s.Desired), Targets: []env.Target{},
 		Deploying: len(s.Deployments) > 1 || (s.Deployment != nil && s.Deployment.Status == "IN_PROGRESS"),
+	}
+	// As on the local stack, Version is what serves until a rollout
+	// completes: during one, the version of the deployment being replaced.
+	for _, d := range s.Deployments {
+		if d.Status == "ACTIVE" && st.Deploying && versions[d.Revision] != "" {
+			st.Version = versions[d.Revision]
+		}
 	}
 	for _, d := range s.Deployments {
 		st.Deployments = append(st.Deployments, env.Deployment{ID: d.ID, Status: d.Status, Rollout: d.RolloutState,
 			Revision: shortARN(d.TaskDefinition), Desired: int(d.Desired), Pending: int(d.Pending), Running: int(d.Running), Failed: int(d.Failed)})
 	}
 	for _, t := range s.Tasks {
-		version := fmt.Sprintf("revision %d", t.Revision)
-		if t.Revision == s.Revision && s.Version != "" {
-			version = s.Version
+		version := versions[t.Revision]
+		if version == "" {
+			version = fmt.Sprintf("revision %d", t.Revision)
 		}
 		health := t.Target
 		if health == "" {
@@ -47,4 +58,25 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 		st.Events = append(st.Events, env.Event{Time: ev.Time, Kind: "service-event", Message: ev.Message})
 	}
 	return st, nil
+}
+
+// revisionVersions maps the revisions of the service's deployments to the
+// versions a deploy labelled them with (Terraform's own revisions have none).
+func (e *Env) revisionVersions(ctx context.Context, c ecsdeploy.Clients, s ecsdeploy.ServiceStatus) map[int]string {
+	versions := map[int]string{s.Revision: s.Version}
+	for _, d := range s.Deployments {
+		if _, ok := versions[d.Revision]; ok {
+			continue
+		}
+		out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(d.TaskDefinition)})
+		if err != nil || out.TaskDefinition == nil {
+			continue // the version is only a label: status shows the revision instead
+		}
+		for _, ct := range out.TaskDefinition.ContainerDefinitions {
+			if aws.ToString(ct.Name) == e.Outputs.ContainerName {
+				versions[d.Revision] = ct.DockerLabels[ecsdeploy.VersionLabel]
+			}
+		}
+	}
+	return versions
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/loadtest"
 )
@@ -95,7 +96,13 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 		act.Finished, act.Error = time.Now(), fmt.Sprintf(format, a...)
 		return act
 	}
-	tick := time.NewTicker(50 * time.Millisecond)
+	// A local rollout takes a second or two; an ECS one minutes, and its
+	// status costs several API calls, which must stay under ECS's rate limits.
+	every := 50 * time.Millisecond
+	if sc.e.Name() != config.LocalEnv {
+		every = 2 * time.Second
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		st, err := sc.e.Status(ctx)

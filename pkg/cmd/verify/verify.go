@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,6 +38,8 @@ type Options struct {
 	Kill      bool
 	Yes       bool
 	ReportDir string
+	// Target, when set, replaces the environment's public entry point.
+	Target string
 	// SetEnv adds KEY=VALUE to the new replicas' environment (tests use it
 	// to deploy a broken release).
 	SetEnv map[string]string
@@ -71,6 +75,8 @@ confirmation unless --yes is given.`,
 		Example: `  empctl verify-zero-downtime
   empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
   empctl verify-zero-downtime --duration 2m
+  empctl verify-zero-downtime --env prod --rate 50 --rollouts 2
+  empctl verify-zero-downtime --env prod --target http://internal-alb.example:80   # from inside the VPC
   empctl verify-zero-downtime --output json | jq .writes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -97,6 +103,7 @@ confirmation unless --yes is given.`,
 	fl.BoolVar(&opts.Rollback, "rollback", false, "roll back under the load after the rollouts")
 	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout, kill one serving target without warning")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask before --kill stops a task of an AWS environment")
+	fl.StringVar(&opts.Target, "target", "", "send the load to this base URL instead of the environment's entry point (AWS: the CloudFront domain), e.g. the ALB from inside the VPC")
 	fl.StringVar(&opts.ReportDir, "report-dir", "", "where to write report.json and report.html (default .empctl/reports/<timestamp>)")
 	return cmd
 }
@@ -115,6 +122,13 @@ func Run(ctx context.Context, opts *Options) error {
 	endpoint, err := e.Endpoint(ctx)
 	if err != nil {
 		return err
+	}
+	if opts.Target != "" {
+		u, err := url.Parse(opts.Target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cmdutil.FlagErrorf("--target %q: give a base URL such as https://d123.cloudfront.net", opts.Target)
+		}
+		endpoint = strings.TrimSuffix(opts.Target, "/")
 	}
 
 	// A failed server build's error carries the compiler's output; the rest
