@@ -36,6 +36,7 @@ test-webapp:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
+	EMPCTL_AWS_CLI=$$(bash .ci/bench/awscli.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./pkg/s3sync/
 
 ## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt and tfsec, the webapp's prettier
 lint:

@@ -58,3 +58,12 @@ func statusCode(err error) int {
 	}
 	return 0
 }
+
+// HTTPClient is an HTTP client for the S3 client of a deploy with the given
+// concurrency: the SDK's default keeps 10 idle connections per host, so 16
+// uploads at once would keep opening new ones (a TLS handshake each on S3).
+func HTTPClient(concurrency int) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = max(concurrency, DefaultConcurrency) + 4
+	})
+}

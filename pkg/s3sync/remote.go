@@ -21,13 +21,13 @@ type remote struct {
 	manifests []*Manifest       // newest first
 }
 
-// readRemote lists the bucket and reads its release manifests. It is the
-// deploy's first request, so a missing bucket or missing rights stop the
-// deploy before anything changes.
-func readRemote(ctx context.Context, c Client, bucket string) (*remote, error) {
+// readRemote lists the bucket (the keys under prefix) and reads its release
+// manifests. It is the deploy's first request, so a missing bucket or missing
+// rights stop the deploy before anything changes.
+func readRemote(ctx context.Context, c Client, bucket, prefix string) (*remote, error) {
 	r := &remote{objects: map[string]object{}}
 	var manifestKeys []string
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

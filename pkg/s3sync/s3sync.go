@@ -89,7 +89,7 @@ func Deploy(ctx context.Context, c Client, opts Options) (*Result, error) {
 		return nil, err
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
-	r, err := readRemote(ctx, c, opts.Bucket)
+	r, err := readRemote(ctx, c, opts.Bucket, "")
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket)
+	r, err := readRemote(ctx, c, bucket, releasesPrefix)
 	if err != nil {
 		return nil, err
 	}
