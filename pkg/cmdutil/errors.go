@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -56,6 +57,10 @@ func ExitCode(err error) int {
 	var fe *FlagError
 	if errors.As(err, &fe) {
 		return ExitUsage
+	}
+	// Interrupted (Ctrl-C cancels the command's context).
+	if errors.Is(err, context.Canceled) {
+		return ExitCancel
 	}
 	return ExitError
 }

@@ -16,17 +16,28 @@ type Environment interface {
 	// Endpoint is the public entry point: the local load balancer or the
 	// CloudFront domain, as a base URL without a trailing slash.
 	Endpoint(ctx context.Context) (string, error)
-	// BuildBackend builds the server from the sources; build output goes to log.
+	// BuildBackend builds the server from the sources without publishing it
+	// anywhere (a binary locally, an image index for AWS); build output goes
+	// to log. Building and deploying are separate so that a dry run never
+	// pushes.
 	BuildBackend(ctx context.Context, opts BuildOptions, log io.Writer) (Release, error)
-	// DeployBackend rolls out rel and blocks until the rollout has completed or
-	// failed. A failed rollout returns its Rollout (with Outcome "failed") and an
-	// error wrapping ErrRolloutFailed.
-	DeployBackend(ctx context.Context, rel Release, progress func(Event)) (Rollout, error)
-	// Rollback rolls back to the release before the current one.
-	Rollback(ctx context.Context, progress func(Event)) (Rollout, error)
-	// DeployFrontend builds the webapp and publishes it atomically.
-	DeployFrontend(ctx context.Context, log io.Writer, progress func(Event)) (Frontend, error)
+	// PlanBackend says what DeployBackend would do with rel, changing nothing.
+	PlanBackend(ctx context.Context, rel Release) (Plan, error)
+	// DeployBackend publishes rel (pushes the image on AWS), rolls it out and
+	// blocks until the rollout has completed or failed. A rollout that ran and
+	// failed returns its Rollout (Outcome "failed") and an error wrapping
+	// ErrRolloutFailed.
+	DeployBackend(ctx context.Context, rel Release, opts DeployOptions, progress func(Event)) (Rollout, error)
+	// Rollback rolls back to the release before the current one, or to
+	// opts.To, the same way DeployBackend rolls out.
+	Rollback(ctx context.Context, opts RollbackOptions, progress func(Event)) (Rollout, error)
+	// DeployFrontend publishes the webapp build in dist (built by the command)
+	// so that browsers switch from the old release to the new one at once.
+	DeployFrontend(ctx context.Context, dist string, opts FrontendOptions, progress func(Event)) (Frontend, error)
 	Status(ctx context.Context) (Status, error)
+	// KillTarget stops one serving target without warning (SIGKILL locally,
+	// StopTask on ECS), to prove the app survives it.
+	KillTarget(ctx context.Context, id string) error
 }
 
 // BuildOptions say how to build a release.
@@ -41,12 +52,60 @@ type BuildOptions struct {
 // Release is one build of the server, ready to deploy.
 type Release struct {
 	Version string `json:"version"`
-	// Artifact locates the build: a binary path locally, an image reference on AWS.
+	// Artifact locates the build: a binary path locally, the image's
+	// repository:tag on AWS.
 	Artifact string `json:"artifact"`
 	Digest   string `json:"digest,omitempty"`
 	// Force deploys it even when the same build is already running.
 	Force bool              `json:"force,omitempty"`
 	Env   map[string]string `json:"env,omitempty"`
+}
+
+// DeployOptions tune how a rollout is watched. Zero values take the
+// environment's defaults.
+type DeployOptions struct {
+	// Timeout bounds the rollout; past it the rollout is rolled back.
+	Timeout time.Duration
+	// PollInterval is how often the rollout's state is read (AWS).
+	PollInterval time.Duration
+	// NoRollback leaves a timed-out rollout running instead of rolling back.
+	NoRollback bool
+}
+
+// RollbackOptions say where to roll back to.
+type RollbackOptions struct {
+	DeployOptions
+	// To is the version (or, on AWS, the task definition revision) to return
+	// to; empty means the release before the current one.
+	To string
+}
+
+// FrontendOptions tune a webapp publish. Zero values take the defaults.
+type FrontendOptions struct {
+	// Concurrency is the number of parallel uploads.
+	Concurrency int
+	// Keep is how many releases' files stay available.
+	Keep int
+	// DryRun reports the plan and changes nothing.
+	DryRun bool
+	// NoWait returns without waiting for the CDN invalidation to complete.
+	NoWait bool
+}
+
+// Plan is what a backend deploy would do.
+type Plan struct {
+	Env     string `json:"env"`
+	Version string `json:"version"`
+	// Artifact is what would be published: the binary, or the image reference
+	// that would be pushed.
+	Artifact string `json:"artifact"`
+	// Current is what serves now (version or task definition).
+	Current string `json:"current,omitempty"`
+	// Steps say in words what would happen, in order.
+	Steps []string `json:"steps"`
+	// Diff is a unified diff of the running and the new configuration (the
+	// task definition on AWS), when there is one.
+	Diff string `json:"diff,omitempty"`
 }
 
 // Event is one step of progress, for a live display.
@@ -56,6 +115,10 @@ type Event struct {
 	Target  string    `json:"target,omitempty"`
 	Version string    `json:"version,omitempty"`
 	Message string    `json:"message"`
+	// Key, when set, names a line that later events with the same key
+	// replace (a deployment's counts, target health per zone): a terminal
+	// redraws it in place, plain output prints each change once.
+	Key string `json:"key,omitempty"`
 }
 
 // Outcomes of a rollout.
@@ -72,8 +135,13 @@ type Rollout struct {
 	Reason          string    `json:"reason,omitempty"`
 	Started         time.Time `json:"started"`
 	Finished        time.Time `json:"finished"`
+	// Revision and PreviousRevision name the ECS task definitions (AWS).
+	Revision         string `json:"revision,omitempty"`
+	PreviousRevision string `json:"previousRevision,omitempty"`
+	// Image is the digest-pinned image reference that was deployed (AWS).
+	Image string `json:"image,omitempty"`
 	// FailedTarget is the replica or task that made the rollout fail, and Logs
-	// its last log lines.
+	// its last log lines (or the stopped tasks' reasons on AWS).
 	FailedTarget string   `json:"failedTarget,omitempty"`
 	Logs         []string `json:"logs,omitempty"`
 }
@@ -85,6 +153,8 @@ func (r Rollout) Duration() time.Duration { return r.Finished.Sub(r.Started) }
 type Frontend struct {
 	Release string `json:"release"`
 	Files   int    `json:"files"`
+	// Published is when the release went live, where known.
+	Published time.Time `json:"published,omitzero"`
 	// Retained counts the previous release's hashed assets kept available.
 	Retained int `json:"retained"`
 	// Unchanged is set when the build was the one already published: nothing changed.
@@ -93,25 +163,51 @@ type Frontend struct {
 
 // Status is an environment's state.
 type Status struct {
-	Env             string    `json:"env"`
-	Endpoint        string    `json:"endpoint"`
-	Version         string    `json:"version"`
-	PreviousVersion string    `json:"previousVersion,omitempty"`
-	Deploying       bool      `json:"deploying"`
-	Desired         int       `json:"desired"`
-	Targets         []Target  `json:"targets"`
-	Frontend        *Frontend `json:"frontend,omitempty"`
-	Started         time.Time `json:"started"`
+	Env             string `json:"env"`
+	Endpoint        string `json:"endpoint"`
+	Version         string `json:"version"`
+	PreviousVersion string `json:"previousVersion,omitempty"`
+	// Service, Revision and Image describe the ECS service (AWS).
+	Service   string    `json:"service,omitempty"`
+	Revision  string    `json:"revision,omitempty"`
+	Image     string    `json:"image,omitempty"`
+	Deploying bool      `json:"deploying"`
+	Desired   int       `json:"desired"`
+	Targets   []Target  `json:"targets"`
+	Frontend  *Frontend `json:"frontend,omitempty"`
+	// Deployments are the service's deployments in progress or just ended (AWS).
+	Deployments []Deployment `json:"deployments,omitempty"`
+	// Events are the service's latest events, newest first (AWS).
+	Events  []Event   `json:"events,omitempty"`
+	Started time.Time `json:"started,omitzero"`
 }
 
-// Target is one replica (a task behind the load balancer) and its health.
-type Target struct {
+// Deployment is one ECS deployment of a service.
+type Deployment struct {
 	ID       string    `json:"id"`
-	Version  string    `json:"version"`
-	Addr     string    `json:"addr"`
-	PID      int       `json:"pid,omitempty"`
-	State    string    `json:"state"`
-	Health   string    `json:"health"`
-	InFlight int64     `json:"inFlight"`
-	Started  time.Time `json:"started"`
+	Status   string    `json:"status"`
+	Rollout  string    `json:"rolloutState,omitempty"`
+	Revision string    `json:"revision"`
+	Desired  int       `json:"desired"`
+	Pending  int       `json:"pending"`
+	Running  int       `json:"running"`
+	Failed   int       `json:"failed"`
+	Created  time.Time `json:"created,omitzero"`
+}
+
+// Target is one replica or task behind the load balancer, and its health.
+type Target struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	// Revision is the ECS task definition the task runs (AWS).
+	Revision string `json:"revision,omitempty"`
+	// Zone is the availability zone (AWS) or "local".
+	Zone    string    `json:"zone,omitempty"`
+	Addr    string    `json:"addr,omitempty"`
+	State   string    `json:"state"`
+	Health  string    `json:"health"`
+	Started time.Time `json:"started,omitzero"`
+	// PID and InFlight are known for local replicas only.
+	PID      int   `json:"pid,omitempty"`
+	InFlight int64 `json:"inFlight,omitempty"`
 }

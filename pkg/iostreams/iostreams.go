@@ -17,6 +17,7 @@ type IOStreams struct {
 
 	stdinTTY  bool
 	stdoutTTY bool
+	stderrTTY bool
 }
 
 // System returns the process's own streams.
@@ -27,6 +28,7 @@ func System() *IOStreams {
 		ErrOut:    os.Stderr,
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
 	}
 }
 
@@ -38,6 +40,12 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 
 func (s *IOStreams) IsStdinTTY() bool  { return s.stdinTTY }
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether progress (written to ErrOut) can be redrawn in place.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// SetStderrTTY lets tests pretend progress goes to a terminal.
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
 
 // SetTTY lets tests pretend to be interactive.
 func (s *IOStreams) SetTTY(stdin, stdout bool) { s.stdinTTY, s.stdoutTTY = stdin, stdout }

@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -123,5 +122,3 @@ func newerThan(webapp string, t time.Time) bool {
 	})
 	return newer
 }
-
-var errNoWebapp = errors.New("this project has no webapp (no webapp/package.json)")

@@ -2,7 +2,10 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
+	"time"
 
 	"github.com/empctl/empctl/pkg/env"
 )
@@ -38,27 +41,74 @@ func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Wr
 	return env.Release{Version: rel.Version, Artifact: rel.Binary, Digest: rel.Digest, Force: opts.Force, Env: opts.Env}, nil
 }
 
-func (e *Env) DeployBackend(ctx context.Context, rel env.Release, progress func(env.Event)) (env.Rollout, error) {
+// PlanBackend says which replicas rel would replace; the local stack has no
+// configuration beyond the binary, so there is no diff.
+func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error) {
+	st, err := e.client.Status(ctx)
+	if err != nil {
+		return env.Plan{}, err
+	}
+	return env.Plan{
+		Env: e.Name(), Version: rel.Version, Artifact: rel.Artifact, Current: st.Version,
+		Steps: []string{
+			fmt.Sprintf("start %d replicas of %s beside the %d running", st.Desired, rel.Version, len(st.Targets)),
+			"wait until every new replica passes its /readyz health checks",
+			"drain and stop the replicas of " + st.Version,
+		},
+	}, nil
+}
+
+// DeployBackend rolls rel out; the local stack's rollout has its own grace
+// period, so opts' AWS timings do not apply.
+func (e *Env) DeployBackend(ctx context.Context, rel env.Release, _ env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
 	return e.client.Deploy(ctx, Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}, progress)
 }
 
-func (e *Env) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
+// Rollback returns to the previous release, the only one the stack keeps.
+func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress func(env.Event)) (env.Rollout, error) {
+	if opts.To != "" {
+		st, err := e.client.Status(ctx)
+		if err != nil {
+			return env.Rollout{}, err
+		}
+		if opts.To != st.PreviousVersion {
+			return env.Rollout{}, fmt.Errorf("the local stack keeps only the previous release (%s); it cannot roll back to %s", orNone(st.PreviousVersion), opts.To)
+		}
+	}
 	return e.client.Rollback(ctx, progress)
 }
 
-// DeployFrontend builds the webapp (when its sources changed) and publishes it.
-func (e *Env) DeployFrontend(ctx context.Context, log io.Writer, progress func(env.Event)) (env.Frontend, error) {
-	if _, err := e.client.Status(ctx); err != nil {
-		return env.Frontend{}, err
-	}
-	dist, _, err := BuildWebapp(ctx, e.SourceDir, false, log)
+// DeployFrontend publishes the webapp build in dist.
+func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {
+	st, err := e.client.Status(ctx)
 	if err != nil {
 		return env.Frontend{}, err
 	}
-	if dist == "" {
-		return env.Frontend{}, errNoWebapp
+	if opts.DryRun {
+		cur := "none"
+		if st.Frontend != nil {
+			cur = st.Frontend.Release
+		}
+		progress(env.Event{Time: time.Now(), Kind: "plan", Message: fmt.Sprintf("would publish %s as a new release, replacing release %s", dist, cur)})
+		return env.Frontend{Unchanged: true}, nil
 	}
-	return e.client.PublishFrontend(ctx, dist, progress)
+	abs, err := filepath.Abs(dist)
+	if err != nil {
+		return env.Frontend{}, err
+	}
+	return e.client.PublishFrontend(ctx, abs, progress)
+}
+
+// KillTarget is not offered by the local stack's control socket yet.
+func (e *Env) KillTarget(ctx context.Context, id string) error {
+	return fmt.Errorf("killing replica %s: %w", id, env.ErrNotImplemented)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func (e *Env) Status(ctx context.Context) (env.Status, error) { return e.client.Status(ctx) }

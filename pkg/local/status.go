@@ -23,7 +23,7 @@ func (s *Stack) Status() env.Status {
 		if state == "stopped" {
 			continue
 		}
-		t := env.Target{ID: r.id, Version: r.rel.Version, Addr: r.addr, PID: r.pid(), State: state, Health: "unused", Started: r.started}
+		t := env.Target{ID: r.id, Version: r.rel.Version, Zone: "local", Addr: r.addr, PID: r.pid(), State: state, Health: "unused", Started: r.started}
 		if ts, ok := s.lb.State(r.id); ok {
 			t.Health, t.InFlight = string(ts.Health), ts.InFlight
 		}

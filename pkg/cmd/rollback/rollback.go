@@ -16,18 +16,24 @@ type Options struct {
 	IO   *iostreams.IOStreams
 	JSON bool
 	Env  func() (env.Environment, error)
+
+	Rollback env.RollbackOptions
 }
 
 func NewCmdRollback(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Env: f.Environment}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "rollback",
 		Short: "Roll the backend back to the previous release",
 		Long: `Roll the API server back to the release that served before the current one,
 with the same zero-downtime rollout as a deploy. Rolling back twice returns to
-the release you rolled back from.`,
+the release you rolled back from.
+
+On AWS, --to names a task definition revision (a number) to return to; the
+default is the revision that served before the current one.`,
 		Example: `  empctl rollback
-  empctl rollback --output json`,
+  empctl rollback --output json
+  empctl rollback --env prod --to 41`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.JSON()
@@ -37,6 +43,9 @@ the release you rolled back from.`,
 			return Run(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.Rollback.To, "to", "", "the version (AWS: task definition revision) to roll back to; default the previous one")
+	shared.AddWatchFlags(cmd, &opts.Rollback.DeployOptions)
+	return cmd
 }
 
 func Run(ctx context.Context, opts *Options) error {
@@ -44,6 +53,6 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	ro, err := e.Rollback(ctx, shared.Progress(opts.IO.ErrOut))
+	ro, err := e.Rollback(ctx, opts.Rollback, shared.Progress(opts.IO, opts.JSON))
 	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
 }

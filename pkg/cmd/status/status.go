@@ -66,8 +66,16 @@ func Print(w io.Writer, st env.Status) {
 		fmt.Fprint(w, "  [rollout in progress]")
 	}
 	fmt.Fprintln(w)
+	if st.Service != "" {
+		fmt.Fprintf(w, "Service     %s, task definition %s\n", st.Service, st.Revision)
+		fmt.Fprintf(w, "Image       %s\n", st.Image)
+	}
 	if st.Frontend != nil {
-		fmt.Fprintf(w, "Webapp      release %s (%d files)\n", st.Frontend.Release, st.Frontend.Files)
+		fmt.Fprintf(w, "Webapp      release %s (%d files", st.Frontend.Release, st.Frontend.Files)
+		if !st.Frontend.Published.IsZero() {
+			fmt.Fprintf(w, ", published %s", st.Frontend.Published.Local().Format(time.DateTime))
+		}
+		fmt.Fprintln(w, ")")
 	} else {
 		fmt.Fprintln(w, "Webapp      none published (API only)")
 	}
@@ -77,11 +85,37 @@ func Print(w io.Writer, st env.Status) {
 			healthy++
 		}
 	}
-	fmt.Fprintf(w, "Replicas    %d healthy, %d desired\n\n", healthy, st.Desired)
+	fmt.Fprintf(w, "Targets     %d healthy, %d desired\n", healthy, st.Desired)
+	if len(st.Deployments) > 0 {
+		fmt.Fprintln(w, "\nDeployments")
+		for _, d := range st.Deployments {
+			fmt.Fprintf(w, "  %s %s %s: desired %d, pending %d, running %d, failed %d\n", d.Status, d.Rollout, d.Revision, d.Desired, d.Pending, d.Running, d.Failed)
+		}
+	}
+	fmt.Fprintln(w)
+	local := len(st.Targets) > 0 && st.Targets[0].PID != 0
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPLICA\tVERSION\tSTATE\tHEALTH\tIN FLIGHT\tADDRESS\tPID\tUP")
+	if local {
+		fmt.Fprintln(tw, "REPLICA\tVERSION\tSTATE\tHEALTH\tIN FLIGHT\tADDRESS\tPID\tUP")
+	} else {
+		fmt.Fprintln(tw, "TASK\tVERSION\tREVISION\tZONE\tSTATE\tHEALTH\tUP")
+	}
 	for _, t := range st.Targets {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", t.ID, t.Version, t.State, t.Health, t.InFlight, t.Addr, t.PID, time.Since(t.Started).Round(time.Second))
+		up := "-"
+		if !t.Started.IsZero() {
+			up = time.Since(t.Started).Round(time.Second).String()
+		}
+		if local {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\n", t.ID, t.Version, t.State, t.Health, t.InFlight, t.Addr, t.PID, up)
+		} else {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Version, t.Revision, t.Zone, t.State, t.Health, up)
+		}
 	}
 	_ = tw.Flush()
+	if len(st.Events) > 0 {
+		fmt.Fprintln(w, "\nLast events")
+		for _, ev := range st.Events {
+			fmt.Fprintf(w, "  %s  %s\n", ev.Time.Local().Format(time.DateTime), ev.Message)
+		}
+	}
 }

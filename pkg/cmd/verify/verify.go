@@ -118,7 +118,7 @@ func Run(ctx context.Context, opts *Options) error {
 
 	fmt.Fprintf(errOut, "Deploying %s...\n", rel.Version)
 	run.Mark(loadtest.PhaseDuring)
-	ro, derr := e.DeployBackend(ctx, rel, shared.Progress(errOut))
+	ro, derr := e.DeployBackend(ctx, rel, env.DeployOptions{}, shared.Progress(opts.IO, opts.JSON))
 	run.Mark(loadtest.PhaseAfter)
 	if derr != nil && !errors.Is(derr, env.ErrRolloutFailed) {
 		return fmt.Errorf("deploy: %w", derr)

@@ -3,9 +3,9 @@
 package resolve
 
 import (
-	"fmt"
 	"path/filepath"
 
+	"github.com/empctl/empctl/pkg/awsenv"
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/local"
@@ -32,9 +32,14 @@ func Environment(name, dir string) (env.Environment, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := cfg.Env(name); err != nil {
+		ec, err := cfg.Env(name)
+		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("environment %q: provision and destroy work on AWS environments, but deploy, rollback, status and verify-zero-downtime are not implemented for AWS yet; use --env local", name)
+		outputs, err := config.LoadOutputs(abs, name)
+		if err != nil {
+			return nil, err
+		}
+		return awsenv.New(abs, ec, outputs)
 	}
 }

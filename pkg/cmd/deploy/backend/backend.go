@@ -25,6 +25,7 @@ type Options struct {
 	Force  bool
 	DryRun bool
 	SetEnv []string
+	Deploy env.DeployOptions
 }
 
 func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -39,10 +40,19 @@ one passes its health checks. If a new replica is not healthy within the grace
 period, the rollout fails (exit 3), the new replicas are stopped and the old
 version keeps serving.
 
-On the local environment this talks to the running ` + "`empctl up`" + `.`,
+On the local environment this talks to the running ` + "`empctl up`" + `.
+
+On AWS the server image is built without Docker (linux/amd64 and linux/arm64),
+pushed to ECR, and a new task definition revision (the family's latest, with
+only the image replaced, pinned by digest) is rolled out to the ECS service.
+The rollout is watched until ECS reports it successful; a rollout the circuit
+breaker rolled back exits 3 and says why. Past --timeout it is rolled back
+(unless --no-rollback). Ctrl-C stops watching; the deployment goes on in ECS.`,
 		Example: `  empctl deploy backend
-  empctl deploy backend --force          # redeploy the same build as a new version
-  empctl deploy backend --dry-run        # build and show what would be deployed`,
+  empctl deploy backend --force                 # redeploy the same build as a new version
+  empctl deploy backend --dry-run               # build and show what would change
+  empctl deploy backend --env prod --timeout 30m
+  empctl deploy backend --env prod -o json | jq .outcome`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose
@@ -55,6 +65,7 @@ On the local environment this talks to the running ` + "`empctl up`" + `.`,
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "redeploy even when the build is the one running (as a new version)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "build, then print what would be deployed without deploying")
 	cmd.Flags().StringArrayVar(&opts.SetEnv, "set-env", nil, "add KEY=VALUE to the new replicas' environment (repeatable)")
+	shared.AddWatchFlags(cmd, &opts.Deploy)
 	return cmd
 }
 
@@ -88,16 +99,35 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	fmt.Fprintf(errOut, "Built %s (%s)\n", rel.Version, rel.Digest)
 	if opts.DryRun {
-		if opts.JSON {
-			return cmdutil.PrintJSON(opts.IO.Out, rel)
+		plan, err := e.PlanBackend(ctx, rel)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(opts.IO.Out, "Would deploy %s (%s) to %s\n", rel.Version, rel.Artifact, e.Name())
+		if opts.JSON {
+			return cmdutil.PrintJSON(opts.IO.Out, plan)
+		}
+		PrintPlan(opts.IO.Out, plan)
 		return nil
 	}
-	ro, err := e.DeployBackend(ctx, rel, shared.Progress(errOut))
+	ro, err := e.DeployBackend(ctx, rel, opts.Deploy, shared.Progress(opts.IO, opts.JSON))
 	if errors.Is(err, env.ErrSameBuild) {
 		fmt.Fprintf(errOut, "%v\n", err)
 		return nil
 	}
 	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
+}
+
+// PrintPlan writes what a dry run found.
+func PrintPlan(w io.Writer, p env.Plan) {
+	fmt.Fprintf(w, "Dry run: nothing was pushed or changed.\n")
+	fmt.Fprintf(w, "Would deploy %s to %s\n  artifact: %s\n", p.Version, p.Env, p.Artifact)
+	if p.Current != "" {
+		fmt.Fprintf(w, "  serving now: %s\n", p.Current)
+	}
+	for i, s := range p.Steps {
+		fmt.Fprintf(w, "  %d. %s\n", i+1, s)
+	}
+	if p.Diff != "" {
+		fmt.Fprintf(w, "\n%s", p.Diff)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/local"
 )
 
 type Options struct {
@@ -20,27 +23,54 @@ type Options struct {
 	JSON    bool
 	Verbose bool
 	Env     func() (env.Environment, error)
+	// Dir is the project directory holding webapp/.
+	Dir string
+	// Build builds the webapp in Dir when its sources changed and returns the
+	// build folder (tests replace it).
+	Build func(ctx context.Context, dir string, log io.Writer) (string, error)
+
+	NoBuild bool
+	Publish env.FrontendOptions
 }
 
 func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: f.Environment}
-	return &cobra.Command{
+	opts := &Options{IO: f.IOStreams, Env: f.Environment, Build: buildWebapp}
+	cmd := &cobra.Command{
 		Use:   "frontend",
-		Short: "Build the webapp and publish it atomically",
-		Long: `Build the webapp (when its sources changed) and publish it: the files go to a
-new release, then the served release switches at once. The previous release's
-content-hashed assets stay available, so browsers still running the old
-index.html can load them.`,
-		Example: `  empctl deploy frontend`,
-		Args:    cobra.NoArgs,
+		Short: "Build the webapp and publish it without breaking the live site",
+		Long: `Build the webapp (when its sources changed) and publish it. Browsers switch
+from the old release to the new one at once: new assets go first, index.html
+last, and the previous releases' content-hashed assets stay available, so a
+browser still running an old index.html can load them.
+
+Locally the files go to a new release folder and the balancer switches to it.
+On AWS they are synced to the S3 bucket by content (only changed files are
+uploaded) and the CloudFront paths that changed are invalidated.`,
+		Example: `  empctl deploy frontend
+  empctl deploy frontend --env prod --dry-run
+  empctl deploy frontend --env prod --no-build --no-wait`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose
+			opts.JSON, opts.Verbose, opts.Dir = f.JSON(), f.Global.Verbose, f.Global.Dir
+			if opts.Publish.Concurrency < 1 {
+				return cmdutil.FlagErrorf("--concurrency must be at least 1")
+			}
+			if opts.Publish.Keep < 1 {
+				return cmdutil.FlagErrorf("--keep must be at least 1")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return Run(cmd.Context(), opts)
 		},
 	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.NoBuild, "no-build", false, "publish the existing webapp build (webapp/dist) without building")
+	fl.BoolVar(&opts.Publish.DryRun, "dry-run", false, "show what would be uploaded, deleted and invalidated, and change nothing")
+	fl.IntVar(&opts.Publish.Concurrency, "concurrency", 16, "parallel uploads (AWS)")
+	fl.IntVar(&opts.Publish.Keep, "keep", 3, "releases whose files stay available (AWS)")
+	fl.BoolVar(&opts.Publish.NoWait, "no-wait", false, "do not wait for the CloudFront invalidation to complete (AWS)")
+	return cmd
 }
 
 func Run(ctx context.Context, opts *Options) error {
@@ -48,26 +78,63 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var buildLog bytes.Buffer
-	var log io.Writer = &buildLog
-	if opts.Verbose {
-		log = opts.IO.ErrOut
-	}
-	fmt.Fprintln(opts.IO.ErrOut, "Building the webapp (when its sources changed)...")
-	info, err := e.DeployFrontend(ctx, log, shared.Progress(opts.IO.ErrOut))
+	dist, err := opts.dist(ctx)
 	if err != nil {
-		if buildLog.Len() > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "%s\n", bytes.TrimSpace(buildLog.Bytes()))
-		}
+		return err
+	}
+	info, err := e.DeployFrontend(ctx, dist, opts.Publish, shared.Progress(opts.IO, opts.JSON))
+	if err != nil {
 		return err
 	}
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.IO.Out, info)
 	}
-	if info.Unchanged {
+	switch {
+	case opts.Publish.DryRun:
+		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
+	case info.Unchanged:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
-		return nil
+	default:
+		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from earlier releases)\n", info.Release, info.Files, info.Retained)
 	}
-	fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from the previous release)\n", info.Release, info.Files, info.Retained)
 	return nil
+}
+
+// dist builds the webapp (unless --no-build) and returns its build folder,
+// checked to hold an index.html.
+func (opts *Options) dist(ctx context.Context) (string, error) {
+	var dist string
+	if opts.NoBuild {
+		dist = local.WebappDist(opts.Dir)
+		if dist == "" {
+			return "", fmt.Errorf("--no-build: there is no webapp build under %s; build it with `make -C webapp build` or drop --no-build", filepath.Join(opts.Dir, "webapp", "dist"))
+		}
+	} else {
+		var buildLog bytes.Buffer
+		var log io.Writer = &buildLog
+		if opts.Verbose {
+			log = opts.IO.ErrOut
+		}
+		fmt.Fprintln(opts.IO.ErrOut, "Building the webapp (when its sources changed)...")
+		d, err := opts.Build(ctx, opts.Dir, log)
+		if err != nil {
+			if buildLog.Len() > 0 {
+				fmt.Fprintf(opts.IO.ErrOut, "%s\n", bytes.TrimSpace(buildLog.Bytes()))
+			}
+			return "", err
+		}
+		dist = d
+	}
+	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s has no index.html: it is not a webapp build; rebuild it with `make -C webapp build`", dist)
+	}
+	return dist, nil
+}
+
+func buildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
+	dist, _, err := local.BuildWebapp(ctx, dir, false, log)
+	if err == nil && dist == "" {
+		err = fmt.Errorf("this project has no webapp (no %s)", filepath.Join(dir, "webapp", "package.json"))
+	}
+	return dist, err
 }

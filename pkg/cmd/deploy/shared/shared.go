@@ -7,22 +7,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 )
-
-// Progress returns a callback printing each event as a timestamped line.
-func Progress(w io.Writer) func(env.Event) {
-	var mu sync.Mutex
-	return func(ev env.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(w, "%s  %s\n", ev.Time.Format("15:04:05.0"), ev.Message)
-	}
-}
 
 // PrintRollout prints a rollout's outcome and, for a failed one, the failing
 // replica's last log lines.
@@ -54,4 +45,11 @@ func FinishRollout(w io.Writer, jsonOut bool, ro env.Rollout, err error) error {
 		return cmdutil.VerdictFailed(err)
 	}
 	return err
+}
+
+// AddWatchFlags adds the flags that tune how a rollout is watched.
+func AddWatchFlags(cmd *cobra.Command, o *env.DeployOptions) {
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 20*time.Minute, "give up on the rollout after this long and roll back (AWS)")
+	cmd.Flags().DurationVar(&o.PollInterval, "poll-interval", 5*time.Second, "how often to read the rollout's state (AWS)")
+	cmd.Flags().BoolVar(&o.NoRollback, "no-rollback", false, "on timeout, leave the rollout running instead of rolling back (AWS)")
 }

@@ -1,0 +1,91 @@
+// Package awsenv is the AWS environment: an account described by empctl.yaml
+// (region, profile) and the Terraform outputs `empctl provision` saved. It
+// implements env.Environment with the AWS SDK: the server image goes to ECR,
+// rollouts to the ECS service, the webapp to S3 and CloudFront.
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// Env is one AWS environment.
+type Env struct {
+	// Config is the environment's entry in empctl.yaml.
+	Config config.Environment
+	// Outputs are what provisioning produced: cluster, service, bucket...
+	Outputs config.Outputs
+	// SourceDir is the project directory the server is built from.
+	SourceDir string
+
+	cfgOnce sync.Once
+	cfg     aws.Config
+	cfgErr  error
+}
+
+var _ env.Environment = (*Env)(nil)
+
+// New returns the AWS environment for cfg, provisioned with outputs, for the
+// project in dir. Outputs that are missing are an error naming them.
+func New(dir string, cfg config.Environment, outputs config.Outputs) (*Env, error) {
+	if missing := outputs.Missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("the saved outputs of env %s lack %s: run `empctl provision --env %s` to write them again",
+			cfg.Name, strings.Join(missing, ", "), cfg.Name)
+	}
+	return &Env{Config: cfg, Outputs: outputs, SourceDir: dir}, nil
+}
+
+func (e *Env) Name() string { return e.Config.Name }
+
+// Endpoint is the CloudFront distribution: the app's one public entry point
+// (the load balancer is internal to the VPC).
+func (e *Env) Endpoint(context.Context) (string, error) { return e.Outputs.AppURL(), nil }
+
+// AWSConfig loads the SDK configuration once: the default credential chain
+// with the environment's region and profile. AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK itself.
+func (e *Env) AWSConfig(ctx context.Context) (aws.Config, error) {
+	e.cfgOnce.Do(func() {
+		region := e.Config.Region
+		if region == "" {
+			region = e.Outputs.Region
+		}
+		opts := []func(*awsconfig.LoadOptions) error{
+			awsconfig.WithRegion(region),
+			// Throttling and transient errors are retried with backoff, never
+			// fatal: a rollout watch polls for many minutes.
+			awsconfig.WithRetryer(func() aws.Retryer {
+				return retry.NewStandard(func(o *retry.StandardOptions) {
+					o.MaxAttempts = 10
+					o.MaxBackoff = 20 * time.Second
+				})
+			}),
+		}
+		if e.Config.Profile != "" {
+			opts = append(opts, awsconfig.WithSharedConfigProfile(e.Config.Profile))
+		}
+		e.cfg, e.cfgErr = awsconfig.LoadDefaultConfig(ctx, opts...)
+		if e.cfgErr != nil {
+			e.cfgErr = fmt.Errorf("loading the AWS configuration for env %s (profile %q, region %s): %w; check `aws configure list --profile %s`",
+				e.Config.Name, e.Config.Profile, region, e.cfgErr, orDefault(e.Config.Profile))
+		}
+	})
+	return e.cfg, e.cfgErr
+}
+
+func orDefault(profile string) string {
+	if profile == "" {
+		return "default"
+	}
+	return profile
+}

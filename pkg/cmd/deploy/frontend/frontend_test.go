@@ -1,0 +1,73 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/env/envtest"
+)
+
+func cmdWithBuild(build func(context.Context, string, io.Writer) (string, error)) func(*cmdutil.Factory) *cobra.Command {
+	return func(f *cmdutil.Factory) *cobra.Command {
+		return NewCmdFrontend(f, func(o *Options) error {
+			o.Build = build
+			return Run(context.Background(), o)
+		})
+	}
+}
+
+func TestPublishesTheBuild(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 12, Retained: 3}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake,
+		"--concurrency", "4", "--keep", "5", "--no-wait")
+	if r.Code != 0 || !strings.Contains(r.Out, "release r2 is live") {
+		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
+	}
+	arg, _ := fake.Called("DeployFrontend")
+	if c := arg.(envtest.FrontendCall); c.Dist != dist || c.Opts != (env.FrontendOptions{Concurrency: 4, Keep: 5, NoWait: true}) {
+		t.Fatalf("DeployFrontend got %+v", c)
+	}
+}
+
+func TestBadBuildsChangeNothing(t *testing.T) {
+	empty := t.TempDir()
+	for name, build := range map[string]func(context.Context, string, io.Writer) (string, error){
+		"build fails": func(_ context.Context, _ string, log io.Writer) (string, error) {
+			return "", errors.New("ng build failed")
+		},
+		"no index.html": func(context.Context, string, io.Writer) (string, error) { return empty, nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake := &envtest.Fake{}
+			r := cmdtest.Run(t, cmdWithBuild(build), fake)
+			if r.Code != cmdutil.ExitError {
+				t.Fatalf("exit %d, want %d", r.Code, cmdutil.ExitError)
+			}
+			if _, called := fake.Called("DeployFrontend"); called {
+				t.Fatal("published a bad build")
+			}
+		})
+	}
+	// --no-build without a build says how to make one.
+	r := cmdtest.Run(t, func(f *cmdutil.Factory) *cobra.Command { return NewCmdFrontend(f, nil) }, &envtest.Fake{}, "--no-build")
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Err.Error(), "make -C webapp build") {
+		t.Fatalf("--no-build without a build: exit %d, %v", r.Code, r.Err)
+	}
+	if r := cmdtest.Run(t, cmdWithBuild(nil), &envtest.Fake{}, "--keep", "0"); r.Code != cmdutil.ExitUsage {
+		t.Fatalf("--keep 0: exit %d", r.Code)
+	}
+}

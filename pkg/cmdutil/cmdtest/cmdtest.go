@@ -1,0 +1,43 @@
+// Package cmdtest runs one empctl command in-process against a given
+// environment (usually envtest.Fake) and returns what it printed and the exit
+// code the process would have had.
+package cmdtest
+
+import (
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
+)
+
+// Result is what a command run left.
+type Result struct {
+	Out, ErrOut string
+	Err         error
+	Code        int
+}
+
+// Run builds the command with newCmd on a factory whose environment is e,
+// runs it with args, and maps its error to the exit code as main does.
+func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{
+		IOStreams:   ios,
+		Global:      &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: t.TempDir()},
+		Environment: func() (env.Environment, error) { return e, nil },
+	}
+	cmd := newCmd(f)
+	// The root command owns --output; give the command under test the same flag.
+	cmd.PersistentFlags().StringVarP(&f.Global.Output, "output", "o", cmdutil.OutputText, "text or json")
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
+	err := cmd.ExecuteContext(t.Context())
+	return Result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: cmdutil.ExitCode(err)}
+}
