@@ -49,15 +49,6 @@ type Entry struct {
 	ETag   string `json:"etag,omitempty"`
 }
 
-// Bytes is the release's total size.
-func (m *Manifest) Bytes() int64 {
-	var n int64
-	for _, e := range m.Files {
-		n += e.Size
-	}
-	return n
-}
-
 // releaseID names a release by its content, so a rerun of an interrupted
 // deploy of the same build continues the same release.
 func releaseID(files []File) string {

@@ -26,6 +26,9 @@ type Plan struct {
 	// Untracked counts objects no release manifest lists (written by another
 	// tool or an older deploy): they are left alone.
 	Untracked int `json:"untracked"`
+	// Retained counts files of earlier releases in the retention window that
+	// the new release does not use: kept for browsers on an old index.html.
+	Retained int `json:"retained"`
 	// Live: this release is already the published one and nothing is uploaded.
 	Live bool `json:"live"`
 	// Changed are the keys of uploaded or deleted files that are not
@@ -97,17 +100,53 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, now t
 			p.Untracked++
 		}
 	}
-	for _, f := range p.Uploads {
-		if !webassets.IsHashed(f.Key) {
-			p.Changed = append(p.Changed, f.Key)
+	for key := range kept {
+		if _, inRelease := p.manifest.Files[key]; !inRelease {
+			if _, exists := r.objects[key]; exists {
+				p.Retained++
+			}
 		}
+	}
+	p.Changed = changed(p, files, r)
+	return p
+}
+
+// changed returns the unhashed keys that differ from the last published
+// release, or were uploaded or deleted now. Comparing with the published
+// release as well as with the bucket catches a deploy cut after its index.html
+// went up: the rerun uploads nothing, but the CDN still needs invalidating.
+func changed(p *Plan, files []File, r *remote) []string {
+	set := map[string]bool{}
+	for _, f := range p.Uploads {
+		set[f.Key] = true
 	}
 	for _, key := range p.Deletions {
-		if !webassets.IsHashed(key) {
-			p.Changed = append(p.Changed, key)
+		set[key] = true
+	}
+	if !p.Live {
+		var prev *Manifest
+		for _, m := range r.manifests {
+			if m.Published != nil {
+				prev = m
+				break
+			}
+		}
+		if prev != nil && prev.Release != p.Release {
+			for _, f := range files {
+				if e, ok := prev.Files[f.Key]; !ok || e.SHA256 != f.SHA256 {
+					set[f.Key] = true
+				}
+			}
 		}
 	}
-	return p
+	var keys []string
+	for key := range set {
+		if !webassets.IsHashed(key) {
+			keys = append(keys, key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Phases of a deploy's uploads, each complete before the next starts, so the
