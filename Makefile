@@ -9,6 +9,8 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG     := github.com/empctl/empctl/pkg/buildinfo
 LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
+# checkov lives in its own venv (.ci/lib/35-checkov.sh installs it there).
+CHECKOV ?= /opt/empctl/venv-checkov/bin/checkov
 
 .PHONY: all build up test test-go test-webapp bench lint services clean
 
@@ -38,7 +40,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/
 	EMPCTL_AWS_CLI=$$(bash .ci/bench/awscli.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./pkg/s3sync/
 
-## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt and tfsec, the webapp's prettier
+## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, tfsec and checkov, the webapp's prettier
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -46,6 +48,7 @@ lint:
 	goreleaser check
 	terraform fmt -check -recursive terraform/
 	tfsec terraform --no-color --no-module-downloads --concise-output
+	$(CHECKOV) -d terraform --framework terraform --compact --quiet --skip-download
 	@if [ -f webapp/package.json ]; then $(MAKE) -C webapp lint; fi
 
 ## services: start the test services (MariaDB) and print the exports for them: eval $$(make -s services)

@@ -1,21 +1,47 @@
-# The public entry point for the API. CloudFront sends /api/* here.
+# The API's load balancer: internal, in the private subnets. Only CloudFront
+# reaches it, through the VPC origin in webapp.tf, so the API and /metrics
+# cannot be called around the distribution and its settings.
 
-#tfsec:ignore:aws-elb-alb-not-public CloudFront's origin must be internet-facing; its security group admits only CloudFront and the listed CIDR blocks
+locals {
+  # null means "on for prod": the environment people care most about losing.
+  alb_deletion_protection = coalesce(var.alb_deletion_protection, var.environment == "prod")
+}
+
 resource "aws_lb" "this" {
+  #checkov:skip=CKV2_AWS_28:The ALB is internal; a web ACL (cloudfront_web_acl_arn) belongs on the distribution, its only entry point
+  #checkov:skip=CKV_AWS_91:Access logs are optional (alb_access_logs) because S3 storage is billed; the server logs every request to CloudWatch
+  #checkov:skip=CKV_AWS_150:Deletion protection is on for prod and set per environment (alb_deletion_protection); test environments must be destroyable
   name               = local.name
   load_balancer_type = "application"
-  internal           = false
-  subnets            = aws_subnet.public[*].id
+  internal           = true
+  subnets            = aws_subnet.private[*].id
   security_groups    = [aws_security_group.alb.id]
 
   drop_invalid_header_fields = true
+  enable_deletion_protection = local.alb_deletion_protection
   # The server's idle timeout is longer than this, so the ALB never reuses a
   # connection the server has just closed.
   idle_timeout = 60
+
+  dynamic "access_logs" {
+    for_each = var.alb_access_logs ? [1] : []
+    content {
+      bucket  = aws_s3_bucket.logs[0].id
+      prefix  = "alb"
+      enabled = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
+# name_prefix with create_before_destroy: a change that replaces the group
+# (container_port) creates the new one and moves the listener and the service
+# to it before the old one goes; a fixed name would collide, and the old group
+# cannot be deleted while a listener uses it.
 resource "aws_lb_target_group" "app" {
-  name        = local.name
+  #checkov:skip=CKV_AWS_378:The ALB to task hop is HTTP inside the VPC, between two security groups that admit only each other
+  name_prefix = "app-"
   target_type = "ip"
   port        = var.container_port
   protocol    = "HTTP"
@@ -33,12 +59,20 @@ resource "aws_lb_target_group" "app" {
     healthy_threshold   = 2
     unhealthy_threshold = 2
   }
+
+  tags = { Name = "${local.name}-app" }
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
-# Without a certificate this listener serves the API: only CloudFront (which
-# terminates HTTPS for viewers) and the listed CIDR blocks can reach it.
-#tfsec:ignore:aws-elb-http-not-used Plain HTTP only when no certificate_arn is given; viewers use HTTPS at CloudFront
+# Without a certificate this listener serves the API to the VPC origin: the
+# hop stays on AWS's network, and the ALB's security group admits CloudFront's
+# VPC origins only (and alb_ingress_cidr_blocks).
+#tfsec:ignore:aws-elb-http-not-used Plain HTTP only when no certificate_arn is given, between CloudFront's VPC origin and an internal ALB; viewers use HTTPS at CloudFront
 resource "aws_lb_listener" "http" {
+  #checkov:skip=CKV_AWS_2:Plain HTTP only without certificate_arn, between CloudFront's VPC origin and an internal ALB; with a certificate it redirects to HTTPS
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
@@ -59,8 +93,8 @@ resource "aws_lb_listener" "http" {
 
   lifecycle {
     precondition {
-      condition     = !local.https || var.alb_domain_name != ""
-      error_message = "certificate_arn needs alb_domain_name: the DNS name in the certificate that points at the ALB, so CloudFront can reach it over HTTPS."
+      condition     = !local.https || length(var.cloudfront_aliases) > 0
+      error_message = "certificate_arn needs cloudfront_aliases: CloudFront forwards the viewer's Host to the ALB and checks the ALB's certificate against it, so the certificate must cover the distribution's own names (the *.cloudfront.net name cannot be covered)."
     }
   }
 }

@@ -3,6 +3,7 @@
 
 #tfsec:ignore:aws-ecr-repository-customer-key AES-256 at rest is enough for an app image with no secrets; a CMK adds cost and key policy upkeep
 resource "aws_ecr_repository" "server" {
+  #checkov:skip=CKV_AWS_136:AES-256 at rest is enough for an app image with no secrets; a CMK adds cost and key policy upkeep
   name                 = "${local.name}-server"
   image_tag_mutability = "IMMUTABLE"
   # Like the bucket and the database, the images survive a destroy unless the
@@ -18,19 +19,40 @@ resource "aws_ecr_repository" "server" {
   }
 }
 
+# A multi-architecture release is one tagged image index plus one untagged
+# manifest per platform, so counting every image ("any") would expire
+# platform manifests of kept releases and keep far fewer releases than it
+# says. Rule 1 counts tagged releases only; rule 2 expires untagged manifests
+# after a day. ECR's lifecycle evaluation never expires an image that an
+# image index still references, so the platform manifests of a kept release
+# stay; those of an expired release become unreferenced and go a day later.
 resource "aws_ecr_lifecycle_policy" "server" {
   repository = aws_ecr_repository.server.name
 
   policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the last ${var.ecr_keep_images} images"
-      selection = {
-        tagStatus   = "any"
-        countType   = "imageCountMoreThan"
-        countNumber = var.ecr_keep_images
-      }
-      action = { type = "expire" }
-    }]
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Keep the last ${var.ecr_keep_images} tagged releases"
+        selection = {
+          tagStatus      = "tagged"
+          tagPatternList = ["*"]
+          countType      = "imageCountMoreThan"
+          countNumber    = var.ecr_keep_images
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Expire untagged manifests a day after push, unless a kept index references them"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 1
+        }
+        action = { type = "expire" }
+      },
+    ]
   })
 }

@@ -13,6 +13,8 @@ resource "aws_ecs_cluster" "this" {
 
 #tfsec:ignore:aws-cloudwatch-log-group-customer-key The logs hold no secrets (the server never logs them); default encryption at rest applies
 resource "aws_cloudwatch_log_group" "server" {
+  #checkov:skip=CKV_AWS_158:The logs hold no secrets (the server never logs them); CloudWatch encrypts them at rest without a CMK's cost and key policy
+  #checkov:skip=CKV_AWS_338:Retention is the operator's choice by cost and need (log_retention_days, 30 days by default)
   name              = "/ecs/${local.name}/server"
   retention_in_days = var.log_retention_days
 }
@@ -57,9 +59,11 @@ resource "aws_ecs_task_definition" "server" {
       { name = "DB_HOST", value = aws_db_instance.this.address },
       { name = "DB_PORT", value = tostring(aws_db_instance.this.port) },
       { name = "DB_NAME", value = var.db_name },
+      # The server reads the RDS-managed secret itself (task role) and reads
+      # it again when MySQL refuses the password, so a rotation needs no
+      # restart. No `secrets` injection: ECS would read it once, at start.
+      { name = "DB_SECRET_ARN", value = aws_db_instance.this.master_user_secret[0].secret_arn },
     ]
-    # The whole RDS-managed secret, {"username","password"}, as one variable.
-    secrets = [{ name = "DB_SECRET", valueFrom = aws_db_instance.this.master_user_secret[0].secret_arn }]
 
     # SIGTERM starts the server's drain (2 s) and shutdown (20 s deadline);
     # SIGKILL must not come before both are over.
@@ -111,9 +115,14 @@ resource "aws_ecs_service" "server" {
   }
 
   lifecycle {
-    # `empctl deploy` rolls out new task definitions; apply must never undo them.
-    ignore_changes = [task_definition]
+    # `empctl deploy backend` owns what runs: it registers each revision from
+    # the family's latest ACTIVE one (which carries this module's changes to
+    # CPU, memory, environment, stop timeout) and points the service at it;
+    # apply must never undo a rollout. desired_count is set at creation and
+    # then left to the deploy (the desired_count output), so a deploy that
+    # scales the service is not undone either.
+    ignore_changes = [task_definition, desired_count]
   }
 
-  depends_on = [aws_lb_listener.http, aws_lb_listener.https, aws_iam_role_policy.execution]
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https, aws_iam_role_policy.execution, aws_iam_role_policy.task]
 }

@@ -1,6 +1,7 @@
 # Regular zones only: Local and Wavelength Zones (opt-in) lack the ALB, RDS
 # Multi-AZ or Fargate support this module needs.
 data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:Only the first az_count names are used, and a zone AWS adds later gets a later name, so the set in use does not change
   state = "available"
 
   filter {
@@ -28,4 +29,6 @@ locals {
   task_subnet_ids   = var.tasks_in_public_subnets ? aws_subnet.public[*].id : aws_subnet.private[*].id
 
   https = var.certificate_arn != ""
+  # The one port CloudFront uses to reach the ALB.
+  origin_port = local.https ? 443 : 80
 }

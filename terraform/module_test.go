@@ -221,10 +221,13 @@ func TestZeroDowntimeRollout(t *testing.T) {
 		t.Errorf("health_check_grace_period_seconds = %#v, want > 0", grace)
 	}
 
-	// terraform apply must never revert what `empctl deploy` rolled out.
+	// terraform apply must never revert what `empctl deploy` rolled out, nor
+	// the count a deploy set.
 	ignore := m.nested(svc, "lifecycle").Body.Attributes["ignore_changes"]
-	if ignore == nil || !strings.Contains(strings.Join(traversals(ignore.Expr), ","), "task_definition") {
-		t.Error("aws_ecs_service.server does not ignore changes to task_definition")
+	for _, attr := range []string{"task_definition", "desired_count"} {
+		if ignore == nil || !slices.Contains(traversals(ignore.Expr), attr) {
+			t.Errorf("aws_ecs_service.server does not ignore changes to %s", attr)
+		}
 	}
 
 	tg := m.block("resource.aws_lb_target_group.app")
@@ -265,20 +268,27 @@ func TestStopTimeoutOutlastsServerShutdown(t *testing.T) {
 	}
 }
 
-func TestDatabaseSecretInjected(t *testing.T) {
+// The server reads the RDS-managed secret itself (issue 10), so a rotation
+// needs no restart: DB_SECRET_ARN in the environment, no injected secret.
+func TestDatabaseSecretARN(t *testing.T) {
 	m := load(t)
 	td := m.block("resource.aws_ecs_task_definition.server")
-	items := objectItems(td.Body.Attributes["container_definitions"].Expr, "name")
-	var found bool
-	for _, it := range items {
-		if v, diags := it.ValueExpr.Value(nil); diags.HasErrors() || v.Type() != cty.String || v.AsString() != "DB_SECRET" {
-			continue
+	defs := td.Body.Attributes["container_definitions"].Expr
+	var arn hclsyntax.Expression
+	for _, it := range objectItems(defs, "name") {
+		if v, diags := it.ValueExpr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.AsString() == "DB_SECRET_ARN" {
+			for _, value := range objectItems(defs, "value") {
+				if value.KeyExpr.Range().Start.Line == it.KeyExpr.Range().Start.Line {
+					arn = value.ValueExpr
+				}
+			}
 		}
-		found = true
 	}
-	refs := strings.Join(traversals(td.Body.Attributes["container_definitions"].Expr), ",")
-	if !found || !strings.Contains(refs, "aws_db_instance.this.master_user_secret[].secret_arn") {
-		t.Errorf("DB_SECRET is not injected from the RDS-managed secret (refs: %s)", refs)
+	if arn == nil || strings.Join(traversals(arn), ",") != "aws_db_instance.this.master_user_secret[].secret_arn" {
+		t.Errorf("DB_SECRET_ARN is not the RDS-managed secret's ARN")
+	}
+	if items := objectItems(defs, "secrets"); len(items) > 0 {
+		t.Error("the task definition injects secrets: ECS reads them once, at start, and a rotation breaks new connections")
 	}
 	for _, env := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "PORT"} {
 		if !strings.Contains(string(m.files["ecs.tf"]), `"`+env+`"`) {
@@ -384,10 +394,8 @@ func TestCloudFront(t *testing.T) {
 	if got := strings.Join(m.refs(api, "cache_policy_id"), ""); got != "data.aws_cloudfront_cache_policy.caching_disabled.id" {
 		t.Errorf("API cache policy = %s, want caching disabled", got)
 	}
-	// All viewer headers but Host: a forwarded viewer Host would not match the
-	// ALB's certificate once CloudFront reaches it over HTTPS.
-	if got := strings.Join(m.refs(api, "origin_request_policy_id"), ""); got != "data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id" {
-		t.Errorf("API origin request policy = %s, want all viewer headers except Host", got)
+	if got := strings.Join(m.refs(api, "origin_request_policy_id"), ""); got != "aws_cloudfront_origin_request_policy.api.id" {
+		t.Errorf("API origin request policy = %s, want aws_cloudfront_origin_request_policy.api", got)
 	}
 	for _, b := range api.Body.Blocks {
 		if b.Type == "function_association" {
@@ -395,7 +403,6 @@ func TestCloudFront(t *testing.T) {
 		}
 	}
 	wantValue(t, "caching_disabled name", m.value(m.block("data.aws_cloudfront_cache_policy.caching_disabled"), "name"), cty.StringVal("Managed-CachingDisabled"))
-	wantValue(t, "origin request policy name", m.value(m.block("data.aws_cloudfront_origin_request_policy.all_viewer_except_host"), "name"), cty.StringVal("Managed-AllViewerExceptHostHeader"))
 
 	// With the default certificate CloudFront only accepts TLSv1 (and applies
 	// its own policy); with an own certificate, TLS 1.2 at least.
@@ -429,11 +436,15 @@ func TestDestroyNeedsExplicitUnlock(t *testing.T) {
 		block, attr string
 		locked      cty.Value
 	}{
-		"db_deletion_protection": {"resource.aws_db_instance.this", "deletion_protection", cty.True},
-		"webapp_force_destroy":   {"resource.aws_s3_bucket.webapp", "force_destroy", cty.False},
-		"ecr_force_delete":       {"resource.aws_ecr_repository.server", "force_delete", cty.False},
+		"db_deletion_protection":   {"resource.aws_db_instance.this", "deletion_protection", cty.True},
+		"webapp_force_destroy":     {"resource.aws_s3_bucket.webapp", "force_destroy", cty.False},
+		"ecr_force_delete":         {"resource.aws_ecr_repository.server", "force_delete", cty.False},
+		"log_bucket_force_destroy": {"resource.aws_s3_bucket.logs", "force_destroy", cty.False},
 	}
 	help := destroy.NewCmdDestroy(&cmdutil.Factory{}, nil).Long
+	if !strings.Contains(help, "alb_deletion_protection") {
+		t.Error("empctl destroy --help does not mention alb_deletion_protection")
+	}
 	for name, u := range unlocks {
 		wantValue(t, u.block+" "+u.attr, m.value(m.block(u.block), u.attr), u.locked)
 		if got := m.refs(m.block(u.block), u.attr); len(got) != 1 || got[0] != "var."+name {
@@ -580,8 +591,9 @@ func terraformRun(t *testing.T, extra string, vars map[string]any) (outputs map[
 func TestVariableValidations(t *testing.T) {
 	m := load(t)
 	good := map[string]any{
-		"environment": "prod", "region": "eu-west-1", "alb_domain_name": "api.example.com",
-		"container_name": "server", "container_port": 8080, "image_tag": "v1.2.3", "health_check_grace_period": 60,
+		"environment": "prod-2", "project": "my-app", "region": "eu-west-1", "alb_ingress_cidr_blocks": []string{"10.8.0.0/16", "172.20.0.0/16", "192.168.1.0/24"},
+		"db_secret_kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+		"container_name":        "server", "container_port": 8080, "image_tag": "v1.2.3", "health_check_grace_period": 60,
 		"ecr_keep_images": 30, "db_instance_class": "db.r6g.large", "db_allocated_storage": 100,
 		"db_max_allocated_storage": 0, "db_username": "empctl", "cloudfront_aliases": []string{"app.example.com", "*.example.org"},
 		"cloudfront_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
@@ -591,8 +603,9 @@ func TestVariableValidations(t *testing.T) {
 		t.Fatalf("good values refused: %q", errs)
 	}
 	bad := map[string]any{
-		"environment": "Prod", "region": "europe", "alb_domain_name": "https://api.example.com",
-		"container_name": "my server", "container_port": 80, "image_tag": "-latest", "health_check_grace_period": 0,
+		"environment": "prod-", "project": "my--app", "region": "europe", "alb_ingress_cidr_blocks": []string{"0.0.0.0/0"},
+		"db_secret_kms_key_arn": "alias/aws/secretsmanager",
+		"container_name":        "my server", "container_port": 80, "image_tag": "-latest", "health_check_grace_period": 0,
 		"ecr_keep_images": 1, "db_instance_class": "t4g.micro", "db_allocated_storage": 10,
 		"db_max_allocated_storage": 10, "db_username": "rdsadmin", "cloudfront_aliases": []string{"App.example.com"},
 		"cloudfront_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
@@ -635,11 +648,13 @@ func TestCrossVariablePreconditions(t *testing.T) {
 		"fargate_size":   "resource.aws_ecs_task_definition.server",
 		"db_storage":     "resource.aws_db_instance.this",
 		"cloudfront_tls": "resource.aws_cloudfront_distribution.this",
+		"alb_https":      "resource.aws_lb_listener.http",
 	} {
 		cond := m.nested(m.block(key), "lifecycle", "precondition").Body.Attributes["condition"]
 		conds[name] = string(cond.Expr.Range().SliceBytes(m.files[cond.Expr.Range().Filename]))
 	}
 	var extra strings.Builder
+	extra.WriteString("locals {\n  https = var.certificate_arn != \"\"\n}\n")
 	for name, expr := range conds {
 		fmt.Fprintf(&extra, "output %q {\n  value = %s\n}\n", name, expr)
 	}
@@ -648,7 +663,11 @@ func TestCrossVariablePreconditions(t *testing.T) {
 		vars map[string]any
 		want map[string]bool
 	}{
-		{map[string]any{}, map[string]bool{"fargate_size": true, "db_storage": true, "cloudfront_tls": true}},
+		{map[string]any{}, map[string]bool{"fargate_size": true, "db_storage": true, "cloudfront_tls": true, "alb_https": true}},
+		// HTTPS to the ALB needs names of our own that its certificate covers.
+		{map[string]any{"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}, map[string]bool{"alb_https": false}},
+		{map[string]any{"certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "cloudfront_aliases": []string{"app.example.com"},
+			"cloudfront_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/def"}, map[string]bool{"alb_https": true, "cloudfront_tls": true}},
 		{map[string]any{"task_cpu": 1024, "task_memory": 4096, "db_allocated_storage": 100, "db_max_allocated_storage": 0},
 			map[string]bool{"fargate_size": true, "db_storage": true}},
 		{map[string]any{"task_cpu": 256, "task_memory": 4096, "db_allocated_storage": 200, "db_max_allocated_storage": 100, "cloudfront_aliases": []string{"app.example.com"}},

@@ -1,7 +1,9 @@
-# A VPC over var.az_count zones: public subnets for the ALB and NAT gateways,
-# private subnets for the tasks and the database.
+# A VPC over var.az_count zones: public subnets for the NAT gateways (and the
+# tasks in the cheaper mode), private subnets for the internal ALB, the tasks
+# and the database.
 
 resource "aws_vpc" "this" {
+  #checkov:skip=CKV2_AWS_11:Flow logs are optional (vpc_flow_logs) because CloudWatch ingestion is billed per GB
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
@@ -102,4 +104,58 @@ resource "aws_route_table_association" "private" {
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[count.index].id
+}
+
+# VPC endpoints. S3's gateway endpoint is free and always there: ECR serves
+# image layers from S3, so image pulls skip NAT in every zone. The interface
+# endpoints (vpc_interface_endpoints) take ECR's API, CloudWatch Logs and
+# Secrets Manager off NAT too, so a task can start and read its secret while a
+# zone's NAT gateway is down; they cost more than a single NAT gateway.
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = concat(aws_route_table.private[*].id, [aws_route_table.public.id])
+
+  tags = { Name = "${local.name}-s3" }
+}
+
+locals {
+  interface_endpoints = var.vpc_interface_endpoints ? toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager"]) : toset([])
+}
+
+resource "aws_security_group" "endpoints" {
+  count = var.vpc_interface_endpoints ? 1 : 0
+
+  name        = "${local.name}-endpoints"
+  description = "VPC interface endpoints: HTTPS from the tasks only"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-endpoints" }
+}
+
+resource "aws_security_group_rule" "endpoints_from_tasks" {
+  count = var.vpc_interface_endpoints ? 1 : 0
+
+  type                     = "ingress"
+  description              = "HTTPS from the tasks"
+  security_group_id        = aws_security_group.endpoints[0].id
+  protocol                 = "tcp"
+  from_port                = 443
+  to_port                  = 443
+  source_security_group_id = aws_security_group.tasks.id
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.interface_endpoints
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${var.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = { Name = "${local.name}-${each.key}" }
 }

@@ -21,6 +21,11 @@ output "container_name" {
   value       = var.container_name
 }
 
+output "desired_count" {
+  description = "Number of tasks the service should run (var.desired_count, as a string). Terraform sets it only when it creates the service; deploy backend applies it."
+  value       = tostring(var.desired_count)
+}
+
 output "task_family" {
   description = "Task definition family; deploy registers new revisions in it."
   value       = aws_ecs_task_definition.server.family
@@ -37,7 +42,7 @@ output "target_group_arn" {
 }
 
 output "alb_dns_name" {
-  description = "DNS name of the ALB."
+  description = "DNS name of the internal ALB: it resolves to private addresses and answers only inside the VPC (alb_ingress_cidr_blocks). The app's address is cloudfront_domain_name."
   value       = aws_lb.this.dns_name
 }
 

@@ -1,35 +1,42 @@
-# Traffic flows CloudFront -> ALB -> tasks -> database, and each security group
-# admits only the hop before it.
-
-data "aws_ec2_managed_prefix_list" "cloudfront" {
-  name = "com.amazonaws.global.cloudfront.origin-facing"
-}
+# Traffic flows CloudFront (VPC origin) -> ALB -> tasks -> database, and each
+# security group admits only the hop before it.
 
 resource "aws_security_group" "alb" {
   name        = "${local.name}-alb"
-  description = "ALB: reachable from CloudFront and the listed CIDR blocks"
+  description = "Internal ALB: reachable from CloudFront VPC origins only"
   vpc_id      = aws_vpc.this.id
 
   tags = { Name = "${local.name}-alb" }
 }
 
-# The prefix list counts as ~55 rules against the group's quota, so it is
-# admitted on the one port CloudFront uses for the origin.
+# CloudFront creates this group in the VPC with its first VPC origin there and
+# puts its origin-facing network interfaces in it; admitting it (and not the
+# CloudFront prefix list, ~55 rules of the group's quota of 60, that admits
+# every distribution) lets only VPC origins of this account in. It exists
+# once the VPC origin is deployed, hence the depends_on; the lookup runs again
+# only when the VPC origin changes.
+data "aws_security_group" "cloudfront_vpc_origins" {
+  name   = "CloudFront-VPCOrigins-Service-SG"
+  vpc_id = aws_vpc.this.id
+
+  depends_on = [aws_cloudfront_vpc_origin.api]
+}
+
 resource "aws_security_group_rule" "alb_from_cloudfront" {
-  type              = "ingress"
-  description       = "CloudFront origin-facing ranges"
-  security_group_id = aws_security_group.alb.id
-  protocol          = "tcp"
-  from_port         = local.https ? 443 : 80
-  to_port           = local.https ? 443 : 80
-  prefix_list_ids   = [data.aws_ec2_managed_prefix_list.cloudfront.id]
+  type                     = "ingress"
+  description              = "CloudFront VPC origins"
+  security_group_id        = aws_security_group.alb.id
+  protocol                 = "tcp"
+  from_port                = local.origin_port
+  to_port                  = local.origin_port
+  source_security_group_id = data.aws_security_group.cloudfront_vpc_origins.id
 }
 
 resource "aws_security_group_rule" "alb_from_cidrs" {
   for_each = length(var.alb_ingress_cidr_blocks) > 0 ? toset(local.https ? ["80", "443"] : ["80"]) : toset([])
 
   type              = "ingress"
-  description       = "Direct access for the listed CIDR blocks"
+  description       = "Direct access from the listed private CIDR blocks"
   security_group_id = aws_security_group.alb.id
   protocol          = "tcp"
   from_port         = tonumber(each.value)
@@ -65,9 +72,12 @@ resource "aws_security_group_rule" "tasks_from_alb" {
   source_security_group_id = aws_security_group.alb.id
 }
 
-# The tasks pull images from ECR, read their secret and ship logs over the AWS
-# public endpoints (through NAT); VPC endpoints would cost more than NAT here.
-#tfsec:ignore:aws-vpc-no-public-egress-sgr HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch Logs) via NAT
+# The tasks pull images from ECR, read their secret and ship logs over HTTPS:
+# through the interface endpoints when vpc_interface_endpoints is on, else to
+# the AWS public endpoints through NAT; S3 (image layers) always goes through
+# the gateway endpoint. Endpoint addresses are not known in advance, so the
+# rule names no destination.
+#tfsec:ignore:aws-vpc-no-public-egress-sgr HTTPS to AWS APIs (ECR, Secrets Manager, CloudWatch Logs, S3) via endpoints or NAT
 resource "aws_security_group_rule" "tasks_to_aws_apis" {
   type              = "egress"
   description       = "HTTPS to AWS APIs"

@@ -5,9 +5,11 @@ variable "project" {
   type        = string
   default     = "empctl"
 
+  # RDS identifiers, ALB, target group and ECR repository names refuse a
+  # trailing hyphen and two hyphens in a row.
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.project))
-    error_message = "project must be 2-12 characters: lower-case letters, digits and hyphens, starting with a letter."
+    condition     = length(var.project) >= 2 && length(var.project) <= 12 && can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.project))
+    error_message = "project must be 2-12 characters: lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 
@@ -16,8 +18,8 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,14}$", var.environment))
-    error_message = "environment must be 1-15 characters: lower-case letters, digits and hyphens, starting with a letter."
+    condition     = length(var.environment) <= 15 && can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", var.environment))
+    error_message = "environment must be 1-15 characters: lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 
@@ -68,7 +70,7 @@ variable "az_count" {
 }
 
 variable "nat_gateway_mode" {
-  description = "\"single\": one NAT gateway for all private subnets (cheaper); \"per_az\": one per zone (survives a zone outage). Ignored when tasks_in_public_subnets is true."
+  description = "\"single\": one NAT gateway for all private subnets (~33 USD a month plus data; a zone outage there cuts every zone's tasks off from ECR, Secrets Manager and CloudWatch Logs unless vpc_interface_endpoints is on); \"per_az\": one per zone (survives a zone outage, ~33 USD a month each). Ignored when tasks_in_public_subnets is true."
   type        = string
   default     = "single"
 
@@ -84,10 +86,22 @@ variable "tasks_in_public_subnets" {
   default     = false
 }
 
+variable "vpc_interface_endpoints" {
+  description = "Interface endpoints for ECR (api, dkr), CloudWatch Logs and Secrets Manager in every zone, so image pulls, logs and the database secret no longer depend on NAT. About 7.3 USD a month per endpoint and zone (4 x 3 zones: ~88 USD), plus data; a per-zone NAT gateway costs ~33 USD a month each."
+  type        = bool
+  default     = false
+}
+
+variable "vpc_flow_logs" {
+  description = "Record the VPC's accepted and rejected traffic in CloudWatch Logs (billed per GB ingested)."
+  type        = bool
+  default     = false
+}
+
 # Load balancer
 
 variable "certificate_arn" {
-  description = "ACM certificate ARN (same region) for the ALB's HTTPS listener; empty serves HTTP only."
+  description = "ACM certificate ARN (same region) covering cloudfront_aliases, for HTTPS between CloudFront and the ALB; empty keeps that hop on HTTP inside AWS's network (the VPC origin)."
   type        = string
   default     = ""
 
@@ -97,26 +111,27 @@ variable "certificate_arn" {
   }
 }
 
-variable "alb_domain_name" {
-  description = "DNS name, covered by certificate_arn, that points at the ALB. CloudFront reaches the API over HTTPS through it. Required with certificate_arn."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.alb_domain_name == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.alb_domain_name))
-    error_message = "alb_domain_name must be empty or a lower-case DNS name such as api.example.com."
-  }
-}
-
 variable "alb_ingress_cidr_blocks" {
-  description = "Extra CIDR blocks allowed to reach the ALB directly (e.g. for load tests). CloudFront's origin-facing ranges are always allowed."
+  description = "Private CIDR blocks (inside the VPC or reached through peering or VPN) allowed to reach the internal ALB directly, e.g. for `verify-zero-downtime --target` from a bastion. CloudFront reaches it through the VPC origin regardless."
   type        = list(string)
   default     = []
 
+  # Each block is one rule per listener port, against the security group's
+  # quota of 60 inbound rules; 5 blocks stay far below it.
   validation {
-    condition     = alltrue([for c in var.alb_ingress_cidr_blocks : can(cidrhost(c, 0))])
-    error_message = "alb_ingress_cidr_blocks must contain IPv4 CIDR blocks."
+    condition = length(var.alb_ingress_cidr_blocks) <= 5 && alltrue([for c in var.alb_ingress_cidr_blocks : can(cidrhost(c, 0)) && (
+      (startswith(c, "10.") && tonumber(split("/", c)[1]) >= 8) ||
+      (can(regex("^172\\.(1[6-9]|2[0-9]|3[01])\\.", c)) && tonumber(split("/", c)[1]) >= 12) ||
+      (startswith(c, "192.168.") && tonumber(split("/", c)[1]) >= 16)
+    )])
+    error_message = "alb_ingress_cidr_blocks must hold at most 5 private IPv4 CIDR blocks (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16): the ALB is internal."
   }
+}
+
+variable "alb_deletion_protection" {
+  description = "Protect the ALB from deletion; null (the default) turns it on for an environment named prod. Set to false and provision before `empctl destroy`."
+  type        = bool
+  default     = null
 }
 
 # Service
@@ -232,7 +247,7 @@ variable "log_retention_days" {
 }
 
 variable "ecr_keep_images" {
-  description = "Number of images the ECR lifecycle policy keeps."
+  description = "Number of tagged releases the ECR lifecycle policy keeps (with the platform images their indexes reference); untagged images go after a day."
   type        = number
   default     = 30
 
@@ -302,6 +317,17 @@ variable "db_username" {
   validation {
     condition     = can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,15}$", var.db_username)) && !contains(["rdsadmin", "root"], lower(var.db_username))
     error_message = "db_username must be 1-16 letters, digits or underscores, start with a letter, and not be a name RDS reserves (rdsadmin, root)."
+  }
+}
+
+variable "db_secret_kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the RDS-managed database secret; empty uses Secrets Manager's AWS managed key. The task role may decrypt with it through Secrets Manager only."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.db_secret_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.db_secret_kms_key_arn))
+    error_message = "db_secret_kms_key_arn must be empty or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
   }
 }
 
@@ -378,4 +404,24 @@ variable "cloudfront_web_acl_arn" {
     condition     = var.cloudfront_web_acl_arn == "" || can(regex("^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/", var.cloudfront_web_acl_arn))
     error_message = "cloudfront_web_acl_arn must be empty or the ARN of a WAFv2 web ACL with scope CLOUDFRONT (in us-east-1)."
   }
+}
+
+# Logs (off by default: each is billed by volume)
+
+variable "alb_access_logs" {
+  description = "Write the ALB's access logs to the environment's log bucket (S3 storage is billed)."
+  type        = bool
+  default     = false
+}
+
+variable "cloudfront_access_logs" {
+  description = "Write CloudFront's standard access logs to the environment's log bucket (S3 storage is billed)."
+  type        = bool
+  default     = false
+}
+
+variable "log_bucket_force_destroy" {
+  description = "Let `empctl destroy` delete the log bucket with its logs."
+  type        = bool
+  default     = false
 }

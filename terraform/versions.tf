@@ -5,8 +5,9 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.77 added availability_zone_rebalancing to aws_ecs_service.
-      version = "~> 5.80"
+      # 5.82 added aws_cloudfront_vpc_origin and the distribution's
+      # vpc_origin_config (5.77: availability_zone_rebalancing on aws_ecs_service).
+      version = "~> 5.82"
     }
   }
 

@@ -3,6 +3,10 @@
 
 #tfsec:ignore:aws-s3-enable-bucket-logging The bucket holds the public webapp bundle; CloudFront is the only reader
 resource "aws_s3_bucket" "webapp" {
+  #checkov:skip=CKV_AWS_18:The bucket holds the public webapp bundle and CloudFront is its only reader (cloudfront_access_logs logs the reads)
+  #checkov:skip=CKV_AWS_144:The bundle is rebuilt from the repository by deploy frontend; a copy in a second region adds nothing
+  #checkov:skip=CKV_AWS_145:The objects are the public webapp bundle; SSE-S3 encrypts them at rest without a CMK's cost and key policy
+  #checkov:skip=CKV2_AWS_62:Nothing consumes events for new webapp objects
   bucket_prefix = "${local.name}-webapp-"
   force_destroy = var.webapp_force_destroy
 }
@@ -50,7 +54,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "webapp" {
   rule {
     id     = "expire-old-versions"
     status = "Enabled"
-    filter {}
+    # The whole bucket. An empty filter {} warns on every plan from provider
+    # 5.90; an empty prefix is the form it accepts silently.
+    filter {
+      prefix = ""
+    }
 
     noncurrent_version_expiration {
       noncurrent_days           = 30
@@ -133,20 +141,72 @@ data "aws_cloudfront_cache_policy" "caching_disabled" {
   name = "Managed-CachingDisabled"
 }
 
-# Every viewer header, cookie and query string reaches the API, except Host:
-# CloudFront then sends the ALB origin's own name, which the HTTPS origin needs
-# (CloudFront checks the origin's certificate against the Host it sends, and
-# the ALB's certificate covers alb_domain_name, not the viewer's host name).
-# The server does not route or sign by Host, so it loses nothing.
-data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
-  name = "Managed-AllViewerExceptHostHeader"
+# Every viewer header, cookie and query string reaches the API (Authorization
+# included), plus CloudFront-Viewer-Address: the viewer's own address and port,
+# which CloudFront sets and a client cannot, so the server throttles logins on
+# it rather than on X-Forwarded-For. A custom policy because the managed ones
+# do not document that header together with all viewer headers. The viewer's
+# Host is forwarded too, so with certificate_arn CloudFront checks the ALB's
+# certificate against the viewer's host name (see the precondition in alb.tf).
+resource "aws_cloudfront_origin_request_policy" "api" {
+  name    = "${local.name}-api"
+  comment = "All viewer headers, cookies and query strings, and the viewer address"
+
+  headers_config {
+    header_behavior = "allViewerAndWhitelistCloudFront"
+    headers {
+      items = ["CloudFront-Viewer-Address"]
+    }
+  }
+  cookies_config {
+    cookie_behavior = "all"
+  }
+  query_strings_config {
+    query_string_behavior = "all"
+  }
+}
+
+# CloudFront's way into the internal ALB: network interfaces it manages in the
+# ALB's subnets. CloudFront refuses to change a VPC origin a distribution
+# uses (CannotUpdateEntityWhileInUse), so the protocol is part of the key: a
+# change creates a new origin, moves the distribution to it, then deletes the
+# old one.
+resource "aws_cloudfront_vpc_origin" "api" {
+  for_each = toset([local.https ? "https" : "http"])
+
+  vpc_origin_endpoint_config {
+    name                   = "${local.name}-api-${each.key}"
+    arn                    = aws_lb.this.arn
+    http_port              = 80
+    https_port             = 443
+    origin_protocol_policy = "${each.key}-only"
+
+    origin_ssl_protocols {
+      items    = ["TLSv1.2"]
+      quantity = 1
+    }
+  }
+
+  # CloudFront needs an internet gateway attached to the VPC for VPC origins,
+  # though their traffic never uses it.
+  depends_on = [aws_internet_gateway.this]
+
+  # Deploying takes up to 15 minutes.
+  timeouts {
+    create = "30m"
+    update = "30m"
+    delete = "30m"
+  }
 }
 
 resource "aws_cloudfront_response_headers_policy" "security" {
+  #checkov:skip=CKV_AWS_259:HSTS is on (1 year, subdomains, override); preload is left to the owner of a custom domain, since the preload list is hard to leave
   name    = "${local.name}-security-headers"
   comment = "Security headers on every response"
 
   security_headers_config {
+    # Browsers go straight to HTTPS for a year. No preload: that list is
+    # for the owner of a registrable domain to submit, and hard to leave.
     strict_transport_security {
       access_control_max_age_sec = 31536000
       include_subdomains         = true
@@ -178,9 +238,15 @@ locals {
 }
 
 #tfsec:ignore:aws-cloudfront-enable-waf A web ACL has a monthly cost; set cloudfront_web_acl_arn to attach one
-#tfsec:ignore:aws-cloudfront-enable-logging Access logs need a separate log bucket; the API's own logs are in CloudWatch
+#tfsec:ignore:aws-cloudfront-enable-logging Access logs are optional (cloudfront_access_logs) because S3 storage is billed; the API logs every request to CloudWatch
 #tfsec:ignore:aws-cloudfront-use-secure-tls-policy TLSv1 is the only value the default cloudfront.net certificate accepts; with cloudfront_certificate_arn it is TLSv1.2_2021
 resource "aws_cloudfront_distribution" "this" {
+  #checkov:skip=CKV_AWS_86:Access logs are optional (cloudfront_access_logs) because S3 storage is billed; the API logs every request to CloudWatch
+  #checkov:skip=CKV_AWS_174:TLSv1 is the only value the default cloudfront.net certificate accepts (CloudFront applies its own policy); with cloudfront_certificate_arn it is TLSv1.2_2021
+  #checkov:skip=CKV2_AWS_42:The default cloudfront.net certificate is valid HTTPS; cloudfront_certificate_arn switches to an own domain
+  #checkov:skip=CKV2_AWS_47:A web ACL has a monthly cost and is the operator's choice (cloudfront_web_acl_arn); its rules are configured where it is managed
+  #checkov:skip=CKV_AWS_374:The app serves every country; a geo restriction is a business decision, not a default
+  #checkov:skip=CKV_AWS_310:The bucket and the ALB are the only copies of their content; there is no second origin to fail over to
   enabled             = true
   is_ipv6_enabled     = true
   http_version        = "http2and3"
@@ -197,16 +263,24 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   origin {
-    origin_id   = local.alb_origin_id
-    domain_name = local.https ? var.alb_domain_name : aws_lb.this.dns_name
+    origin_id = local.alb_origin_id
+    # The ALB's internal name: CloudFront connects through the VPC origin and
+    # sends the viewer's Host (see the origin request policy).
+    domain_name = aws_lb.this.dns_name
 
-    custom_origin_config {
-      http_port              = 80
-      https_port             = 443
-      origin_protocol_policy = local.https ? "https-only" : "http-only"
-      origin_ssl_protocols   = ["TLSv1.2"]
+    vpc_origin_config {
+      vpc_origin_id = aws_cloudfront_vpc_origin.api[local.https ? "https" : "http"].id
       # Above the ALB's 60 s idle timeout is pointless; the API answers fast.
       origin_read_timeout = 30
+    }
+  }
+
+  dynamic "logging_config" {
+    for_each = var.cloudfront_access_logs ? [1] : []
+    content {
+      bucket          = aws_s3_bucket.logs[0].bucket_domain_name
+      prefix          = "cloudfront/"
+      include_cookies = false
     }
   }
 
@@ -233,7 +307,7 @@ resource "aws_cloudfront_distribution" "this" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
+    origin_request_policy_id   = aws_cloudfront_origin_request_policy.api.id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.security.id
   }
 

@@ -2,28 +2,255 @@ package awsenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/image"
 )
 
+// BuildBackend builds the server image index (linux/amd64 and linux/arm64)
+// on this machine; nothing is pushed until DeployBackend.
 func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Writer) (env.Release, error) {
-	return env.Release{}, fmt.Errorf("deploy backend on AWS: %w", env.ErrNotImplemented)
+	if len(opts.Env) > 0 {
+		return env.Release{}, fmt.Errorf("--set-env works on the local environment only; on AWS the tasks' environment is part of the task definition: change it in terraform/ and run `empctl provision --env %s`", e.Name())
+	}
+	img, err := image.Build(ctx, image.BuildOptions{
+		Dir:      e.SourceDir,
+		CacheDir: filepath.Join(e.SourceDir, ".empctl", "cache", "image"),
+		Progress: func(msg string) { fmt.Fprintln(log, msg) },
+	})
+	if err != nil {
+		return env.Release{}, err
+	}
+	e.mu.Lock()
+	if e.built == nil {
+		e.built = map[string]*image.Image{}
+	}
+	e.built[img.Digest.String()] = img
+	e.mu.Unlock()
+	return env.Release{Version: img.Version, Artifact: e.Outputs.ECRRepositoryURL + ":" + img.Version, Digest: img.Digest.String(), Force: opts.Force}, nil
 }
 
+// PlanBackend computes the task definition revision a deploy would register
+// and diffs it against the running one; it pushes and changes nothing.
 func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error) {
-	return env.Plan{}, fmt.Errorf("deploy backend on AWS: %w", env.ErrNotImplemented)
+	c, err := e.ecsClients(ctx)
+	if err != nil {
+		return env.Plan{}, err
+	}
+	ref := e.Outputs.ECRRepositoryURL + "@" + rel.Digest
+	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, rel.Version)
+	if err != nil {
+		return env.Plan{}, e.explain(err)
+	}
+	size := ""
+	if img := e.builtImage(rel.Digest); img != nil {
+		if n, err := img.Size(); err == nil {
+			size = fmt.Sprintf(" (%.1f MB compressed, %d platforms)", float64(n)/1e6, len(img.Platforms))
+		}
+	}
+	return env.Plan{
+		Env: e.Name(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: p.Running,
+		Steps: []string{
+			fmt.Sprintf("push %s%s to %s, only the blobs it lacks; an existing tag is reused, never overwritten", rel.Artifact, size, e.registryHost()),
+			fmt.Sprintf("register a new revision of %s from its latest revision %s, with only the %s container's image replaced", e.Outputs.TaskFamily, shortARN(p.BasedOn), e.Outputs.ContainerName),
+			fmt.Sprintf("update service %s to it (minimum healthy 100 %%, maximum 200 %%) and watch the deployment until ECS reports it successful", e.Outputs.ServiceName),
+		},
+		Diff: p.Diff,
+	}, nil
 }
 
+// DeployBackend pushes the image, registers a task definition revision
+// pinned to its digest, updates the service and watches the deployment to
+// its end.
 func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
-	return env.Rollout{}, fmt.Errorf("deploy backend on AWS: %w", env.ErrNotImplemented)
+	start := time.Now()
+	img := e.builtImage(rel.Digest)
+	if img == nil {
+		return env.Rollout{}, fmt.Errorf("release %s (%s) was not built by this command: build it first", rel.Version, rel.Digest)
+	}
+	c, err := e.ecsClients(ctx)
+	if err != nil {
+		return env.Rollout{}, err
+	}
+	svc := e.service()
+	before, err := ecsdeploy.Status(ctx, c, svc, 0)
+	if err != nil {
+		return env.Rollout{}, e.explain(err)
+	}
+	if !rel.Force && before.Digest == rel.Digest && steady(before) {
+		return env.Rollout{}, fmt.Errorf("%w: %s (%s) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, rel.Digest, shortARN(before.TaskDefinition))
+	}
+	info(progress, "Pushing %s to %s", rel.Artifact, e.registryHost())
+	pub, err := e.push(ctx, img, progress)
+	if err != nil {
+		return env.Rollout{}, err
+	}
+	if pub.Reused {
+		info(progress, "The registry already has %s as %s: nothing to push", pub.Tag, pub.Digest)
+	} else {
+		info(progress, "Pushed %s (%.1f MB uploaded)", pub.Ref, float64(pub.Uploaded)/1e6)
+	}
+	reg, err := ecsdeploy.Register(ctx, c, svc, pub.Ref, rel.Version)
+	if err != nil {
+		return env.Rollout{}, e.explain(err)
+	}
+	info(progress, "Registered %s (from %s)", shortARN(reg.ARN), shortARN(reg.BasedOn))
+	res, err := ecsdeploy.Deploy(ctx, c, svc, reg.ARN, e.watchOptions(opts, progress))
+	ro := rollout(res, start)
+	ro.Version, ro.PreviousVersion, ro.Image = rel.Version, before.Version, pub.Ref
+	return ro, e.rolloutErr(err)
 }
 
+// Rollback puts the service back on an earlier task definition revision:
+// opts.To (a revision number) or the one before the running one.
 func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress func(env.Event)) (env.Rollout, error) {
-	return env.Rollout{}, fmt.Errorf("rollback on AWS: %w", env.ErrNotImplemented)
+	start := time.Now()
+	to := 0
+	if opts.To != "" {
+		n, err := strconv.Atoi(opts.To[strings.LastIndexByte(opts.To, ':')+1:])
+		if err != nil || n < 1 {
+			return env.Rollout{}, fmt.Errorf("--to %q: on AWS give a task definition revision number, e.g. --to 41 (see `empctl status --env %s`)", opts.To, e.Name())
+		}
+		to = n
+	}
+	c, err := e.ecsClients(ctx)
+	if err != nil {
+		return env.Rollout{}, err
+	}
+	before, err := ecsdeploy.Status(ctx, c, e.service(), 0)
+	if err != nil {
+		return env.Rollout{}, e.explain(err)
+	}
+	res, err := ecsdeploy.Rollback(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress))
+	ro := rollout(res, start)
+	ro.Version, ro.PreviousVersion = shortARN(res.To), before.Version
+	return ro, e.rolloutErr(err)
 }
 
-func (e *Env) Status(ctx context.Context) (env.Status, error) {
-	return env.Status{}, fmt.Errorf("status on AWS: %w", env.ErrNotImplemented)
+// push publishes img, fetching a new ECR token once if the registry refuses
+// the first (tokens expire after 12 hours).
+func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Event)) (image.Published, error) {
+	var pub image.Published
+	for attempt := 0; ; attempt++ {
+		auth, err := e.registryAuth(ctx)
+		if err != nil {
+			return pub, err
+		}
+		pub, err = image.Publish(ctx, img, image.PublishOptions{
+			Repository: e.Outputs.ECRRepositoryURL,
+			Auth:       auth,
+			Progress: func(p image.Progress) {
+				progress(env.Event{Time: time.Now(), Kind: "push", Key: "push",
+					Message: fmt.Sprintf("pushing: %.1f of %.1f MB", float64(p.Complete)/1e6, float64(p.Total)/1e6)})
+			},
+		})
+		switch {
+		case err == nil:
+			return pub, nil
+		case errors.Is(err, image.ErrUnauthorized) && attempt == 0:
+			info(progress, "The registry refused the login token; fetching a new one")
+			continue
+		case errors.Is(err, image.ErrUnauthorized):
+			return pub, fmt.Errorf("%w: check that the credentials in use may push to %s (ecr:InitiateLayerUpload, ecr:PutImage...)", err, e.Outputs.ECRRepositoryURL)
+		case errors.Is(err, image.ErrTagExists):
+			return pub, fmt.Errorf("%w: the repository is tag-immutable and holds another image under this version; commit your changes (a new version) or remove the tag from ECR", err)
+		default:
+			return pub, err
+		}
+	}
+}
+
+func (e *Env) ecsClients(ctx context.Context) (ecsdeploy.Clients, error) {
+	cfg, err := e.AWSConfig(ctx)
+	if err != nil {
+		return ecsdeploy.Clients{}, err
+	}
+	return ecsdeploy.Clients{ECS: ecs.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg)}, nil
+}
+
+func (e *Env) service() ecsdeploy.Service {
+	o := e.Outputs
+	return ecsdeploy.Service{Cluster: o.ClusterName, Name: o.ServiceName, Container: o.ContainerName, Family: o.TaskFamily, TargetGroupARN: o.TargetGroupARN}
+}
+
+func (e *Env) watchOptions(o env.DeployOptions, progress func(env.Event)) ecsdeploy.WatchOptions {
+	return ecsdeploy.WatchOptions{PollInterval: o.PollInterval, Timeout: o.Timeout, NoRollback: o.NoRollback, Progress: eventsTo(progress)}
+}
+
+func (e *Env) builtImage(digest string) *image.Image {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.built[digest]
+}
+
+// explain adds what to do to a missing resource: the outputs name something
+// that is not there, so the environment and its outputs disagree.
+func (e *Env) explain(err error) error {
+	var nf *ecsdeploy.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("%w (env %s, region %s): the saved outputs do not match the account; run `empctl provision --env %s` and try again", err, e.Name(), e.Outputs.Region, e.Name())
+	}
+	return fmt.Errorf("%w%s", err, accessHint(err, "the ECS and ELB APIs"))
+}
+
+// rolloutErr maps the library's verdict onto the environment's.
+func (e *Env) rolloutErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+		return fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
+	}
+	return e.explain(err)
+}
+
+// steady reports a service with one deployment, all its tasks running.
+func steady(s ecsdeploy.ServiceStatus) bool {
+	return len(s.Deployments) == 1 && s.Running == s.Desired && s.Desired > 0
+}
+
+func rollout(r ecsdeploy.Result, start time.Time) env.Rollout {
+	ro := env.Rollout{Started: start, Finished: time.Now(), Revision: shortARN(r.To), PreviousRevision: shortARN(r.From)}
+	if r.Outcome == "" {
+		return env.Rollout{}
+	}
+	ro.Outcome = env.OutcomeFailed
+	if r.Outcome == ecsdeploy.Completed {
+		ro.Outcome = env.OutcomeCompleted
+	} else {
+		ro.Reason = r.Summary()
+		if i := strings.IndexByte(ro.Reason, '\n'); i >= 0 {
+			ro.Reason = ro.Reason[:i]
+		}
+		for _, t := range r.StoppedTasks {
+			ro.Logs = append(ro.Logs, t.String())
+		}
+		if len(r.StoppedTasks) > 0 {
+			ro.FailedTarget = "the tasks of " + shortARN(r.To)
+		}
+	}
+	return ro
+}
+
+// shortARN is family:revision from a task definition ARN.
+func shortARN(arn string) string {
+	if i := strings.LastIndexByte(arn, '/'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
+}
+
+func info(progress func(env.Event), format string, a ...any) {
+	progress(env.Event{Time: time.Now(), Kind: "info", Message: fmt.Sprintf(format, a...)})
 }

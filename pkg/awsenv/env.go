@@ -17,6 +17,7 @@ import (
 
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/image"
 )
 
 // Env is one AWS environment.
@@ -31,6 +32,11 @@ type Env struct {
 	cfgOnce sync.Once
 	cfg     aws.Config
 	cfgErr  error
+
+	mu sync.Mutex
+	// built holds the images BuildBackend made, by digest, until DeployBackend
+	// pushes one.
+	built map[string]*image.Image
 }
 
 var _ env.Environment = (*Env)(nil)

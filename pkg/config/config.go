@@ -48,7 +48,9 @@ func (e Environment) IsLocal() bool { return e.Name == LocalEnv }
 // Variables empctl sets itself from the environment's fields.
 var reservedVars = []string{"environment", "region", "profile"}
 
-var envNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,14}$`)
+// envNameRE is terraform/'s rule for environment: RDS identifiers, ALB,
+// target group and ECR repository names refuse a trailing hyphen and "--".
+var envNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // Load reads dir/empctl.yaml. A missing file is an empty configuration, in which
 // only the local environment exists.
@@ -81,8 +83,8 @@ func (e Environment) validate() error {
 	if e.Name == LocalEnv {
 		return errors.New(`"local" is built in and runs on this machine; give the AWS environment another name`)
 	}
-	if !envNameRE.MatchString(e.Name) {
-		return errors.New("the name must be 1-15 characters: lower-case letters, digits and hyphens, starting with a letter (it becomes part of AWS resource names)")
+	if len(e.Name) > 15 || !envNameRE.MatchString(e.Name) {
+		return errors.New("the name must be 1-15 characters: lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes part of AWS resource names)")
 	}
 	if e.Region == "" {
 		return errors.New("region is missing, e.g. region: eu-west-1")

@@ -85,11 +85,14 @@ func TestUnknownEnvListsKnownOnes(t *testing.T) {
 
 func TestLoadRejectsBadConfig(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"no region":     {"environments:\n  prod: {}\n", "region is missing"},
-		"local defined": {"environments:\n  local: {region: eu-west-1}\n", `"local" is built in`},
-		"bad name":      {"environments:\n  Prod_1: {region: eu-west-1}\n", "lower-case letters"},
-		"reserved var":  {"environments:\n  prod: {region: eu-west-1, vars: {region: us-east-1}}\n", "vars.region is set by empctl"},
-		"unknown field": {"environments:\n  prod: {region: eu-west-1, regoin: x}\n", "field regoin not found"},
+		"no region":       {"environments:\n  prod: {}\n", "region is missing"},
+		"local defined":   {"environments:\n  local: {region: eu-west-1}\n", `"local" is built in`},
+		"bad name":        {"environments:\n  Prod_1: {region: eu-west-1}\n", "lower-case letters"},
+		"trailing hyphen": {"environments:\n  prod-: {region: eu-west-1}\n", "not ending with a hyphen"},
+		"double hyphen":   {"environments:\n  pr--od: {region: eu-west-1}\n", "single hyphens"},
+		"too long":        {"environments:\n  abcdefghijklmnop: {region: eu-west-1}\n", "1-15 characters"},
+		"reserved var":    {"environments:\n  prod: {region: eu-west-1, vars: {region: us-east-1}}\n", "vars.region is set by empctl"},
+		"unknown field":   {"environments:\n  prod: {region: eu-west-1, regoin: x}\n", "field regoin not found"},
 		"nested backend": {"environments:\n  prod: {region: eu-west-1, backend: {assume_role: {role_arn: x}}}\n",
 			"backend.assume_role must be a string"},
 		"not yaml": {"environments: [", "empctl.yaml"},

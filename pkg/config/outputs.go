@@ -24,6 +24,7 @@ type Outputs struct {
 	ServiceName              string `json:"service_name"`
 	ContainerName            string `json:"container_name"`
 	TaskFamily               string `json:"task_family"`
+	DesiredCount             string `json:"desired_count"` // a whole number; Terraform leaves the service's count to deploy after creating it
 	ECRRepositoryURL         string `json:"ecr_repository_url"`
 	TargetGroupARN           string `json:"target_group_arn"`
 	ALBDNSName               string `json:"alb_dns_name"`

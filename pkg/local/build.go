@@ -11,29 +11,25 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/empctl/empctl/pkg/srcversion"
 )
 
 const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
-
-// gitDescribe describes the sources in srcDir as `git describe --tags --always
-// --dirty` does, or "dev" outside a git checkout.
-func gitDescribe(ctx context.Context, srcDir string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", srcDir, "describe", "--tags", "--always", "--dirty").Output()
-	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
-		return v
-	}
-	return "dev"
-}
 
 // BuildServer builds ./cmd/server from srcDir into a content-addressed folder
 // under stateDir/builds and returns it as a release. The build is
 // reproducible (-trimpath, no build date), so the same sources give the same
 // digest and a deploy can tell "nothing changed" apart from a new build.
 func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Release, error) {
-	version := gitDescribe(ctx, srcDir)
+	src, err := srcversion.Describe(ctx, srcDir)
+	if err != nil {
+		return nil, err
+	}
+	version := src.Version
 	ldflags := "-X " + buildinfoPkg + ".Version=" + version
-	if commit, err := exec.CommandContext(ctx, "git", "-C", srcDir, "rev-parse", "HEAD").Output(); err == nil {
-		ldflags += " -X " + buildinfoPkg + ".Commit=" + strings.TrimSpace(string(commit))
+	if src.Commit != "" {
+		ldflags += " -X " + buildinfoPkg + ".Commit=" + src.Commit
 	}
 	builds := filepath.Join(stateDir, "builds")
 	if err := os.MkdirAll(builds, 0o755); err != nil {

@@ -127,6 +127,43 @@ func TestPlanApplyOutputs(t *testing.T) {
 	}
 }
 
+// A replaced target group is named as an interruption of the request path,
+// not as data loss, and the summary says the new one comes first.
+func TestPlanNamesReplacedTargetGroup(t *testing.T) {
+	ctx := context.Background()
+	project := tftest.Project(t, tftest.AppReplacingTargetGroup, "")
+	out := tftest.NewBuffer()
+	r := newRunner(t, project, appVars(nil), out)
+	if err := r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := r.Plan(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Summary.Interruptions) != 0 {
+		t.Errorf("creating a target group interrupts nothing: %+v", plan.Summary.Interruptions)
+	}
+	if err := r.Apply(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+
+	r = newRunner(t, project, appVars(map[string]any{"container_port": 9090}), out)
+	if err := r.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan, err = r.Plan(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Discard(plan)
+	s := plan.Summary
+	want := tf.Change{Address: "terraform_data.target_group", Type: "terraform_data", Action: "replace", Serves: "target group", CreateFirst: true}
+	if s.Add != 1 || s.Destroy != 1 || len(s.DataLoss) != 0 || len(s.Interruptions) != 1 || s.Interruptions[0] != want {
+		t.Errorf("target group replacement summary = %+v, want one interruption %+v", s, want)
+	}
+}
+
 func TestApplyRunsTheSavedPlan(t *testing.T) {
 	ctx := context.Background()
 	project := tftest.Project(t, tftest.App, "")

@@ -8,6 +8,7 @@ package awsenvtest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -38,9 +39,6 @@ const EnvName = "test"
 
 // Options change the fixture.
 type Options struct {
-	// RegistryURL, when set, replaces ecr_repository_url (moto has no
-	// registry API: tests push to a real registry on loopback).
-	RegistryURL string
 }
 
 // Fixture is a provisioned emulated environment.
@@ -70,7 +68,7 @@ func Provision(t testing.TB, opts Options) *Fixture {
 		Region: cfg.Region, ClusterName: "empctl-test", ServiceName: "empctl-test-api", ContainerName: "api",
 		TaskFamily: "empctl-test-api", WebappBucket: "empctl-test-webapp", LogGroupName: "/ecs/empctl-test",
 		ALBDNSName: "internal-empctl-test-123.us-east-1.elb.amazonaws.com", DBEndpoint: "empctl-test.abc.us-east-1.rds.amazonaws.com:3306",
-		DBSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-test",
+		DBSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-test", DesiredCount: "3",
 	}
 
 	repo, err := ecr.NewFromConfig(cfg).CreateRepository(ctx, &ecr.CreateRepositoryInput{
@@ -78,9 +76,6 @@ func Provision(t testing.TB, opts Options) *Fixture {
 	})
 	must(t, "ECR CreateRepository", err)
 	o.ECRRepositoryURL = aws.ToString(repo.Repository.RepositoryUri)
-	if opts.RegistryURL != "" {
-		o.ECRRepositoryURL = opts.RegistryURL
-	}
 
 	lb := elb.NewFromConfig(cfg)
 	tg, err := lb.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{
@@ -131,6 +126,29 @@ func Provision(t testing.TB, opts Options) *Fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// UseRegistry points the environment's ecr_repository_url at a registry on
+// loopback (moto has no registry API) and saves the outputs again.
+func (f *Fixture) UseRegistry(t testing.TB, host string) {
+	t.Helper()
+	o := f.Outputs
+	o.ECRRepositoryURL = host + "/empctl-test"
+	var err error
+	if f.Outputs, err = config.SaveOutputs(f.Dir, EnvName, o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ECRPassword is the password of the ECR login token the emulator hands out.
+func (f *Fixture) ECRPassword(t testing.TB) string {
+	t.Helper()
+	out, err := ecr.NewFromConfig(f.Config).GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
+	must(t, "ECR GetAuthorizationToken", err)
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
+	must(t, "decoding the ECR token", err)
+	_, pw, _ := strings.Cut(string(raw), ":")
+	return pw
 }
 
 // TaskDefinitionInput is the task definition terraform/ registers (ecs.tf),

@@ -42,11 +42,13 @@ func NewCmdDestroy(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 the stateful resources whose data goes with it, and asks you to type the
 environment's name before it applies that plan.
 
-The database has deletion protection, and the webapp bucket and the image
-repository refuse to be deleted while they hold files: set
-db_deletion_protection: false, webapp_force_destroy: true and
-ecr_force_delete: true under the environment's vars in empctl.yaml and run
-provision first. RDS still takes a final snapshot.`,
+The database has deletion protection (the load balancer too, for prod), and
+the webapp bucket, the image repository and the log bucket refuse to be
+deleted while they hold files: set db_deletion_protection: false,
+alb_deletion_protection: false, webapp_force_destroy: true,
+ecr_force_delete: true and log_bucket_force_destroy: true under the
+environment's vars in empctl.yaml and run provision first. RDS still takes a
+final snapshot, named <project>-<env>-final-<creation time>.`,
 		Example: `  empctl destroy --env staging --dry-run       # what would be deleted
   empctl destroy --env staging                 # asks you to type "staging"
   empctl destroy --env staging --confirm staging  # no prompt (scripts)`,

@@ -211,6 +211,47 @@ func TestProvisionWarnsBeforeReplacingTheDatabase(t *testing.T) {
 	}
 }
 
+func TestProvisionShowsReplacedTargetGroup(t *testing.T) {
+	tftest.Binary(t)
+	project := tftest.Project(t, tftest.AppReplacingTargetGroup, testYAML)
+	if res := run(t, project, invocation{}, "--auto-approve"); res.err != nil {
+		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
+	}
+	yaml := testYAML + "      container_port: 9090\n"
+	if err := os.WriteFile(filepath.Join(project, "empctl.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, project, invocation{}, "--dry-run")
+	if res.err != nil {
+		t.Fatalf("dry run: %v\n%s", res.err, res.stderr)
+	}
+	out := res.stdout.String()
+	for _, want := range []string{
+		"Plan for test: 1 to add, 0 to change, 1 to destroy.",
+		"Replaced on the request path; the API can answer errors until the new one serves:",
+		"terraform_data.target_group (target group): new one created first, old one destroyed after",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "WARNING") {
+		t.Errorf("a target group holds no data, yet the plan warns of data loss:\n%s", out)
+	}
+
+	res = run(t, project, invocation{output: cmdutil.OutputJSON}, "--dry-run")
+	if res.err != nil {
+		t.Fatalf("dry run: %v\n%s", res.err, res.stderr)
+	}
+	var got provision.Result
+	if err := json.Unmarshal([]byte(res.stdout.String()), &got); err != nil {
+		t.Fatalf("%v\n%s", err, res.stdout)
+	}
+	if len(got.Plan.Interruptions) != 1 || got.Plan.Interruptions[0].Serves != "target group" || !got.Plan.Interruptions[0].CreateFirst {
+		t.Errorf("JSON interruptions = %+v", got.Plan.Interruptions)
+	}
+}
+
 func TestProvisionCtrlCInterruptsTerraform(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.Slow, testYAML)

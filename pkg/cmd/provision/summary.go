@@ -8,8 +8,9 @@ import (
 	"github.com/empctl/empctl/pkg/tf"
 )
 
-// WriteSummary prints what a plan would do and, loudly, every stateful
-// resource whose data it would destroy.
+// WriteSummary prints what a plan would do, every replacement on the request
+// path (requests can fail meanwhile) and, loudly, every stateful resource
+// whose data it would destroy.
 func WriteSummary(w io.Writer, env string, s tf.Summary) {
 	switch {
 	case len(s.Changes) > 0:
@@ -19,7 +20,25 @@ func WriteSummary(w io.Writer, env string, s tf.Summary) {
 	default:
 		fmt.Fprintf(w, "Plan for %s: no changes; the infrastructure matches the configuration.\n", env)
 	}
+	writeInterruptions(w, s)
 	WriteDataLossWarning(w, s)
+}
+
+// writeInterruptions names the replaced parts of the request path: until the
+// new one serves (a new target group, until the service's tasks register and
+// pass their health checks), the API can answer errors.
+func writeInterruptions(w io.Writer, s tf.Summary) {
+	if len(s.Interruptions) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Replaced on the request path; the API can answer errors until the new one serves:")
+	for _, c := range s.Interruptions {
+		order := "destroyed, then created"
+		if c.CreateFirst {
+			order = "new one created first, old one destroyed after"
+		}
+		fmt.Fprintf(w, "  %s (%s): %s\n", c.Address, c.Serves, order)
+	}
 }
 
 // WriteDataLossWarning prints the stateful resources a plan destroys, if any.

@@ -42,7 +42,7 @@ func TestEnvironment(t *testing.T) {
 	// Complete outputs: the AWS environment, its endpoint the CloudFront domain.
 	full := config.Outputs{Region: "eu-west-1", ClusterName: "c", ServiceName: "s", ContainerName: "api", TaskFamily: "f",
 		ECRRepositoryURL: "1.dkr.ecr.eu-west-1.amazonaws.com/r", TargetGroupARN: "arn:tg", ALBDNSName: "alb", WebappBucket: "b",
-		CloudFrontDistributionID: "E1", CloudFrontDomainName: "d.cloudfront.net", DBEndpoint: "db", DBSecretARN: "arn:s", LogGroupName: "lg"}
+		CloudFrontDistributionID: "E1", CloudFrontDomainName: "d.cloudfront.net", DBEndpoint: "db", DBSecretARN: "arn:s", LogGroupName: "lg", DesiredCount: "3"}
 	if _, err := config.SaveOutputs(dir, "prod", full); err != nil {
 		t.Fatal(err)
 	}

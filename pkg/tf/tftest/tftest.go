@@ -85,6 +85,7 @@ output "cluster_name" { value = "empctl-${var.environment}" }
 output "service_name" { value = "server" }
 output "container_name" { value = "server" }
 output "task_family" { value = "empctl-${var.environment}-server" }
+output "desired_count" { value = tostring(var.desired_count) }
 output "ecr_repository_url" { value = "123456789012.dkr.ecr.${var.region}.amazonaws.com/empctl-${var.environment}-server" }
 output "target_group_arn" { value = "arn:aws:elasticloadbalancing:${var.region}:123456789012:targetgroup/empctl-${var.environment}/0123456789abcdef" }
 output "alb_dns_name" { value = "empctl-${var.environment}-1.${var.region}.elb.amazonaws.com" }
@@ -105,6 +106,25 @@ output "not_for_files" {
 // the "database", for tests of the data-loss warning.
 var AppReplacingDatabase = strings.Replace(App, "input = var.db_instance_class",
 	"input            = var.db_instance_class\n  triggers_replace = var.db_instance_class", 1)
+
+// AppReplacingTargetGroup is App with a "target group" that a change of
+// container_port replaces, new one first (create_before_destroy), as
+// terraform/ replaces aws_lb_target_group.app.
+const AppReplacingTargetGroup = App + `
+variable "container_port" {
+  type    = number
+  default = 8080
+}
+
+resource "terraform_data" "target_group" {
+  input            = var.container_port
+  triggers_replace = var.container_port
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+`
 
 // Slow has a resource whose creation takes two minutes, after a quick one, so
 // a test can interrupt Terraform in the middle of an apply.

@@ -11,13 +11,13 @@ import (
 )
 
 // Progress returns a callback that shows each event on stderr: as JSON lines
-// with jsonOut (stdout keeps the command's one JSON result), redrawn in place
-// on a terminal, and as plain timestamped lines otherwise. Events with a Key
-// describe a state that changes (a deployment's counts); a terminal rewrites
-// their line while it is the last one, and plain output prints a keyed line
-// only when its text changed.
+// with jsonOut (stdout keeps the command's one JSON result), as plain
+// timestamped lines when stderr is not a terminal, and on a terminal with the
+// keyed events (a state that changes: deployments, target health, bytes
+// pushed) kept as a block at the bottom that is redrawn in place. Plain
+// output prints a keyed line only when its text changed.
 func Progress(ios *iostreams.IOStreams, jsonOut bool) func(env.Event) {
-	p := &progress{w: ios.ErrOut, json: jsonOut, tty: ios.IsStderrTTY(), last: map[string]string{}}
+	p := &progress{w: ios.ErrOut, json: jsonOut, tty: ios.IsStderrTTY(), last: map[string]env.Event{}}
 	return p.show
 }
 
@@ -26,10 +26,11 @@ type progress struct {
 	w    io.Writer
 	json bool
 	tty  bool
-	// last holds each key's last message; lastKey is the key of the line the
-	// cursor is on (a terminal can rewrite it).
-	last    map[string]string
-	lastKey string
+	// last holds each key's event, keys their order in the live block, and
+	// drawn how many block lines are on the terminal now.
+	last  map[string]env.Event
+	keys  []string
+	drawn int
 }
 
 func (p *progress) show(ev env.Event) {
@@ -42,17 +43,32 @@ func (p *progress) show(ev env.Event) {
 		return
 	}
 	if ev.Key != "" {
-		if p.last[ev.Key] == ev.Message {
+		prev, seen := p.last[ev.Key]
+		if seen && prev.Message == ev.Message {
 			return
 		}
-		p.last[ev.Key] = ev.Message
+		if !seen {
+			p.keys = append(p.keys, ev.Key)
+		}
+		p.last[ev.Key] = ev
 	}
-	line := fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), ev.Message)
-	if p.tty && ev.Key != "" && ev.Key == p.lastKey {
-		// Move up to the keyed line, clear it and write it anew.
-		fmt.Fprintf(p.w, "\x1b[1A\r\x1b[2K%s\n", line)
+	if !p.tty {
+		fmt.Fprintln(p.w, line(ev))
 		return
 	}
-	fmt.Fprintln(p.w, line)
-	p.lastKey = ev.Key
+	// Erase the block, print a message above it, then draw the block again.
+	if p.drawn > 0 {
+		fmt.Fprintf(p.w, "\x1b[%dA\r\x1b[J", p.drawn)
+	}
+	if ev.Key == "" {
+		fmt.Fprintln(p.w, line(ev))
+	}
+	for _, k := range p.keys {
+		fmt.Fprintln(p.w, line(p.last[k]))
+	}
+	p.drawn = len(p.keys)
+}
+
+func line(ev env.Event) string {
+	return fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), ev.Message)
 }

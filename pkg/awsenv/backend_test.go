@@ -1,0 +1,137 @@
+package awsenv_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/empctl/empctl/pkg/awsenv"
+	"github.com/empctl/empctl/pkg/awsenv/awsenvtest"
+	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/testenv"
+)
+
+// repoRoot is the module root: the sources the image is built from.
+var repoRoot, _ = filepath.Abs("../..")
+
+type events struct {
+	mu  sync.Mutex
+	all []env.Event
+}
+
+func (e *events) add(ev env.Event) { e.mu.Lock(); e.all = append(e.all, ev); e.mu.Unlock() }
+
+func (e *events) text() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.all {
+		b.WriteString(ev.Message + "\n")
+	}
+	return b.String()
+}
+
+// TestBackendAgainstMotoAndARegistry builds the real server image, plans,
+// pushes it to a real registry with the ECR token moto hands out, registers
+// the revision and updates the service in moto. moto never progresses an ECS
+// deployment, so the watch ends at its timeout; how a rollout ends is tested
+// against the scripted ECS fake in pkg/ecsdeploy.
+func TestBackendAgainstMotoAndARegistry(t *testing.T) {
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
+	e, err := awsenv.New(repoRoot, ec, f.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	if !strings.HasPrefix(rel.Digest, "sha256:") || rel.Artifact != f.Outputs.ECRRepositoryURL+":"+rel.Version {
+		t.Fatalf("release %+v", rel)
+	}
+	if _, err := e.BuildBackend(ctx, env.BuildOptions{Env: map[string]string{"X": "1"}}, io.Discard); err == nil || !strings.Contains(err.Error(), "terraform/") {
+		t.Fatalf("--set-env on AWS: %v, want it refused with where to set it", err)
+	}
+
+	// --dry-run: the diff names the image pinned by digest; nothing is pushed.
+	plan, err := e.PlanBackend(ctx, rel)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	ref := f.Outputs.ECRRepositoryURL + "@" + rel.Digest
+	if !strings.Contains(plan.Diff, ref) || !strings.Contains(plan.Diff, ":initial") || len(plan.Steps) != 3 {
+		t.Fatalf("plan %+v", plan)
+	}
+	repo, _ := name.NewRepository(f.Outputs.ECRRepositoryURL)
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: f.ECRPassword(t)}))
+	if tags, err := remote.List(repo, auth); err == nil && len(tags) > 0 {
+		t.Fatalf("a dry run pushed: tags %v", tags)
+	}
+
+	// The deploy pushes, registers and updates; moto's service never rolls.
+	opts := env.DeployOptions{Timeout: 2 * time.Second, PollInterval: 200 * time.Millisecond, NoRollback: true}
+	var evs events
+	ro, err := e.DeployBackend(ctx, rel, opts, evs.add)
+	if !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed || !strings.Contains(ro.Reason, "timed out") {
+		t.Fatalf("deploy against moto: %+v, %v\n%s", ro, err, evs.text())
+	}
+	if ro.Image != ref || ro.Version != rel.Version {
+		t.Fatalf("rollout %+v, want image %s", ro, ref)
+	}
+	if tags, err := remote.List(repo, auth); err != nil || len(tags) != 1 || tags[0] != rel.Version {
+		t.Fatalf("registry tags %v, %v; want [%s]", tags, err, rel.Version)
+	}
+	svc, err := ecs.NewFromConfig(f.Config).DescribeServices(ctx, &ecs.DescribeServicesInput{
+		Cluster: aws.String(f.Outputs.ClusterName), Services: []string{f.Outputs.ServiceName}})
+	if err != nil || !strings.HasSuffix(aws.ToString(svc.Services[0].TaskDefinition), ro.Revision) || ro.Revision != f.Outputs.TaskFamily+":2" {
+		t.Fatalf("the service runs %v (%v), want the new revision %s", aws.ToString(svc.Services[0].TaskDefinition), err, ro.Revision)
+	}
+
+	// status describes the service on the new revision and its image.
+	st, err := e.Status(ctx)
+	if err != nil || st.Revision != ro.Revision || !strings.Contains(st.Image, rel.Digest) || st.Desired != 3 || st.Service != f.Outputs.ServiceName ||
+		st.Endpoint != "https://"+f.Outputs.CloudFrontDomainName {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+
+	// The same build again: the tag is reused and nothing is uploaded.
+	evs = events{}
+	_, _ = e.DeployBackend(ctx, rel, opts, evs.add)
+	if !strings.Contains(evs.text(), "nothing to push") {
+		t.Fatalf("a second deploy of the same build pushed:\n%s", evs.text())
+	}
+
+	// A registry that refuses the token: a clear error after one fresh token.
+	bad := f.Outputs
+	bad.ECRRepositoryURL = testenv.StartRegistry(t, "AWS", "another-password").Host + "/empctl-test"
+	e2, _ := awsenv.New(repoRoot, ec, bad)
+	rel2, err := e2.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e2.DeployBackend(context.WithoutCancel(ctx), rel2, opts, func(env.Event) {})
+	if err == nil || !strings.Contains(err.Error(), "refused the credentials") {
+		t.Fatalf("push with a refused token: %v", err)
+	}
+}

@@ -1,0 +1,106 @@
+package ecsdeploy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Outcome is how a rollout ended.
+type Outcome string
+
+// The outcomes of a rollout.
+const (
+	Completed  Outcome = "completed"   // the new revision serves, its deployment succeeded
+	RolledBack Outcome = "rolled-back" // the circuit breaker (or someone) put an earlier revision back
+	Failed     Outcome = "failed"      // the deployment failed and nothing was rolled back
+	TimedOut   Outcome = "timed-out"   // the deployment did not finish in time; see Result.Rollback
+)
+
+// Result is what a rollout did.
+type Result struct {
+	Outcome      Outcome       `json:"outcome"`
+	Service      string        `json:"service"`
+	From         string        `json:"from"` // the task definition the service ran before
+	To           string        `json:"to"`   // the task definition deployed
+	Deployment   string        `json:"deployment,omitempty"`
+	RolledBackTo int           `json:"rolledBackTo,omitempty"` // the revision serving after a rollback
+	Reason       string        `json:"reason,omitempty"`       // the circuit breaker's or ECS's reason
+	StoppedTasks []StoppedTask `json:"stoppedTasks,omitempty"` // tasks of the new revision that stopped
+	Rollback     *RollbackInfo `json:"rollback,omitempty"`     // what happened after a timeout
+	Duration     time.Duration `json:"duration"`
+}
+
+// RollbackInfo is what a timed-out rollout did about it.
+type RollbackInfo struct {
+	Method  string  `json:"method"` // "stop-service-deployment", "update-service", or "none"
+	Outcome Outcome `json:"outcome,omitempty"`
+	To      int     `json:"to,omitempty"`     // the revision rolled back to
+	Reason  string  `json:"reason,omitempty"` // why none, or how it ended
+}
+
+// StoppedTask is a task of the new revision that stopped, with why.
+type StoppedTask struct {
+	ID            string          `json:"id"`
+	StoppedReason string          `json:"stoppedReason"`
+	Containers    []ContainerExit `json:"containers,omitempty"`
+}
+
+// ContainerExit is how one container of a stopped task ended.
+type ContainerExit struct {
+	Name     string `json:"name"`
+	ExitCode *int32 `json:"exitCode,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func (t StoppedTask) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "task %s stopped: %s", t.ID, t.StoppedReason)
+	for _, c := range t.Containers {
+		switch {
+		case c.ExitCode != nil && c.Reason != "":
+			fmt.Fprintf(&b, "; %s exited %d (%s)", c.Name, *c.ExitCode, c.Reason)
+		case c.ExitCode != nil:
+			fmt.Fprintf(&b, "; %s exited %d", c.Name, *c.ExitCode)
+		case c.Reason != "":
+			fmt.Fprintf(&b, "; %s: %s", c.Name, c.Reason)
+		}
+	}
+	return b.String()
+}
+
+// Summary says in one paragraph how the rollout ended.
+func (r Result) Summary() string {
+	var b strings.Builder
+	to := shortTaskDef(r.To)
+	switch r.Outcome {
+	case Completed:
+		fmt.Fprintf(&b, "%s is on %s", r.Service, to)
+	case RolledBack:
+		fmt.Fprintf(&b, "rollout of %s rolled back to revision %d", to, r.RolledBackTo)
+	case Failed:
+		fmt.Fprintf(&b, "rollout of %s failed", to)
+	case TimedOut:
+		fmt.Fprintf(&b, "rollout of %s timed out after %s", to, r.Duration.Round(time.Second))
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(&b, ": %s", r.Reason)
+	}
+	if rb := r.Rollback; rb != nil {
+		switch {
+		case rb.Method == "none":
+			fmt.Fprintf(&b, "; not rolled back: %s", rb.Reason)
+		case rb.Outcome == Completed:
+			fmt.Fprintf(&b, "; rolled back to revision %d", rb.To)
+		default:
+			fmt.Fprintf(&b, "; the rollback to revision %d %s", rb.To, rb.Outcome)
+			if rb.Reason != "" {
+				fmt.Fprintf(&b, ": %s", rb.Reason)
+			}
+		}
+	}
+	for _, t := range r.StoppedTasks {
+		fmt.Fprintf(&b, "\n  %s", t)
+	}
+	return b.String()
+}

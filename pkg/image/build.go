@@ -1,0 +1,352 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/empctl/empctl/pkg/srcversion"
+)
+
+const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
+
+// DefaultPlatforms are the platforms an ECS task definition may ask for.
+var DefaultPlatforms = []string{"linux/amd64", "linux/arm64"}
+
+// BuildOptions says what to build.
+type BuildOptions struct {
+	// Dir is the module root holding the sources.
+	Dir string
+	// Package is the main package to build, relative to Dir; "./cmd/server"
+	// when empty.
+	Package string
+	// Platforms are os/arch pairs; DefaultPlatforms when empty.
+	Platforms []string
+	// Port is the exposed TCP port; 8080 (the server's default PORT) when 0.
+	Port int
+	// SourceURL is the org.opencontainers.image.source label; when empty,
+	// https:// and the module path of Dir's go.mod.
+	SourceURL string
+	// CacheDir, when set, keeps each platform's binary layer, keyed by the
+	// sources' commit and uncommitted changes, the Go toolchain and the build
+	// flags, so that building an unchanged tree again skips the compiler. Only
+	// git-tracked and untracked-but-not-ignored files count as sources.
+	CacheDir string
+	// Progress, when set, receives one line per step.
+	Progress func(msg string)
+}
+
+// Build compiles the server for every platform and assembles the image
+// index. It uses the Go toolchain and git, and no network beyond what `go
+// build` needs for modules missing from the module cache.
+func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
+	if opts.Package == "" {
+		opts.Package = "./cmd/server"
+	}
+	if len(opts.Platforms) == 0 {
+		opts.Platforms = DefaultPlatforms
+	}
+	if opts.Port == 0 {
+		opts.Port = 8080
+	}
+	if opts.Progress == nil {
+		opts.Progress = func(string) {}
+	}
+	if opts.SourceURL == "" {
+		opts.SourceURL = moduleURL(opts.Dir)
+	}
+	if opts.CacheDir != "" {
+		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the image build cache: %w", err)
+		}
+	}
+	src, err := srcversion.Describe(ctx, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	created := src.Time
+	if created.IsZero() {
+		created = time.Unix(0, 0).UTC()
+	}
+	toolchain, err := goEnv(ctx, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{opts: opts, src: src, created: created, toolchain: toolchain}
+	if b.base, err = baseLayer(created); err != nil {
+		return nil, err
+	}
+
+	imgs := make([]v1.Image, len(opts.Platforms))
+	plats := make([]PlatformImage, len(opts.Platforms))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range opts.Platforms {
+		g.Go(func() (err error) {
+			imgs[i], plats[i], err = b.platformImage(gctx, p)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for i, img := range imgs {
+		osName, arch, _ := strings.Cut(plats[i].Platform, "/")
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
+			Platform: &v1.Platform{OS: osName, Architecture: arch},
+		}})
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return &Image{Index: idx, Digest: digest, Version: src.Version, Commit: src.Commit, Created: created, Platforms: plats}, nil
+}
+
+type builder struct {
+	opts      BuildOptions
+	src       srcversion.Source
+	created   time.Time
+	toolchain string // `go env` output that changes what the compiler makes
+	base      v1.Layer
+}
+
+// platformImage builds (or takes from the cache) one platform's binary
+// layer and assembles its image.
+func (b *builder) platformImage(ctx context.Context, platform string) (v1.Image, PlatformImage, error) {
+	osName, arch, ok := strings.Cut(platform, "/")
+	if !ok || osName != "linux" || arch == "" {
+		return nil, PlatformImage{}, fmt.Errorf("platform %q: give linux/<arch>, e.g. linux/amd64 or linux/arm64", platform)
+	}
+	layer, cached, err := b.binaryLayer(ctx, arch)
+	if err != nil {
+		return nil, PlatformImage{}, err
+	}
+	img, err := b.assemble(layer, arch)
+	if err != nil {
+		return nil, PlatformImage{}, err
+	}
+	pi := PlatformImage{Platform: platform, Cached: cached}
+	if pi.Digest, err = img.Digest(); err != nil {
+		return nil, PlatformImage{}, err
+	}
+	if pi.Size, err = compressedSize(img); err != nil {
+		return nil, PlatformImage{}, err
+	}
+	return img, pi, nil
+}
+
+// assemble puts the base and binary layers under the image configuration.
+func (b *builder) assemble(bin v1.Layer, arch string) (v1.Image, error) {
+	at := v1.Time{Time: b.created}
+	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
+		mutate.Addendum{Layer: b.base, History: v1.History{Created: at, CreatedBy: "empctl: /etc/passwd, /etc/group, " + homeDir + ", /tmp", Comment: "base"}},
+		mutate.Addendum{Layer: bin, History: v1.History{Created: at, CreatedBy: "empctl: go build " + b.opts.Package, Comment: b.src.Version}},
+	)
+	if err != nil {
+		return nil, err
+	}
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.DeepCopy()
+	cfg.Created, cfg.OS, cfg.Architecture = at, "linux", arch
+	cfg.Config = v1.Config{
+		Entrypoint:   []string{binPath},
+		User:         strconv.Itoa(uid) + ":" + strconv.Itoa(uid),
+		WorkingDir:   homeDir,
+		ExposedPorts: map[string]struct{}{strconv.Itoa(b.opts.Port) + "/tcp": {}},
+		Labels:       b.labels(),
+	}
+	return mutate.ConfigFile(img, cfg)
+}
+
+func (b *builder) labels() map[string]string {
+	l := map[string]string{
+		"org.opencontainers.image.version": b.src.Version,
+		"org.opencontainers.image.created": b.created.Format(time.RFC3339),
+	}
+	if b.src.Commit != "" {
+		l["org.opencontainers.image.revision"] = b.src.Commit
+	}
+	if b.opts.SourceURL != "" {
+		l["org.opencontainers.image.source"] = b.opts.SourceURL
+	}
+	return l
+}
+
+// ldflags stamps pkg/buildinfo; the date is the commit's, not the clock's,
+// so that the binary is reproducible.
+func (b *builder) ldflags() string {
+	f := "-s -w -X " + buildinfoPkg + ".Version=" + b.src.Version + " -X " + buildinfoPkg + ".Date=" + b.created.Format(time.RFC3339)
+	if b.src.Commit != "" {
+		f += " -X " + buildinfoPkg + ".Commit=" + b.src.Commit
+	}
+	return f
+}
+
+// binaryLayer returns the layer holding the binary for linux/arch, from the
+// cache when it has it.
+func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool, error) {
+	platform := "linux/" + arch
+	key := b.cacheKey(arch)
+	if key != "" {
+		if data, err := os.ReadFile(filepath.Join(b.opts.CacheDir, key+".tar.gz")); err == nil {
+			b.opts.Progress(platform + ": unchanged sources, binary layer from the cache")
+			now := time.Now()
+			_ = os.Chtimes(filepath.Join(b.opts.CacheDir, key+".tar.gz"), now, now) // most recently used
+			l, err := bytesLayer(data)
+			return l, true, err
+		}
+	}
+	tmp, err := os.MkdirTemp(b.opts.CacheDir, "build-")
+	if err != nil {
+		return nil, false, err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	bin := filepath.Join(tmp, "server")
+	b.opts.Progress(platform + ": go build " + b.opts.Package)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", b.ldflags(), "-o", bin, b.opts.Package)
+	cmd.Dir = b.opts.Dir
+	// GOAMD64 and GOARM64 are pinned to their defaults so that a developer's
+	// environment cannot change the binary (or make it not run on Fargate).
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0", "GOAMD64=v1", "GOARM64=v8.0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, false, fmt.Errorf("building the server for %s (go build %s in %s): %w\n%s", platform, b.opts.Package, b.opts.Dir, err, strings.TrimSpace(stderr.String()))
+	}
+	var buf bytes.Buffer
+	if err := binaryLayer(&buf, bin, b.created); err != nil {
+		return nil, false, fmt.Errorf("writing the server's layer for %s: %w", platform, err)
+	}
+	if key != "" {
+		if err := storeCache(b.opts.CacheDir, key, buf.Bytes()); err != nil {
+			return nil, false, fmt.Errorf("caching the server's layer in %s: %w", b.opts.CacheDir, err)
+		}
+	}
+	l, err := bytesLayer(buf.Bytes())
+	return l, false, err
+}
+
+// cacheKey identifies the binary layer's inputs; "" when there is no cache
+// or the sources cannot be named (outside git).
+func (b *builder) cacheKey(arch string) string {
+	if b.opts.CacheDir == "" || b.src.Commit == "" {
+		return ""
+	}
+	h := sha256.New()
+	// layerFormat changes whenever this package writes layers differently.
+	const layerFormat = "1"
+	for _, s := range []string{layerFormat, b.src.Commit, b.src.Version, b.toolchain, b.opts.Package, arch, b.ldflags()} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// cacheEntries is how many binary layers the cache keeps (the most recently
+// used); one build adds one per platform.
+const cacheEntries = 16
+
+func storeCache(dir, key string, data []byte) error {
+	f, err := os.CreateTemp(dir, "layer-")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), filepath.Join(dir, key+".tar.gz"))
+	}
+	if werr != nil {
+		_ = os.Remove(f.Name())
+		return werr
+	}
+	return pruneCache(dir)
+}
+
+// pruneCache removes all but the cacheEntries most recently used layers.
+func pruneCache(dir string) error {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.tar.gz"))
+	if err != nil || len(paths) <= cacheEntries {
+		return err
+	}
+	mtime := map[string]time.Time{}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil {
+			mtime[p] = fi.ModTime()
+		}
+	}
+	slices.SortFunc(paths, func(a, b string) int { return mtime[b].Compare(mtime[a]) }) // newest first
+	var errs []error
+	for _, p := range paths[cacheEntries:] {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// goEnv is the toolchain's description of what it compiles with.
+func goEnv(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION", "GOFLAGS", "GOEXPERIMENT", "GOROOT")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("running `go env` in %s (is Go installed and on PATH?): %w", dir, err)
+	}
+	return string(out), nil
+}
+
+// moduleURL turns the module path of dir's go.mod into a URL, for modules
+// named after their repository (github.com/owner/name); "" otherwise.
+func moduleURL(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return ""
+	}
+	mod := modfile.ModulePath(data)
+	if host, _, _ := strings.Cut(mod, "/"); !strings.Contains(host, ".") {
+		return ""
+	}
+	return "https://" + mod
+}
+
+func compressedSize(img v1.Image) (int64, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return 0, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return 0, err
+	}
+	total := int64(len(raw)) + m.Config.Size
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total, nil
+}

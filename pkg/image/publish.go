@@ -1,0 +1,216 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// PublishOptions says where to push an image.
+type PublishOptions struct {
+	// Repository is "host/path", e.g. ECR's repository URL.
+	Repository string
+	// Tag is the tag to push; the image's Version when empty.
+	Tag string
+	// Auth authenticates to the registry; anonymous when nil.
+	Auth authn.Authenticator
+	// Insecure allows plain HTTP. Loopback and private addresses use it
+	// anyway (go-containerregistry's rule), which is what tests need.
+	Insecure bool
+	// Progress, when set, receives the bytes done out of the bytes to
+	// check or upload, as the push goes.
+	Progress func(Progress)
+	// Transport is the HTTP transport; http.DefaultTransport when nil.
+	Transport http.RoundTripper
+}
+
+// Progress is a push's progress: blobs the registry already has count as done.
+type Progress struct {
+	Complete, Total int64
+}
+
+// Published is where an image went.
+type Published struct {
+	// Ref pins the image by digest: "host/path@sha256:…".
+	Ref string
+	// Digest is the image index's digest.
+	Digest v1.Hash
+	// Tag is the tag the registry has for Digest.
+	Tag string
+	// Reused reports that the tag existed with this digest: nothing was pushed.
+	Reused bool
+	// Uploaded is the number of bytes sent in blob uploads; 0 when the
+	// registry had every blob.
+	Uploaded int64
+}
+
+var (
+	// ErrTagExists is a tag the registry already holds for another image; a
+	// tag-immutable repository (ECR) never lets it be overwritten.
+	ErrTagExists = errors.New("tag already exists")
+	// ErrUnauthorized is the registry refusing the credentials.
+	ErrUnauthorized = errors.New("the registry refused the credentials")
+)
+
+// retryBackoff retries transient failures (connection resets, 429, 5xx) up
+// to 5 times over about 2 minutes.
+var retryBackoff = remote.Backoff{Duration: 2 * time.Second, Factor: 2.5, Jitter: 0.1, Steps: 5}
+
+// Publish pushes img to opts.Repository under its tag. When the tag already
+// exists with img's digest it pushes nothing; with another digest it fails
+// with ErrTagExists and never overwrites it. Only the blobs the registry
+// lacks are uploaded.
+func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, error) {
+	if opts.Tag == "" {
+		opts.Tag = img.Version
+	}
+	var nameOpts []name.Option
+	if opts.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	repo, err := name.NewRepository(opts.Repository, nameOpts...)
+	if err != nil {
+		return Published{}, fmt.Errorf("repository %q: %w; give host/path, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/empctl", opts.Repository, err)
+	}
+	tag, err := name.NewTag(repo.String()+":"+opts.Tag, nameOpts...)
+	if err != nil {
+		return Published{}, fmt.Errorf("tag %q: %w; a tag is up to 128 letters, digits, '_', '.' and '-'", opts.Tag, err)
+	}
+	out := Published{Ref: repo.String() + "@" + img.Digest.String(), Digest: img.Digest, Tag: opts.Tag}
+
+	base := opts.Transport
+	if base == nil {
+		base = remote.DefaultTransport
+	}
+	counter := &uploadCounter{next: base}
+	auth := opts.Auth
+	if auth == nil {
+		auth = authn.Anonymous
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(counter),
+		remote.WithRetryBackoff(retryBackoff), remote.WithUserAgent("empctl")}
+
+	if reused, err := existing(tag, img.Digest, ropts); err != nil || reused {
+		out.Reused = reused
+		return out, err
+	}
+
+	writeOpts := slices.Clone(ropts)
+	done := make(chan struct{})
+	if opts.Progress != nil {
+		progress := make(chan v1.Update, 16)
+		writeOpts = append(writeOpts, remote.WithProgress(progress))
+		go func() {
+			defer close(done)
+			for u := range progress {
+				if u.Error == nil {
+					opts.Progress(Progress{Complete: u.Complete, Total: u.Total})
+				}
+			}
+		}()
+	} else {
+		close(done)
+	}
+	err = remote.WriteIndex(tag, img.Index, writeOpts...)
+	<-done
+	out.Uploaded = counter.n.Load()
+	if err == nil {
+		return out, nil
+	}
+	err = classify(err, tag)
+	if errors.Is(err, ErrTagExists) {
+		// Another push may have won the race to the tag with this very image.
+		if reused, herr := existing(tag, img.Digest, ropts); herr == nil && reused {
+			out.Reused = true
+			return out, nil
+		} else if herr != nil && errors.Is(herr, ErrTagExists) {
+			return out, herr
+		}
+	}
+	return out, err
+}
+
+// existing reports whether tag already names digest. A tag naming another
+// digest is ErrTagExists; a missing tag is (false, nil).
+func existing(tag name.Tag, digest v1.Hash, ropts []remote.Option) (bool, error) {
+	desc, err := remote.Head(tag, ropts...)
+	if err != nil {
+		var terr *transport.Error
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+			return false, nil
+		}
+		return false, classify(err, tag)
+	}
+	if desc.Digest == digest {
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: %s is %s, not this build's %s; the repository's tags are immutable, so it is not overwritten. "+
+		"The same version was built from different sources or with another Go toolchain: commit the changes for a new version, or deploy the existing image by its digest",
+		ErrTagExists, tag, desc.Digest, digest)
+}
+
+// classify turns registry errors a user can act on into clear ones.
+func classify(err error, tag name.Tag) error {
+	var terr *transport.Error
+	if !errors.As(err, &terr) {
+		return fmt.Errorf("pushing %s: %w", tag, err)
+	}
+	codes := make([]string, 0, len(terr.Errors))
+	for _, d := range terr.Errors {
+		codes = append(codes, string(d.Code))
+		switch {
+		case d.Code == transport.TagInvalidErrorCode, d.Code == "MANIFEST_TAG_IMMUTABLE", d.Code == "TAG_IMMUTABLE",
+			strings.Contains(strings.ToLower(d.Message), "immutable"):
+			return fmt.Errorf("%w: the registry refused to write %s (%s: %s); its tags are immutable and are never overwritten", ErrTagExists, tag, d.Code, d.Message)
+		case d.Code == transport.NameUnknownErrorCode:
+			return fmt.Errorf("repository %s does not exist in %s (%s): create it (for AWS, run `empctl provision`) or check the repository URL", tag.RepositoryStr(), tag.RegistryStr(), d.Message)
+		}
+	}
+	if terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden {
+		status := fmt.Sprintf("HTTP %d %s", terr.StatusCode, http.StatusText(terr.StatusCode))
+		if len(codes) > 0 {
+			status += " (" + strings.Join(codes, ", ") + ")"
+		}
+		return fmt.Errorf("%w: %s answered %s to the push of %s. A registry token expires (ECR's after 12 hours): run the command again to fetch a fresh one; if it persists, check the credentials and their permission to push to %s",
+			ErrUnauthorized, tag.RegistryStr(), status, tag, tag.Context())
+	}
+	return fmt.Errorf("pushing %s: %w", tag, err)
+}
+
+// uploadCounter counts the request body bytes of blob uploads.
+type uploadCounter struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *uploadCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut || req.Method == http.MethodPost) &&
+		strings.Contains(req.URL.Path, "/blobs/uploads/") {
+		req = req.Clone(req.Context())
+		req.Body = &countingBody{ReadCloser: req.Body, n: &c.n}
+	}
+	return c.next.RoundTrip(req)
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
