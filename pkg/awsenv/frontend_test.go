@@ -425,3 +425,22 @@ func TestDeployFrontendBadInput(t *testing.T) {
 		t.Errorf("the bucket changed: %v, was %v", after, before)
 	}
 }
+
+func TestStatusShowsTheLiveFrontend(t *testing.T) {
+	s := newStage(t)
+	r := s.empctl(context.Background(), "status")
+	if r.code != 0 || !strings.Contains(r.out, "none published") {
+		t.Fatalf("status before any frontend deploy: exit %d, %v\n%s", r.code, r.err, r.out)
+	}
+	s.build(t, "v1")
+	fe := summary(t, s.deploy(t, "-o", "json"))
+	r = s.empctl(context.Background(), "status")
+	if want := fmt.Sprintf("release %s (%d files, published", fe.Release, fe.Files); r.code != 0 || !strings.Contains(r.out, want) {
+		t.Fatalf("status: exit %d, %v; want %q in\n%s", r.code, r.err, want, r.out)
+	}
+	r = s.empctl(context.Background(), "status", "-o", "json")
+	var st env.Status
+	if err := json.Unmarshal([]byte(r.out), &st); err != nil || st.Frontend == nil || st.Frontend.Release != fe.Release || st.Frontend.Published.IsZero() {
+		t.Fatalf("status -o json: %v, frontend %+v\n%s", err, st.Frontend, r.out)
+	}
+}
