@@ -79,14 +79,26 @@ type Result struct {
 // Deploy publishes opts.Dir to opts.Bucket. On error the live site is the one
 // before the deploy (or the new one, if only the clean-up after index.html
 // failed); running Deploy again completes it.
-func Deploy(ctx context.Context, c Client, opts Options) (*Result, error) {
+func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error) {
 	start := time.Now()
 	opts.defaults()
-	res := &Result{DryRun: opts.DryRun}
 	opts.Progress(Progress{Phase: PhaseHash})
 	files, err := scan(ctx, opts.Dir, opts.Extra)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.DryRun {
+		// Locked before the bucket is read, so that no deploy finishing in
+		// between can make the plan stale.
+		l, err := acquireLock(ctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if rerr := l.release(); err == nil {
+				err = rerr
+			}
+		}()
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
 	r, err := readRemote(ctx, c, opts.Bucket, "")
@@ -97,25 +109,12 @@ func Deploy(ctx context.Context, c Client, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Plan = *makePlan(files, stored, r, opts.Keep, time.Now())
-	if opts.DryRun {
-		res.Duration = time.Since(start)
-		return res, nil
-	}
-
-	l, err := acquireLock(ctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	err = publish(ctx, c, opts, res)
-	if rerr := l.release(); err == nil {
-		err = rerr
+	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, time.Now()), DryRun: opts.DryRun}
+	if !opts.DryRun {
+		err = publish(ctx, c, opts, res)
 	}
 	res.Duration = time.Since(start)
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, err
 }
 
 func (o *Options) defaults() {

@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -273,7 +275,7 @@ func TestNoChangeUploadsNothing(t *testing.T) {
 	}
 
 	// A rebuild that rewrites every file with the same content: still nothing.
-	if err := os.Chtimes(filepath.Join(dir, "index.html"), timeNow(), timeNow()); err != nil {
+	if err := os.Chtimes(filepath.Join(dir, "index.html"), time.Now(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	s.proxy.Reset()
@@ -542,5 +544,43 @@ func TestLiveRelease(t *testing.T) {
 	}
 	if m.Release != res.Release || len(m.Files) != res.Files || m.Published == nil {
 		t.Errorf("live release %s with %d files, want %s with %d", m.Release, len(m.Files), res.Release, res.Files)
+	}
+}
+
+func TestLeftoverLocks(t *testing.T) {
+	s := newSite(t)
+	dir := build(t, "v1")
+	host, _ := os.Hostname()
+	now := time.Now().UTC()
+	putLock := func(owner, host string, pid int, expires time.Time) {
+		body := fmt.Sprintf(`{"owner":%q,"host":%q,"pid":%d,"acquired":%q,"expires":%q}`, owner, host, pid,
+			now.Add(-time.Hour).Format(time.RFC3339), expires.Format(time.RFC3339))
+		if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(".empctl/deploy.lock"), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A live deploy elsewhere: refused, naming it and when its lock expires.
+	putLock("carol@ci", "another-host", 1, now.Add(10*time.Minute))
+	if _, err := s.try(context.Background(), dir); !errors.Is(err, s3sync.ErrLocked) || !strings.Contains(err.Error(), "carol@ci") || !strings.Contains(err.Error(), "expires at") {
+		t.Errorf("a held lock: %v", err)
+	}
+	// A live process on this machine (this one): refused too.
+	putLock("me@here", host, os.Getpid(), now.Add(10*time.Minute))
+	if _, err := s.try(context.Background(), dir); !errors.Is(err, s3sync.ErrLocked) {
+		t.Errorf("a lock of a running process here: %v", err)
+	}
+	// Expired: taken over.
+	putLock("carol@ci", "another-host", 1, now.Add(-time.Minute))
+	if _, err := s.try(context.Background(), dir); err != nil {
+		t.Errorf("an expired lock was not taken over: %v", err)
+	}
+	// Left by a process of this machine that was killed: taken over at once.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	putLock("me@here", host, dead.Process.Pid, now.Add(10*time.Minute))
+	if _, err := s.try(context.Background(), build(t, "v2")); err != nil {
+		t.Errorf("the lock of a killed deploy on this machine was not taken over: %v", err)
 	}
 }
