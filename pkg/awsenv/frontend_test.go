@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -442,5 +445,84 @@ func TestStatusShowsTheLiveFrontend(t *testing.T) {
 	var st env.Status
 	if err := json.Unmarshal([]byte(r.out), &st); err != nil || st.Frontend == nil || st.Frontend.Release != fe.Release || st.Frontend.Published.IsZero() {
 		t.Fatalf("status -o json: %v, frontend %+v\n%s", err, st.Frontend, r.out)
+	}
+}
+
+// buildEmpctl builds the empctl binary for tests that need a process to kill.
+func buildEmpctl(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "empctl")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/empctl/empctl/cmd/empctl")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building empctl: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestDeployFrontendKilledThenRerun(t *testing.T) {
+	bin := buildEmpctl(t)
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t, "--keep", "1")
+	oldIndex := s.get(t, "index.html")
+
+	// An empctl process, killed (SIGKILL: no clean-up at all) when its first
+	// asset PUT reaches the proxy.
+	s.build(t, "v2")
+	cmd := exec.Command(bin, "--dir", s.f.Dir, "--env", awsenvtest.EnvName, "deploy", "frontend", "--no-build", "--keep", "1")
+	var proc atomic.Pointer[os.Process]
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if p := proc.Load(); p != nil && r.Method == http.MethodPut && !strings.Contains(r.URL.Path, "/.empctl/") {
+			once.Do(func() { _ = p.Kill() })
+		}
+		return 0, ""
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Store(cmd.Process)
+	err := cmd.Wait()
+	s.proxy.SetHook(nil)
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("the deploy was not killed: %v", err)
+	}
+	if s.get(t, "index.html") != oldIndex {
+		t.Fatal("index.html changed although the deploy was killed during the assets")
+	}
+	s.checkIndexWhole(t)
+	if !slices.Contains(s.keys(t), ".empctl/deploy.lock") {
+		t.Fatal("the killed deploy left no lock: was it killed before it took one?")
+	}
+
+	// The rerun takes over the dead process's lock and completes.
+	fe := summary(t, s.deploy(t, "--keep", "1", "-o", "json"))
+	if !strings.Contains(s.get(t, "index.html"), "v2") || fe.Invalidation == "" {
+		t.Fatalf("the rerun did not complete: %+v", fe)
+	}
+	s.checkIndexWhole(t)
+}
+
+func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	inside, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/index.html") {
+			once.Do(func() { close(inside); <-release })
+		}
+		return 0, ""
+	})
+	first := make(chan run, 1)
+	go func() { first <- s.empctl(context.Background(), "deploy", "frontend", "--no-build") }()
+	<-inside
+	r := s.empctl(context.Background(), "deploy", "frontend", "--no-build")
+	close(release)
+	if r.code != cmdutil.ExitError || !strings.Contains(r.err.Error(), "another deploy is in progress") || !strings.Contains(r.err.Error(), "expires at") {
+		t.Errorf("the second deploy: exit %d, %v", r.code, r.err)
+	}
+	if r := <-first; r.code != 0 {
+		t.Fatalf("the first deploy: exit %d, %v", r.code, r.err)
 	}
 }
