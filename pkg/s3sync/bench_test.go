@@ -106,28 +106,37 @@ func benchDeploy(b *testing.B, dir string) {
 	}
 	for range b.N {
 		srv := newSlowS3(b, benchLatency)
-		srv.bucket(b, "ours")
-		srv.bucket(b, "awscli")
-		client := s3.New(s3.Options{
-			Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-			BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, HTTPClient: s3sync.HTTPClient(s3sync.DefaultConcurrency),
-		})
-		var table []string
-		table = append(table, fmt.Sprintf("%d files, %.1f MB, %v added to each request; empctl at concurrency %d, aws s3 sync at its default (10)",
-			files, float64(bytes)/1e6, benchLatency, s3sync.DefaultConcurrency))
-		table = append(table, fmt.Sprintf("%-22s %12s %9s %14s %9s %8s", "step", "empctl", "uploads", "aws s3 sync", "uploads", "speed-up"))
-		for _, st := range steps {
-			st.mutate(b, dir)
+		for _, name := range []string{"empctl16", "empctl64", "awscli"} {
+			srv.bucket(b, name)
+		}
+		client := func(conc int) *s3.Client {
+			return s3.New(s3.Options{
+				Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+				BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, HTTPClient: s3sync.HTTPClient(conc),
+			})
+		}
+		ours := func(conc int) (time.Duration, int64) {
 			runtime.GC()
 			srv.uploads.Store(0)
 			t0 := time.Now()
-			if _, err := s3sync.Deploy(context.Background(), client, s3sync.Options{Bucket: "ours", Dir: dir, Owner: "bench"}); err != nil {
-				b.Fatalf("%s: empctl: %v", st.name, err)
+			bucket := fmt.Sprintf("empctl%d", conc)
+			if _, err := s3sync.Deploy(context.Background(), client(conc), s3sync.Options{Bucket: bucket, Dir: dir, Owner: "bench", Concurrency: conc}); err != nil {
+				b.Fatalf("empctl: %v", err)
 			}
-			ours, ourUploads := time.Since(t0), srv.uploads.Load()
+			return time.Since(t0), srv.uploads.Load()
+		}
+		table := []string{
+			fmt.Sprintf("%d files, %.1f MB, %v added to each request; aws s3 sync at its default concurrency (10)", files, float64(bytes)/1e6, benchLatency),
+			fmt.Sprintf("%-22s %14s %8s %14s %14s %8s %9s %9s", "step", "empctl (16)", "uploads", "empctl (64)", "aws s3 sync", "uploads", "ratio 16", "ratio 64"),
+		}
+		for _, st := range steps {
+			st.mutate(b, dir)
+			t16, up16 := ours(s3sync.DefaultConcurrency)
+			t64, _ := ours(64)
 
+			runtime.GC()
 			srv.uploads.Store(0)
-			t0 = time.Now()
+			t0 := time.Now()
 			cmd := exec.Command(cli, "s3", "sync", dir, "s3://awscli", "--endpoint-url", srv.URL, "--only-show-errors", "--no-progress")
 			cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=bench", "AWS_SECRET_ACCESS_KEY=bench", "AWS_DEFAULT_REGION=us-east-1",
 				"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
@@ -136,12 +145,12 @@ func benchDeploy(b *testing.B, dir string) {
 			}
 			theirs, theirUploads := time.Since(t0), srv.uploads.Load()
 
-			table = append(table, fmt.Sprintf("%-22s %11.2fs %9d %13.2fs %9d %7.1fx",
-				st.name, ours.Seconds(), ourUploads, theirs.Seconds(), theirUploads, theirs.Seconds()/ours.Seconds()))
+			table = append(table, fmt.Sprintf("%-22s %13.2fs %8d %13.2fs %13.2fs %8d %8.1fx %8.1fx",
+				st.name, t16.Seconds(), up16, t64.Seconds(), theirs.Seconds(), theirUploads, theirs.Seconds()/t16.Seconds(), theirs.Seconds()/t64.Seconds()))
 			key := strings.NewReplacer(" ", "-", "%", "pct", ",", "").Replace(st.name)
-			b.ReportMetric(ours.Seconds(), key+"-empctl-s")
+			b.ReportMetric(t16.Seconds(), key+"-empctl-s")
 			b.ReportMetric(theirs.Seconds(), key+"-awscli-s")
-			b.ReportMetric(float64(ourUploads), key+"-empctl-uploads")
+			b.ReportMetric(float64(up16), key+"-empctl-uploads")
 		}
 		b.Log("\n" + strings.Join(table, "\n"))
 	}

@@ -40,8 +40,8 @@ func (f File) open() (io.ReadSeeker, func(), error) {
 }
 
 // scan lists the regular files under dir plus extra (which replace files of the
-// same key) and hashes them in parallel, sorted by key.
-func scan(ctx context.Context, dir string, extra map[string][]byte) ([]File, error) {
+// same key), sorted by key; hashAll hashes them.
+func scan(dir string, extra map[string][]byte) ([]File, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -90,7 +90,7 @@ func scan(ctx context.Context, dir string, extra map[string][]byte) ([]File, err
 	if !hasIndex(files) {
 		return nil, fmt.Errorf("%w: %s has no index.html (is it the webapp's build output?)", ErrNoBuild, dir)
 	}
-	return files, hashAll(ctx, files)
+	return files, nil
 }
 
 func hasIndex(files []File) bool {

@@ -21,35 +21,53 @@ type remote struct {
 	manifests []*Manifest       // newest first
 }
 
-// readRemote lists the bucket (the keys under prefix) and reads its release
-// manifests. It is the deploy's first request, so a missing bucket or missing
-// rights stop the deploy before anything changes.
-func readRemote(ctx context.Context, c Client, bucket, prefix string) (*remote, error) {
+// readRemote reads the release manifests and, with site, lists the site's
+// objects, both at once. It is the deploy's first read, so a missing bucket or
+// missing rights stop the deploy before anything changes.
+func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remote, error) {
 	r := &remote{objects: map[string]object{}}
-	var manifestKeys []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var keys []string
+		err := list(gctx, c, bucket, releasesPrefix, func(key string, _ object) {
+			if isManifestKey(key) {
+				keys = append(keys, key)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		r.manifests, err = getManifests(gctx, c, bucket, keys)
+		return err
+	})
+	if site {
+		g.Go(func() error {
+			return list(gctx, c, bucket, "", func(key string, o object) {
+				if !strings.HasPrefix(key, metaPrefix) {
+					r.objects[key] = o
+				}
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// list calls fn for each object under prefix.
+func list(ctx context.Context, c Client, bucket, prefix string, fn func(key string, o object)) error {
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, explain(err, bucket, "listing the bucket")
+			return explain(err, bucket, "listing the bucket")
 		}
 		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			switch {
-			case isManifestKey(key):
-				manifestKeys = append(manifestKeys, key)
-			case strings.HasPrefix(key, metaPrefix):
-			default:
-				r.objects[key] = object{ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size)}
-			}
+			fn(aws.ToString(o.Key), object{ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size)})
 		}
 	}
-	ms, err := getManifests(ctx, c, bucket, manifestKeys)
-	if err != nil {
-		return nil, err
-	}
-	r.manifests = ms
-	return r, nil
+	return nil
 }
 
 // storedHashes returns the content hash of each object that has one of files'

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Defaults for Options.
@@ -83,25 +84,34 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	start := time.Now()
 	opts.defaults()
 	opts.Progress(Progress{Phase: PhaseHash})
-	files, err := scan(ctx, opts.Dir, opts.Extra)
+	files, err := scan(opts.Dir, opts.Extra)
 	if err != nil {
 		return nil, err
 	}
+	// Hash while taking the lock. The lock comes before the bucket is read,
+	// so that no deploy finishing in between can make the plan stale.
+	var l *lock
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hashAll(gctx, files) })
 	if !opts.DryRun {
-		// Locked before the bucket is read, so that no deploy finishing in
-		// between can make the plan stale.
-		l, err := acquireLock(ctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
-		if err != nil {
-			return nil, err
-		}
+		g.Go(func() (err error) {
+			l, err = acquireLock(gctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
+			return err
+		})
+	}
+	err = g.Wait()
+	if l != nil {
 		defer func() {
 			if rerr := l.release(); err == nil {
 				err = rerr
 			}
 		}()
 	}
+	if err != nil {
+		return nil, err
+	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
-	r, err := readRemote(ctx, c, opts.Bucket, "")
+	r, err := readRemote(ctx, c, opts.Bucket, true)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +225,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket, releasesPrefix)
+	r, err := readRemote(ctx, c, bucket, false)
 	if err != nil {
 		return nil, err
 	}

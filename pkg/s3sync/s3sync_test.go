@@ -2,6 +2,8 @@ package s3sync_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -221,6 +223,17 @@ func TestMetadataForEachKindOfFile(t *testing.T) {
 	}
 	if got := s.get(t, "config.json"); got != webassets.ConfigJSON {
 		t.Errorf("config.json = %q, want the environment's %q", got, webassets.ConfigJSON)
+	}
+	// Each PUT carries the hash for S3 to check the bytes against (real S3
+	// refuses a mismatch; moto does not check), and signs with it.
+	for _, r := range s.proxy.Requests() {
+		if r.Method != http.MethodPut || r.S3Key(bucket) != "index.html" {
+			continue
+		}
+		sum, _ := hex.DecodeString(r.Header.Get("X-Amz-Meta-Sha256"))
+		if r.Header.Get("X-Amz-Checksum-Sha256") != base64.StdEncoding.EncodeToString(sum) || r.Header.Get("X-Amz-Content-Sha256") != r.Header.Get("X-Amz-Meta-Sha256") {
+			t.Errorf("the PUT of index.html: checksum %q, content hash %q, metadata %q", r.Header.Get("X-Amz-Checksum-Sha256"), r.Header.Get("X-Amz-Content-Sha256"), r.Header.Get("X-Amz-Meta-Sha256"))
+		}
 	}
 }
 
