@@ -97,8 +97,7 @@ func (l *lockInfo) deadHere(host string) bool {
 func readLock(ctx context.Context, c Client, bucket string) (*lockInfo, string, error) {
 	resp, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(lockKey)})
 	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchKey" {
+		if notFound(err) {
 			return nil, "", nil
 		}
 		return nil, "", explain(err, bucket, "reading the deploy lock")
@@ -122,10 +121,17 @@ func (l *lock) release() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err := l.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(lockKey), IfMatch: aws.String(l.etag)})
-	if err != nil && !preconditionFailed(err) {
+	// Not ours any more (412), or gone (S3 answers 404 to a conditional
+	// delete of a missing key): nothing to release.
+	if err != nil && !preconditionFailed(err) && !notFound(err) {
 		return explain(err, l.bucket, "releasing the deploy lock")
 	}
 	return nil
+}
+
+func notFound(err error) bool {
+	var apiErr smithy.APIError
+	return (errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchKey") || statusCode(err) == http.StatusNotFound
 }
 
 // preconditionFailed: a conditional write lost (412), or S3 saw a concurrent
