@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,7 +31,10 @@ type lockInfo struct {
 type lock struct {
 	c      Client
 	bucket string
-	etag   string
+	info   lockInfo
+
+	mu   sync.Mutex
+	etag string // of our latest write
 }
 
 // acquireLock takes the bucket's deploy lock with S3 conditional writes: a
@@ -39,7 +43,8 @@ type lock struct {
 // deploys cannot both take over the same stale lock.
 func acquireLock(ctx context.Context, c Client, bucket, owner string, ttl time.Duration, now time.Time) (*lock, error) {
 	host, _ := os.Hostname()
-	body, err := json.Marshal(lockInfo{Owner: owner, Host: host, PID: os.Getpid(), Acquired: now.UTC(), Expires: now.Add(ttl).UTC()})
+	info := lockInfo{Owner: owner, Host: host, PID: os.Getpid(), Acquired: now.UTC(), Expires: now.Add(ttl).UTC()}
+	body, err := json.Marshal(info)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +57,7 @@ func acquireLock(ctx context.Context, c Client, bucket, owner string, ttl time.D
 	}
 	out, err := put(aws.String("*"), nil)
 	if err == nil {
-		return &lock{c: c, bucket: bucket, etag: aws.ToString(out.ETag)}, nil
+		return &lock{c: c, bucket: bucket, info: info, etag: aws.ToString(out.ETag)}, nil
 	}
 	if !preconditionFailed(err) {
 		return nil, explain(err, bucket, "taking the deploy lock")
@@ -76,7 +81,58 @@ func acquireLock(ctx context.Context, c Client, bucket, owner string, ttl time.D
 	if err != nil {
 		return nil, explain(err, bucket, "taking the deploy lock")
 	}
-	return &lock{c: c, bucket: bucket, etag: aws.ToString(out.ETag)}, nil
+	return &lock{c: c, bucket: bucket, info: info, etag: aws.ToString(out.ETag)}, nil
+}
+
+// ErrLockLost: the deploy stalled past its lock's expiry and another deploy
+// took the lock over.
+var ErrLockLost = errors.New("the deploy lock was taken over by another deploy (this one stalled past its expiry)")
+
+// hold renews the lock's expiry every ttl/3 while the deploy runs, with
+// If-Match on its ETag, so a long deploy keeps it. If the lock was taken over,
+// the returned context is cancelled with ErrLockLost. stop ends the renewals.
+func (l *lock) hold(ctx context.Context, ttl time.Duration) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if err := l.renew(ctx, now.Add(ttl)); preconditionFailed(err) {
+					cancel(ErrLockLost)
+					return
+				}
+				// Other errors (the network): the next tick tries again,
+				// and the expiry leaves room for two misses.
+			}
+		}
+	}()
+	return ctx, func() { cancel(nil); <-done }
+}
+
+func (l *lock) renew(ctx context.Context, expires time.Time) error {
+	info := l.info
+	info.Expires = expires.UTC()
+	body, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out, err := l.c.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(l.bucket), Key: aws.String(lockKey), Body: bytes.NewReader(body),
+		ContentType: aws.String("application/json"), CacheControl: aws.String("no-store"),
+		IfMatch: aws.String(l.etag),
+	})
+	if err == nil {
+		l.etag = aws.ToString(out.ETag)
+	}
+	return err
 }
 
 // deadHere reports whether the lock's deploy ran on this machine and its
@@ -120,6 +176,8 @@ func readLock(ctx context.Context, c Client, bucket string) (*lockInfo, string, 
 func (l *lock) release() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	_, err := l.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(lockKey), IfMatch: aws.String(l.etag)})
 	// Not ours any more (412), or gone (S3 answers 404 to a conditional
 	// delete of a missing key): nothing to release.

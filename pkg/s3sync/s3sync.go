@@ -101,7 +101,14 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	}
 	err = g.Wait()
 	if l != nil {
+		var stop func()
+		ctx, stop = l.hold(ctx, opts.LockTTL)
 		defer func() {
+			stop()
+			if errors.Is(context.Cause(ctx), ErrLockLost) {
+				err = fmt.Errorf("%w: on bucket %s; run the deploy again once the other one has finished", ErrLockLost, opts.Bucket)
+				return // the lock is the other deploy's now
+			}
 			if rerr := l.release(); err == nil {
 				err = rerr
 			}

@@ -597,3 +597,70 @@ func TestLeftoverLocks(t *testing.T) {
 		t.Errorf("the lock of a killed deploy on this machine was not taken over: %v", err)
 	}
 }
+
+func TestLongDeployKeepsItsLock(t *testing.T) {
+	s := newSite(t)
+	const ttl = 900 * time.Millisecond
+	renewed := make(chan struct{}, 100)
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		switch {
+		case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/.empctl/deploy.lock") && r.Header.Get("If-Match") != "":
+			renewed <- struct{}{}
+		case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/index.html"):
+			// Stall the deploy until its lock has been renewed twice:
+			// longer than the lock's first expiry.
+			once.Do(func() {
+				for range 2 {
+					select {
+					case <-renewed:
+					case <-time.After(time.Minute):
+						t.Error("the lock was not renewed within a minute")
+						return
+					}
+				}
+			})
+		}
+		return 0, ""
+	})
+	if _, err := s.try(context.Background(), build(t, "v1"), func(o *s3sync.Options) { o.LockTTL = ttl }); err != nil {
+		t.Fatalf("a deploy that outlived its lock's first expiry: %v", err)
+	}
+	if slices.Contains(s.keys(t), ".empctl/deploy.lock") {
+		t.Error("the renewed lock was not released")
+	}
+}
+
+func TestLostLockStopsTheDeploy(t *testing.T) {
+	s := newSite(t)
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/index.html") {
+			once.Do(func() {
+				// Another deploy takes the lock over (as after an expiry),
+				// and this one stalls until it notices.
+				if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(".empctl/deploy.lock"),
+					Body: strings.NewReader(`{"owner":"dave@ci"}`)}); err != nil {
+					t.Error(err)
+				}
+				// With the body read, the server notices when the client
+				// gives up the request.
+				_, _ = io.Copy(io.Discard, r.Body)
+				select {
+				case <-r.Context().Done():
+				case <-time.After(time.Minute):
+					t.Error("the deploy did not notice its lost lock within a minute")
+				}
+			})
+			return http.StatusServiceUnavailable, testenv.AWSError("SlowDown", "stalled by the test")
+		}
+		return 0, ""
+	})
+	_, err := s.try(context.Background(), build(t, "v1"), func(o *s3sync.Options) { o.LockTTL = 600 * time.Millisecond })
+	if !errors.Is(err, s3sync.ErrLockLost) {
+		t.Fatalf("got %v, want ErrLockLost", err)
+	}
+	if got := s.get(t, ".empctl/deploy.lock"); !strings.Contains(got, "dave@ci") {
+		t.Errorf("the deploy that lost its lock removed the other's: %q", got)
+	}
+}
