@@ -1,13 +1,14 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -84,21 +85,42 @@ func requireAuth(s *api, h authedHandler) http.Handler {
 	})
 }
 
-// clientAddr is the last X-Forwarded-For entry (the one the AWS ALB appends;
-// entries to its left are client-supplied) or else the TCP peer.
-func clientAddr(r *http.Request) string {
-	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		last := xff[len(xff)-1]
-		if i := strings.LastIndexByte(last, ','); i >= 0 {
-			last = last[i+1:]
-		}
-		if ip := strings.TrimSpace(last); ip != "" {
-			return ip
-		}
+// client is the throttling key of the request's client (see clientaddr.go).
+func (s *api) client(r *http.Request) string { return clientKey(s.deps.Proxies.client(r)) }
+
+// accountKey names an existing user for the attempt guard; unknown e-mails
+// are keyed by the address ("e:...") and can never succeed.
+func accountKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
+
+// reserveAttempt admits one password verification or answers 429.
+func (s *api) reserveAttempt(account, client string) (*attempt, *apiError) {
+	a, wait := s.guard.reserve(account, client)
+	if a != nil {
+		return a, nil
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	return nil, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+		Message: "too many sign-in attempts; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)}
+}
+
+// verifyPassword compares in one of the bounded bcrypt slots.
+func (s *api) verifyPassword(ctx context.Context, hash []byte, password string) (bool, *apiError) {
+	release, ok := s.hashes.verify(ctx)
+	if !ok {
+		return false, errBusy()
 	}
-	return host
+	defer release()
+	return passwordMatches(hash, password), nil
+}
+
+// errNoSlot: every bcrypt slot is taken and the queue is full (answer errBusy).
+var errNoSlot = errors.New("no password hashing slot free")
+
+// newPasswordHash hashes in one of the slots new hashes may use.
+func (s *api) newPasswordHash(ctx context.Context, password string) ([]byte, error) {
+	release, ok := s.hashes.create(ctx)
+	if !ok {
+		return nil, errNoSlot
+	}
+	defer release()
+	return bcrypt.GenerateFromPassword([]byte(password), s.deps.BcryptCost)
 }

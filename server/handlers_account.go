@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -24,7 +22,7 @@ func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
 	q.Email = normalizeEmail(q.Email)
 	checkEmail(f, "email", q.Email)
-	checkPassword(f, "password", q.Password)
+	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
 	q.LastName = checkName(f, "lastName", q.LastName)
 	checkBirthDate(f, "birthDate", q.BirthDate, now)
@@ -43,7 +41,20 @@ func handleSignUp(s *api) http.Handler {
 			writeError(w, errValidation(f))
 			return
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(q.Password), s.deps.BcryptCost)
+		// Counted before the hash and the insert, so neither a burst nor
+		// "email taken" answers come for free (server/README.md).
+		client := s.client(r)
+		if wait := s.signUps.take(client); wait > 0 {
+			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_sign_ups",
+				Message: "too many sign-ups from this address; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
+			return
+		}
+		hash, err := s.newPasswordHash(r.Context(), q.Password)
+		if errors.Is(err, errNoSlot) {
+			s.signUps.giveBack(client)
+			writeError(w, errBusy())
+			return
+		}
 		if err != nil {
 			s.internal(w, r, "hashing password", err)
 			return
@@ -88,7 +99,7 @@ func handleLogin(s *api) http.Handler {
 		}
 		q.Email = normalizeEmail(q.Email)
 		f := fieldErrors{}
-		checkEmail(f, "email", q.Email) // also keeps invalid UTF-8 away from MySQL
+		checkEmail(f, "email", q.Email)
 		if q.Password == "" {
 			f.add("password", "is required")
 		}
@@ -96,46 +107,52 @@ func handleLogin(s *api) http.Handler {
 			writeError(w, errValidation(f))
 			return
 		}
-		client := clientAddr(r)
-		if e := s.throttled(q.Email, client); e != nil {
-			writeError(w, e)
-			return
-		}
 		u, err := s.deps.Store.UserByEmail(r.Context(), q.Email)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.internal(w, r, "looking up user", err)
 			return
 		}
-		hash := s.dummyHash
-		if err == nil {
-			hash = []byte(u.PasswordHash)
+		// Unknown emails are checked against the dummy hash and throttled
+		// like real accounts, so neither timing nor 429s reveal which exist.
+		exists, account, hash := err == nil, "e:"+q.Email, s.dummyHash
+		if exists {
+			account, hash = accountKey(u.ID), []byte(u.PasswordHash)
 		}
-		if !passwordMatches(hash, q.Password) || err != nil {
-			s.byEmail.fail(q.Email)
-			s.byClient.fail(client)
+		att, e := s.reserveAttempt(account, s.client(r))
+		if e != nil {
+			writeError(w, e)
+			return
+		}
+		ok, e := s.verifyPassword(r.Context(), hash, q.Password)
+		if e != nil {
+			att.abandoned()
+			writeError(w, e)
+			return
+		}
+		if !ok || !exists {
+			att.failed()
 			writeError(w, errInvalidCredentials())
 			return
 		}
-		s.byEmail.reset(q.Email)
 		token, tokenHash := newToken()
 		now := s.deps.Now()
-		sess := store.Session{TokenHash: tokenHash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.deps.SessionTTL)}
-		if err := s.deps.Store.CreateSession(r.Context(), sess); err != nil {
+		sess := store.Session{TokenHash: tokenHash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.deps.SessionTTL), VerifiedHash: u.PasswordHash}
+		err = s.deps.Store.CreateSession(r.Context(), sess)
+		if errors.Is(err, store.ErrNotFound) {
+			// The password changed (or the user went) since it was read: the
+			// password just checked is no longer valid.
+			att.abandoned()
+			writeError(w, errInvalidCredentials())
+			return
+		}
+		if err != nil {
+			att.abandoned()
 			s.internal(w, r, "creating session", err)
 			return
 		}
+		att.succeeded()
 		writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: sess.ExpiresAt.UTC().Truncate(time.Millisecond), User: toOwnProfile(u, now)})
 	})
-}
-
-// throttled answers 429 when the email or the client has failed too often.
-func (s *api) throttled(email, client string) *apiError {
-	wait := max(s.byEmail.retryAfter(email), s.byClient.retryAfter(client))
-	if wait <= 0 {
-		return nil
-	}
-	return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-		Message: "too many failed sign-in attempts; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)}
 }
 
 func handleLogout(s *api) authedHandler {

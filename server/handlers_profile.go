@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -74,30 +72,47 @@ func handleChangePassword(s *api) authedHandler {
 		if q.CurrentPassword == "" {
 			f.add("currentPassword", "is required")
 		}
-		checkPassword(f, "newPassword", q.NewPassword)
+		checkPassword(f, "newPassword", q.NewPassword, sess.user.Email)
 		if len(f) > 0 {
 			writeError(w, errValidation(f))
 			return
 		}
-		// A stolen token must not become a way to guess the password.
-		client := clientAddr(r)
-		if e := s.throttled(sess.user.Email, client); e != nil {
+		// A stolen token must not become a way to guess the password: the
+		// same guard as login, keyed on the user and the client.
+		att, e := s.reserveAttempt(accountKey(sess.user.ID), s.client(r))
+		if e != nil {
 			writeError(w, e)
 			return
 		}
-		if !passwordMatches([]byte(sess.user.PasswordHash), q.CurrentPassword) {
-			s.byEmail.fail(sess.user.Email)
-			s.byClient.fail(client)
+		ok, e := s.verifyPassword(r.Context(), []byte(sess.user.PasswordHash), q.CurrentPassword)
+		if e != nil {
+			att.abandoned()
+			writeError(w, e)
+			return
+		}
+		if !ok {
+			att.failed()
 			writeError(w, &apiError{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "the current password is wrong",
 				Fields: map[string]string{"currentPassword": "is incorrect"}})
 			return
 		}
-		hash, err := bcrypt.GenerateFromPassword([]byte(q.NewPassword), s.deps.BcryptCost)
+		att.succeeded()
+		hash, err := s.newPasswordHash(r.Context(), q.NewPassword)
+		if errors.Is(err, errNoSlot) {
+			writeError(w, errBusy())
+			return
+		}
 		if err != nil {
 			s.internal(w, r, "hashing password", err)
 			return
 		}
-		if err := s.deps.Store.SetPassword(r.Context(), sess.user.ID, string(hash), sess.tokenHash, s.deps.Now()); err != nil {
+		err = s.deps.Store.SetPassword(r.Context(), sess.user.ID, string(hash), sess.tokenHash, s.deps.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			// A concurrent password change revoked this session meanwhile.
+			writeError(w, errUnauthorized())
+			return
+		}
+		if err != nil {
 			s.internal(w, r, "changing password", err)
 			return
 		}

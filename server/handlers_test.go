@@ -27,13 +27,24 @@ func TestHealthAndReadiness(t *testing.T) {
 	h.expect(h.do("GET", "/api/version", "", nil), http.StatusOK, "")
 }
 
-func TestReadinessFailsWithoutDatabase(t *testing.T) {
+// TestReadinessIgnoresDatabase: /readyz is the load balancer's check, so a
+// database failure does not fail it (every task would be replaced at once);
+// the deep check and the metric report it instead.
+func TestReadinessIgnoresDatabase(t *testing.T) {
 	h := newHarness(t)
+	h.expect(h.do("GET", "/healthz/deep", "", nil), http.StatusOK, "")
+	if m := string(h.do("GET", "/metrics", "", nil).body); !strings.Contains(m, "\nempctl_database_up 1\n") {
+		t.Fatalf("metrics lack empctl_database_up 1:\n%s", m)
+	}
 	_ = h.store.Close()
-	r := h.do("GET", "/readyz", "", nil)
-	h.expect(r, http.StatusServiceUnavailable, "not_ready")
-	if !strings.Contains(string(r.body), "database") {
-		t.Fatalf("readyz body should say the database is the problem: %s", r.body)
+	h.expect(h.do("GET", "/readyz", "", nil), http.StatusOK, "")
+	r := h.do("GET", "/healthz/deep", "", nil)
+	h.expect(r, http.StatusServiceUnavailable, "database_unavailable")
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("deep check 503 without Retry-After")
+	}
+	if m := string(h.do("GET", "/metrics", "", nil).body); !strings.Contains(m, "\nempctl_database_up 0\n") {
+		t.Fatalf("metrics lack empctl_database_up 0:\n%s", m)
 	}
 }
 
@@ -488,20 +499,25 @@ func TestPublicProfile(t *testing.T) {
 	}
 }
 
-func TestDatabaseFailureIsInternal(t *testing.T) {
+// TestDatabaseFailureIsUnavailable: a database error is never a 500: the
+// client gets 503 with Retry-After, the cause goes to the log only.
+func TestDatabaseFailureIsUnavailable(t *testing.T) {
 	h := newHarness(t)
 	_, token := h.user("ada@example.com", "1990-12-10")
 	_ = h.store.Close()
 	r := h.do("GET", "/api/me", token, nil)
-	h.expect(r, http.StatusInternalServerError, "internal")
+	h.expect(r, http.StatusServiceUnavailable, "database_unavailable")
+	if r.header.Get("Retry-After") != "5" {
+		t.Fatalf("Retry-After = %q, want 5", r.header.Get("Retry-After"))
+	}
 	if strings.Contains(string(r.body), "closed") {
 		t.Fatalf("internal details leaked to the client: %s", r.body)
 	}
-	if !strings.Contains(h.logs.String(), `"err":"sql: `) {
+	if !strings.Contains(h.logs.String(), `"err":"database unavailable: sql: `) {
 		t.Fatalf("cause not logged:\n%s", h.logs.String())
 	}
-	h.expect(h.do("POST", "/api/users", "", signUpBody("new@example.com")), http.StatusInternalServerError, "internal")
-	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "a@b.io", "password": "whatever1"}), http.StatusInternalServerError, "internal")
+	h.expect(h.do("POST", "/api/users", "", signUpBody("new@example.com")), http.StatusServiceUnavailable, "database_unavailable")
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "a@b.io", "password": "whatever1"}), http.StatusServiceUnavailable, "database_unavailable")
 }
 
 func TestLogsNeverHoldSecrets(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,10 +60,11 @@ type harness struct {
 // newHarness runs the API on a real loopback listener over a fresh SQLite file.
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	return newHarnessOn(t, store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
+	return newHarnessOn(t, sqliteTarget(t))
 }
 
-func newHarnessOn(t testing.TB, target store.Target) *harness {
+// newHarnessOn runs the API on target; opts adjust its Deps.
+func newHarnessOn(t testing.TB, target store.Target, opts ...func(*Deps)) *harness {
 	t.Helper()
 	st, _, err := store.Open(context.Background(), target)
 	if err != nil {
@@ -72,7 +72,7 @@ func newHarnessOn(t testing.TB, target store.Target) *harness {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	h := &harness{t: t, store: st, clock: &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, draining: new(atomic.Bool)}
-	h.api = newAPI(Deps{
+	d := Deps{
 		Store:      st,
 		Logger:     slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Build:      buildinfo.Info{Version: "v9.9.9-test", Commit: "abc123", BuildTime: "2026-11-27T06:00:00Z", GoVersion: "go1.test", Platform: "linux/amd64"},
@@ -81,7 +81,11 @@ func newHarnessOn(t testing.TB, target store.Target) *harness {
 		BcryptCost: bcrypt.MinCost,
 		Now:        h.clock.Now,
 		Draining:   h.draining.Load,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	h.api = newAPI(d)
 	h.srv = h.api.handler()
 	h.http = httptest.NewServer(h.srv)
 	t.Cleanup(h.http.Close)

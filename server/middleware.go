@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/empctl/empctl/server/store"
 )
 
 type ctxKey struct{}
@@ -57,7 +60,6 @@ func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	if r.req.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		r.replaced = true
-		r.Header().Del("X-Content-Type-Options")
 		e := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; see server/README.md"}
 		if code == http.StatusMethodNotAllowed {
 			e = &apiError{Status: code, Code: "method_not_allowed", Message: "method not allowed here; see the Allow header"}
@@ -96,8 +98,14 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("X-Request-Id", id)
 		h.Set("X-App-Version", s.deps.Build.Version)
 		h.Set("X-App-Instance", s.deps.Instance.ID)
-		// Tokens and profiles must not land in shared or browser caches.
+		// Tokens and profiles must not land in shared or browser caches; the
+		// rest keeps JSON from being sniffed, framed or leaking the URL. The
+		// local stack and a direct ALB path have no CloudFront to add them.
 		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		if s.deps.Draining() {
 			// Clients learn in this response to reconnect (to another
 			// replica); closing idle connections instead would race with
@@ -128,7 +136,7 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 			d := time.Since(start)
 			s.metrics.observe(route, rec.status, d)
 			level := slog.LevelInfo
-			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" {
+			if route == "GET /healthz" || route == "GET /readyz" || route == "GET /healthz/deep" || route == "GET /metrics" {
 				level = slog.LevelDebug // probes every few seconds would drown the log
 			}
 			s.deps.Logger.LogAttrs(r.Context(), level, "request",
@@ -140,8 +148,13 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// internal logs the cause (never sent to the client) and answers 500.
+// internal logs the cause (never sent to the client) and answers 500, or
+// 503 when the database is unavailable (see unavailable.go).
 func (s *api) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.deps.Logger.ErrorContext(r.Context(), what, "request_id", requestID(r.Context()), "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		writeError(w, errDatabaseUnavailable())
+		return
+	}
 	writeError(w, errInternal())
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 const maxBodyBytes = 1 << 20 // 1 MiB, as the 413 message says
@@ -74,6 +75,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		// The decoder would silently turn bad bytes into U+FFFD.
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "the body is not valid UTF-8; send text encoded as UTF-8"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

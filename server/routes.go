@@ -6,6 +6,7 @@ import "net/http"
 func addRoutes(mux *http.ServeMux, s *api) {
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(s))
+	mux.Handle("GET /healthz/deep", handleDeepHealth(s))
 	mux.Handle("GET /metrics", handleMetrics(s))
 
 	mux.Handle("GET /api/version", handleVersion(s))

@@ -19,7 +19,7 @@ func SeedUser(ctx context.Context, st store.Store, email, password string, now t
 	email = normalizeEmail(email)
 	f := fieldErrors{}
 	checkEmail(f, "DEMO_EMAIL", email)
-	checkPassword(f, "DEMO_PASSWORD", password)
+	checkPassword(f, "DEMO_PASSWORD", password, email)
 	if len(f) > 0 {
 		var msgs []string
 		for k, v := range f {

@@ -5,6 +5,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +32,15 @@ type Deps struct {
 	SessionTTL time.Duration
 	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.
 	BcryptCost int
-	Now        func() time.Time
+	// HashConcurrency bounds bcrypt calls at once (default GOMAXPROCS).
+	HashConcurrency int
+	// Proxies says whose forwarded headers name the client (throttling keys
+	// on the client); the zero value trusts loopback and private ranges, 1 hop.
+	Proxies Proxies
+	// SignUpsPerHour is how many sign-ups one client may attempt per hour
+	// (default 20).
+	SignUpsPerHour int
+	Now            func() time.Time
 	// Draining reports that shutdown has begun: /readyz answers 503 so load
 	// balancers stop sending new requests, and everything else keeps working
 	// until the listener closes. Nil means never.
@@ -43,8 +52,9 @@ type api struct {
 	deps      Deps
 	registry  *prometheus.Registry
 	metrics   *metrics
-	byEmail   *throttle
-	byClient  *throttle
+	guard     *attemptGuard // password guesses: login and password change
+	signUps   *rateLimit    // per client
+	hashes    *hashSlots
 	dummyHash []byte
 }
 
@@ -67,16 +77,25 @@ func newAPI(d Deps) *api {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
+	if d.SignUpsPerHour <= 0 {
+		d.SignUpsPerHour = 20
+	}
+	if d.HashConcurrency <= 0 {
+		d.HashConcurrency = runtime.GOMAXPROCS(0)
+	}
+	d.Proxies = d.Proxies.withDefaults()
 	s := &api{
 		deps:     d,
 		registry: prometheus.NewRegistry(),
-		byEmail:  newThrottle(5, 15*time.Minute, d.Now),
-		byClient: newThrottle(20, 15*time.Minute, d.Now),
+		guard:    newAttemptGuard(defaultGuardPolicy, d.Now),
+		signUps:  newRateLimit(d.SignUpsPerHour, time.Hour, d.Now),
+		hashes:   newHashSlots(d.HashConcurrency),
 	}
 	// Unknown emails are checked against this hash so they cost as much time
 	// as wrong passwords and do not reveal which emails have accounts.
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing equaliser, never a real password"), d.BcryptCost)
 	s.metrics = newMetrics(s.registry, d.Store)
+	s.registry.MustRegister(newDatabaseUp(s))
 	return s
 }
 

@@ -6,6 +6,10 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/empctl/empctl/server/commonpw"
 )
 
 const dateLayout = "2006-01-02"
@@ -19,8 +23,12 @@ func (f fieldErrors) add(field, msg string) {
 	}
 }
 
-// normalizeEmail trims and lower-cases; emails are unique case-insensitively.
-func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// normalizeEmail trims, applies NFKC (fullwidth letters, decomposed accents
+// and other compatibility forms become the one canonical spelling) and
+// lower-cases: emails are unique in that form.
+func normalizeEmail(s string) string {
+	return norm.NFKC.String(strings.ToLower(norm.NFKC.String(strings.TrimSpace(s))))
+}
 
 func checkEmail(f fieldErrors, field, email string) {
 	switch {
@@ -28,10 +36,20 @@ func checkEmail(f fieldErrors, field, email string) {
 		f.add(field, "is required")
 	case len(email) > 254:
 		f.add(field, "must be at most 254 characters")
+	case strings.ContainsFunc(email, invisible):
+		f.add(field, "must not contain invisible, formatting or direction-changing characters")
 	default:
 		a, err := mail.ParseAddress(email)
 		if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
 			f.add(field, "must be a valid email address like name@example.com")
+			return
+		}
+		local, domain, _ := strings.Cut(email, "@")
+		for _, part := range append([]string{local}, strings.Split(domain, ".")...) {
+			if mixedScripts(part) {
+				f.add(field, "must not mix alphabets within a part (such as a Cyrillic letter among Latin ones)")
+				return
+			}
 		}
 	}
 }
@@ -39,14 +57,22 @@ func checkEmail(f fieldErrors, field, email string) {
 // maxPasswordBytes is bcrypt's limit: it ignores every byte after the 72nd.
 const maxPasswordBytes = 72
 
-func checkPassword(f fieldErrors, field, pw string) {
+// checkPassword follows NIST SP 800-63B: at least 8 characters, any
+// characters allowed, but not blank, not a common password and not the email.
+func checkPassword(f fieldErrors, field, pw, email string) {
 	switch {
 	case pw == "":
 		f.add(field, "is required")
-	case len(pw) < 8:
+	case utf8.RuneCountInString(pw) < 8:
 		f.add(field, "must be at least 8 characters")
 	case len(pw) > maxPasswordBytes:
 		f.add(field, "must be at most 72 bytes")
+	case strings.TrimFunc(pw, unicode.IsSpace) == "":
+		f.add(field, "must not be only spaces")
+	case commonpw.Contains(pw):
+		f.add(field, "is one of the most common passwords; choose a longer or less predictable one")
+	case email != "" && (strings.EqualFold(pw, email) || strings.EqualFold(pw, email[:max(0, strings.LastIndex(email, "@"))])):
+		f.add(field, "must not be your email address")
 	}
 }
 
@@ -56,12 +82,16 @@ func checkName(f fieldErrors, field, name string) string {
 	switch {
 	case name == "":
 		f.add(field, "is required")
-	case !utf8.ValidString(name):
-		f.add(field, "must be valid UTF-8 text")
 	case utf8.RuneCountInString(name) > 100:
 		f.add(field, "must be at most 100 characters")
 	case strings.ContainsFunc(name, unicode.IsControl): // C0, DEL and C1 (U+0080-U+009F)
 		f.add(field, "must not contain control characters")
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.In(r, unicode.Zl, unicode.Zp) }):
+		f.add(field, "must not contain line or paragraph separators")
+	case hasStrayFormatChar(name):
+		f.add(field, "must not contain invisible, formatting or direction-changing characters")
+	case !strings.ContainsFunc(name, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }):
+		f.add(field, "must contain a letter or digit")
 	}
 	return name
 }

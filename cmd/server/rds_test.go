@@ -29,7 +29,7 @@ func TestRDSFormWritesNothingToDisk(t *testing.T) {
 	t.Chdir(cwd)
 	t.Setenv("TMPDIR", tmp)
 
-	s := start(t, map[string]string{"DATABASE_URL": "", "DB_HOST": host, "DB_PORT": port, "DB_NAME": cfg.DBName, "DB_SECRET": string(secret)})
+	s := start(t, map[string]string{"DATABASE_URL": "", "DB_HOST": host, "DB_PORT": port, "DB_NAME": cfg.DBName, "DB_SECRET": string(secret), "DB_TLS": "disabled"})
 	base := "http://" + s.addr
 	res, err := http.Post(base+"/api/users", "application/json", strings.NewReader(`{"email":"rds@example.com","password":"correct horse battery","firstName":"R","lastName":"DS","birthDate":"1990-01-01"}`))
 	if err != nil {

@@ -3,6 +3,7 @@ package ecsdeploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,7 +37,7 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 		return res, err
 	}
 	w.info("updated service %s from %s to %s", svc.Name, shortTaskDef(from), shortTaskDef(taskDefARN))
-	v, err := w.follow(ctx, taskDefARN, aws.ToString(s.CurrentServiceDeployment), "", start.Add(w.opts.Timeout))
+	v, err := w.follow(ctx, taskDefARN, s, "", start.Add(w.opts.Timeout))
 	res.Deployment = v.deployment
 	res.Duration = time.Since(start)
 	if err != nil {
@@ -45,6 +46,7 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 	res.Outcome, res.Reason = v.outcome, v.reason
 	switch v.outcome {
 	case Completed:
+		res.Reason = "" // "deployment completed" says nothing the outcome does not
 		return res, nil
 	case RolledBack:
 		res.RolledBackTo = Revision(v.serving)
@@ -107,6 +109,9 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 }
 
 func (w *watcher) update(ctx context.Context, taskDefARN string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("cancelled before updating service %s: nothing changed: %w", w.svc.Name, err)
+	}
 	_, err := w.c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster:        aws.String(w.svc.Cluster),
 		Service:        aws.String(w.svc.Name),
@@ -115,8 +120,11 @@ func (w *watcher) update(ctx context.Context, taskDefARN string) error {
 		// so that there is always one deployment to follow.
 		ForceNewDeployment: true,
 	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("cancelled while updating service %s to %s; the update may have reached ECS (see status): %w", w.svc.Name, shortTaskDef(taskDefARN), ctx.Err())
+	}
 	if err != nil {
-		return w.fail(ctx, fmt.Errorf("updating service %s to %s: %w", w.svc.Name, shortTaskDef(taskDefARN), err), "", "")
+		return fmt.Errorf("updating service %s to %s: %w", w.svc.Name, shortTaskDef(taskDefARN), err)
 	}
 	return nil
 }
@@ -167,9 +175,18 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 		_, err := w.c.ECS.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{
 			ServiceDeploymentArn: aws.String(v.arn), StopType: types.StopServiceDeploymentStopTypeRollback,
 		})
+		rb.Method = "stop-service-deployment"
+		if err != nil && ctx.Err() == nil {
+			// Refused because the deployment moved on (the circuit breaker
+			// started its own rollback, or it finished) between the last look
+			// and the request: follow it rather than start another.
+			if sd, e := w.serviceDeployment(ctx, v.arn); e == nil && !slices.Contains(running, sd.Status) {
+				w.info("ECS refused the stop (%v): the deployment is %s already; following it", err, sd.Status)
+				rb.Method, err = "none", nil
+			}
+		}
 		if err == nil {
-			rb.Method = "stop-service-deployment"
-			rv, err := w.follow(ctx, to, "", v.arn, deadline)
+			rv, err := w.follow(ctx, to, nil, v.arn, deadline)
 			if err != nil {
 				return rb, err
 			}
@@ -197,13 +214,17 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 	if err := w.update(ctx, from); err != nil {
 		return rb, err
 	}
-	rv, err := w.follow(ctx, from, aws.ToString(s.CurrentServiceDeployment), "", deadline)
+	rv, err := w.follow(ctx, from, s, "", deadline)
 	if err != nil {
 		return rb, err
 	}
 	rb.Outcome, rb.Reason = rv.outcome, rv.reason
 	return rb, nil
 }
+
+// running are the statuses of a service deployment that has not ended nor
+// begun to roll back.
+var running = []types.ServiceDeploymentStatus{types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress}
 
 // stopped is the stopped tasks of taskDef for a failed rollout's result; a
 // failure to list them is reported, not fatal.

@@ -33,7 +33,7 @@ type Result struct {
 
 // RollbackInfo is what a timed-out rollout did about it.
 type RollbackInfo struct {
-	Method  string  `json:"method"` // "stop-service-deployment", "update-service", or "none"
+	Method  string  `json:"method"` // "stop-service-deployment", "update-service", or "none" (not asked for, or ECS was rolling back already)
 	Outcome Outcome `json:"outcome,omitempty"`
 	To      int     `json:"to,omitempty"`     // the revision rolled back to
 	Reason  string  `json:"reason,omitempty"` // why none, or how it ended
@@ -88,7 +88,7 @@ func (r Result) Summary() string {
 	}
 	if rb := r.Rollback; rb != nil {
 		switch {
-		case rb.Method == "none":
+		case rb.Method == "none" && rb.Outcome == "":
 			fmt.Fprintf(&b, "; not rolled back: %s", rb.Reason)
 		case rb.Outcome == Completed:
 			fmt.Fprintf(&b, "; rolled back to revision %d", rb.To)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,6 +67,10 @@ func (w *watcher) markSeen(s *types.Service) {
 	}
 }
 
+// unseenPolls is how many looks at the service find no new deployment before
+// the progress says so (moto, for one, never starts one).
+const unseenPolls = 6
+
 // verdict is how one followed deployment ended.
 type verdict struct {
 	outcome    Outcome
@@ -79,27 +81,35 @@ type verdict struct {
 }
 
 // follow polls the service until the deployment to target ends or deadline
-// passes. before is the service's currentServiceDeployment before the update
-// (the new one is any other); known is the service deployment ARN when it is
-// already known (watching a rollback of it).
-func (w *watcher) follow(ctx context.Context, target, before, known string, deadline time.Time) (verdict, error) {
+// passes. before is the service as it was before the update: its
+// currentServiceDeployment and deployments are not this one, even when a
+// deployment of the same task definition was (a forced redeploy). known is the
+// service deployment ARN when it is already known (watching a rollback of it).
+func (w *watcher) follow(ctx context.Context, target string, before *types.Service, known string, deadline time.Time) (verdict, error) {
 	arn, id := known, ""
 	api := true // until ECS says it has no service deployments API
 	var ourReason string
-	for {
+	old := map[string]bool{}
+	if before != nil {
+		old[aws.ToString(before.CurrentServiceDeployment)] = true
+		for _, d := range before.Deployments {
+			old[aws.ToString(d.Id)] = true
+		}
+	}
+	for polls := 1; ; polls++ {
 		s, err := describeService(ctx, w.c, w.svc)
 		if err != nil && !w.transient(ctx, err) {
 			return verdict{}, w.fail(ctx, err, arn, id)
 		}
 		if err == nil {
 			if arn == "" {
-				if cur := aws.ToString(s.CurrentServiceDeployment); cur != "" && cur != before {
+				if cur := aws.ToString(s.CurrentServiceDeployment); cur != "" && !old[cur] {
 					arn = cur
 					w.info("following service deployment %s", arn)
 				}
 			}
 			if id == "" {
-				if p := primary(s); p != nil && aws.ToString(p.TaskDefinition) == target {
+				if p := primary(s); p != nil && aws.ToString(p.TaskDefinition) == target && !old[aws.ToString(p.Id)] {
 					id = aws.ToString(p.Id)
 					if arn == "" {
 						w.info("following deployment %s (the PRIMARY one, on %s)", id, shortTaskDef(target))
@@ -130,6 +140,9 @@ func (w *watcher) follow(ctx context.Context, target, before, known string, dead
 			}
 			if done {
 				return v, nil
+			}
+			if polls == unseenPolls && arn == "" && id == "" {
+				w.info("after %d looks the service shows no new deployment of %s yet; watching on until %s", polls, shortTaskDef(target), deadline.Format(time.TimeOnly))
 			}
 		}
 		if time.Now().After(deadline) {
@@ -199,135 +212,6 @@ func (w *watcher) serviceDeployment(ctx context.Context, arn string) (*types.Ser
 	return nil, fmt.Errorf("describing service deployment %s: %s", arn, reason)
 }
 
-// apiVerdict judges by the service deployment's status. The service alone
-// cannot tell a success from a rollback (both end as one deployment with
-// running = desired); the status can, and a SUCCESSFUL status with the service
-// on another task definition is not believed either.
-func apiVerdict(sd *types.ServiceDeployment, s *types.Service, target string) (verdict, bool) {
-	v := verdict{deployment: aws.ToString(sd.ServiceDeploymentArn), arn: aws.ToString(sd.ServiceDeploymentArn), serving: aws.ToString(s.TaskDefinition)}
-	reasons := []string{aws.ToString(sd.StatusReason)}
-	if sd.Rollback != nil {
-		reasons = append(reasons, aws.ToString(sd.Rollback.Reason))
-	}
-	v.reason = joinReasons(reasons...)
-	switch sd.Status {
-	case types.ServiceDeploymentStatusSuccessful:
-		if v.serving == target {
-			v.outcome = Completed
-			return v, true
-		}
-		v.outcome = RolledBack
-		v.reason = joinReasons(v.reason, "the deployment says SUCCESSFUL but the service runs "+shortTaskDef(v.serving))
-	case types.ServiceDeploymentStatusRollbackSuccessful:
-		v.outcome = RolledBack
-	case types.ServiceDeploymentStatusRollbackFailed:
-		v.outcome = Failed
-		v.reason = joinReasons("the rollback failed too", v.reason)
-	case types.ServiceDeploymentStatusStopped:
-		v.outcome = Failed
-		v.reason = joinReasons("the deployment was stopped", v.reason)
-	default:
-		return v, false
-	}
-	return v, true
-}
-
-// fallbackVerdict judges by the service's deployments when ECS has no service
-// deployments API: this deployment (id) succeeded when it is the only one left,
-// PRIMARY and COMPLETED; when another deployment became PRIMARY on another task
-// definition, the circuit breaker (or someone) rolled back.
-func fallbackVerdict(s *types.Service, id, target, ourReason string) (verdict, bool) {
-	p := primary(s)
-	if p == nil {
-		return verdict{}, false
-	}
-	v := verdict{deployment: id, serving: aws.ToString(p.TaskDefinition), reason: ourReason}
-	if aws.ToString(p.Id) == id {
-		switch {
-		case p.RolloutState == types.DeploymentRolloutStateCompleted && len(s.Deployments) == 1:
-			v.outcome = Completed
-			return v, true
-		case p.RolloutState == types.DeploymentRolloutStateFailed:
-			v.outcome = Failed
-			v.reason = joinReasons(aws.ToString(p.RolloutStateReason), ourReason)
-			return v, true
-		}
-		return v, false
-	}
-	if v.serving != target {
-		v.outcome = RolledBack
-		return v, true
-	}
-	v.outcome = Failed
-	v.reason = joinReasons("deployment "+aws.ToString(p.Id)+" of the same task definition replaced it", ourReason)
-	return v, true
-}
-
-// report emits the service's new events, and the deployments and target health
-// when they changed.
-func (w *watcher) report(ctx context.Context, s *types.Service, sd *types.ServiceDeployment, id string) {
-	for _, e := range slices.Backward(s.Events) { // newest first: oldest news first
-		if key := aws.ToString(e.Id); !w.seenEvents[key] {
-			w.seenEvents[key] = true
-			w.emit(Event{Kind: EventServiceEvent, Message: aws.ToString(e.Message), Time: aws.ToTime(e.CreatedAt)})
-		}
-	}
-	ev := Event{Kind: EventDeployments, Deployments: deployments(s)}
-	if sd != nil {
-		ev.Deployment = string(sd.Status)
-		if cb := sd.DeploymentCircuitBreaker; cb != nil && cb.FailureCount > 0 {
-			ev.Deployment += fmt.Sprintf(" (circuit breaker: %d of %d failed tasks)", cb.FailureCount, cb.Threshold)
-		}
-	}
-	if fp := fmt.Sprint(ev.Deployment, ev.Deployments); fp != w.lastState {
-		w.lastState = fp
-		w.emit(ev)
-	}
-	w.reportStopped(ctx, s, id)
-	w.reportTargets(ctx)
-}
-
-// reportStopped names the tasks of this deployment that stopped since the last
-// look, with their reasons, when its failed count grew.
-func (w *watcher) reportStopped(ctx context.Context, s *types.Service, id string) {
-	d := find(s, id)
-	if d == nil || d.FailedTasks <= w.lastFailed {
-		return
-	}
-	w.lastFailed = d.FailedTasks
-	stopped, err := stoppedTasks(ctx, w.c, w.svc, aws.ToString(d.TaskDefinition))
-	if err != nil {
-		w.info("could not list the stopped tasks: %v", err)
-		return
-	}
-	for _, t := range slices.Backward(stopped) {
-		if !w.seenTasks[t.ID] {
-			w.seenTasks[t.ID] = true
-			w.info("%s", t)
-		}
-	}
-}
-
-func (w *watcher) reportTargets(ctx context.Context) {
-	targets, err := targetHealth(ctx, w.c, w.svc)
-	if err != nil {
-		w.info("target health unavailable: %v", err)
-		return
-	}
-	if targets == nil {
-		return
-	}
-	tasks, err := serviceTasks(ctx, w.c, w.svc, types.DesiredStatusRunning)
-	if err != nil {
-		w.info("tasks unavailable: %v", err)
-	}
-	h := healthByAZ(targets, tasks)
-	if fp := fmt.Sprint(h); fp != w.lastTargets {
-		w.lastTargets = fp
-		w.emit(Event{Kind: EventTargets, Targets: h})
-	}
-}
-
 // find is the service's deployment with id, nil when gone.
 func find(s *types.Service, id string) *types.Deployment {
 	for i := range s.Deployments {
@@ -336,16 +220,6 @@ func find(s *types.Service, id string) *types.Deployment {
 		}
 	}
 	return nil
-}
-
-func joinReasons(rs ...string) string {
-	var out []string
-	for _, r := range rs {
-		if r != "" && !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	return strings.Join(out, "; ")
 }
 
 func firstNonEmpty(ss ...string) string {

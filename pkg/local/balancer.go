@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -82,7 +84,16 @@ func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = "target" // replaced by the transport with the chosen target
+			// As the ALB does, append the client's address to what the client
+			// sent in X-Forwarded-For (the server reads only the last entry);
+			// as CloudFront does, set CloudFront-Viewer-Address, replacing any
+			// the client sent. The replicas trust both from loopback.
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
 			pr.SetXForwarded()
+			pr.Out.Header.Del("CloudFront-Viewer-Address")
+			if ap, err := netip.ParseAddrPort(pr.In.RemoteAddr); err == nil {
+				pr.Out.Header.Set("CloudFront-Viewer-Address", ap.Addr().Unmap().String()+":"+strconv.Itoa(int(ap.Port())))
+			}
 		},
 		Transport:    &lbTransport{b: b},
 		ErrorHandler: proxyError,

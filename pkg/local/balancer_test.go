@@ -187,3 +187,34 @@ func TestBalancerDrainLetsInFlightRequestsFinish(t *testing.T) {
 		t.Fatal("a drained target is still registered")
 	}
 }
+
+// TestBalancerForwardsClientAddressLikeALBAndCloudFront: X-Forwarded-For
+// gains the client's address on the right, as an ALB appends it, and
+// CloudFront-Viewer-Address is the balancer's own, whatever the client sent.
+func TestBalancerForwardsClientAddressLikeALBAndCloudFront(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Saw-XFF", strings.Join(r.Header.Values("X-Forwarded-For"), "|"))
+		w.Header().Set("X-Saw-Viewer", strings.Join(r.Header.Values("CloudFront-Viewer-Address"), "|"))
+	}))
+	defer echo.Close()
+	lb := NewBalancer(HealthCheck{Path: "/readyz", Interval: 20 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}, nil)
+	defer lb.Close()
+	lb.Register("a", host(echo))
+	<-lb.Healthy("a")
+	front := httptest.NewServer(lb)
+	defer front.Close()
+	req, _ := http.NewRequest("GET", front.URL+"/api/x", nil)
+	req.Header.Set("X-Forwarded-For", "6.6.6.6")
+	req.Header.Set("CloudFront-Viewer-Address", "6.6.6.6:1234")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	if got := res.Header.Get("X-Saw-XFF"); got != "6.6.6.6, 127.0.0.1" {
+		t.Fatalf("X-Forwarded-For at the target = %q, want the client's entry then 127.0.0.1", got)
+	}
+	if got := res.Header.Get("X-Saw-Viewer"); !strings.HasPrefix(got, "127.0.0.1:") || strings.Contains(got, "|") {
+		t.Fatalf("CloudFront-Viewer-Address at the target = %q, want only the balancer's 127.0.0.1:port", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/empctl/empctl/server/dbsecret"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	DemoEmail       string
 	DemoPassword    string
 	LogLevel        slog.Level
+	Proxies         Proxies // see proxies.go
+	SignUpsPerHour  int     // per client address; see limits.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -74,6 +77,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	var perrs []error
+	var err error
+	c.Proxies, perrs = proxies(getenv)
+	errs = append(errs, perrs...)
+	if c.SignUpsPerHour, err = signUpsPerHour(getenv); err != nil {
+		errs = append(errs, err)
+	}
+
 	db, err := database(getenv)
 	if err != nil {
 		errs = append(errs, err)
@@ -90,45 +101,69 @@ func orDefault(v, def string) string {
 }
 
 // database picks DATABASE_URL, else the RDS form (DB_HOST, DB_PORT, DB_NAME,
-// DB_SECRET), else the default SQLite file.
+// DB_SECRET_ARN or DB_SECRET), else the default SQLite file; then the MySQL
+// settings of database.go.
 func database(getenv func(string) string) (store.Target, error) {
 	url := strings.TrimSpace(getenv("DATABASE_URL"))
 	host := strings.TrimSpace(getenv("DB_HOST"))
+	var t store.Target
+	var err error
 	switch {
 	case url != "" && host != "":
 		return store.Target{}, errors.New("DATABASE_URL and DB_HOST are both set: configure the database one way only")
 	case url != "":
-		return store.ParseURL(url)
+		t, err = store.ParseURL(url)
 	case host == "":
-		return store.Target{Driver: "sqlite", DSN: defaultSQLitePath}, nil
+		t = store.Target{Driver: "sqlite", DSN: defaultSQLitePath}
+	default:
+		t, err = rdsTarget(getenv, host)
 	}
+	if err != nil {
+		return store.Target{}, err
+	}
+	return t, mysqlSettings(getenv, &t, host != "")
+}
+
+// rdsTarget reads the credentials from DB_SECRET_ARN (followed through
+// rotations) or DB_SECRET (fixed at start-up).
+func rdsTarget(getenv func(string) string, host string) (store.Target, error) {
 	name := strings.TrimSpace(getenv("DB_NAME"))
 	port := orDefault(getenv("DB_PORT"), "3306")
-	var secret struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
+	secretARN := strings.TrimSpace(getenv("DB_SECRET_ARN"))
+	raw := getenv("DB_SECRET")
 	var missing []string
 	if name == "" {
 		missing = append(missing, "DB_NAME")
 	}
-	raw := getenv("DB_SECRET")
-	if raw == "" {
-		missing = append(missing, "DB_SECRET")
+	if raw == "" && secretARN == "" {
+		missing = append(missing, "DB_SECRET_ARN (or DB_SECRET)")
 	}
 	if len(missing) > 0 {
-		return store.Target{}, fmt.Errorf("DB_HOST is set, so %s must be too (DB_SECRET is the JSON {\"username\",\"password\"} secret RDS manages)", strings.Join(missing, " and "))
+		return store.Target{}, fmt.Errorf("DB_HOST is set, so %s must be too (DB_SECRET_ARN names the Secrets Manager secret RDS manages; DB_SECRET is its JSON {\"username\",\"password\"})", strings.Join(missing, " and "))
 	}
-	// Never echo the secret: a JSON error message could quote part of it.
-	if err := json.Unmarshal([]byte(raw), &secret); err != nil || secret.Username == "" || secret.Password == "" {
-		return store.Target{}, errors.New(`DB_SECRET must be JSON like {"username":"...","password":"..."} with both fields set`)
+	if raw != "" && secretARN != "" {
+		return store.Target{}, errors.New("DB_SECRET_ARN and DB_SECRET are both set: use DB_SECRET_ARN, which follows password rotations, or DB_SECRET, not both")
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return store.Target{}, fmt.Errorf("DB_PORT=%q: must be a TCP port number", port)
 	}
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd = secret.Username, secret.Password
 	cfg.Net, cfg.Addr, cfg.DBName = "tcp", net.JoinHostPort(host, port), name
-	cfg.TLSConfig = "preferred" // RDS offers TLS; use it without pinning the RDS CA
+	if secretARN != "" {
+		src, err := dbsecret.New(secretARN)
+		if err != nil {
+			return store.Target{}, err
+		}
+		return store.Target{Driver: "mysql", DSN: cfg.FormatDSN(), Credentials: src}, nil
+	}
+	var secret struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	// Never echo the secret: a JSON error message could quote part of it.
+	if err := json.Unmarshal([]byte(raw), &secret); err != nil || secret.Username == "" || secret.Password == "" {
+		return store.Target{}, errors.New(`DB_SECRET must be JSON like {"username":"...","password":"..."} with both fields set`)
+	}
+	cfg.User, cfg.Passwd = secret.Username, secret.Password
 	return store.Target{Driver: "mysql", DSN: cfg.FormatDSN()}, nil
 }

@@ -69,15 +69,15 @@ func TestRDSForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "admin:p@ss:w/rd@tcp(db.abc.eu-west-1.rds.amazonaws.com:3306)/empctl?tls=preferred"
-	if c.Database.Driver != "mysql" || c.Database.DSN != want {
+	want := "admin:p@ss:w/rd@tcp(db.abc.eu-west-1.rds.amazonaws.com:3306)/empctl"
+	if c.Database.Driver != "mysql" || c.Database.DSN != want || c.Database.TLS == nil || !c.Database.TLS.InsecureSkipVerify {
 		t.Fatalf("RDS DSN = %q, want %q", c.Database.DSN, want)
 	}
 	for _, tc := range []struct {
 		env  map[string]string
 		want string
 	}{
-		{map[string]string{"DB_HOST": "h"}, "DB_NAME and DB_SECRET must be"},
+		{map[string]string{"DB_HOST": "h"}, "DB_NAME and DB_SECRET_ARN (or DB_SECRET) must be"},
 		{map[string]string{"DB_HOST": "h", "DB_NAME": "n", "DB_SECRET": `{"username":"u","password":"TOPSECRET`}, `DB_SECRET must be JSON`},
 		{map[string]string{"DB_HOST": "h", "DB_NAME": "n", "DB_SECRET": `{"username":"u"}`}, `both fields`},
 		{map[string]string{"DB_HOST": "h", "DB_NAME": "n", "DB_PORT": "x", "DB_SECRET": `{"username":"u","password":"p"}`}, `DB_PORT="x"`},

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +16,14 @@ import (
 
 const migrationLock = "empctl_migrations"
 
-func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
-	cfg, err := mysql.ParseDSN(dsn)
+// Defaults for the Target fields left zero.
+const (
+	defaultTimeout         = 5 * time.Second
+	defaultConnMaxLifetime = 5 * time.Minute
+)
+
+func openMySQL(ctx context.Context, t Target) (Store, []string, error) {
+	cfg, err := mysql.ParseDSN(t.DSN)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid MySQL DSN: %w", err)
 	}
@@ -24,6 +33,9 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 	cfg.Logger = slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)
 	cfg.ParseTime = false
 	cfg.MultiStatements = false
+	if t.TLS != nil {
+		cfg.TLS, cfg.TLSConfig = t.TLS.Clone(), ""
+	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
@@ -34,25 +46,32 @@ func openMySQL(ctx context.Context, dsn string) (Store, []string, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 15 * time.Second
 	}
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
+	var connector driver.Connector
+	if t.Credentials != nil {
+		connector = newRotatingConnector(cfg, t.Credentials, slog.Default())
+	} else if connector, err = mysql.NewConnector(cfg); err != nil {
 		return nil, nil, err
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(20)
-	db.SetConnMaxLifetime(5 * time.Minute) // below RDS/proxy idle cut-offs
+	db.SetConnMaxLifetime(cmp.Or(t.ConnMaxLifetime, defaultConnMaxLifetime))
 	if err := pingUntil(ctx, db, 30*time.Second); err != nil {
 		_ = db.Close()
-		return nil, nil, fmt.Errorf("connecting to MySQL at %s as %q: %w (check the host, port, user, password and database name, and that the database accepts connections from here)", cfg.Addr, cfg.User, err)
+		user := fmt.Sprintf("%q", cfg.User)
+		if t.Credentials != nil {
+			user = "the secret's user"
+		}
+		return nil, nil, fmt.Errorf("connecting to MySQL at %s as %s: %w (check the host, port, user, password and database name, and that the database accepts connections from here)", cfg.Addr, user, err)
 	}
-	return newSQLStore(ctx, db, migrateMySQL, mysqlDuplicate)
+	return newSQLStore(ctx, db, dialect{migrate: migrateMySQL, isDuplicate: mysqlDuplicate, connLost: mysqlConnLost,
+		timeout: cmp.Or(t.Timeout, defaultTimeout)})
 }
 
 // pingUntil retries so that a server starting next to its database (the
 // local environment, a fresh RDS instance) waits instead of crash-looping.
-// A refusal of the credentials or the database name is final: waiting would
-// only delay the error.
+// A refusal of the credentials, the database name or TLS is final: waiting
+// would only delay the error.
 func pingUntil(ctx context.Context, db *sql.DB, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -90,7 +109,17 @@ func migrateMySQL(ctx context.Context, db *sql.DB) ([]string, error) {
 
 func isRefusal(err error) bool {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049) // access denied to the database, for the user; unknown database
+	var badCert *tls.CertificateVerificationError
+	return errors.Is(err, mysql.ErrNoTLS) || errors.As(err, &badCert) || // TLS required, the server has none or a certificate DB_TLS_CA does not vouch for
+		errors.As(err, &me) && (me.Number == 1044 || me.Number == 1045 || me.Number == 1049) // access denied to the database, for the user; unknown database
+}
+
+// mysqlConnLost: the connection died under the query (killed, a failover,
+// the server shutting down).
+func mysqlConnLost(err error) bool {
+	var me *mysql.MySQLError
+	return errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) ||
+		errors.As(err, &me) && (me.Number == 1053 || me.Number == 1927) // ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED (MariaDB)
 }
 
 func mysqlDuplicate(err error) bool {

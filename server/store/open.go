@@ -2,19 +2,34 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
 
 // Target says which database to open: Driver is "mysql" or "sqlite"; DSN is a
-// go-sql-driver DSN or a SQLite file path.
+// go-sql-driver DSN or a SQLite file path. The other fields are for MySQL;
+// their zero values keep the DSN's settings or the defaults.
 type Target struct {
 	Driver string
 	DSN    string
+	// Credentials replace the DSN's user and password, and are read again
+	// when MySQL refuses them (a rotated password).
+	Credentials CredentialSource
+	// TLS replaces the DSN's tls parameter.
+	TLS *tls.Config
+	// Timeout bounds each store call: waiting for a pooled connection,
+	// connecting and the query (default 5s). Past it the call fails with
+	// ErrUnavailable instead of holding the request.
+	Timeout time.Duration
+	// ConnMaxLifetime recycles connections (default 5 minutes, below the
+	// idle cut-offs of RDS and its proxies).
+	ConnMaxLifetime time.Duration
 }
 
 // Redacted describes the target without its password, for logs.
@@ -26,7 +41,11 @@ func (t Target) Redacted() string {
 	if err != nil {
 		return "mysql://(unparsable DSN)"
 	}
-	return "mysql://" + cfg.User + "@" + cfg.Addr + "/" + cfg.DBName
+	user := cfg.User
+	if t.Credentials != nil {
+		user = "(from the secret)"
+	}
+	return "mysql://" + user + "@" + cfg.Addr + "/" + cfg.DBName
 }
 
 // ParseURL accepts mysql://user:pass@host:port/db?params, a go-sql-driver DSN
@@ -97,7 +116,7 @@ func redactErr(err error) string {
 func Open(ctx context.Context, t Target) (Store, []string, error) {
 	switch t.Driver {
 	case "mysql":
-		return openMySQL(ctx, t.DSN)
+		return openMySQL(ctx, t)
 	case "sqlite":
 		return openSQLite(ctx, t.DSN)
 	default:

@@ -12,18 +12,28 @@ import (
 // sqlStore implements Store for both dialects: the queries are portable, only
 // opening, locking and error classification differ.
 type sqlStore struct {
-	db          *sql.DB
-	isDuplicate func(error) bool
+	db *sql.DB
+	dialect
 	// sessionUser runs on every authenticated request; preparing it once
 	// saves SQLite a parse and MySQL two round trips per request.
 	sessionUser *sql.Stmt
 }
 
+// dialect is what differs between MySQL and SQLite.
+type dialect struct {
+	migrate     func(context.Context, *sql.DB) ([]string, error)
+	isDuplicate func(error) bool
+	// connLost: the connection broke under a query, which a read may retry
+	// on another connection (database/sql retries only before sending).
+	connLost func(error) bool
+	// timeout bounds each call; 0 (SQLite, a local file) means none.
+	timeout time.Duration
+}
+
 // newSQLStore migrates an open, reachable db under the dialect's lock and
 // prepares the store; on failure it closes db.
-func newSQLStore(ctx context.Context, db *sql.DB, migrate func(context.Context, *sql.DB) ([]string, error),
-	isDuplicate func(error) bool) (Store, []string, error) {
-	applied, err := migrate(ctx, db)
+func newSQLStore(ctx context.Context, db *sql.DB, d dialect) (Store, []string, error) {
+	applied, err := d.migrate(ctx, db)
 	if err != nil {
 		_ = db.Close()
 		return nil, nil, err
@@ -34,7 +44,7 @@ func newSQLStore(ctx context.Context, db *sql.DB, migrate func(context.Context, 
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("preparing the session query: %w", err)
 	}
-	return &sqlStore{db: db, isDuplicate: isDuplicate, sessionUser: stmt}, applied, nil
+	return &sqlStore{db: db, dialect: d, sessionUser: stmt}, applied, nil
 }
 
 const userColumns = `u.id, u.email, u.password_hash, u.first_name, u.last_name, u.birth_date, u.created_at, u.updated_at`
@@ -58,7 +68,7 @@ func scanUser(row scanner) (User, error) {
 	return u, nil
 }
 
-func (s *sqlStore) CreateUser(ctx context.Context, n NewUser, now time.Time) (User, error) {
+func (s *sqlStore) createUser(ctx context.Context, n NewUser, now time.Time) (User, error) {
 	ms := now.UnixMilli()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, birth_date, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, n.Email, n.PasswordHash, n.FirstName, n.LastName, n.BirthDate, ms, ms)
@@ -77,15 +87,15 @@ func (s *sqlStore) CreateUser(ctx context.Context, n NewUser, now time.Time) (Us
 		BirthDate: n.BirthDate, CreatedAt: t, UpdatedAt: t}, nil
 }
 
-func (s *sqlStore) UserByID(ctx context.Context, id int64) (User, error) {
+func (s *sqlStore) userByID(ctx context.Context, id int64) (User, error) {
 	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
 }
 
-func (s *sqlStore) UserByEmail(ctx context.Context, email string) (User, error) {
+func (s *sqlStore) userByEmail(ctx context.Context, email string) (User, error) {
 	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, email))
 }
 
-func (s *sqlStore) UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error) {
+func (s *sqlStore) updateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error) {
 	sets := []string{"updated_at = ?"}
 	args := []any{now.UnixMilli()}
 	for _, f := range []struct {
@@ -98,20 +108,32 @@ func (s *sqlStore) UpdateProfile(ctx context.Context, id int64, p ProfileUpdate,
 		}
 	}
 	args = append(args, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return User{}, err
+	}
+	defer func() { _ = tx.Rollback() }()
 	// Not RowsAffected: MySQL reports 0 when the values are unchanged, so only
-	// the read tells a missing user apart.
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
+	// the read tells a missing user apart. The UPDATE's row lock (MySQL) or
+	// the write lock (SQLite) keeps other writers out until the commit.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...); err != nil {
 		return User{}, fmt.Errorf("updating user: %w", err)
 	}
-	return s.UserByID(ctx, id)
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
+	if err != nil {
+		return User{}, err
+	}
+	return u, tx.Commit()
 }
 
-func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error {
+func (s *sqlStore) setPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	// The UPDATE locks the user row first (as CreateSession's INSERT ...
+	// SELECT does), so racing changes queue here without a deadlock.
 	res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("updating password: %w", err)
@@ -121,43 +143,60 @@ func (s *sqlStore) SetPassword(ctx context.Context, id int64, hash, keepTokenHas
 	} else if n == 0 {
 		return ErrNotFound
 	}
+	// The kept session must still exist: of two changes racing, the one that
+	// commits second finds its session revoked by the first and changes
+	// nothing, rather than taking the account back after a stale check. This
+	// read comes after the row lock, so it sees the first change's commit.
+	if keepTokenHash != "" {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE token_hash = ? AND user_id = ?`, keepTokenHash, id).Scan(&n); err != nil {
+			return fmt.Errorf("checking the session: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, id, keepTokenHash); err != nil {
 		return fmt.Errorf("revoking sessions: %w", err)
 	}
 	return tx.Commit()
 }
 
-func (s *sqlStore) CreateSession(ctx context.Context, ss Session) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
+func (s *sqlStore) createSession(ctx context.Context, ss Session) error {
+	// Two statements, no transaction: a transaction holding the range lock of
+	// this DELETE while the INSERT waits for the user row deadlocks MySQL
+	// against concurrent logins and SetPassword.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND expires_at <= ?`, ss.UserID, ss.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("deleting expired sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		ss.TokenHash, ss.UserID, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli()); err != nil {
+	// One statement reads the hash and inserts. Under REPEATABLE READ (the
+	// MySQL and RDS default) INSERT ... SELECT share-locks the user row, so a
+	// concurrent SetPassword either commits first (no row inserted) or waits
+	// and then revokes this session; SQLite serialises writers.
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+		SELECT ?, id, ?, ? FROM users WHERE id = ? AND (? = '' OR password_hash = ?)`,
+		ss.TokenHash, ss.CreatedAt.UnixMilli(), ss.ExpiresAt.UnixMilli(), ss.UserID, ss.VerifiedHash, ss.VerifiedHash)
+	if err != nil {
 		return fmt.Errorf("inserting session: %w", err)
 	}
-	return tx.Commit()
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
-func (s *sqlStore) SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error) {
-	// Detached from the request's cancellation: with a cancellable context
-	// database/sql and the SQLite driver each start a watcher goroutine per
-	// query, which costs more than this one-row primary-key read. The MySQL
-	// connection's read timeout still bounds it.
-	return scanUser(s.sessionUser.QueryRowContext(context.WithoutCancel(ctx), tokenHash, now.UnixMilli()))
+func (s *sqlStore) sessionUserQuery(ctx context.Context, tokenHash string, now time.Time) (User, error) {
+	return scanUser(s.sessionUser.QueryRowContext(ctx, tokenHash, now.UnixMilli()))
 }
 
-func (s *sqlStore) DeleteSession(ctx context.Context, tokenHash string) error {
+func (s *sqlStore) deleteSession(ctx context.Context, tokenHash string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, tokenHash)
 	return err
 }
 
-func (s *sqlStore) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-func (s *sqlStore) DB() *sql.DB                    { return s.db }
+func (s *sqlStore) DB() *sql.DB { return s.db }
 func (s *sqlStore) Close() error {
 	return errors.Join(s.sessionUser.Close(), s.db.Close())
 }

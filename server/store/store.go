@@ -14,6 +14,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrEmailTaken: another user already has this email.
 	ErrEmailTaken = errors.New("email already taken")
+	// ErrUnavailable wraps every other error: the database could not answer
+	// (down, unreachable, refusing the credentials, past the timeout). The
+	// wrapped error says why, for the log.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // User is a stored user. BirthDate is a calendar date (YYYY-MM-DD).
@@ -50,6 +54,10 @@ type Session struct {
 	UserID    int64
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// VerifiedHash, when set, is the password hash the login checked: the
+	// session is created only while the user's hash is still this one, so a
+	// login racing a password change cannot outlive the change.
+	VerifiedHash string
 }
 
 // Store is the server's whole persistence API.
@@ -58,13 +66,17 @@ type Store interface {
 	CreateUser(ctx context.Context, u NewUser, now time.Time) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// UpdateProfile updates and reads the user back in one transaction, so
+	// the result never mixes in a concurrent update.
 	UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error)
 	// SetPassword replaces the hash and revokes every session of the user
-	// except keepTokenHash, in one transaction.
+	// except keepTokenHash, in one transaction. ErrNotFound: no such user, or
+	// keepTokenHash (when set) is no longer one of its sessions.
 	SetPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error
 
 	// CreateSession also deletes the user's expired sessions, which keeps the
-	// table bounded without a background job.
+	// table bounded without a background job. ErrNotFound: no such user, or
+	// its password hash is no longer s.VerifiedHash.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionUser returns the user owning a live (unexpired) session.
 	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error)

@@ -1,0 +1,88 @@
+package backend
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/empctl/empctl/pkg/awsenv"
+	"github.com/empctl/empctl/pkg/awsenv/awsenvtest"
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
+	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/testenv"
+)
+
+// awsEnv is an AWS environment whose ECR and ELB are moto's, whose registry
+// is a real one on loopback, and whose ECS is the scripted fake (moto never
+// progresses a deployment); its state is the one provision leaves: the
+// service's only deployment failed on the placeholder image.
+func awsEnv(t *testing.T) (*awsenv.Env, *ecsfake.Fake) {
+	t.Helper()
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+
+	fake := ecsfake.New(t, true)
+	t.Setenv("AWS_ENDPOINT_URL_ECS", fake.URL)
+	td1 := fake.AddTaskDefinition(1, f.Outputs.ECRRepositoryURL+":initial", "")
+	fake.SetFailedFirstDeployment(td1, 3)
+	o := f.Outputs
+	o.ClusterName, o.ServiceName, o.TaskFamily, o.ContainerName = ecsfake.Cluster, ecsfake.Service, ecsfake.Family, "api"
+
+	root, _ := filepath.Abs("../../../..")
+	e, err := awsenv.New(root, config.Environment{Name: awsenvtest.EnvName, Region: f.Config.Region}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, fake
+}
+
+func deploy(t *testing.T, e env.Environment, args ...string) cmdtest.Result {
+	return cmdtest.Run(t, newCmd, e, append([]string{"--poll-interval", "10ms", "--timeout", "5m"}, args...)...)
+}
+
+// The path a user takes after provision: the first deploy brings the failed
+// service to its three tasks, and says what it found.
+func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
+	e, fake := awsEnv(t)
+	fake.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Complete())
+	r := deploy(t, e)
+	if r.Code != cmdutil.ExitOK || !strings.Contains(r.Out, "is serving") {
+		t.Fatalf("first deploy: exit %d, %v\n%s\n%s", r.Code, r.Err, r.Out, r.ErrOut)
+	}
+	for _, want := range []string{"Pushed ", "Registered empctl-api:2", "never had a successful deployment", "deployments: PRIMARY rev 2"} {
+		if !strings.Contains(r.ErrOut, want) {
+			t.Errorf("progress lacks %q:\n%s", want, r.ErrOut)
+		}
+	}
+	if got := aws.ToString(fake.Snapshot().TaskDefinition); got != ecsfake.TaskDefinitionARN(2) {
+		t.Fatalf("service on %s after the first deploy", got)
+	}
+
+	// The same build is running and steady: nothing to do without --force.
+	if r := deploy(t, e); r.Code != cmdutil.ExitOK || !strings.Contains(r.ErrOut, "already running") {
+		t.Fatalf("redeploy of the running build: exit %d, %v\n%s", r.Code, r.Err, r.ErrOut)
+	}
+
+	// A forced redeploy that the circuit breaker rolls back: the trap where
+	// the service looks stable again. Exit 3, and the reason.
+	fake.Script(2, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(1)),
+		ecsfake.CircuitBreakerRollback(), ecsfake.RollbackComplete())
+	r = deploy(t, e, "--force", "-o", "json")
+	if r.Code != cmdutil.ExitVerdict {
+		t.Fatalf("rolled-back deploy: exit %d (want %d), %v\n%s\n%s", r.Code, cmdutil.ExitVerdict, r.Err, r.Out, r.ErrOut)
+	}
+	var ro env.Rollout
+	if err := json.Unmarshal([]byte(r.Out), &ro); err != nil || ro.Outcome != env.OutcomeFailed || !strings.Contains(ro.Reason, "rolled back to revision 2") {
+		t.Fatalf("rollout JSON %+v, %v\n%s", ro, err, r.Out)
+	}
+	if len(ro.Logs) == 0 || !strings.Contains(strings.Join(ro.Logs, "\n"), "exited 1") {
+		t.Errorf("the stopped tasks' reasons and exit codes are missing: %+v", ro.Logs)
+	}
+}

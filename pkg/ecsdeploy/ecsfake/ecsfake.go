@@ -1,0 +1,215 @@
+// Package ecsfake is a scripted FAKE of the Amazon ECS API, for the rollout
+// behaviour no emulator has: moto has no service deployments API, and its
+// UpdateService starts no deployment. It serves ECS's awsJson1_1 protocol
+// (X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>) on an httptest
+// server, so the real SDK client and its real retryer talk to it, and answers
+// with bytes the SDK's own serializer writes.
+//
+// It holds one service. Each UpdateService starts a deployment as ECS does
+// (a new PRIMARY entry, the previous one ACTIVE, a new service deployment
+// IN_PROGRESS), then every DescribeServices first applies the next step of the
+// script given for that update: tasks start, turn healthy, fail, the circuit
+// breaker rolls back... The steps are modelled on the states and events AWS
+// documents for rolling updates, the deployment circuit breaker and service
+// deployments; where the documentation is silent (which status the service
+// deployment of a first deployment with nothing to roll back to ends in), the
+// choice is said at the step.
+package ecsfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/empctl/empctl/pkg/ecsdeploy/internal/wire"
+)
+
+// The fake's names.
+const (
+	Region  = "us-east-1"
+	Account = "123456789012"
+	Cluster = "empctl-prod"
+	Service = "empctl-api"
+	Family  = "empctl-api"
+	prefix  = "arn:aws:ecs:" + Region + ":" + Account + ":"
+)
+
+// A Step changes the fake's state once; steps run in order, one per
+// DescribeServices after the update they were scripted for.
+type Step func(*Fake)
+
+// Fake is the fake ECS endpoint. Its methods are safe for concurrent use.
+type Fake struct {
+	URL string
+
+	mu          sync.Mutex
+	withAPI     bool
+	svc         types.Service
+	taskDefs    []types.TaskDefinition
+	sds         map[string]*types.ServiceDeployment
+	tasks       []types.Task
+	scripts     map[int][]Step // by the ordinal of the UpdateService they follow
+	stopScript  []Step
+	pending     []Step
+	updates     int
+	throttle    map[string]int
+	calls       map[string]int
+	seq         int
+	current     string // our record of the service deployment, even without the API
+	depCreated  map[string]time.Time
+	stopRequest string
+
+	beforeUpdate types.Service // the service as the last UpdateService found it
+	lagging      bool          // answer this DescribeServices with beforeUpdate
+}
+
+// New starts a fake ECS endpoint for the test. withAPI says whether it has
+// the service deployments API (currentServiceDeployment, DescribeServiceDeployments,
+// ListServiceDeployments, StopServiceDeployment); without it, it answers those
+// as an endpoint that does not know them and judges by deployments[] only.
+func New(t testing.TB, withAPI bool) *Fake {
+	f := &Fake{withAPI: withAPI, sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{},
+		throttle: map[string]int{}, calls: map[string]int{}, depCreated: map[string]time.Time{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+// Client is a real ECS client for the fake: static credentials, the SDK's
+// standard retryer with short backoffs so a test does not sleep for seconds.
+func (f *Fake) Client() *ecs.Client {
+	return ecs.New(ecs.Options{
+		BaseEndpoint: aws.String(f.URL),
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("fake", "fake", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+		}),
+	})
+}
+
+// TaskDefinitionARN is the ARN of family:revision.
+func TaskDefinitionARN(revision int) string {
+	return fmt.Sprintf("%stask-definition/%s:%d", prefix, Family, revision)
+}
+
+// AddTaskDefinition registers revision with the container "api" on image;
+// version, when set, is the label a deploy puts on it.
+func (f *Fake) AddTaskDefinition(revision int, image, version string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	labels := map[string]string{}
+	if version != "" {
+		labels["org.opencontainers.image.version"] = version
+	}
+	arn := TaskDefinitionARN(revision)
+	f.taskDefs = append(f.taskDefs, types.TaskDefinition{
+		TaskDefinitionArn: aws.String(arn), Family: aws.String(Family), Revision: int32(revision),
+		Status:               types.TaskDefinitionStatusActive,
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(image), DockerLabels: labels}},
+	})
+	return arn
+}
+
+// Throttle makes the next n calls of op answer ThrottlingException, as ECS
+// does when an account's request rate is over its limit.
+func (f *Fake) Throttle(op string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle[op] = n
+}
+
+// Calls is how many requests for op arrived (throttled ones too).
+func (f *Fake) Calls(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+// Script sets the steps that follow the n-th UpdateService (from 1).
+func (f *Fake) Script(n int, steps ...Step) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scripts[n] = steps
+}
+
+// OnStop sets the steps that follow a StopServiceDeployment; the first runs
+// at once, in the stop request.
+func (f *Fake) OnStop(steps ...Step) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopScript = steps
+}
+
+// StopRequested is the stop type of the StopServiceDeployment received, "" if none.
+func (f *Fake) StopRequested() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stopRequest
+}
+
+// Snapshot is the service as DescribeServices would return it now.
+func (f *Fake) Snapshot() types.Service {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.svc
+}
+
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerServiceV20141113.")
+	body, err := io.ReadAll(r.Body)
+	if !ok || err != nil || r.Method != http.MethodPost {
+		writeError(w, http.StatusBadRequest, "UnknownOperationException", "not an ECS request")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[op]++
+	if f.throttle[op] > 0 {
+		f.throttle[op]--
+		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+		return
+	}
+	out, err := f.handle(op, body)
+	if err != nil {
+		var ae *smithy.GenericAPIError
+		if e, ok := err.(*smithy.GenericAPIError); ok {
+			ae = e
+		} else {
+			ae = &smithy.GenericAPIError{Code: "ServerException", Message: err.Error()}
+		}
+		writeError(w, http.StatusBadRequest, ae.Code, ae.Message)
+		return
+	}
+	raw, err := wire.JSON(out)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "ServerException", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_, _ = w.Write(raw)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}
+
+func apiError(code, format string, args ...any) error {
+	return &smithy.GenericAPIError{Code: code, Message: fmt.Sprintf(format, args...)}
+}

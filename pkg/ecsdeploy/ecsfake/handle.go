@@ -1,0 +1,217 @@
+package ecsfake
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+)
+
+// request holds the members of every request the fake reads.
+type request struct {
+	Cluster               string          `json:"cluster"`
+	Services              []string        `json:"services"`
+	Service               string          `json:"service"`
+	TaskDefinition        string          `json:"taskDefinition"`
+	ServiceDeploymentArns []string        `json:"serviceDeploymentArns"`
+	ServiceDeploymentArn  string          `json:"serviceDeploymentArn"`
+	StopType              string          `json:"stopType"`
+	Status                json.RawMessage `json:"status"` // a list in ListServiceDeployments, a string in ListTaskDefinitions
+	DesiredStatus         string          `json:"desiredStatus"`
+	Tasks                 []string        `json:"tasks"`
+	FamilyPrefix          string          `json:"familyPrefix"`
+}
+
+var serviceDeploymentOps = []string{"DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment"}
+
+func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
+	var req request
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, apiError("SerializationException", "%v", err)
+	}
+	if !f.withAPI && slices.Contains(serviceDeploymentOps, op) {
+		return nil, apiError("UnknownOperationException", "Operation %s is not supported.", op)
+	}
+	if req.Cluster != "" && req.Cluster != Cluster && req.Cluster != prefix+"cluster/"+Cluster {
+		return nil, apiError("ClusterNotFoundException", "Cluster not found.")
+	}
+	switch op {
+	case "DescribeServices":
+		if len(f.pending) > 0 {
+			step := f.pending[0]
+			f.pending = f.pending[1:]
+			step(f)
+		}
+		view := f.view()
+		if f.lagging {
+			view, f.lagging = f.beforeUpdate, false
+		}
+		out := &ecs.DescribeServicesOutput{}
+		for _, name := range req.Services {
+			if name == Service || name == aws.ToString(f.svc.ServiceArn) {
+				out.Services = append(out.Services, view)
+			} else {
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(prefix + "service/" + Cluster + "/" + name), Reason: aws.String("MISSING")})
+			}
+		}
+		return out, nil
+	case "UpdateService":
+		if req.Service != Service {
+			return nil, apiError("ServiceNotFoundException", "Service not found.")
+		}
+		if f.taskDef(req.TaskDefinition) == nil {
+			return nil, apiError("ClientException", "TaskDefinition not found.")
+		}
+		f.updates++
+		f.beforeUpdate = f.view()
+		f.startDeployment(aws.ToString(f.taskDef(req.TaskDefinition).TaskDefinitionArn))
+		f.pending = f.scripts[f.updates]
+		v := f.view()
+		return &ecs.UpdateServiceOutput{Service: &v}, nil
+	case "DescribeServiceDeployments":
+		out := &ecs.DescribeServiceDeploymentsOutput{}
+		for _, arn := range req.ServiceDeploymentArns {
+			if sd := f.sds[arn]; sd != nil {
+				out.ServiceDeployments = append(out.ServiceDeployments, *sd)
+			} else {
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
+			}
+		}
+		return out, nil
+	case "ListServiceDeployments":
+		out := &ecs.ListServiceDeploymentsOutput{}
+		var statuses []string
+		if len(req.Status) > 0 {
+			if err := json.Unmarshal(req.Status, &statuses); err != nil {
+				return nil, apiError("SerializationException", "status: %v", err)
+			}
+		}
+		for _, sd := range f.sds {
+			if len(statuses) == 0 || slices.Contains(statuses, string(sd.Status)) {
+				out.ServiceDeployments = append(out.ServiceDeployments, types.ServiceDeploymentBrief{
+					ServiceDeploymentArn: sd.ServiceDeploymentArn, Status: sd.Status, StatusReason: sd.StatusReason,
+					ServiceArn: sd.ServiceArn, ClusterArn: sd.ClusterArn, CreatedAt: sd.CreatedAt,
+				})
+			}
+		}
+		return out, nil
+	case "StopServiceDeployment":
+		sd := f.sds[req.ServiceDeploymentArn]
+		if sd == nil {
+			return nil, apiError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+		}
+		if sd.Status != types.ServiceDeploymentStatusInProgress && sd.Status != types.ServiceDeploymentStatusPending {
+			return nil, apiError("ConflictException", "The service deployment is %s and cannot be stopped.", sd.Status)
+		}
+		f.stopRequest = req.StopType
+		sd.Status = types.ServiceDeploymentStatusRollbackRequested
+		if req.StopType == string(types.StopServiceDeploymentStopTypeAbort) {
+			sd.Status = types.ServiceDeploymentStatusStopRequested
+		}
+		f.pending = f.stopScript
+		if len(f.pending) > 0 {
+			f.pending[0](f)
+			f.pending = f.pending[1:]
+		}
+		return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
+	case "DescribeTaskDefinition":
+		td := f.taskDef(req.TaskDefinition)
+		if td == nil {
+			return nil, apiError("ClientException", "Unable to describe task definition.")
+		}
+		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td}, nil
+	case "RegisterTaskDefinition":
+		// The request's members match the SDK's field names but for case,
+		// which encoding/json ignores.
+		var in ecs.RegisterTaskDefinitionInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, apiError("ClientException", "%v", err)
+		}
+		rev := int32(1)
+		for _, td := range f.taskDefs {
+			if aws.ToString(td.Family) == aws.ToString(in.Family) && td.Revision >= rev {
+				rev = td.Revision + 1
+			}
+		}
+		td := types.TaskDefinition{
+			TaskDefinitionArn: aws.String(TaskDefinitionARN(int(rev))), Family: in.Family, Revision: rev, Status: types.TaskDefinitionStatusActive,
+			ContainerDefinitions: in.ContainerDefinitions, Cpu: in.Cpu, Memory: in.Memory, NetworkMode: in.NetworkMode,
+			RuntimePlatform: in.RuntimePlatform, ExecutionRoleArn: in.ExecutionRoleArn, TaskRoleArn: in.TaskRoleArn,
+			RequiresCompatibilities: in.RequiresCompatibilities,
+		}
+		f.taskDefs = append(f.taskDefs, td)
+		return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td, Tags: in.Tags}, nil
+	case "ListTaskDefinitions":
+		out := &ecs.ListTaskDefinitionsOutput{}
+		for _, td := range slices.Backward(f.taskDefs) { // newest first, as Sort DESC asks
+			if strings.HasPrefix(aws.ToString(td.Family), req.FamilyPrefix) {
+				out.TaskDefinitionArns = append(out.TaskDefinitionArns, aws.ToString(td.TaskDefinitionArn))
+			}
+		}
+		return out, nil
+	case "ListTasks":
+		out := &ecs.ListTasksOutput{}
+		want := cmpOr(req.DesiredStatus, "RUNNING")
+		for _, t := range f.tasks {
+			if aws.ToString(t.DesiredStatus) == want {
+				out.TaskArns = append(out.TaskArns, aws.ToString(t.TaskArn))
+			}
+		}
+		return out, nil
+	case "DescribeTasks":
+		out := &ecs.DescribeTasksOutput{}
+		for _, t := range f.tasks {
+			if slices.Contains(req.Tasks, aws.ToString(t.TaskArn)) {
+				out.Tasks = append(out.Tasks, t)
+			}
+		}
+		return out, nil
+	}
+	return nil, apiError("UnknownOperationException", "the ECS fake does not implement %s", op)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// taskDef finds a task definition by ARN, family:revision, or family (the
+// latest ACTIVE revision).
+func (f *Fake) taskDef(name string) *types.TaskDefinition {
+	var latest *types.TaskDefinition
+	for i := range f.taskDefs {
+		td := &f.taskDefs[i]
+		arn := aws.ToString(td.TaskDefinitionArn)
+		if name == arn || strings.HasSuffix(arn, "/"+name) {
+			return td
+		}
+		if name == aws.ToString(td.Family) && (latest == nil || td.Revision > latest.Revision) {
+			latest = td
+		}
+	}
+	return latest
+}
+
+// view is the service as DescribeServices shows it: counts summed over the
+// deployments, the newest events first, and no currentServiceDeployment
+// where the endpoint has no service deployments API.
+func (f *Fake) view() types.Service {
+	s := f.svc
+	s.Deployments = slices.Clone(f.svc.Deployments)
+	s.Events = slices.Clone(f.svc.Events)
+	s.RunningCount, s.PendingCount = 0, 0
+	for _, d := range s.Deployments {
+		s.RunningCount += d.RunningCount
+		s.PendingCount += d.PendingCount
+	}
+	if !f.withAPI {
+		s.CurrentServiceDeployment = nil
+	}
+	return s
+}

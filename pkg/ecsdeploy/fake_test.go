@@ -1,0 +1,394 @@
+package ecsdeploy_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/empctl/empctl/pkg/ecsdeploy"
+	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
+)
+
+// These tests replay rollouts on the scripted ECS fake (ecsfake), for what
+// moto cannot show: service deployments, deployments that run their course,
+// the circuit breaker, throttling.
+
+const image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/empctl-server@sha256:"
+
+var svc = ecsdeploy.Service{Cluster: ecsfake.Cluster, Name: ecsfake.Service, Container: "api", Family: ecsfake.Family}
+
+// modes runs a test against an ECS with the service deployments API and
+// against one without (judging by deployments[] alone).
+func modes(t *testing.T, test func(t *testing.T, f *ecsfake.Fake)) {
+	for _, api := range []bool{true, false} {
+		name := "ServiceDeploymentsAPI"
+		if !api {
+			name = "DeploymentsOnly"
+		}
+		t.Run(name, func(t *testing.T) { test(t, ecsfake.New(t, api)) })
+	}
+}
+
+// recorder collects the progress of one rollout.
+type recorder struct{ events []ecsdeploy.Event }
+
+func (r *recorder) opts(timeout time.Duration) ecsdeploy.WatchOptions {
+	return ecsdeploy.WatchOptions{PollInterval: time.Millisecond, Timeout: timeout, Progress: func(e ecsdeploy.Event) { r.events = append(r.events, e) }}
+}
+
+// count is how many messages contain s.
+func (r *recorder) count(s string) int {
+	n := 0
+	for _, e := range r.events {
+		if strings.Contains(e.Message, s) {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *recorder) log(t *testing.T) {
+	t.Helper()
+	for _, e := range r.events {
+		t.Logf("%s %s %s %v", e.Kind, e.Message, e.Deployment, e.Deployments)
+	}
+}
+
+func clients(f *ecsfake.Fake) ecsdeploy.Clients { return ecsdeploy.Clients{ECS: f.Client()} }
+
+// twoRevisions is a service steady on revision 1 with revision 2 to deploy.
+func twoRevisions(f *ecsfake.Fake) (td1, td2 string) {
+	td1 = f.AddTaskDefinition(1, image+strings.Repeat("1", 64), "v1")
+	td2 = f.AddTaskDefinition(2, image+strings.Repeat("2", 64), "v2")
+	f.SetService(td1, 3)
+	return td1, td2
+}
+
+func TestRollingUpdate(t *testing.T) {
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		td1, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.Stall(), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed || res.From != td1 || res.To != td2 {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want completed from %s to %s", res, err, td1, td2)
+		}
+		if !strings.Contains(res.Summary(), "empctl-api is on empctl-api:2") {
+			t.Errorf("summary %q", res.Summary())
+		}
+		for _, msg := range []string{"has started 3 tasks", "registered 3 targets", "has stopped 3 running tasks.", "deployment completed.", "has reached a steady state."} {
+			if n := r.count(msg); n != 1 {
+				t.Errorf("service event %q reported %d times, want once", msg, n)
+			}
+		}
+		var sawBoth bool
+		for _, e := range r.events {
+			if e.Kind == ecsdeploy.EventDeployments && len(e.Deployments) == 2 && e.Deployments[0].Revision == 2 && e.Deployments[0].Status == "PRIMARY" {
+				sawBoth = true
+			}
+		}
+		if !sawBoth {
+			r.log(t)
+			t.Error("no progress showed the new PRIMARY deployment beside the old one")
+		}
+	})
+}
+
+// The trap: after the circuit breaker rolled back, the service is one
+// deployment with every task running, and the SDK's ServicesStable waiter
+// calls that success. It is a rollback.
+func TestCircuitBreakerRollbackIsNotSuccess(t *testing.T) {
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		_, td2 := twoRevisions(f)
+		exit1 := aws.Int32(1)
+		f.Script(1,
+			ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", exit1),
+			ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", exit1),
+			ecsfake.CircuitBreakerRollback(), ecsfake.Stall(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+
+		s := f.Snapshot()
+		if len(s.Deployments) != 1 || s.Deployments[0].RunningCount != s.DesiredCount {
+			t.Fatalf("the fake did not end as the trap does: %+v", s.Deployments)
+		}
+		waiter := ecs.NewServicesStableWaiter(f.Client(), func(o *ecs.ServicesStableWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, time.Millisecond })
+		if err := waiter.Wait(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String(svc.Cluster), Services: []string{svc.Name}}, time.Minute); err != nil {
+			t.Fatalf("the SDK's ServicesStable waiter was expected to fall into the trap, but: %v", err)
+		}
+
+		var re *ecsdeploy.RolloutError
+		if res.Outcome != ecsdeploy.RolledBack || !errors.Is(err, ecsdeploy.ErrRolloutFailed) || !errors.As(err, &re) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want rolled back, a rollout failure", res, err)
+		}
+		if res.RolledBackTo != 1 {
+			t.Errorf("rolled back to %d, want 1", res.RolledBackTo)
+		}
+		for _, want := range []string{"rollout of empctl-api:2 rolled back to revision 1", "circuit breaker", "stopped: Essential container in task exited; api exited 1"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q lacks %q", err, want)
+			}
+		}
+		if len(res.StoppedTasks) != 5 || *res.StoppedTasks[0].Containers[0].ExitCode != 1 {
+			t.Errorf("stopped tasks = %+v, want the newest 5 with exit code 1", res.StoppedTasks)
+		}
+		if n := r.count("rolling back to deployment"); n != 1 {
+			t.Errorf("the rollback event was reported %d times", n)
+		}
+	})
+}
+
+func TestImagePullFailure(t *testing.T) {
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		_, td2 := twoRevisions(f)
+		pull := "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref " + image + strings.Repeat("2", 64) + ": not found"
+		f.Script(1,
+			ecsfake.Launch(3), ecsfake.FailTasks(3, pull, nil),
+			ecsfake.Launch(3), ecsfake.FailTasks(3, pull, nil),
+			ecsfake.CircuitBreakerRollback(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if res.Outcome != ecsdeploy.RolledBack || !errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want rolled back", res, err)
+		}
+		if !strings.Contains(err.Error(), "stopped: CannotPullContainerError: pull image manifest") {
+			t.Errorf("error %q does not say why the tasks stopped", err)
+		}
+		// The stopped tasks were reported as they stopped, each once.
+		if n := r.count("stopped: CannotPullContainerError"); n != 6 {
+			r.log(t)
+			t.Errorf("%d stopped tasks reported in the progress, want 6", n)
+		}
+	})
+}
+
+func TestTimeoutRollsBack(t *testing.T) {
+	t.Run("StopServiceDeployment", func(t *testing.T) {
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3)) // and then nothing: tasks that never turn healthy
+		f.OnStop(ecsfake.StopRollback(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want timed out", res, err)
+		}
+		if f.StopRequested() != "ROLLBACK" {
+			t.Errorf("StopServiceDeployment stop type = %q, want ROLLBACK", f.StopRequested())
+		}
+		if rb := res.Rollback; rb == nil || rb.Method != "stop-service-deployment" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
+			t.Errorf("rollback = %+v", res.Rollback)
+		}
+		if !strings.Contains(err.Error(), "rollout of empctl-api:2 timed out after") || !strings.Contains(err.Error(), "; rolled back to revision 1") {
+			t.Errorf("error %q", err)
+		}
+	})
+	t.Run("AlreadyRollingBack", func(t *testing.T) {
+		// The circuit breaker began its rollback, slower than the timeout:
+		// ECS refuses the stop, and the watch follows ECS's rollback.
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(2)),
+			ecsfake.CircuitBreakerRollback(), ecsfake.WaitForStop(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) || f.Calls("UpdateService") != 1 {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want timed out, and no second update", res, err)
+		}
+		if rb := res.Rollback; rb == nil || rb.Method != "none" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
+			t.Errorf("rollback = %+v", res.Rollback)
+		}
+		if r.count("the deployment is ROLLBACK_IN_PROGRESS already; following it") != 1 || !strings.Contains(err.Error(), "; rolled back to revision 1") {
+			r.log(t)
+			t.Errorf("error %q", err)
+		}
+	})
+	t.Run("UpdateService", func(t *testing.T) {
+		f := ecsfake.New(t, false)
+		td1, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3))
+		f.Script(2, ecsfake.Settle()) // the deploy of the previous revision
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want timed out", res, err)
+		}
+		if rb := res.Rollback; rb == nil || rb.Method != "update-service" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
+			t.Errorf("rollback = %+v", res.Rollback)
+		}
+		if got := aws.ToString(f.Snapshot().TaskDefinition); got != td1 {
+			t.Errorf("service on %s after the rollback, want %s", got, td1)
+		}
+	})
+	t.Run("NoRollback", func(t *testing.T) {
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3))
+		var r recorder
+		opts := r.opts(50 * time.Millisecond)
+		opts.NoRollback = true
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, opts)
+		if res.Outcome != ecsdeploy.TimedOut || res.Rollback == nil || res.Rollback.Method != "none" || f.StopRequested() != "" {
+			t.Fatalf("Deploy = %+v, %v; want timed out and left alone", res, err)
+		}
+		if !strings.Contains(err.Error(), "not rolled back: rollback disabled; the deployment goes on in ECS") {
+			t.Errorf("error %q", err)
+		}
+	})
+}
+
+// After provision the service sits on a placeholder image that does not exist:
+// its only deployment failed, no task runs, there is nothing to roll back to.
+func TestFirstDeployAfterProvision(t *testing.T) {
+	firstDeploy := func(f *ecsfake.Fake) (td1, td2 string) {
+		td1 = f.AddTaskDefinition(1, "123456789012.dkr.ecr.us-east-1.amazonaws.com/empctl-server:placeholder", "")
+		td2 = f.AddTaskDefinition(2, image+strings.Repeat("2", 64), "v1")
+		f.SetFailedFirstDeployment(td1, 3)
+		return td1, td2
+	}
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		_, td2 := firstDeploy(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Complete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want completed", res, err)
+		}
+		if s := f.Snapshot(); s.Deployments[0].RunningCount != 3 || aws.ToString(s.TaskDefinition) != td2 {
+			t.Errorf("service after the first deploy: %+v", s.Deployments)
+		}
+		if r.count("runs no task: its deployment ecs-svc/") != 1 || r.count("placeholder image: deploying empctl-api:2 starts its 3 tasks; there is nothing to roll back to") != 1 {
+			r.log(t)
+			t.Error("the progress does not explain what it found")
+		}
+		if f.Calls("ListServiceDeployments") > 0 && r.count("the service has never had a successful deployment;") != 1 {
+			r.log(t)
+			t.Error("the progress does not say the service never had a successful deployment")
+		}
+	})
+	t.Run("TimeoutDoesNotRollBackToThePlaceholder", func(t *testing.T) {
+		f := ecsfake.New(t, true)
+		_, td2 := firstDeploy(f)
+		f.Script(1, ecsfake.Launch(3))
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, ecsdeploy.WatchOptions{PollInterval: time.Millisecond, Timeout: 50 * time.Millisecond})
+		if res.Outcome != ecsdeploy.TimedOut || res.Rollback == nil || res.Rollback.Method != "none" || f.StopRequested() != "" {
+			t.Fatalf("Deploy = %+v, %v; want a timeout and no rollback", res, err)
+		}
+		if !strings.Contains(err.Error(), "not rolled back: nothing to roll back to: empctl-api:1 never ran") {
+			t.Errorf("error %q", err)
+		}
+	})
+}
+
+// ThrottlingException is retried by the SDK's retryer; when its attempts run
+// out, the watch looks again at the next poll instead of failing.
+func TestThrottling(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+	f.Throttle("DescribeServices", 2)           // within the retryer's 3 attempts
+	f.Throttle("UpdateService", 1)              // a write is retried too
+	f.Throttle("DescribeServiceDeployments", 4) // beyond them: the next poll
+	var r recorder
+	res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+	if err != nil || res.Outcome != ecsdeploy.Completed {
+		r.log(t)
+		t.Fatalf("Deploy = %+v, %v; want completed despite throttling", res, err)
+	}
+	if f.Calls("UpdateService") != 2 {
+		t.Errorf("UpdateService called %d times, want 2 (one throttled)", f.Calls("UpdateService"))
+	}
+	if r.count("ECS did not answer") != 1 || r.count("ThrottlingException") != 1 {
+		r.log(t)
+		t.Error("the progress does not say once that ECS throttled the watch")
+	}
+}
+
+// Ctrl-C detaches the watch: the error wraps context.Canceled, says the
+// deployment goes on, and nothing is stopped in ECS.
+func TestCancelDetaches(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	f.Script(1, ecsfake.Launch(3))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	opts := ecsdeploy.WatchOptions{PollInterval: time.Millisecond, Progress: func(e ecsdeploy.Event) {
+		if e.Kind == ecsdeploy.EventServiceEvent && strings.Contains(e.Message, "has started 3 tasks") {
+			cancel()
+		}
+	}}
+	_, err := ecsdeploy.Deploy(ctx, clients(f), svc, td2, opts)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+		t.Fatalf("err = %v; want context.Canceled, not a failed rollout", err)
+	}
+	if !strings.Contains(err.Error(), "service-deployment/") || !strings.Contains(err.Error(), "continues in ECS") {
+		t.Errorf("error %q does not say which deployment goes on", err)
+	}
+	if f.StopRequested() != "" || aws.ToString(f.Snapshot().TaskDefinition) != td2 {
+		t.Error("cancelling the watch changed the deployment")
+	}
+}
+
+func TestRollback(t *testing.T) {
+	f := ecsfake.New(t, true)
+	f.AddTaskDefinition(1, image+strings.Repeat("1", 64), "v1")
+	td2 := f.AddTaskDefinition(2, image+strings.Repeat("2", 64), "v2")
+	f.AddTaskDefinition(3, "123456789012.dkr.ecr.us-east-1.amazonaws.com/empctl-server:placeholder", "") // Terraform's
+	td4 := f.AddTaskDefinition(4, image+strings.Repeat("4", 64), "v3")
+	f.SetService(td4, 3)
+	f.Script(1, ecsfake.Settle())
+	f.Script(2, ecsfake.Settle())
+	var r recorder
+	res, err := ecsdeploy.Rollback(t.Context(), clients(f), svc, 0, r.opts(time.Hour))
+	if err != nil || res.Outcome != ecsdeploy.Completed || res.To != td2 || res.From != td4 {
+		t.Fatalf("Rollback = %+v, %v; want completed on %s", res, err, td2)
+	}
+	if r.count("rolling back empctl-api from empctl-api:4 to empctl-api:2") != 1 {
+		r.log(t)
+		t.Error("the progress does not say where the rollback goes")
+	}
+	res, err = ecsdeploy.Rollback(t.Context(), clients(f), svc, 1, r.opts(time.Hour))
+	if err != nil || res.Outcome != ecsdeploy.Completed || ecsdeploy.Revision(res.To) != 1 {
+		t.Fatalf("Rollback to 1 = %+v, %v", res, err)
+	}
+	if _, err := ecsdeploy.Rollback(t.Context(), clients(f), svc, 1, r.opts(time.Hour)); err == nil || !strings.Contains(err.Error(), "already runs empctl-api:1") {
+		t.Errorf("Rollback to the running revision = %v", err)
+	}
+}
+
+// A forced redeploy of the running revision is a deployment of its own: the
+// watch follows the new one, not the old deployment of the same revision, even
+// when the first look, eventually consistent, still shows only the old one.
+func TestRedeploySameRevision(t *testing.T) {
+	modes(t, func(t *testing.T, f *ecsfake.Fake) {
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Settle())
+		if _, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, ecsdeploy.WatchOptions{PollInterval: time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		first := aws.ToString(f.Snapshot().Deployments[0].Id)
+		f.Script(2, ecsfake.Lagging(), ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed || res.Deployment == first {
+			r.log(t)
+			t.Fatalf("redeploy = %+v, %v; want the new deployment completed, not %s", res, err, first)
+		}
+		if r.count("has reached a steady state.") != 1 {
+			r.log(t)
+			t.Error("the redeploy ended before its deployment did")
+		}
+	})
+}
