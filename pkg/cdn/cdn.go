@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -42,9 +43,10 @@ var (
 func Paths(changed []string) []string {
 	set := map[string]bool{}
 	for _, key := range changed {
-		set["/"+strings.TrimPrefix(key, "/")] = true
-		if key == "index.html" || strings.HasSuffix(key, "/index.html") {
-			set["/"+strings.TrimSuffix(strings.TrimPrefix(key, "/"), "index.html")] = true
+		key = strings.TrimPrefix(key, "/")
+		set[escape(key)] = true
+		if dir, ok := strings.CutSuffix(key, "index.html"); ok && (dir == "" || strings.HasSuffix(dir, "/")) {
+			set[escape(dir)] = true
 		}
 	}
 	if len(set) > MaxPaths {
@@ -57,6 +59,10 @@ func Paths(changed []string) []string {
 	sort.Strings(paths)
 	return paths
 }
+
+// escape makes key an invalidation path: CloudFront wants characters outside
+// URLs' safe set percent-encoded, as in the request it matches.
+func escape(key string) string { return (&url.URL{Path: "/" + key}).EscapedPath() }
 
 // Event is a step of an invalidation, for progress.
 type Event struct {

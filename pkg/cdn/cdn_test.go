@@ -27,6 +27,8 @@ func TestPaths(t *testing.T) {
 		{[]string{"index.html", "config.json"}, []string{"/", "/config.json", "/index.html"}},
 		{[]string{"favicon.ico"}, []string{"/favicon.ico"}},
 		{[]string{"docs/index.html"}, []string{"/docs/", "/docs/index.html"}},
+		{[]string{"not-index.html"}, []string{"/not-index.html"}},
+		{[]string{"media/a b ü.txt"}, []string{"/media/a%20b%20%C3%BC.txt"}},
 		{manyKeys(15), nil}, // 15 paths: named one by one
 		{append(manyKeys(14), "index.html"), []string{"/*"}}, // 16 with /
 	} {
