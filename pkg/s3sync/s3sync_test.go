@@ -664,3 +664,31 @@ func TestLostLockStopsTheDeploy(t *testing.T) {
 		t.Errorf("the deploy that lost its lock removed the other's: %q", got)
 	}
 }
+
+func TestRedeployOfAnOlderBuild(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 2 }
+	v1, v2 := build(t, "v1"), build(t, "v2")
+	r1 := s.deploy(t, v1, keep)
+	r2 := s.deploy(t, v2, keep)
+
+	// Back to v1 (its assets are still there): only index.html goes up.
+	s.proxy.Reset()
+	r := s.deploy(t, v1, keep)
+	if puts := s.puts(); !slices.Equal(puts, []string{"index.html"}) || r.Release != r1.Release || len(r.Deletions) != 0 {
+		t.Errorf("redeploying v1 uploaded %v and deleted %v, want only index.html and nothing", puts, r.Deletions)
+	}
+	if m, err := s3sync.Live(context.Background(), s.client, bucket); err != nil || m.Release != r1.Release {
+		t.Errorf("live release %v (%v), want v1's %s", m, err, r1.Release)
+	}
+
+	// v1 is now the newest release, v2 the one before: a new build expires
+	// v2's files, not v1's.
+	r3 := s.deploy(t, build(t, "v3"), keep)
+	want := hashedKeys(r2)
+	slices.Sort(want)
+	if !slices.Equal(r3.Deletions, want) {
+		t.Errorf("deleted %v, want v2's assets %v", r3.Deletions, want)
+	}
+	s.checkIndexWhole(t)
+}
