@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/empctl/empctl/pkg/cdn"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/s3sync"
 	"github.com/empctl/empctl/pkg/webassets"
@@ -40,6 +42,7 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 		Keep:        opts.Keep,
 		DryRun:      opts.DryRun,
 		Owner:       deployer(),
+		HashCache:   filepath.Join(config.EnvDir(e.SourceDir, e.Name()), "webapp-hashes.json"),
 		Progress:    syncProgress(progress),
 	})
 	if err != nil {

@@ -213,6 +213,9 @@ func TestDeployFrontend(t *testing.T) {
 	if got := s.get(t, "config.json"); got != webassets.ConfigJSON {
 		t.Errorf("config.json = %q, want the AWS environment's %q", got, webassets.ConfigJSON)
 	}
+	if _, err := os.Stat(filepath.Join(config.EnvDir(s.f.Dir, awsenvtest.EnvName), "webapp-hashes.json")); err != nil {
+		t.Errorf("no hash cache for the next deploy: %v", err)
+	}
 	for _, key := range []string{"index.html", "config.json", "favicon.ico", "main-" + "*"} {
 		for _, k := range s.keys(t) {
 			if ok, _ := filepath.Match(key, k); !ok {

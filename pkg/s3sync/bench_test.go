@@ -105,6 +105,7 @@ func benchDeploy(b *testing.B, dir string) {
 		{"rebuild, same content", touchAll},
 	}
 	for range b.N {
+		cacheDir := b.TempDir() // where the command keeps it: .empctl/<env>/
 		srv := newSlowS3(b, benchLatency)
 		for _, name := range []string{"empctl16", "empctl64", "awscli"} {
 			srv.bucket(b, name)
@@ -120,7 +121,8 @@ func benchDeploy(b *testing.B, dir string) {
 			srv.uploads.Store(0)
 			t0 := time.Now()
 			bucket := fmt.Sprintf("empctl%d", conc)
-			if _, err := s3sync.Deploy(context.Background(), client(conc), s3sync.Options{Bucket: bucket, Dir: dir, Owner: "bench", Concurrency: conc}); err != nil {
+			opts := s3sync.Options{Bucket: bucket, Dir: dir, Owner: "bench", Concurrency: conc, HashCache: filepath.Join(cacheDir, bucket+".json")}
+			if _, err := s3sync.Deploy(context.Background(), client(conc), opts); err != nil {
 				b.Fatalf("empctl: %v", err)
 			}
 			return time.Since(t0), srv.uploads.Load()

@@ -25,6 +25,7 @@ type File struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	path   string // on disk, or "" when data holds the content
+	id     fileID // of the file on disk
 	data   []byte
 }
 
@@ -76,7 +77,7 @@ func scan(dir string, extra map[string][]byte) ([]File, error) {
 			return fmt.Errorf("%s: the prefix %s is reserved for the deploy's own records", p, metaPrefix)
 		}
 		if _, replaced := extra[key]; !replaced {
-			files = append(files, File{Key: key, Size: info.Size(), path: p})
+			files = append(files, File{Key: key, Size: info.Size(), path: p, id: identify(info)})
 		}
 		return nil
 	})
@@ -102,11 +103,16 @@ func hasIndex(files []File) bool {
 	return false
 }
 
-// hashAll fills in each file's SHA-256, one worker per core.
-func hashAll(ctx context.Context, files []File) error {
+// hashAll fills in each file's SHA-256, one worker per core; a file the cache
+// knows unchanged is not read.
+func hashAll(ctx context.Context, files []File, cache *hashCache) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.NumCPU())
 	for i := range files {
+		if sum, ok := cache.lookup(files[i]); ok {
+			files[i].SHA256 = sum
+			continue
+		}
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
 				return err

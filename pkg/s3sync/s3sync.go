@@ -45,6 +45,9 @@ type Options struct {
 	// a lock left by a deploy that died blocks others.
 	Owner   string
 	LockTTL time.Duration
+	// HashCache, if set, is a file where the deploy keeps the local files'
+	// hashes, so that the next one hashes only the files that changed.
+	HashCache string
 	// Progress, if set, is called as the deploy goes, never concurrently.
 	Progress func(Progress)
 }
@@ -92,7 +95,15 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	// so that no deploy finishing in between can make the plan stale.
 	var l *lock
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return hashAll(gctx, files) })
+	g.Go(func() error {
+		cache := loadHashCache(opts.HashCache)
+		if err := hashAll(gctx, files, cache); err != nil {
+			return err
+		}
+		// Only a cache for a later deploy: failing to write it fails nothing.
+		_ = cache.save(opts.HashCache, files)
+		return nil
+	})
 	if !opts.DryRun {
 		g.Go(func() (err error) {
 			l, err = acquireLock(gctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
