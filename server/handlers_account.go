@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
@@ -41,6 +43,11 @@ func handleSignUp(s *api) http.Handler {
 			writeError(w, errValidation(f))
 			return
 		}
+		key, e := signUpKey(r)
+		if e != nil {
+			writeError(w, e)
+			return
+		}
 		// Counted before the hash and the insert, so neither a burst nor
 		// "email taken" answers come for free (server/README.md).
 		client := s.client(r)
@@ -60,7 +67,14 @@ func handleSignUp(s *api) http.Handler {
 			return
 		}
 		u, err := s.deps.Store.CreateUser(r.Context(), store.NewUser{Email: q.Email, PasswordHash: string(hash),
-			FirstName: q.FirstName, LastName: q.LastName, BirthDate: q.BirthDate}, now)
+			FirstName: q.FirstName, LastName: q.LastName, BirthDate: q.BirthDate, SignUpKey: key}, now)
+		if errors.Is(err, store.ErrEmailTaken) && key != "" {
+			// The same sign-up sent again (replayed after a replica died
+			// before answering): answer as the first one did.
+			if prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key); perr == nil {
+				u, err = prev, nil
+			}
+		}
 		if errors.Is(err, store.ErrEmailTaken) {
 			writeError(w, &apiError{Status: http.StatusConflict, Code: "email_taken", Message: "an account with this email already exists; sign in instead",
 				Fields: map[string]string{"email": "is already registered"}})
@@ -163,4 +177,21 @@ func handleLogout(s *api) authedHandler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header, as UUIDs and similar keys need.
+const maxIdempotencyKey = 255
+
+// signUpKey returns the SHA-256 hex of the request's Idempotency-Key, or ""
+// without one. Only the hash is stored, as with session tokens.
+func signUpKey(r *http.Request) (string, *apiError) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > maxIdempotencyKey {
+		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "the Idempotency-Key header is longer than 255 characters"}
+	}
+	sum := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(sum[:]), nil
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -571,4 +573,34 @@ func TestPanicIsInternal(t *testing.T) {
 	if !strings.Contains(h.logs.String(), `"msg":"panic"`) {
 		t.Fatalf("panic not logged")
 	}
+}
+
+// A sign-up sent again with the same Idempotency-Key (a load balancer
+// replaying it after the replica that applied it died) answers as the first
+// did; the key never lets another sign-up take the email.
+func TestSignUpReplayWithIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	signUp := func(email, key string) response {
+		b, _ := json.Marshal(signUpBody(email))
+		req, err := http.NewRequest("POST", h.http.URL+"/api/users", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		return h.send(req)
+	}
+	first := signUp("ada@example.com", "k-1")
+	h.expect(first, http.StatusCreated, "")
+	again := signUp("ada@example.com", "k-1")
+	h.expect(again, http.StatusCreated, "")
+	if string(again.body) != string(first.body) || again.header.Get("Location") != first.header.Get("Location") {
+		t.Fatalf("the replay answered %s (%s), the first %s (%s)", again.body, again.header.Get("Location"), first.body, first.header.Get("Location"))
+	}
+	h.expect(signUp("ada@example.com", "k-2"), http.StatusConflict, "email_taken")
+	h.expect(signUp("ada@example.com", ""), http.StatusConflict, "email_taken")
+	h.expect(signUp("bob@example.com", "k-1"), http.StatusCreated, "") // keys are per sign-up, not global
+	h.expect(signUp("eve@example.com", strings.Repeat("k", 256)), http.StatusBadRequest, "invalid_idempotency_key")
 }

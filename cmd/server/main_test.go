@@ -36,6 +36,17 @@ func (s *started) logs() string {
 // start runs the server with PORT=0 and waits for its "listening" log line.
 func start(t *testing.T, env map[string]string) *started {
 	t.Helper()
+	s, err := startServer(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startServer is start without t.Fatal, for goroutines: it returns once the
+// server listens, or its error when it exited first. It waits on those
+// events only; the server gives up on an unreachable database by itself.
+func startServer(t *testing.T, env map[string]string) (*started, error) {
 	base := map[string]string{"PORT": "0", "HOST": "127.0.0.1", "DRAIN_DELAY": "0s", "DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "empctl.db")}
 	for k, v := range env {
 		base[k] = v
@@ -68,13 +79,10 @@ func start(t *testing.T, env map[string]string) *started {
 	})
 	select {
 	case s.addr = <-addr:
-		return s
+		return s, nil
 	case <-s.done:
-		t.Fatalf("server exited before listening: %v\n%s", s.err, s.logs())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start:\n%s", s.logs())
+		return nil, fmt.Errorf("server exited before listening: %v\n%s", s.err, s.logs())
 	}
-	return nil
 }
 
 func get(t *testing.T, url string) (int, string) {

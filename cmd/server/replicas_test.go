@@ -33,11 +33,17 @@ func TestReplicasShareSessions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := map[string]string{"DATABASE_URL": dbURL(t), "DEMO_EMAIL": "demo@example.com", "DEMO_PASSWORD": "demo passphrase"}
 			replicas := make([]*started, 3)
+			errs := make([]error, 3)
 			var wg sync.WaitGroup
 			for i := range replicas {
-				wg.Go(func() { replicas[i] = start(t, env) })
+				wg.Go(func() { replicas[i], errs[i] = startServer(t, env) })
 			}
 			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("replica %d: %v", i, err)
+				}
+			}
 			url := func(i int, path string) string { return "http://" + replicas[i].addr + path }
 
 			res, err := http.Post(url(0, "/api/login"), "application/json", strings.NewReader(`{"email":"demo@example.com","password":"demo passphrase"}`))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -181,7 +182,11 @@ func (e *Env) ecsClients(ctx context.Context) (ecsdeploy.Clients, error) {
 
 func (e *Env) service() ecsdeploy.Service {
 	o := e.Outputs
-	return ecsdeploy.Service{Cluster: o.ClusterName, Name: o.ServiceName, Container: o.ContainerName, Family: o.TaskFamily, TargetGroupARN: o.TargetGroupARN}
+	svc := ecsdeploy.Service{Cluster: o.ClusterName, Name: o.ServiceName, Container: o.ContainerName, Family: o.TaskFamily, TargetGroupARN: o.TargetGroupARN}
+	if n, err := strconv.ParseInt(o.DesiredCount, 10, 32); err == nil && n > 0 {
+		svc.DesiredCount = aws.Int32(int32(n))
+	}
+	return svc
 }
 
 func (e *Env) watchOptions(o env.DeployOptions, progress func(env.Event)) ecsdeploy.WatchOptions {

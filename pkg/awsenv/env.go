@@ -7,6 +7,7 @@ package awsenv
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +48,9 @@ func New(dir string, cfg config.Environment, outputs config.Outputs) (*Env, erro
 	if missing := outputs.Missing(); len(missing) > 0 {
 		return nil, fmt.Errorf("the saved outputs of env %s lack %s: run `empctl provision --env %s` to write them again",
 			cfg.Name, strings.Join(missing, ", "), cfg.Name)
+	}
+	if n, err := strconv.Atoi(outputs.DesiredCount); err != nil || n < 1 {
+		return nil, fmt.Errorf("the saved output desired_count of env %s is %q, not a task count: run `empctl provision --env %s` to write it again", cfg.Name, outputs.DesiredCount, cfg.Name)
 	}
 	return &Env{Config: cfg, Outputs: outputs, SourceDir: dir}, nil
 }

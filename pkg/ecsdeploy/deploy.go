@@ -119,6 +119,7 @@ func (w *watcher) update(ctx context.Context, taskDefARN string) error {
 		// A new deployment even when the task definition is the running one,
 		// so that there is always one deployment to follow.
 		ForceNewDeployment: true,
+		DesiredCount:       w.svc.DesiredCount,
 	})
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("cancelled while updating service %s to %s; the update may have reached ECS (see status): %w", w.svc.Name, shortTaskDef(taskDefARN), ctx.Err())

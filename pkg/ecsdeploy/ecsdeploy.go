@@ -23,6 +23,9 @@ type Service struct {
 	Container      string // the container whose image a rollout replaces
 	Family         string // the task definition family
 	TargetGroupARN string // the load balancer's target group; empty: no target health
+	// DesiredCount, when set, is the task count a deploy sets: Terraform sets
+	// it only when it creates the service and then leaves it to the deploy.
+	DesiredCount *int32
 }
 
 // ECSAPI is the part of *ecs.Client this package calls.

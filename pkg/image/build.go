@@ -3,16 +3,13 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -49,7 +46,7 @@ type BuildOptions struct {
 	// flags, so that building an unchanged tree again skips the compiler. Only
 	// git-tracked and untracked-but-not-ignored files count as sources.
 	CacheDir string
-	// Progress, when set, receives one line per step.
+	// Progress, when set, receives one line per step, one call at a time.
 	Progress func(msg string)
 }
 
@@ -66,8 +63,11 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 	if opts.Port == 0 {
 		opts.Port = 8080
 	}
-	if opts.Progress == nil {
+	if progress := opts.Progress; progress == nil {
 		opts.Progress = func(string) {}
+	} else {
+		var mu sync.Mutex // platforms build in parallel; the caller sees one line at a time
+		opts.Progress = func(msg string) { mu.Lock(); defer mu.Unlock(); progress(msg) }
 	}
 	if opts.SourceURL == "" {
 		opts.SourceURL = moduleURL(opts.Dir)
@@ -210,16 +210,11 @@ func (b *builder) ldflags() string {
 func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool, error) {
 	platform := "linux/" + arch
 	key := b.cacheKey(arch)
-	if key != "" {
-		if data, err := os.ReadFile(filepath.Join(b.opts.CacheDir, key+".tar.gz")); err == nil {
-			b.opts.Progress(platform + ": unchanged sources, binary layer from the cache")
-			now := time.Now()
-			_ = os.Chtimes(filepath.Join(b.opts.CacheDir, key+".tar.gz"), now, now) // most recently used
-			l, err := bytesLayer(data)
-			return l, true, err
-		}
+	if l, ok := b.cached(key); ok {
+		b.opts.Progress(platform + ": unchanged sources, binary layer from the cache")
+		return l, true, nil
 	}
-	tmp, err := os.MkdirTemp(b.opts.CacheDir, "build-")
+	tmp, err := os.MkdirTemp("", "empctl-image-")
 	if err != nil {
 		return nil, false, err
 	}
@@ -237,77 +232,17 @@ func (b *builder) binaryLayer(ctx context.Context, arch string) (v1.Layer, bool,
 		return nil, false, fmt.Errorf("building the server for %s (go build %s in %s): %w\n%s", platform, b.opts.Package, b.opts.Dir, err, strings.TrimSpace(stderr.String()))
 	}
 	var buf bytes.Buffer
-	if err := binaryLayer(&buf, bin, b.created); err != nil {
+	diffID, err := binaryLayer(&buf, bin, b.created)
+	if err != nil {
 		return nil, false, fmt.Errorf("writing the server's layer for %s: %w", platform, err)
 	}
 	if key != "" {
-		if err := storeCache(b.opts.CacheDir, key, buf.Bytes()); err != nil {
+		if err := storeCache(b.opts.CacheDir, key, diffID, buf.Bytes()); err != nil {
 			return nil, false, fmt.Errorf("caching the server's layer in %s: %w", b.opts.CacheDir, err)
 		}
 	}
-	l, err := bytesLayer(buf.Bytes())
+	l, err := newLayer(buf.Bytes(), diffID)
 	return l, false, err
-}
-
-// cacheKey identifies the binary layer's inputs; "" when there is no cache
-// or the sources cannot be named (outside git).
-func (b *builder) cacheKey(arch string) string {
-	if b.opts.CacheDir == "" || b.src.Commit == "" {
-		return ""
-	}
-	h := sha256.New()
-	// layerFormat changes whenever this package writes layers differently.
-	const layerFormat = "1"
-	for _, s := range []string{layerFormat, b.src.Commit, b.src.Version, b.toolchain, b.opts.Package, arch, b.ldflags()} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
-}
-
-// cacheEntries is how many binary layers the cache keeps (the most recently
-// used); one build adds one per platform.
-const cacheEntries = 16
-
-func storeCache(dir, key string, data []byte) error {
-	f, err := os.CreateTemp(dir, "layer-")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), filepath.Join(dir, key+".tar.gz"))
-	}
-	if werr != nil {
-		_ = os.Remove(f.Name())
-		return werr
-	}
-	return pruneCache(dir)
-}
-
-// pruneCache removes all but the cacheEntries most recently used layers.
-func pruneCache(dir string) error {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.tar.gz"))
-	if err != nil || len(paths) <= cacheEntries {
-		return err
-	}
-	mtime := map[string]time.Time{}
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil {
-			mtime[p] = fi.ModTime()
-		}
-	}
-	slices.SortFunc(paths, func(a, b string) int { return mtime[b].Compare(mtime[a]) }) // newest first
-	var errs []error
-	for _, p := range paths[cacheEntries:] {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // goEnv is the toolchain's description of what it compiles with.

@@ -3,7 +3,8 @@ package image
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path"
@@ -11,8 +12,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
 )
 
 // The user the server runs as: distroless's "nonroot", so that file
@@ -37,14 +39,23 @@ type file struct {
 	size int64
 }
 
-// writeLayer writes files as a gzip-compressed tar to w, every entry dated t.
-func writeLayer(w io.Writer, files []file, t time.Time) error {
+// gzipLevel trades size for time: klauspost's level 3 compresses the server
+// about 5 times faster than the standard library's fastest level, and 3 %
+// smaller (higher levels save a few percent more for 3 times the time).
+// Its output is fixed for a given version of the module, as reproducible
+// builds need.
+const gzipLevel = 3
+
+// writeLayer writes files as a gzip-compressed tar to w, every entry dated
+// t, and returns the tar's digest (the layer's diff ID).
+func writeLayer(w io.Writer, files []file, t time.Time) (v1.Hash, error) {
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
-	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(w, gzipLevel)
 	if err != nil {
-		return err
+		return v1.Hash{}, err
 	}
-	tw := tar.NewWriter(zw)
+	diffID := sha256.New()
+	tw := tar.NewWriter(io.MultiWriter(zw, diffID))
 	for _, f := range files {
 		hdr := &tar.Header{Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.uid, ModTime: t, Format: tar.FormatPAX}
 		switch {
@@ -56,16 +67,16 @@ func writeLayer(w io.Writer, files []file, t time.Time) error {
 			hdr.Typeflag, hdr.Size = tar.TypeReg, int64(len(f.body))
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			return err
+			return v1.Hash{}, err
 		}
 		if err := writeBody(tw, f); err != nil {
-			return err
+			return v1.Hash{}, err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return err
+		return v1.Hash{}, err
 	}
-	return zw.Close()
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(diffID.Sum(nil))}, zw.Close()
 }
 
 func writeBody(tw *tar.Writer, f file) error {
@@ -107,25 +118,43 @@ func baseLayer(t time.Time) (v1.Layer, error) {
 		{name: "tmp/", mode: 0o1777},
 	}
 	var buf bytes.Buffer
-	if err := writeLayer(&buf, files, t); err != nil {
+	diffID, err := writeLayer(&buf, files, t)
+	if err != nil {
 		return nil, err
 	}
-	return bytesLayer(buf.Bytes())
+	return newLayer(buf.Bytes(), diffID)
 }
 
-// binaryLayer writes the layer holding the binary at bin to w.
-func binaryLayer(w io.Writer, bin string, t time.Time) error {
+// binaryLayer writes the layer holding the binary at bin to w and returns
+// its diff ID.
+func binaryLayer(w io.Writer, bin string, t time.Time) (v1.Hash, error) {
 	fi, err := os.Stat(bin)
 	if err != nil {
-		return err
+		return v1.Hash{}, err
 	}
 	files := append(dirs(binPath), file{name: binPath[1:], mode: 0o755, src: bin, size: fi.Size()})
 	return writeLayer(w, files, t)
 }
 
-// bytesLayer is an OCI layer over gzip-compressed tar bytes.
-func bytesLayer(b []byte) (v1.Layer, error) {
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}, tarball.WithMediaType(types.OCILayer))
+// gzLayer is a gzip-compressed tar layer in memory whose diff ID is known
+// from when it was written, so that nothing decompresses it to learn it.
+type gzLayer struct {
+	data           []byte
+	digest, diffID v1.Hash
+}
+
+func newLayer(data []byte, diffID v1.Hash) (v1.Layer, error) {
+	digest, _, err := v1.SHA256(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return partial.CompressedToLayer(&gzLayer{data: data, digest: digest, diffID: diffID})
+}
+
+func (l *gzLayer) Digest() (v1.Hash, error)            { return l.digest, nil }
+func (l *gzLayer) DiffID() (v1.Hash, error)            { return l.diffID, nil }
+func (l *gzLayer) Size() (int64, error)                { return int64(len(l.data)), nil }
+func (l *gzLayer) MediaType() (types.MediaType, error) { return types.OCILayer, nil }
+func (l *gzLayer) Compressed() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(l.data)), nil
 }

@@ -143,7 +143,7 @@ func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, e
 }
 
 // existing reports whether tag already names digest. A tag naming another
-// digest is ErrTagExists; a missing tag is (false, nil).
+// digest is a *TagConflictError; a missing tag is (false, nil).
 func existing(tag name.Tag, digest v1.Hash, ropts []remote.Option) (bool, error) {
 	desc, err := remote.Head(tag, ropts...)
 	if err != nil {
@@ -156,10 +156,25 @@ func existing(tag name.Tag, digest v1.Hash, ropts []remote.Option) (bool, error)
 	if desc.Digest == digest {
 		return true, nil
 	}
-	return false, fmt.Errorf("%w: %s is %s, not this build's %s; the repository's tags are immutable, so it is not overwritten. "+
-		"The same version was built from different sources or with another Go toolchain: commit the changes for a new version, or deploy the existing image by its digest",
-		ErrTagExists, tag, desc.Digest, digest)
+	return false, &TagConflictError{Tag: tag.String(), Existing: desc.Digest, Built: digest, ExistingRef: tag.Context().String() + "@" + desc.Digest.String()}
 }
+
+// TagConflictError is a tag that already names another image than the one
+// built. It is ErrTagExists (errors.Is); ExistingRef is what the tag runs, for
+// a caller that chooses to deploy that instead.
+type TagConflictError struct {
+	Tag             string // host/path:tag
+	Existing, Built v1.Hash
+	ExistingRef     string // host/path@sha256:…
+}
+
+func (e *TagConflictError) Error() string {
+	return fmt.Sprintf("%v: %s is %s, not this build's %s; the repository's tags are immutable, so it is not overwritten. "+
+		"The same version was built from different sources or with another Go toolchain: commit the changes for a new version, or deploy the existing image by its digest",
+		ErrTagExists, e.Tag, e.Existing, e.Built)
+}
+
+func (e *TagConflictError) Unwrap() error { return ErrTagExists }
 
 // classify turns registry errors a user can act on into clear ones.
 func classify(err error, tag name.Tag) error {

@@ -92,6 +92,10 @@ func TestPublish(t *testing.T) {
 			t.Errorf("err = %v; want ErrTagExists naming both digests", err)
 		}
 		t.Logf("the message: %v", err)
+		var conflict *TagConflictError
+		if !errors.As(err, &conflict) || conflict.Existing != img.Digest || conflict.ExistingRef != pub.Ref {
+			t.Errorf("err = %#v; want a *TagConflictError naming the existing image %s", err, pub.Ref)
+		}
 		if d, err := remote.Head(mustRef(t, repo+":"+img.Version), remote.WithAuth(awsAuth(testPassword))); err != nil || d.Digest != img.Digest {
 			t.Errorf("the tag moved: %v, %v", d, err)
 		}

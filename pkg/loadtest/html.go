@@ -52,7 +52,7 @@ type bar struct {
 
 type chartData struct {
 	Bars             []bar
-	P99Path          string
+	P50Path, P99Path string
 	Marks            []markLine
 	YTicks, Y2Ticks  []tick
 	XTicks           []tick
@@ -62,8 +62,9 @@ type chartData struct {
 }
 
 type markLine struct {
-	X     float64
+	X, Y  float64
 	Label string
+	Color string
 }
 
 type tick struct {
@@ -98,11 +99,10 @@ func buildChart(rep *Report) chartData {
 		color[v] = palette[i%len(palette)]
 		c.Legend = append(c.Legend, legend{color[v], v})
 	}
-	c.Legend = append(c.Legend, legend{"#cccccc", "no version header (webapp)"}, legend{failColor, "failed"}, legend{"#222222", "p99 latency"})
+	c.Legend = append(c.Legend, legend{"#cccccc", "no version header (webapp)"}, legend{failColor, "failed"}, legend{"#222222", "p99 latency"}, legend{"#888888", "p50 latency"})
 	bw := c.PlotW / float64(n)
 	y := func(v int) float64 { return c.PlotH * float64(v) / float64(maxReq) }
-	var p99 []string
-	prevPhase := ""
+	var p50, p99 []string
 	for _, s := range rep.Timeline {
 		x := float64(s.Second) * bw
 		base := 0
@@ -125,17 +125,11 @@ func buildChart(rep *Report) chartData {
 		if len(p99) == 0 {
 			cmd = "M"
 		}
+		p50 = append(p50, fmt.Sprintf("%s%.1f,%.1f", cmd, x+bw/2, c.PlotH-c.PlotH*s.P50/maxP99))
 		p99 = append(p99, fmt.Sprintf("%s%.1f,%.1f", cmd, x+bw/2, c.PlotH-c.PlotH*s.P99/maxP99))
-		if s.Phase != prevPhase && prevPhase != "" {
-			label := "rollout starts"
-			if s.Phase == PhaseAfter {
-				label = "rollout done"
-			}
-			c.Marks = append(c.Marks, markLine{X: x, Label: label})
-		}
-		prevPhase = s.Phase
 	}
-	c.P99Path = strings.Join(p99, " ")
+	c.P50Path, c.P99Path = strings.Join(p50, " "), strings.Join(p99, " ")
+	c.Marks = actionMarks(rep, bw)
 	for i := 0; i <= 4; i++ {
 		c.YTicks = append(c.YTicks, tick{Pos: c.PlotH - c.PlotH*float64(i)/4, Label: fmt.Sprintf("%d", maxReq*i/4)})
 		c.Y2Ticks = append(c.Y2Ticks, tick{Pos: c.PlotH - c.PlotH*float64(i)/4, Label: fmt.Sprintf("%.0f ms", maxP99*float64(i)/4)})
@@ -145,6 +139,29 @@ func buildChart(rep *Report) chartData {
 		c.XTicks = append(c.XTicks, tick{Pos: float64(s)*bw + bw/2, Label: fmt.Sprintf("%ds", s)})
 	}
 	return c
+}
+
+// actionMarks puts a labelled line where each rollout, rollback and kill
+// began (and a fainter one where a rollout ended); labels are staggered so
+// that close ones stay readable.
+func actionMarks(rep *Report, secondWidth float64) []markLine {
+	var out []markLine
+	x := func(t time.Time) float64 { return t.Sub(rep.Started).Seconds() * secondWidth }
+	for i, a := range rep.Actions {
+		y := 12 + float64(i%4)*13
+		switch a.Kind {
+		case ActionKill:
+			out = append(out, markLine{X: x(a.Started), Y: y, Label: "kill " + a.Target, Color: failColor})
+		default:
+			label := a.Kind
+			if a.Rollout != nil {
+				label += " → " + a.Rollout.Version
+			}
+			out = append(out, markLine{X: x(a.Started), Y: y, Label: label, Color: "#555555"},
+				markLine{X: x(a.Finished), Y: y, Label: "", Color: "#aaaaaa"})
+		}
+	}
+	return out
 }
 
 // writeHTML writes a self-contained HTML report: no external scripts or styles.
@@ -164,6 +181,8 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"upper": strings.ToUpper,
 	"dur":   func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
 	"add":   func(a, b float64) float64 { return a + b },
+	"sub":   func(a, b time.Time) time.Duration { return a.Sub(b) },
+	"since": func(start, t time.Time) string { return t.Sub(start).Round(100 * time.Millisecond).String() },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Zero-downtime verification: {{upper .R.Verdict}}</title>
@@ -181,6 +200,13 @@ pre{background:#f7f7f7;padding:1em;overflow:auto}
 {{with .R.Rollout}}Rollout {{.PreviousVersion}} → <b>{{.Version}}</b>: {{.Outcome}} in {{dur .Duration}}.{{end}}</p>
 <table><tr><th>Requests</th><th>Succeeded</th><th>Failed</th></tr>
 <tr><td>{{.R.Requests}}</td><td>{{.R.Succeeded}}</td><td class="{{if .R.Failed}}fail{{else}}pass{{end}}">{{.R.Failed}}</td></tr></table>
+{{with .R.Writes}}<h2>Writes</h2>
+<p>Every write is marked <code>{{.Marker}}</code>.</p>
+<table><tr><th>Acknowledged</th><th>Verified</th><th>Lost</th><th>Duplicated</th></tr>
+<tr><td>{{.Acknowledged}}</td><td>{{.Verified}}</td><td class="{{if .Lost}}fail{{else}}pass{{end}}">{{.Lost}}</td><td class="{{if .Duplicated}}fail{{else}}pass{{end}}">{{.Duplicated}}</td></tr></table>
+{{range .Problems}}<p class="fail">✗ {{.}}</p>{{end}}{{if .Error}}<p class="fail">✗ the audit did not finish: {{.Error}}</p>{{end}}{{end}}
+{{if .R.Actions}}<h2>Actions</h2><table><tr><th>Action</th><th>At</th><th>Took</th><th>Outcome</th></tr>
+{{range .R.Actions}}<tr><td>{{.Kind}}{{with .Rollout}} {{.PreviousVersion}} → {{.Version}}{{end}}{{with .Target}} {{.}}{{end}}</td><td>{{since $.R.Started .Started}}</td><td>{{dur (sub .Finished .Started)}}</td><td>{{if .Error}}{{.Error}}{{else if .Rollout}}{{.Rollout.Outcome}}{{else}}done{{end}}</td></tr>{{end}}</table>{{end}}
 {{if .R.Failures}}<table><tr><th>Failure</th><th>Count</th></tr>{{range $k, $v := .R.Failures}}<tr><td>{{$k}}</td><td>{{$v}}</td></tr>{{end}}</table>{{end}}
 <h2>Timeline</h2>
 <div class="legend">{{range .Chart.Legend}}<span><i style="background:{{.Color}}"></i>{{.Label}}</span>{{end}}</div>
@@ -191,9 +217,10 @@ pre{background:#f7f7f7;padding:1em;overflow:auto}
 {{range .Chart.Y2Ticks}}<text x="{{add $.Chart.PlotW 6}}" y="{{.Pos}}" dy="4">{{.Label}}</text>{{end}}
 {{range .Chart.XTicks}}<text x="{{.Pos}}" y="{{add $.Chart.PlotH 16}}" text-anchor="middle">{{.Label}}</text>{{end}}
 {{range .Chart.Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Tip}}</title></rect>{{end}}
-{{range .Chart.Marks}}<line x1="{{.X}}" x2="{{.X}}" y1="0" y2="{{$.Chart.PlotH}}" stroke="#555" stroke-dasharray="4 3"/><text x="{{add .X 4}}" y="12">{{.Label}}</text>{{end}}
+{{range .Chart.Marks}}<line x1="{{.X}}" x2="{{.X}}" y1="0" y2="{{$.Chart.PlotH}}" stroke="{{.Color}}" stroke-dasharray="4 3"/>{{if .Label}}<text x="{{add .X 4}}" y="{{.Y}}" fill="{{.Color}}">{{.Label}}</text>{{end}}{{end}}
 <path d="{{.Chart.P99Path}}" fill="none" stroke="#222" stroke-width="1.5"/>
-<text x="-40" y="{{add .Chart.PlotH 32}}">requests/s</text><text x="{{.Chart.PlotW}}" y="{{add .Chart.PlotH 32}}" text-anchor="end">p99 latency (right axis)</text>
+<path d="{{.Chart.P50Path}}" fill="none" stroke="#888" stroke-width="1.5"/>
+<text x="-40" y="{{add .Chart.PlotH 32}}">requests/s</text><text x="{{.Chart.PlotW}}" y="{{add .Chart.PlotH 32}}" text-anchor="end">p50 and p99 latency (right axis)</text>
 </g></svg>
 <h2>Latency</h2>
 <table><tr><th>Phase</th><th>Requests</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>

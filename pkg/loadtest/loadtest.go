@@ -4,6 +4,7 @@
 package loadtest
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,27 @@ type Target struct {
 	Body   []byte
 	// Weight is the target's share of the mix, relative to the others'.
 	Weight int
+	// Vary, if set, makes each request of this target from a copy of its URL,
+	// header and body (a unique e-mail, a sequence number). It returns false
+	// to skip this turn; the next target of the mix is sent instead.
+	Vary func(*Request) bool
+}
+
+// Request is one request of a target, for Vary to change.
+type Request struct {
+	URL    string
+	Header http.Header
+	Body   []byte
+}
+
+// Result is one finished request, as Options.OnResult sees it.
+type Result struct {
+	Method string
+	URL    string
+	// Code is the HTTP status, 0 when no response came.
+	Code int
+	Body []byte
+	Err  string
 }
 
 // Options configure a load run.
@@ -30,6 +52,9 @@ type Options struct {
 	Targets []Target
 	// Timeout is each request's deadline (10 s).
 	Timeout time.Duration
+	// OnResult, if set, sees every finished request (the write audit uses it),
+	// one at a time.
+	OnResult func(Result)
 }
 
 // Phases of a run, as Mark names them.
@@ -72,18 +97,20 @@ func Start(opts Options) *Run {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	var cycle []Target
-	for _, t := range opts.Targets {
-		for range max(t.Weight, 1) {
-			cycle = append(cycle, t)
-		}
-	}
+	cycle := interleave(opts.Targets)
 	var n atomic.Uint64
 	targeter := func(tgt *vegeta.Target) error {
-		t := cycle[(n.Add(1)-1)%uint64(len(cycle))]
-		// vegeta copies the header into each request: sharing it is safe.
-		*tgt = vegeta.Target{Method: t.Method, URL: t.URL, Header: t.Header, Body: t.Body}
-		return nil
+		for range len(cycle) {
+			t := cycle[(n.Add(1)-1)%uint64(len(cycle))]
+			req := Request{URL: t.URL, Header: t.Header, Body: t.Body}
+			if t.Vary != nil && !t.Vary(&req) {
+				continue
+			}
+			// vegeta copies the header into each request: sharing it is safe.
+			*tgt = vegeta.Target{Method: t.Method, URL: req.URL, Header: req.Header, Body: req.Body}
+			return nil
+		}
+		return errors.New("every target of the mix skipped its turn")
 	}
 	r := &Run{opts: opts, done: make(chan struct{})}
 	r.attacker = vegeta.NewAttacker(vegeta.Timeout(opts.Timeout), vegeta.KeepAlive(true), vegeta.Workers(16), vegeta.Redirects(vegeta.NoFollow))
@@ -94,9 +121,36 @@ func Start(opts Options) *Run {
 	return r
 }
 
+// interleave lists the targets by weight, spread out rather than in blocks
+// (smooth weighted round robin, as nginx balances): weights 2 and 1 give
+// a b a, not a a b.
+func interleave(ts []Target) []Target {
+	total := 0
+	for _, t := range ts {
+		total += max(t.Weight, 1)
+	}
+	cur := make([]int, len(ts))
+	out := make([]Target, 0, total)
+	for range total {
+		best := 0
+		for i, t := range ts {
+			cur[i] += max(t.Weight, 1)
+			if cur[i] > cur[best] {
+				best = i
+			}
+		}
+		cur[best] -= total
+		out = append(out, ts[best])
+	}
+	return out
+}
+
 func (r *Run) collect() {
 	defer close(r.done)
 	for res := range r.results {
+		if r.opts.OnResult != nil {
+			r.opts.OnResult(Result{Method: res.Method, URL: res.URL, Code: int(res.Code), Body: res.Body, Err: res.Error})
+		}
 		h := hit{at: res.Timestamp, latency: res.Latency, code: res.Code, err: res.Error}
 		if res.Headers != nil {
 			h.version = res.Headers.Get("X-App-Version")
@@ -112,6 +166,13 @@ func (r *Run) Mark(phase string) {
 	r.mu.Lock()
 	r.marks = append(r.marks, mark{time.Now(), phase})
 	r.mu.Unlock()
+}
+
+// Count is the number of requests finished so far.
+func (r *Run) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.hits)
 }
 
 // Stop ends the load, waits for the requests in flight, and returns the raw

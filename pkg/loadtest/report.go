@@ -43,7 +43,56 @@ type Report struct {
 
 	Latency  map[string]Latency `json:"latency"`
 	Timeline []Second           `json:"timeline"`
-	Rollout  *env.Rollout       `json:"rollout,omitempty"`
+	// Rollout is the last rollout or rollback: its version must answer at the end.
+	Rollout *env.Rollout `json:"rollout,omitempty"`
+	// Actions are the rollouts, rollbacks and kills done under the load, in order.
+	Actions []Action `json:"actions,omitempty"`
+	// Writes is the audit of the writes in the mix.
+	Writes *Writes `json:"writes,omitempty"`
+}
+
+// Kinds of action.
+const (
+	ActionRollout  = "rollout"
+	ActionRollback = "rollback"
+	ActionKill     = "kill"
+)
+
+// Action is one change made under the load.
+type Action struct {
+	Kind     string    `json:"kind"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Rollout is a rollout's or rollback's outcome.
+	Rollout *env.Rollout `json:"rollout,omitempty"`
+	// Target is the target a kill stopped.
+	Target string `json:"target,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Writes is the audit of the writes the load made: every acknowledged write
+// must be stored with its value, once.
+type Writes struct {
+	// Marker prefixes every e-mail and name the writes created, so that
+	// what a verification left behind can be found.
+	Marker       string `json:"marker"`
+	Acknowledged int    `json:"acknowledged"`
+	Verified     int    `json:"verified"`
+	Lost         int    `json:"lost"`
+	Duplicated   int    `json:"duplicated"`
+	// Problems names the first lost or duplicated writes.
+	Problems []string `json:"problems,omitempty"`
+	// Error says why the audit could not finish.
+	Error string `json:"error,omitempty"`
+}
+
+// Info is what a report says besides the requests.
+type Info struct {
+	Env, Endpoint    string
+	Rollout          *env.Rollout
+	Actions          []Action
+	Writes           *Writes
+	Targets, Skipped []string
 }
 
 // Latency summarises a phase's latencies in milliseconds.
@@ -62,14 +111,17 @@ type Second struct {
 	Requests int            `json:"requests"`
 	Failed   int            `json:"failed"`
 	Versions map[string]int `json:"versions"`
+	P50      float64        `json:"p50Ms"`
 	P99      float64        `json:"p99Ms"`
 }
 
-// Build computes the report. The version ro deployed must answer every API
-// request at the end; without a completed rollout the verdict fails.
-func (rs *Results) Build(envName, endpoint string, ro *env.Rollout, targets, skipped []string) *Report {
-	rep := &Report{Env: envName, Endpoint: endpoint, Rate: rs.Rate, Started: rs.Started, Ended: rs.Ended, Targets: targets, Skipped: skipped,
-		Failures: map[string]int{}, Versions: map[string]int{}, FinalVersions: map[string]int{}, Latency: map[string]Latency{}, Rollout: ro, Timeline: []Second{}}
+// Build computes the report. The version in.Rollout deployed must answer
+// every API request at the end; without a completed rollout the verdict fails.
+func (rs *Results) Build(in Info) *Report {
+	ro := in.Rollout
+	rep := &Report{Env: in.Env, Endpoint: in.Endpoint, Rate: rs.Rate, Started: rs.Started, Ended: rs.Ended, Targets: in.Targets, Skipped: in.Skipped,
+		Failures: map[string]int{}, Versions: map[string]int{}, FinalVersions: map[string]int{}, Latency: map[string]Latency{}, Rollout: ro, Timeline: []Second{},
+		Actions: in.Actions, Writes: in.Writes}
 	if ro != nil && ro.Outcome == env.OutcomeCompleted {
 		rep.ExpectedVersion = ro.Version
 	}
@@ -124,7 +176,8 @@ func (rs *Results) Build(envName, endpoint string, ro *env.Rollout, targets, ski
 	sort.Ints(keys)
 	for _, k := range keys {
 		s := secs[k]
-		s.P99 = summarise(secLat[k]).P99
+		l := summarise(secLat[k])
+		s.P50, s.P99 = l.P50, l.P99
 		rep.Timeline = append(rep.Timeline, *s)
 	}
 	rep.judge()
@@ -159,6 +212,22 @@ func (rep *Report) judge() {
 		case len(other) > 0:
 			sort.Strings(other)
 			rep.Reasons = append(rep.Reasons, fmt.Sprintf("in the last second %s did not answer everything: also %s", rep.ExpectedVersion, strings.Join(other, ", ")))
+		}
+	}
+	for _, a := range rep.Actions {
+		switch {
+		case a.Error != "":
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("the %s failed: %s", a.Kind, a.Error))
+		case a.Rollout != nil && a.Rollout.Outcome != env.OutcomeCompleted && a.Rollout != rep.Rollout:
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("the %s to %s failed: %s", a.Kind, a.Rollout.Version, a.Rollout.Reason))
+		}
+	}
+	if w := rep.Writes; w != nil {
+		switch {
+		case w.Error != "":
+			rep.Reasons = append(rep.Reasons, "the write audit did not finish: "+w.Error)
+		case w.Lost > 0 || w.Duplicated > 0:
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("of %d acknowledged writes %d were lost and %d duplicated", w.Acknowledged, w.Lost, w.Duplicated))
 		}
 	}
 	rep.Verdict = VerdictPass

@@ -20,8 +20,12 @@ func WriteText(w io.Writer, rep *Report) {
 	for _, s := range rep.Skipped {
 		fmt.Fprintf(w, "  skipped: %s\n", s)
 	}
-	if ro := rep.Rollout; ro != nil {
+	if len(rep.Actions) == 0 && rep.Rollout != nil {
+		ro := rep.Rollout
 		fmt.Fprintf(w, "  rollout: %s → %s %s in %s\n", ro.PreviousVersion, ro.Version, ro.Outcome, ro.Duration().Round(100*time.Millisecond))
+	}
+	for _, a := range rep.Actions {
+		fmt.Fprintf(w, "  %s\n", a.describe(rep.Started))
 	}
 	fmt.Fprintf(w, "\nRequests  %d sent, %d succeeded, %d failed\n", rep.Requests, rep.Succeeded, rep.Failed)
 	if len(rep.Failures) > 0 {
@@ -32,6 +36,15 @@ func WriteText(w io.Writer, rep *Report) {
 		sort.Strings(kinds)
 		for _, k := range kinds {
 			fmt.Fprintf(w, "  %-20s %d\n", k, rep.Failures[k])
+		}
+	}
+	if wr := rep.Writes; wr != nil {
+		fmt.Fprintf(w, "Writes    %d acknowledged, %d verified, %d lost, %d duplicated (marker %s)\n", wr.Acknowledged, wr.Verified, wr.Lost, wr.Duplicated, wr.Marker)
+		for _, p := range wr.Problems {
+			fmt.Fprintf(w, "  ✗ %s\n", p)
+		}
+		if wr.Error != "" {
+			fmt.Fprintf(w, "  ✗ audit: %s\n", wr.Error)
 		}
 	}
 	fmt.Fprintf(w, "Versions  %s\n", formatCounts(rep.Versions))
@@ -109,4 +122,19 @@ func formatCounts(m map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d (%.1f%%)", k, m[k], 100*float64(m[k])/float64(total))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// describe is the action's line in the text report, timed from the run's start.
+func (a Action) describe(start time.Time) string {
+	at := a.Started.Sub(start).Round(100 * time.Millisecond)
+	took := a.Finished.Sub(a.Started).Round(100 * time.Millisecond)
+	switch {
+	case a.Error != "":
+		return fmt.Sprintf("%s at %s: failed after %s: %s", a.Kind, at, took, a.Error)
+	case a.Kind == ActionKill:
+		return fmt.Sprintf("kill at %s: %s killed without warning", at, a.Target)
+	case a.Rollout != nil:
+		return fmt.Sprintf("%s at %s: %s → %s %s in %s", a.Kind, at, a.Rollout.PreviousVersion, a.Rollout.Version, a.Rollout.Outcome, took)
+	}
+	return fmt.Sprintf("%s at %s", a.Kind, at)
 }

@@ -1,3 +1,7 @@
+// Package local is the local environment as empctl's commands see it: an
+// env.Environment that builds from the sources (package build) and drives
+// the stack `empctl up` runs (package stack) through its control socket
+// (package control). The balancer and the web root have packages of their own.
 package local
 
 import (
@@ -8,6 +12,9 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/local/control"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // Env is the local environment as commands see it: it builds in SourceDir and
@@ -15,7 +22,7 @@ import (
 type Env struct {
 	SourceDir string
 	StateDir  string
-	client    *Client
+	client    *control.Client
 }
 
 var _ env.Environment = (*Env)(nil)
@@ -23,7 +30,7 @@ var _ env.Environment = (*Env)(nil)
 // NewEnv returns the local environment for the project in sourceDir whose
 // state lives in stateDir (normally sourceDir/.empctl/local).
 func NewEnv(sourceDir, stateDir string) *Env {
-	return &Env{SourceDir: sourceDir, StateDir: stateDir, client: NewClient(stateDir)}
+	return &Env{SourceDir: sourceDir, StateDir: stateDir, client: control.NewClient(stateDir)}
 }
 
 func (e *Env) Name() string { return "local" }
@@ -34,7 +41,7 @@ func (e *Env) Endpoint(ctx context.Context) (string, error) {
 }
 
 func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Writer) (env.Release, error) {
-	rel, err := BuildServer(ctx, e.SourceDir, e.StateDir, log)
+	rel, err := build.Server(ctx, e.SourceDir, e.StateDir, log)
 	if err != nil {
 		return env.Release{}, err
 	}
@@ -61,7 +68,7 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 // DeployBackend rolls rel out; the local stack's rollout has its own grace
 // period, so opts' AWS timings do not apply.
 func (e *Env) DeployBackend(ctx context.Context, rel env.Release, _ env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
-	return e.client.Deploy(ctx, Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}, progress)
+	return e.client.Deploy(ctx, stack.Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}, progress)
 }
 
 // Rollback returns to the previous release, the only one the stack keeps.
@@ -99,11 +106,6 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	return e.client.PublishFrontend(ctx, abs, progress)
 }
 
-// KillTarget is not offered by the local stack's control socket yet.
-func (e *Env) KillTarget(ctx context.Context, id string) error {
-	return fmt.Errorf("killing replica %s: %w", id, env.ErrNotImplemented)
-}
-
 func orNone(s string) string {
 	if s == "" {
 		return "none"
@@ -112,3 +114,7 @@ func orNone(s string) string {
 }
 
 func (e *Env) Status(ctx context.Context) (env.Status, error) { return e.client.Status(ctx) }
+
+// KillTarget kills one replica without warning (SIGKILL), for
+// `verify-zero-downtime --kill`.
+func (e *Env) KillTarget(ctx context.Context, id string) error { return e.client.KillTarget(ctx, id) }

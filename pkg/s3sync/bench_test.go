@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/empctl/empctl/pkg/local"
+	webappbuild "github.com/empctl/empctl/pkg/local/build"
 	"github.com/empctl/empctl/pkg/s3sync"
 	"github.com/empctl/empctl/pkg/testenv"
 )
@@ -37,7 +37,7 @@ func BenchmarkDeployWebapp(b *testing.B) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		testenv.Missing(b, "npm (to build the webapp)", "install Node.js 20 with npm (bash .ci/run does)")
 	}
-	dist, _, err := local.BuildWebapp(context.Background(), root, false, io.Discard)
+	dist, _, err := webappbuild.Webapp(context.Background(), root, false, io.Discard)
 	if err != nil || dist == "" {
 		b.Fatalf("building the webapp: %v", err)
 	}

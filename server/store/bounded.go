@@ -31,6 +31,12 @@ func (s *sqlStore) UserByEmail(ctx context.Context, email string) (User, error) 
 	return readUser(s, func() (User, error) { return s.userByEmail(ctx, email) })
 }
 
+func (s *sqlStore) UserBySignUp(ctx context.Context, email, signUpKey string) (User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return readUser(s, func() (User, error) { return s.userBySignUp(ctx, email, signUpKey) })
+}
+
 func (s *sqlStore) UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

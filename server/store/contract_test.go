@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,6 +63,20 @@ func testUsers(t *testing.T, s store.Store) {
 	}
 	if _, err := s.CreateUser(ctx, newUser("ada@example.com"), now); !errors.Is(err, store.ErrEmailTaken) {
 		t.Fatalf("duplicate email: got %v, want ErrEmailTaken", err)
+	}
+	keyed := newUser("kay@example.com")
+	keyed.SignUpKey = strings.Repeat("ab", 32)
+	k, err := s.CreateUser(ctx, keyed, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UserBySignUp(ctx, "kay@example.com", keyed.SignUpKey); err != nil || got.ID != k.ID {
+		t.Fatalf("UserBySignUp with its key: %+v, %v", got, err)
+	}
+	for _, q := range [][2]string{{"kay@example.com", strings.Repeat("cd", 32)}, {"ada@example.com", keyed.SignUpKey}, {"ada@example.com", ""}} {
+		if _, err := s.UserBySignUp(ctx, q[0], q[1]); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("UserBySignUp(%q, %q): %v, want ErrNotFound", q[0], q[1], err)
+		}
 	}
 	got, err := s.UserByEmail(ctx, "ada@example.com")
 	if err != nil {

@@ -70,8 +70,12 @@ func scanUser(row scanner) (User, error) {
 
 func (s *sqlStore) createUser(ctx context.Context, n NewUser, now time.Time) (User, error) {
 	ms := now.UnixMilli()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, birth_date, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, n.Email, n.PasswordHash, n.FirstName, n.LastName, n.BirthDate, ms, ms)
+	var key sql.NullString
+	if n.SignUpKey != "" {
+		key = sql.NullString{String: n.SignUpKey, Valid: true}
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (email, password_hash, first_name, last_name, birth_date, created_at, updated_at, signup_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, n.Email, n.PasswordHash, n.FirstName, n.LastName, n.BirthDate, ms, ms, key)
 	if err != nil {
 		if s.isDuplicate(err) {
 			return User{}, ErrEmailTaken
@@ -93,6 +97,10 @@ func (s *sqlStore) userByID(ctx context.Context, id int64) (User, error) {
 
 func (s *sqlStore) userByEmail(ctx context.Context, email string) (User, error) {
 	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`, email))
+}
+
+func (s *sqlStore) userBySignUp(ctx context.Context, email, signUpKey string) (User, error) {
+	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ? AND u.signup_key = ?`, email, signUpKey))
 }
 
 func (s *sqlStore) updateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error) {

@@ -39,6 +39,8 @@ type NewUser struct {
 	FirstName    string
 	LastName     string
 	BirthDate    string
+	// SignUpKey is the SHA-256 hex of the sign-up's Idempotency-Key, or "".
+	SignUpKey string
 }
 
 // ProfileUpdate changes the fields that are non-nil.
@@ -66,6 +68,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u NewUser, now time.Time) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// UserBySignUp returns the user with this email that a sign-up sent with
+	// signUpKey created, or ErrNotFound.
+	UserBySignUp(ctx context.Context, email, signUpKey string) (User, error)
 	// UpdateProfile updates and reads the user back in one transaction, so
 	// the result never mixes in a concurrent update.
 	UpdateProfile(ctx context.Context, id int64, p ProfileUpdate, now time.Time) (User, error)

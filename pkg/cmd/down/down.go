@@ -13,7 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/resolve"
 	"github.com/empctl/empctl/pkg/iostreams"
-	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/control"
 )
 
 type Options struct {
@@ -50,7 +50,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.EnvName != resolve.Local {
 		return cmdutil.FlagErrorf("`empctl down` stops the local environment only, not %q", opts.EnvName)
 	}
-	c := local.NewClient(opts.StateDir)
+	c := control.NewClient(opts.StateDir)
 	if err := c.Down(ctx); err != nil {
 		if errors.Is(err, env.ErrNotRunning) {
 			// Stopping what is stopped succeeds, so scripts can always clean up.

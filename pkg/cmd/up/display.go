@@ -10,7 +10,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/status"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
-	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 const keptEvents = 10
@@ -24,7 +24,7 @@ type display struct {
 	tty  bool
 
 	mu     sync.Mutex
-	stack  *local.Stack
+	stack  *stack.Stack
 	head   string
 	recent []string
 	stop   chan struct{}
@@ -63,9 +63,9 @@ type upRecord struct {
 }
 
 // ready switches to the live screen (on a terminal) once the stack serves.
-func (d *display) ready(stack *local.Stack, head string, rec upRecord) {
+func (d *display) ready(s *stack.Stack, head string, rec upRecord) {
 	d.mu.Lock()
-	d.stack, d.head = stack, head
+	d.stack, d.head = s, head
 	if !d.tty {
 		if d.json {
 			rec.Event = env.Event{Time: time.Now(), Kind: "up", Message: "serving at " + rec.Endpoint}

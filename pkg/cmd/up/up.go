@@ -14,7 +14,11 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env/resolve"
 	"github.com/empctl/empctl/pkg/iostreams"
-	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/local/control"
+	"github.com/empctl/empctl/pkg/local/demo"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 type Options struct {
@@ -39,14 +43,14 @@ type Options struct {
 	NoWebapp            bool
 
 	// Release, when set, is started instead of a fresh build (tests).
-	Release *local.Release
+	Release *stack.Release
 	// Started, when set, is called once the stack serves (tests).
-	Started func(*local.Stack)
+	Started func(*stack.Stack)
 }
 
 func NewCmdUp(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams}
-	hc := local.DefaultHealthCheck()
+	hc := balancer.DefaultHealthCheck()
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run the whole stack locally: 3 API replicas behind a load balancer, and the webapp",
@@ -99,8 +103,14 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.Replicas < 1 {
 		return cmdutil.FlagErrorf("--replicas must be at least 1")
 	}
+	// First, before building or starting anything: one `up` per project.
+	unlock, err := stack.LockStateDir(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	errOut := opts.IO.ErrOut
-	demo, err := local.LoadOrCreateDemoUser(opts.StateDir)
+	demo, err := demo.LoadOrCreate(opts.StateDir)
 	if err != nil {
 		return err
 	}
@@ -113,9 +123,11 @@ func Run(ctx context.Context, opts *Options) error {
 	rel := opts.Release
 	if rel == nil {
 		fmt.Fprintln(errOut, "Building the server...")
-		if rel, err = local.BuildServer(ctx, opts.Dir, opts.StateDir, log); err != nil {
+		bin, err := build.Server(ctx, opts.Dir, opts.StateDir, log)
+		if err != nil {
 			return err
 		}
+		rel = &stack.Release{Version: bin.Version, Binary: bin.Binary, Digest: bin.Digest}
 	}
 	webDist, webNote := "", "--no-webapp: serving the API only"
 	if !opts.NoWebapp {
@@ -123,7 +135,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	d := newDisplay(opts.IO, opts.JSON)
-	sopts := local.Options{
+	sopts := stack.Options{
 		StateDir:    opts.StateDir,
 		Listen:      opts.Listen,
 		Replicas:    opts.Replicas,
@@ -133,7 +145,7 @@ func Run(ctx context.Context, opts *Options) error {
 			"DEMO_EMAIL":    demo.Email,
 			"DEMO_PASSWORD": demo.Password,
 		},
-		Health: local.HealthCheck{Path: "/readyz", Interval: opts.HealthInterval, Timeout: max(opts.HealthInterval, 2*time.Second),
+		Health: balancer.HealthCheck{Path: "/readyz", Interval: opts.HealthInterval, Timeout: max(opts.HealthInterval, 2*time.Second),
 			HealthyThreshold: opts.HealthyThreshold, UnhealthyThreshold: opts.UnhealthyThreshold},
 		DeregistrationDelay: opts.DeregistrationDelay,
 		StopTimeout:         opts.StopTimeout,
@@ -141,27 +153,27 @@ func Run(ctx context.Context, opts *Options) error {
 		WebDist:             webDist,
 		Events:              d.event,
 	}
-	stack, err := local.Start(ctx, sopts, rel)
+	st, err := stack.Start(ctx, sopts, rel)
 	if err != nil {
 		if ctx.Err() != nil {
 			return &cmdutil.ExitCodeError{Code: cmdutil.ExitCancel, Err: errors.New("interrupted before the replicas were healthy; everything is stopped")}
 		}
 		return fmt.Errorf("the local environment did not start: %w", err)
 	}
-	if err := stack.ServeControl(); err != nil {
-		_ = stack.Shutdown(context.Background())
+	if err := control.Serve(st); err != nil {
+		_ = st.Shutdown(context.Background())
 		return err
 	}
-	d.ready(stack, header(stack.Endpoint(), demo, webNote),
-		upRecord{Endpoint: stack.Endpoint(), DemoEmail: demo.Email, DemoPassword: demo.Password, Note: webNote})
+	d.ready(st, header(st.Endpoint(), demo, webNote),
+		upRecord{Endpoint: st.Endpoint(), DemoEmail: demo.Email, DemoPassword: demo.Password, Note: webNote})
 	if opts.Started != nil {
-		opts.Started(stack)
+		opts.Started(st)
 	}
 	select {
 	case <-ctx.Done():
 		d.stopping()
-		_ = stack.Shutdown(context.Background())
-	case <-stack.Done():
+		_ = st.Shutdown(context.Background())
+	case <-st.Done():
 	}
 	d.close()
 	return nil
@@ -171,10 +183,10 @@ func Run(ctx context.Context, opts *Options) error {
 // "" and a note saying why the webapp is not served.
 func buildWebapp(ctx context.Context, opts *Options, log io.Writer) (string, string) {
 	fmt.Fprintln(opts.IO.ErrOut, "Building the webapp when its sources changed...")
-	dist, _, err := local.BuildWebapp(ctx, opts.Dir, false, log)
+	dist, _, err := build.Webapp(ctx, opts.Dir, false, log)
 	switch {
 	case err != nil:
-		if prev := local.WebappDist(opts.Dir); prev != "" {
+		if prev := build.WebappDist(opts.Dir); prev != "" {
 			return prev, "the webapp build failed (" + err.Error() + "); serving the previous build"
 		}
 		return "", "the webapp build failed (" + err.Error() + "): serving the API only"
@@ -184,7 +196,7 @@ func buildWebapp(ctx context.Context, opts *Options, log io.Writer) (string, str
 	return dist, ""
 }
 
-func header(endpoint string, demo local.DemoUser, webNote string) string {
+func header(endpoint string, demo demo.User, webNote string) string {
 	s := fmt.Sprintf("empctl up: the app is at %s  (API: %s/api/)\n", endpoint, endpoint)
 	s += fmt.Sprintf("Demo user: %s  password: %s\n", demo.Email, demo.Password)
 	if webNote != "" {

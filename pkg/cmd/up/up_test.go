@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/backend"
 	"github.com/empctl/empctl/pkg/cmd/down"
@@ -20,6 +19,7 @@ import (
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/local"
 	"github.com/empctl/empctl/pkg/local/localtest"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
@@ -34,22 +34,31 @@ func factory(dir string, output string) (*cmdutil.Factory, *bytes.Buffer) {
 func TestUpStatusDown(t *testing.T) {
 	dir := t.TempDir()
 	f, upOut := factory(dir, cmdutil.OutputText)
-	started := make(chan *local.Stack, 1)
+	started := make(chan *stack.Stack, 1)
 	cmd := NewCmdUp(f, func(o *Options) error {
 		o.Release = localtest.ServerRelease(t)
-		o.Started = func(s *local.Stack) { started <- s }
+		o.Started = func(s *stack.Stack) { started <- s }
 		return Run(context.Background(), o)
 	})
 	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--health-interval", "250ms", "--drain-delay", "200ms", "--stop-timeout", "5s"})
 	upErr := make(chan error, 1)
 	go func() { upErr <- cmd.Execute() }()
-	var stack *local.Stack
+	// No time limit: the build and the replicas' start take what a cold cache
+	// and a busy machine make them take; go test's -timeout bounds the test.
+	var running *stack.Stack
 	select {
-	case stack = <-started:
+	case running = <-started:
 	case err := <-upErr:
 		t.Fatalf("up: %v\n%s", err, upOut)
-	case <-time.After(60 * time.Second):
-		t.Fatal("up did not start within 60 s")
+	}
+
+	// A second `up` for the project is refused first, before any build: the
+	// directory holds no sources, so a build would fail with another error.
+	f2, _ := factory(dir, cmdutil.OutputText)
+	second := NewCmdUp(f2, nil)
+	second.SetArgs([]string{"--listen", "127.0.0.1:0"})
+	if err := second.Execute(); !errors.Is(err, stack.ErrAlreadyUp) {
+		t.Fatalf("a second up: %v, want ErrAlreadyUp", err)
 	}
 
 	sf, sOut := factory(dir, cmdutil.OutputJSON)
@@ -57,7 +66,7 @@ func TestUpStatusDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st env.Status
-	if err := json.Unmarshal(sOut.Bytes(), &st); err != nil || st.Endpoint != stack.Endpoint() || len(st.Targets) != 3 {
+	if err := json.Unmarshal(sOut.Bytes(), &st); err != nil || st.Endpoint != running.Endpoint() || len(st.Targets) != 3 {
 		t.Fatalf("status --output json: %v\n%s", err, sOut)
 	}
 	for _, tg := range st.Targets {
@@ -91,6 +100,25 @@ func TestUpStatusDown(t *testing.T) {
 		t.Fatalf("rollback: %v\n%s", err, rOut)
 	}
 
+	// The build that runs again, without --force: nothing is deployed, and
+	// -o json says so rather than printing nothing.
+	sameF, sameOut := factory(dir, cmdutil.OutputJSON)
+	same := backend.NewCmdBackend(sameF, func(o *backend.Options) error {
+		o.Env = func() (env.Environment, error) { return local.NewEnv(localtest.RepoRoot(t), stateDir), nil }
+		return backend.Run(context.Background(), o)
+	})
+	same.SetArgs(nil)
+	if err := same.Execute(); err != nil {
+		t.Fatalf("deploy backend of the running build: %v", err)
+	}
+	var nd struct {
+		Deployed *bool
+		Reason   string
+	}
+	if err := json.Unmarshal(sameOut.Bytes(), &nd); err != nil || nd.Deployed == nil || *nd.Deployed || !strings.Contains(nd.Reason, "already running") {
+		t.Fatalf("deploy backend -o json of the running build: %v\n%s", err, sameOut)
+	}
+
 	df, dOut := factory(dir, cmdutil.OutputText)
 	if err := down.NewCmdDown(df, nil).Execute(); err != nil {
 		t.Fatal(err)
@@ -98,16 +126,11 @@ func TestUpStatusDown(t *testing.T) {
 	if !strings.Contains(dOut.String(), "stopped") {
 		t.Fatalf("down printed %q", dOut)
 	}
-	select {
-	case err := <-upErr:
-		if err != nil {
-			t.Fatalf("up ended with %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("up did not return after down")
+	if err := <-upErr; err != nil {
+		t.Fatalf("up ended with %v", err)
 	}
 	out := upOut.String()
-	for _, want := range []string{"empctl up: the app is at " + stack.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
+	for _, want := range []string{"empctl up: the app is at " + running.Endpoint(), "Demo user: demo@example.com", "no webapp in this project"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("up's output lacks %q:\n%s", want, out)
 		}

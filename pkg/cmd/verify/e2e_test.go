@@ -36,10 +36,12 @@ func runVerify(t *testing.T, stateDir string, extraEnv map[string]string, args .
 	return rep, out.String(), err
 }
 
-// The end-to-end proof: 200 requests per second through the local
-// load balancer across a full rolling deploy of 3 real server replicas, with
-// zero failed requests and every request answered by the new version at the end.
-func TestVerifyZeroDowntimeAcrossARollingDeploy(t *testing.T) {
+// The end-to-end proof: at 200 requests per second for at least 10,000
+// requests through the local load balancer, three rolling deploys of 3 real
+// server replicas (a replica SIGKILLed during the first), then a rollback:
+// zero failed requests, every acknowledged write stored once, and the
+// rolled-back version answering everything at the end.
+func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 	opts := localtest.Options(t)
 	opts.WebDist = t.TempDir()
 	if err := os.WriteFile(filepath.Join(opts.WebDist, "index.html"), []byte("<!doctype html><title>app</title>"), 0o644); err != nil {
@@ -48,33 +50,61 @@ func TestVerifyZeroDowntimeAcrossARollingDeploy(t *testing.T) {
 	stack := localtest.Start(t, opts)
 	old := stack.Status().Version
 
-	rep, _, err := runVerify(t, opts.StateDir, nil)
+	rep, out, err := runVerify(t, opts.StateDir, nil, "--rollouts", "3", "--rollback", "--kill", "--duration", "52s")
 	if err != nil {
 		t.Fatalf("verify-zero-downtime failed: %v", err)
 	}
 	if rep.Verdict != loadtest.VerdictPass || rep.Failed != 0 {
 		t.Fatalf("verdict %s with %d failed requests (%v): %v", rep.Verdict, rep.Failed, rep.Failures, rep.Reasons)
 	}
-	if len(rep.Targets) != 3 || len(rep.Skipped) != 0 {
-		t.Fatalf("mix %v (skipped %v): want version, me and index.html", rep.Targets, rep.Skipped)
+	if rep.Requests < 10000 {
+		t.Fatalf("only %d requests were sent; want at least 10,000", rep.Requests)
 	}
-	if rep.Requests < 200*6 {
-		t.Fatalf("only %d requests were sent; 200/s for at least 6 s should send 1200", rep.Requests)
+	if len(rep.Targets) != 5 || len(rep.Skipped) != 0 {
+		t.Fatalf("mix %v (skipped %v): want version, me, index.html, sign-ups and profile updates", rep.Targets, rep.Skipped)
 	}
-	if rep.Versions[old] == 0 || rep.Versions[rep.ExpectedVersion] == 0 || rep.ExpectedVersion == old {
-		t.Fatalf("versions %v: want both %s and the new %s", rep.Versions, old, rep.ExpectedVersion)
+	w := rep.Writes
+	if w == nil || w.Lost != 0 || w.Duplicated != 0 || w.Error != "" || w.Acknowledged == 0 || w.Verified != w.Acknowledged {
+		t.Fatalf("writes %+v: want every acknowledged write verified", w)
 	}
-	if len(rep.FinalVersions) != 1 || rep.FinalVersions[rep.ExpectedVersion] == 0 {
-		t.Fatalf("at the end %v answered, want only %s", rep.FinalVersions, rep.ExpectedVersion)
-	}
-	st := stack.Status()
-	for _, tg := range st.Targets {
-		if tg.Version != rep.ExpectedVersion {
-			t.Fatalf("after the rollout %s still runs %s", tg.ID, tg.Version)
+	var kinds []string
+	var rollouts []*env.Rollout
+	for _, a := range rep.Actions {
+		kinds = append(kinds, a.Kind)
+		if a.Error != "" {
+			t.Fatalf("the %s failed: %s", a.Kind, a.Error)
+		}
+		if a.Rollout != nil {
+			rollouts = append(rollouts, a.Rollout)
 		}
 	}
-	t.Logf("requests %d, failed %d, versions %v, rollout %s, latency during p99 %.1f ms",
-		rep.Requests, rep.Failed, rep.Versions, rep.Rollout.Duration().Round(100*time.Millisecond), rep.Latency[loadtest.PhaseDuring].P99)
+	if strings.Join(kinds, ",") != "rollout,kill,rollout,rollout,rollback" {
+		t.Fatalf("actions %v, want a kill during the first of 3 rollouts, then a rollback", kinds)
+	}
+	for _, ro := range rollouts {
+		if ro.Outcome != env.OutcomeCompleted {
+			t.Fatalf("a rollout failed: %+v", ro)
+		}
+	}
+	if want := rollouts[2].PreviousVersion; rep.ExpectedVersion != want || rollouts[3].Version != want {
+		t.Fatalf("expected version %s after the rollback, want %s", rep.ExpectedVersion, want)
+	}
+	if rep.Versions[old] == 0 || len(rep.FinalVersions) != 1 || rep.FinalVersions[rep.ExpectedVersion] == 0 {
+		t.Fatalf("versions %v, at the end %v: want %s at first and only %s at the end", rep.Versions, rep.FinalVersions, old, rep.ExpectedVersion)
+	}
+	for _, tg := range stack.Status().Targets {
+		if tg.Version != rep.ExpectedVersion {
+			t.Fatalf("after the rollback %s still runs %s", tg.ID, tg.Version)
+		}
+	}
+	if !strings.Contains(out, "Writes    ") || !strings.Contains(out, "kill at ") {
+		t.Fatalf("the text report lacks the writes or the kill:\n%s", out)
+	}
+	t.Logf("requests %d, failed %d; writes acknowledged %d, verified %d, lost %d, duplicated %d; latency during p99 %.1f ms",
+		rep.Requests, rep.Failed, w.Acknowledged, w.Verified, w.Lost, w.Duplicated, rep.Latency[loadtest.PhaseDuring].P99)
+	for _, a := range rep.Actions {
+		t.Logf("%s %s: %s", a.Kind, a.Target, a.Finished.Sub(a.Started).Round(100*time.Millisecond))
+	}
 }
 
 // A release whose replicas cannot reach their database never passes /readyz:

@@ -1,11 +1,9 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -16,10 +14,14 @@ import (
 )
 
 // mix is the realistic request mix: the version endpoint, the signed-in
-// user's profile, and the webapp's index.html when a webapp is served.
+// user's profile, the webapp's index.html when a webapp is served, and the
+// writes (sign-ups and profile updates) that the audit checks afterwards.
 type mix struct {
 	targets []loadtest.Target
 	skipped []string
+	writes  *writes
+	// readerToken is the signed-in reader's: the audit reads profiles with it.
+	readerToken string
 }
 
 func (m mix) names() []string {
@@ -30,32 +32,52 @@ func (m mix) names() []string {
 	return out
 }
 
-// prepareMix signs up a fresh user and signs in, for the authenticated requests.
+// Out of every 100 requests: the weights of the mix. Sign-ups are rare
+// because bcrypt makes each cost tens of milliseconds of a replica's CPU.
+const (
+	weightVersion = 40
+	weightMe      = 35
+	weightIndex   = 15
+	weightUpdate  = 9
+	weightSignUp  = 1
+)
+
+// writers is how many users' profiles the load updates, one update of each
+// at a time.
+const writers = 6
+
+// prepareMix signs up this run's users (a reader and the writers), all under
+// one marker that names them, and signs them in.
 func prepareMix(ctx context.Context, endpoint string) (mix, error) {
-	hc := &http.Client{Timeout: 15 * time.Second}
-	b := make([]byte, 8)
+	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	email := "verify-" + hex.EncodeToString(b) + "@example.com"
+	marker := "zd-" + hex.EncodeToString(b)
 	password := "zd-" + hex.EncodeToString(b) + "-pw"
-	user := map[string]string{"email": email, "password": password, "firstName": "Zero", "lastName": "Downtime", "birthDate": "1990-01-01"}
-	if err := postJSON(ctx, hc, endpoint+"/api/users", user, http.StatusCreated, nil); err != nil {
-		return mix{}, fmt.Errorf("signing up the load test's user: %w", err)
+	api := newAuditClient(endpoint)
+	reader, err := api.user(ctx, marker+"-reader", password)
+	if err != nil {
+		return mix{}, fmt.Errorf("preparing the load test's users: %w", err)
 	}
-	var login struct {
-		Token string `json:"token"`
+	var tokens []string
+	for i := range writers {
+		tok, err := api.user(ctx, fmt.Sprintf("%s-w%d", marker, i), password)
+		if err != nil {
+			return mix{}, fmt.Errorf("preparing the load test's users: %w", err)
+		}
+		tokens = append(tokens, tok)
 	}
-	if err := postJSON(ctx, hc, endpoint+"/api/login", map[string]string{"email": email, "password": password}, http.StatusOK, &login); err != nil || login.Token == "" {
-		return mix{}, fmt.Errorf("signing in as the load test's user: %v", err)
-	}
-	m := mix{targets: []loadtest.Target{
-		{Name: "GET /api/version", Method: http.MethodGet, URL: endpoint + "/api/version", Weight: 2},
-		{Name: "GET /api/me (signed in)", Method: http.MethodGet, URL: endpoint + "/api/me", Header: http.Header{"Authorization": {"Bearer " + login.Token}}, Weight: 2},
+	w := newWrites(endpoint, marker, password, tokens)
+	m := mix{writes: w, readerToken: reader, targets: []loadtest.Target{
+		{Name: "GET /api/version", Method: http.MethodGet, URL: endpoint + "/api/version", Weight: weightVersion},
+		{Name: "GET /api/me (signed in)", Method: http.MethodGet, URL: endpoint + "/api/me", Header: bearer(reader), Weight: weightMe},
 	}}
+	hc := &http.Client{Timeout: 15 * time.Second}
 	if ok, why := servesWebapp(ctx, hc, endpoint); ok {
-		m.targets = append(m.targets, loadtest.Target{Name: "GET /index.html", Method: http.MethodGet, URL: endpoint + "/index.html", Weight: 1})
+		m.targets = append(m.targets, loadtest.Target{Name: "GET /index.html", Method: http.MethodGet, URL: endpoint + "/index.html", Weight: weightIndex})
 	} else {
 		m.skipped = append(m.skipped, "GET /index.html: "+why)
 	}
+	m.targets = append(m.targets, w.targets(weightSignUp, weightUpdate)...)
 	return m, nil
 }
 
@@ -75,29 +97,4 @@ func servesWebapp(ctx context.Context, hc *http.Client, endpoint string) (bool, 
 		return false, fmt.Sprintf("no webapp is served (%s, %s)", resp.Status, resp.Header.Get("Content-Type"))
 	}
 	return true, ""
-}
-
-func postJSON(ctx context.Context, hc *http.Client, url string, body any, want int, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != want {
-		return fmt.Errorf("POST %s answered %s: %s", url, resp.Status, bytes.TrimSpace(rb))
-	}
-	if out != nil {
-		return json.Unmarshal(rb, out)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
+	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
@@ -29,7 +29,12 @@ type Options struct {
 	Rate      int
 	Warmup    time.Duration
 	Cooldown  time.Duration
+	Duration  time.Duration
 	Timeout   time.Duration
+	Rollouts  int
+	Rollback  bool
+	Kill      bool
+	Yes       bool
 	ReportDir string
 	// SetEnv adds KEY=VALUE to the new replicas' environment (tests use it
 	// to deploy a broken release).
@@ -42,25 +47,39 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	opts := &Options{IO: f.IOStreams, Env: f.Environment}
 	cmd := &cobra.Command{
 		Use:   "verify-zero-downtime",
-		Short: "Prove that a backend rollout drops no request",
+		Short: "Prove that rollouts, a rollback and a killed task drop no request and lose no write",
 		Long: `Drive constant-rate load through the environment's public entry point (a mix
-of GET /api/version, an authenticated GET /api/me and the webapp's index.html),
-trigger ` + "`deploy backend`" + ` after a warm-up (a new build, or the same build
-redeployed as a new version), keep the load on until the rollout has completed
-and a cool-down has passed, then report.
+of GET /api/version, an authenticated GET /api/me, the webapp's index.html,
+sign-ups and profile updates), and under it: --rollouts backend rollouts (the
+same build redeployed as a new version), with --kill one serving target killed
+without warning during the first, and with --rollback a rollback at the end.
+The load stays on through a cool-down and for at least --duration in all.
 
-The verdict passes only with zero failed requests and the new version answering
-every request at the end. The exit code is 0 only then (3 when it fails).
-report.json and report.html (with a timeline chart) are written under
-.empctl/reports/<timestamp>/.`,
+Then every acknowledged write is audited through the API: each sign-up must
+be stored with its name, each profile must hold its last acknowledged update,
+and nothing may be acknowledged twice. The users the run creates are named
+with a marker (zd-<hex>) that the report gives.
+
+The verdict passes only with zero failed requests, zero lost or duplicated
+writes, every rollout completed, and the last one's version answering every
+request at the end. The exit code is 0 only then (3 when it fails).
+report.json and report.html (a timeline chart with latency and a marker for
+each action) are written under .empctl/reports/<timestamp>/.
+
+--kill on an AWS environment stops a running task (ECS StopTask) and asks for
+confirmation unless --yes is given.`,
 		Example: `  empctl verify-zero-downtime
-  empctl verify-zero-downtime --rate 200
-  empctl verify-zero-downtime --output json | jq .verdict`,
+  empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
+  empctl verify-zero-downtime --duration 2m
+  empctl verify-zero-downtime --output json | jq .writes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON, opts.Verbose, opts.Dir = f.JSON(), f.Global.Verbose, f.Global.Dir
 			if opts.Rate < 1 {
 				return cmdutil.FlagErrorf("--rate must be at least 1 request per second")
+			}
+			if opts.Rollouts < 1 {
+				return cmdutil.FlagErrorf("--rollouts must be at least 1")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -70,9 +89,14 @@ report.json and report.html (with a timeline chart) are written under
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&opts.Rate, "rate", 100, "requests per second")
-	fl.DurationVar(&opts.Warmup, "warmup", 5*time.Second, "load before the rollout starts")
-	fl.DurationVar(&opts.Cooldown, "cooldown", 5*time.Second, "load after the rollout has completed")
+	fl.DurationVar(&opts.Warmup, "warmup", 5*time.Second, "load before the first rollout starts")
+	fl.DurationVar(&opts.Cooldown, "cooldown", 5*time.Second, "load after the last rollout has completed")
+	fl.DurationVar(&opts.Duration, "duration", 0, "the least time the load runs in all (the cool-down is stretched to reach it)")
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "each request's timeout")
+	fl.IntVar(&opts.Rollouts, "rollouts", 1, "consecutive backend rollouts under the load")
+	fl.BoolVar(&opts.Rollback, "rollback", false, "roll back under the load after the rollouts")
+	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout, kill one serving target without warning")
+	fl.BoolVar(&opts.Yes, "yes", false, "do not ask before --kill stops a task of an AWS environment")
 	fl.StringVar(&opts.ReportDir, "report-dir", "", "where to write report.json and report.html (default .empctl/reports/<timestamp>)")
 	return cmd
 }
@@ -82,6 +106,11 @@ func Run(ctx context.Context, opts *Options) error {
 	e, err := opts.Env()
 	if err != nil {
 		return err
+	}
+	if opts.Kill {
+		if err := confirmKill(ctx, opts, e); err != nil {
+			return err
+		}
 	}
 	endpoint, err := e.Endpoint(ctx)
 	if err != nil {
@@ -109,27 +138,35 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(errOut, "Note: skipping %s\n", s)
 	}
 
-	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s\n", opts.Rate, opts.Warmup)
-	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout})
+	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.writes.marker)
+	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
 	defer run.Stop() // on an early return; harmless after the Stop below
+	started := time.Now()
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-
-	fmt.Fprintf(errOut, "Deploying %s...\n", rel.Version)
-	run.Mark(loadtest.PhaseDuring)
-	ro, derr := e.DeployBackend(ctx, rel, env.DeployOptions{}, shared.Progress(opts.IO, opts.JSON))
-	run.Mark(loadtest.PhaseAfter)
-	if derr != nil && !errors.Is(derr, env.ErrRolloutFailed) {
-		return fmt.Errorf("deploy: %w", derr)
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON)}
+	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
+		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(errOut, "Cool-down %s...\n", opts.Cooldown)
-	if err := sleep(ctx, opts.Cooldown); err != nil {
+	if opts.Rollback && !sc.failed() {
+		if err := sc.rollback(ctx); err != nil {
+			return err
+		}
+	}
+	cool := max(opts.Cooldown, opts.Duration-time.Since(started))
+	fmt.Fprintf(errOut, "Cool-down %s...\n", cool.Round(100*time.Millisecond))
+	if err := sleep(ctx, cool); err != nil {
 		return err
 	}
 	res := run.Stop()
 
-	rep := res.Build(e.Name(), endpoint, &ro, mix.names(), mix.skipped)
+	fmt.Fprintln(errOut, "Auditing the writes...")
+	writes := mix.writes.audit(ctx, newAuditClient(endpoint), mix.readerToken)
+	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
+		Targets: mix.names(), Skipped: mix.skipped})
 	if opts.Report != nil {
 		opts.Report(rep)
 	}
@@ -147,14 +184,33 @@ func Run(ctx context.Context, opts *Options) error {
 	} else {
 		fmt.Fprintln(opts.IO.Out)
 		loadtest.WriteText(opts.IO.Out, rep)
-		if ro.Outcome == env.OutcomeFailed {
+		if sc.failed() {
 			fmt.Fprintln(opts.IO.Out)
-			shared.PrintRollout(opts.IO.Out, ro)
+			shared.PrintRollout(opts.IO.Out, *sc.last)
 		}
 	}
 	fmt.Fprintf(errOut, "Report: %s\n", filepath.Join(dir, "report.html"))
 	if rep.Verdict != loadtest.VerdictPass {
 		return cmdutil.VerdictFailed(fmt.Errorf("zero-downtime verification failed: %v", rep.Reasons))
+	}
+	return nil
+}
+
+// confirmKill asks before --kill stops a task of a remote environment: on
+// the local stack it only kills a replica that is replaced at once.
+func confirmKill(ctx context.Context, opts *Options, e env.Environment) error {
+	if opts.Yes || e.Name() == "local" {
+		return nil
+	}
+	if !opts.IO.IsStdinTTY() {
+		return cmdutil.FlagErrorf("--kill stops a running task of %s without warning; confirm with --yes (no terminal to ask on)", e.Name())
+	}
+	answer, err := provision.Ask(ctx, opts.IO, fmt.Sprintf("--kill stops one running task of %s without warning during the rollout.\nType the environment's name to go on: ", e.Name()))
+	if err != nil {
+		return err
+	}
+	if answer != e.Name() {
+		return fmt.Errorf("%q is not %q: nothing was started", answer, e.Name())
 	}
 	return nil
 }

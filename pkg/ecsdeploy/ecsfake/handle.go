@@ -24,6 +24,7 @@ type request struct {
 	DesiredStatus         string          `json:"desiredStatus"`
 	Tasks                 []string        `json:"tasks"`
 	FamilyPrefix          string          `json:"familyPrefix"`
+	DesiredCount          *int32          `json:"desiredCount"`
 }
 
 var serviceDeploymentOps = []string{"DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment"}
@@ -68,6 +69,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		}
 		f.updates++
 		f.beforeUpdate = f.view()
+		if req.DesiredCount != nil {
+			f.svc.DesiredCount = *req.DesiredCount
+		}
 		f.startDeployment(aws.ToString(f.taskDef(req.TaskDefinition).TaskDefinitionArn))
 		f.pending = f.scripts[f.updates]
 		v := f.view()

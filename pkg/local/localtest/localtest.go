@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/local/control"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // RepoRoot returns the module's root directory.
@@ -28,14 +31,14 @@ func RepoRoot(t testing.TB) string {
 
 var (
 	buildOnce sync.Once
-	buildRel  *local.Release
+	buildRel  *stack.Release
 	buildErr  error
 	buildLog  bytes.Buffer
 )
 
 // ServerRelease builds the real server once per test binary into a temporary
 // state directory and returns it as a release.
-func ServerRelease(t testing.TB) *local.Release {
+func ServerRelease(t testing.TB) *stack.Release {
 	t.Helper()
 	buildOnce.Do(func() {
 		var buildDir string
@@ -43,7 +46,10 @@ func ServerRelease(t testing.TB) *local.Release {
 		if buildErr == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			buildRel, buildErr = local.BuildServer(ctx, RepoRoot(t), buildDir, &buildLog)
+			var bin *build.Binary
+			if bin, buildErr = build.Server(ctx, RepoRoot(t), buildDir, &buildLog); buildErr == nil {
+				buildRel = &stack.Release{Version: bin.Version, Binary: bin.Binary, Digest: bin.Digest}
+			}
 		}
 	})
 	if buildErr != nil {
@@ -56,15 +62,15 @@ func ServerRelease(t testing.TB) *local.Release {
 // Options are fast local-environment options for tests: a 250 ms health
 // check interval, short drain and deregistration delays, a SQLite database in
 // a temporary directory.
-func Options(t testing.TB) local.Options {
+func Options(t testing.TB) stack.Options {
 	dir := t.TempDir()
-	return local.Options{
+	return stack.Options{
 		StateDir:            dir,
 		Listen:              "127.0.0.1:0",
 		Replicas:            3,
 		DatabaseURL:         "sqlite://" + filepath.Join(dir, "app.db"),
 		Env:                 map[string]string{"DRAIN_DELAY": "500ms", "SHUTDOWN_TIMEOUT": "5s"},
-		Health:              local.HealthCheck{Path: "/readyz", Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
+		Health:              balancer.HealthCheck{Path: "/readyz", Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
 		DeregistrationDelay: 2 * time.Second,
 		StopTimeout:         10 * time.Second,
 		HealthGrace:         20 * time.Second,
@@ -73,14 +79,14 @@ func Options(t testing.TB) local.Options {
 
 // Start starts the local environment with the real server and its control
 // socket, and stops it when the test ends.
-func Start(t testing.TB, opts local.Options) *local.Stack {
+func Start(t testing.TB, opts stack.Options) *stack.Stack {
 	t.Helper()
-	s, err := local.Start(context.Background(), opts, ServerRelease(t))
+	s, err := stack.Start(context.Background(), opts, ServerRelease(t))
 	if err != nil {
 		t.Fatalf("starting the local environment: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
-	if err := s.ServeControl(); err != nil {
+	if err := control.Serve(s); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -34,6 +34,9 @@ func awsEnv(t *testing.T) (*awsenv.Env, *ecsfake.Fake) {
 	fake.SetFailedFirstDeployment(td1, 3)
 	o := f.Outputs
 	o.ClusterName, o.ServiceName, o.TaskFamily, o.ContainerName = ecsfake.Cluster, ecsfake.Service, ecsfake.Family, "api"
+	// desired_count changed in terraform/ after the service was created: the
+	// deploy applies it (Terraform ignores the service's count).
+	o.DesiredCount = "4"
 
 	root, _ := filepath.Abs("../../../..")
 	e, err := awsenv.New(root, config.Environment{Name: awsenvtest.EnvName, Region: f.Config.Region}, o)
@@ -51,7 +54,7 @@ func deploy(t *testing.T, e env.Environment, args ...string) cmdtest.Result {
 // service to its three tasks, and says what it found.
 func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
 	e, fake := awsEnv(t)
-	fake.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Complete())
+	fake.Script(1, ecsfake.Launch(4), ecsfake.Healthy(), ecsfake.Complete())
 	r := deploy(t, e)
 	if r.Code != cmdutil.ExitOK || !strings.Contains(r.Out, "is serving") {
 		t.Fatalf("first deploy: exit %d, %v\n%s\n%s", r.Code, r.Err, r.Out, r.ErrOut)
@@ -61,8 +64,8 @@ func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
 			t.Errorf("progress lacks %q:\n%s", want, r.ErrOut)
 		}
 	}
-	if got := aws.ToString(fake.Snapshot().TaskDefinition); got != ecsfake.TaskDefinitionARN(2) {
-		t.Fatalf("service on %s after the first deploy", got)
+	if s := fake.Snapshot(); aws.ToString(s.TaskDefinition) != ecsfake.TaskDefinitionARN(2) || s.DesiredCount != 4 {
+		t.Fatalf("service on %s with %d tasks desired after the first deploy, want revision 2 and 4", aws.ToString(s.TaskDefinition), s.DesiredCount)
 	}
 
 	// The same build is running and steady: nothing to do without --force.
@@ -72,7 +75,7 @@ func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
 
 	// A forced redeploy that the circuit breaker rolls back: the trap where
 	// the service looks stable again. Exit 3, and the reason.
-	fake.Script(2, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(1)),
+	fake.Script(2, ecsfake.Launch(4), ecsfake.FailTasks(4, "Essential container in task exited", aws.Int32(1)),
 		ecsfake.CircuitBreakerRollback(), ecsfake.RollbackComplete())
 	r = deploy(t, e, "--force", "-o", "json")
 	if r.Code != cmdutil.ExitVerdict {

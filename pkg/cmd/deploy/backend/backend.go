@@ -111,10 +111,21 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	ro, err := e.DeployBackend(ctx, rel, opts.Deploy, shared.Progress(opts.IO, opts.JSON))
 	if errors.Is(err, env.ErrSameBuild) {
+		if opts.JSON {
+			return cmdutil.PrintJSON(opts.IO.Out, notDeployed{Deployed: false, Version: rel.Version, Digest: rel.Digest, Reason: err.Error()})
+		}
 		fmt.Fprintf(errOut, "%v\n", err)
 		return nil
 	}
 	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
+}
+
+// notDeployed is the JSON answer when the build is the one already running.
+type notDeployed struct {
+	Deployed bool   `json:"deployed"`
+	Version  string `json:"version"`
+	Digest   string `json:"digest"`
+	Reason   string `json:"reason"`
 }
 
 // PrintPlan writes what a dry run found.

@@ -17,7 +17,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
-	"github.com/empctl/empctl/pkg/local"
+	"github.com/empctl/empctl/pkg/local/build"
 )
 
 type Options struct {
@@ -132,7 +132,7 @@ func printPlan(w io.Writer, info env.Frontend) {
 func (opts *Options) dist(ctx context.Context) (string, error) {
 	var dist string
 	if opts.NoBuild {
-		dist = local.WebappDist(opts.Dir)
+		dist = build.WebappDist(opts.Dir)
 		if dist == "" {
 			return "", fmt.Errorf("--no-build: there is no webapp build under %s; build it with `make -C webapp build` or drop --no-build", filepath.Join(opts.Dir, "webapp", "dist"))
 		}
@@ -159,7 +159,7 @@ func (opts *Options) dist(ctx context.Context) (string, error) {
 }
 
 func buildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
-	dist, _, err := local.BuildWebapp(ctx, dir, false, log)
+	dist, _, err := build.Webapp(ctx, dir, false, log)
 	if err == nil && dist == "" {
 		err = fmt.Errorf("this project has no webapp (no %s)", filepath.Join(dir, "webapp", "package.json"))
 	}

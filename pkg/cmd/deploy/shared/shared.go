@@ -3,6 +3,7 @@
 package shared
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,8 @@ func PrintRollout(w io.Writer, ro env.Rollout) {
 }
 
 // FinishRollout prints the rollout that ran, if any (as JSON with jsonOut),
-// and returns the command's error: a failed rollout exits with the verdict code.
+// and returns the command's error: a rollout the circuit breaker failed exits
+// with the verdict code (3), a cancelled one with 130, any other error with 1.
 func FinishRollout(w io.Writer, jsonOut bool, ro env.Rollout, err error) error {
 	if ro.Outcome != "" {
 		if jsonOut {
@@ -41,8 +43,11 @@ func FinishRollout(w io.Writer, jsonOut bool, ro env.Rollout, err error) error {
 			PrintRollout(w, ro)
 		}
 	}
-	if errors.Is(err, env.ErrRolloutFailed) {
+	switch {
+	case errors.Is(err, env.ErrRolloutFailed):
 		return cmdutil.VerdictFailed(err)
+	case errors.Is(err, context.Canceled):
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitCancel, Err: err}
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package local
+package localtest
 
 import (
 	"context"
@@ -12,23 +12,33 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
-// The test binary doubles as a FAKE replica (a stand-in for the real server in
-// the balancer's and supervisor's unit tests; the end-to-end tests use the
-// real server): run with EMPCTL_FAKE_REPLICA=1 it serves the server's
-// readiness and version contract and shuts down the way it does on SIGTERM.
-func TestMain(m *testing.M) {
+// A test binary doubles as a FAKE replica (a stand-in for the real server in
+// the supervisor's and the control socket's unit tests; the end-to-end tests
+// use the real server): run with EMPCTL_FAKE_REPLICA=1 it serves the
+// server's readiness and version contract and shuts down the way it does on
+// SIGTERM. A package using FakeRelease calls RunFakeReplica first in its
+// TestMain.
+
+// RunFakeReplica runs the fake replica and exits when this process was
+// started as one; otherwise it returns at once.
+func RunFakeReplica() {
 	if os.Getenv("EMPCTL_FAKE_REPLICA") == "1" {
 		os.Exit(fakeReplicaMain())
 	}
-	os.Exit(m.Run())
 }
 
 func fakeReplicaMain() int {
 	var draining atomic.Bool
 	version, instance := os.Getenv("APP_VERSION"), os.Getenv("INSTANCE_ID")
 	neverReady := os.Getenv("FAKE_NEVER_READY") == "1"
+	if os.Getenv("FAKE_EXIT_AT_START") == "1" {
+		fmt.Fprintln(os.Stderr, "fake replica: exiting at start as asked")
+		return 1
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if neverReady || draining.Load() {
@@ -40,6 +50,9 @@ func fakeReplicaMain() int {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil {
 			time.Sleep(d)
+		}
+		if r.URL.Query().Get("hang") != "" {
+			select {} // until killed
 		}
 		w.Header().Set("X-App-Version", version)
 		w.Header().Set("X-App-Instance", instance)
@@ -67,11 +80,13 @@ func fakeReplicaMain() int {
 	return 0
 }
 
-// fakeRelease is a release whose replicas are fake replicas.
-func fakeRelease(t *testing.T, version string) *Release {
+// FakeRelease is a release whose replicas are fake replicas: this test binary.
+// FAKE_NEVER_READY=1 in its Env makes them fail /readyz, FAKE_EXIT_AT_START=1
+// exit at once; /api/...?sleep=D answers after D, ?hang=1 never.
+func FakeRelease(t testing.TB, version string) *stack.Release {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Release{Version: version, Binary: exe, Digest: "fake-" + version, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
+	return &stack.Release{Version: version, Binary: exe, Digest: "fake-" + version, Args: []string{"-test.run=^$"}, Env: map[string]string{"EMPCTL_FAKE_REPLICA": "1"}}
 }

@@ -1,4 +1,4 @@
-package local
+package stack
 
 import (
 	"context"
@@ -22,6 +22,10 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return env.Rollout{}, ErrClosing
+	}
 	cur := s.current
 	if cur.Digest != "" && rel.Digest == cur.Digest && maps.Equal(rel.Env, cur.Env) && !rel.Force {
 		s.mu.Unlock()
@@ -32,7 +36,8 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	return s.rollout(ctx, cur, rel, progress)
 }
 
-var errNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
+// ErrNoPrevious means there is no release to roll back to.
+var ErrNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
 
 // Rollback rolls back to the release that was serving before the current one,
 // the same way Deploy rolls out.
@@ -40,10 +45,13 @@ func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rol
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
-	cur, prev := s.current, s.previous
+	cur, prev, closing := s.current, s.previous, s.closing
 	s.mu.Unlock()
+	if closing {
+		return env.Rollout{}, ErrClosing
+	}
 	if prev == nil {
-		return env.Rollout{}, errNoPrevious
+		return env.Rollout{}, ErrNoPrevious
 	}
 	return s.rollout(ctx, cur, prev, progress)
 }
@@ -62,11 +70,11 @@ func (s *Stack) uniqueVersion(v string) string {
 // rollout replaces cur's replicas with rel's; the caller holds deployMu.
 func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(env.Event)) (env.Rollout, error) {
 	s.mu.Lock()
-	s.deploying, s.progress = true, progress
+	s.deploying, s.progress, s.rolling = true, progress, rel
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.deploying, s.progress = false, nil
+		s.deploying, s.progress, s.rolling = false, nil, nil
 		s.mu.Unlock()
 	}()
 
@@ -86,10 +94,14 @@ func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(en
 		}
 		wg.Wait()
 		ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
+		// Only a replica that failed its health checks trips the circuit
+		// breaker (the verdict); a cancelled rollout, a shutdown or a binary
+		// that cannot start are errors of their own.
 		var re *rolloutError
-		if errors.As(err, &re) {
-			ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
+		if !errors.As(err, &re) {
+			return ro, err
 		}
+		ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
 		return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
 	}
 
@@ -123,4 +135,22 @@ func (s *Stack) drainAndStop(r *replica) {
 	s.emit("stopping", r.id, r.rel.Version, r.id+" deregistered; sending SIGTERM")
 	r.stop(s.opts.StopTimeout)
 	s.emit("stopped", r.id, r.rel.Version, fmt.Sprintf("%s stopped (%s)", r.id, r.exitReason()))
+}
+
+// ErrNoTarget means no running replica has the id given.
+var ErrNoTarget = errors.New("no such replica")
+
+// KillTarget kills the replica id with SIGKILL, without draining it first: a
+// replica crashing, as `verify-zero-downtime --kill` provokes. The stack sees
+// it exit and replaces it as it replaces any replica that dies.
+func (s *Stack) KillTarget(id string) error {
+	r := s.replica(id)
+	if r == nil {
+		return fmt.Errorf("%w %q: `empctl status` lists the replicas", ErrNoTarget, id)
+	}
+	s.emit("kill", r.id, r.rel.Version, r.id+" is killed (SIGKILL) without warning")
+	if err := r.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("killing %s: %w", id, err)
+	}
+	return nil
 }

@@ -1,11 +1,13 @@
-// Package local runs the app's whole stack on this machine the way ECS behind
-// an ALB runs it on AWS: server replicas as child processes, a load balancer
-// with active health checks and draining, rolling deploys with a circuit
-// breaker, and a control socket through which other empctl commands drive it.
-package local
+// Package stack supervises the local environment the way ECS behind an ALB
+// runs the app on AWS: server replicas as child processes behind the load
+// balancer (package balancer) and the webapp (package webroot), rolling
+// deploys with a circuit breaker, replacements for replicas that die, and an
+// orderly shutdown.
+package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/webroot"
 )
 
 // Release is one server build that replicas run.
@@ -42,7 +46,7 @@ type Options struct {
 	DatabaseURL string
 	// Env is added to every replica's environment (DRAIN_DELAY, DEMO_EMAIL, ...).
 	Env    map[string]string
-	Health HealthCheck
+	Health balancer.HealthCheck
 	// DeregistrationDelay is the longest a draining replica keeps its in-flight
 	// requests before it is stopped (5 s).
 	DeregistrationDelay time.Duration
@@ -67,7 +71,7 @@ func (o *Options) setDefaults() {
 	if o.DatabaseURL == "" {
 		o.DatabaseURL = "sqlite://" + filepath.Join(o.StateDir, "app.db")
 	}
-	d := DefaultHealthCheck()
+	d := balancer.DefaultHealthCheck()
 	if o.Health.Path == "" {
 		o.Health.Path = d.Path
 	}
@@ -97,8 +101,8 @@ func (o *Options) setDefaults() {
 // Stack is a running local environment.
 type Stack struct {
 	opts     Options
-	lb       *Balancer
-	web      *webRoot
+	lb       *balancer.Balancer
+	web      *webroot.Root
 	srv      *http.Server
 	endpoint string
 	started  time.Time
@@ -110,18 +114,25 @@ type Stack struct {
 	replicas  []*replica
 	current   *Release
 	previous  *Release
+	rolling   *Release // the release a rollout in progress starts
 	versions  map[string]bool
 	deploying bool
 	closing   bool
 	progress  func(env.Event) // the running rollout's listener
-	// closeControl closes the control socket; Shutdown calls it last, so
-	// `empctl down` sees the stack running until everything has stopped.
-	closeControl func()
-	fastCrashes  int
+	// onStopped run last in Shutdown (closing the control socket, so that
+	// `empctl down` sees the stack running until everything has stopped).
+	onStopped   []func()
+	fastCrashes int
 
-	done     chan struct{}
-	shutdown sync.Once
+	// closingCh is closed when Shutdown begins: a rollout in progress
+	// stops waiting for its new replicas.
+	closingCh chan struct{}
+	done      chan struct{}
+	shutdown  sync.Once
 }
+
+// ErrClosing is the answer to a rollout asked for while the stack shuts down.
+var ErrClosing = errors.New("the local environment is shutting down")
 
 // Start starts the load balancer and the replicas of rel, and returns once
 // they are all healthy. If they are not healthy within the grace period,
@@ -135,12 +146,12 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the load balancer cannot listen on %s (%w); pick another address with --listen", opts.Listen, err)
 	}
-	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, done: make(chan struct{})}
+	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, closingCh: make(chan struct{}), done: make(chan struct{})}
 	s.endpoint = "http://" + ln.Addr().String()
-	s.lb = NewBalancer(opts.Health, s.onHealth)
-	s.web = newWebRoot(filepath.Join(opts.StateDir, "web"))
+	s.lb = balancer.New(opts.Health, s.onHealth)
+	s.web = webroot.New(filepath.Join(opts.StateDir, "web"))
 	if opts.WebDist != "" {
-		if _, err := s.web.publish(opts.WebDist); err != nil {
+		if _, err := s.web.Publish(opts.WebDist); err != nil {
 			_ = ln.Close()
 			return nil, err
 		}
@@ -153,19 +164,21 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 
 	s.emit("start", "", rel.Version, fmt.Sprintf("load balancer listening on %s; starting %d replicas of %s", s.endpoint, opts.Replicas, rel.Version))
 	s.deployMu.Lock()
-	defer s.deployMu.Unlock()
 	s.versions[rel.Version] = true
 	news, err := s.startSet(rel)
 	if err == nil {
 		err = s.waitHealthy(ctx, news)
 	}
+	if err == nil {
+		s.mu.Lock()
+		s.current = rel
+		s.mu.Unlock()
+	}
+	s.deployMu.Unlock()
 	if err != nil {
 		_ = s.Shutdown(context.Background())
 		return nil, err
 	}
-	s.mu.Lock()
-	s.current = rel
-	s.mu.Unlock()
 	s.emit("ready", "", rel.Version, fmt.Sprintf("%d replicas of %s healthy", len(news), rel.Version))
 	return s, nil
 }
@@ -173,32 +186,49 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 // Endpoint is the load balancer's base URL.
 func (s *Stack) Endpoint() string { return s.endpoint }
 
+// OnStopped adds fn to what Shutdown runs last, once every replica has stopped.
+func (s *Stack) OnStopped(fn func()) {
+	s.mu.Lock()
+	s.onStopped = append(s.onStopped, fn)
+	s.mu.Unlock()
+}
+
+// StateDir is the directory holding the stack's logs, web releases and sockets.
+func (s *Stack) StateDir() string { return s.opts.StateDir }
+
 // Done is closed once the stack has shut down.
 func (s *Stack) Done() <-chan struct{} { return s.done }
 
-// Shutdown stops the load balancer, then every replica (SIGTERM, SIGKILL
-// after the stop timeout).
+// Shutdown stops the stack: it refuses new rollouts, ends a rollout in
+// progress (its new replicas are stopped), stops the load balancer, then
+// every replica that remains (SIGTERM, SIGKILL after the stop timeout).
 func (s *Stack) Shutdown(ctx context.Context) error {
 	var err error
 	s.shutdown.Do(func() {
 		s.mu.Lock()
 		s.closing = true
-		reps := append([]*replica(nil), s.replicas...)
 		s.mu.Unlock()
+		close(s.closingCh)
+		// Every launch holds deployMu: once we hold it, no replica starts.
+		s.deployMu.Lock()
+		defer s.deployMu.Unlock()
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err = s.srv.Shutdown(sctx)
 		cancel()
 		s.lb.Close()
+		s.mu.Lock()
+		reps := append([]*replica(nil), s.replicas...)
+		s.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, r := range reps {
 			wg.Go(func() { r.stop(s.opts.StopTimeout) })
 		}
 		wg.Wait()
 		s.mu.Lock()
-		closeControl := s.closeControl
+		onStopped := s.onStopped
 		s.mu.Unlock()
-		if closeControl != nil {
-			closeControl()
+		for _, fn := range onStopped {
+			fn()
 		}
 		s.emit("stopped", "", "", "local environment stopped")
 		close(s.done)
@@ -221,8 +251,8 @@ func (s *Stack) emit(kind, target, version, msg string) {
 	}
 }
 
-func (s *Stack) onHealth(id string, h Health) {
-	if h == HealthDraining {
+func (s *Stack) onHealth(id string, h balancer.Health) {
+	if h == balancer.HealthDraining {
 		return // drainAndStop reports it
 	}
 	version := ""
@@ -261,8 +291,15 @@ func (s *Stack) startSet(rel *Release) ([]*replica, error) {
 }
 
 // launch starts one replica, registers it with the balancer in the initial
-// state and watches it.
+// state and watches it. The caller holds deployMu, so Shutdown, which takes
+// it before stopping the replicas, sees every replica launched.
 func (s *Stack) launch(rel *Release) (*replica, error) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		return nil, ErrClosing
+	}
 	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL}
 	for k, v := range s.opts.Env {
 		envv = append(envv, k+"="+v)
@@ -274,7 +311,10 @@ func (s *Stack) launch(rel *Release) (*replica, error) {
 	s.mu.Lock()
 	s.replicas = append(s.replicas, r)
 	s.mu.Unlock()
-	s.lb.Register(r.id, r.addr)
+	if err := s.lb.Register(r.id, r.addr); err != nil {
+		r.stop(s.opts.StopTimeout)
+		return nil, ErrClosing
+	}
 	s.emit("started", r.id, rel.Version, fmt.Sprintf("%s started (%s, pid %d) on %s", r.id, rel.Version, r.pid(), r.addr))
 	go s.watch(r)
 	return r, nil
@@ -293,7 +333,9 @@ func (s *Stack) watch(r *replica) {
 			break
 		}
 	}
-	replace := !stopping && !s.closing && r.rel == s.current
+	// A replica of the release being rolled out is replaced too: once the
+	// rollout switches, it is the current one.
+	replace := !stopping && !s.closing && (r.rel == s.current || r.rel == s.rolling)
 	var delay time.Duration
 	if replace {
 		// Back off when replacements keep dying young, as ECS throttles task launches.
@@ -370,6 +412,9 @@ func (s *Stack) waitHealthy(ctx context.Context, reps []*replica) error {
 		case <-ctx.Done():
 			timer.Stop()
 			return fmt.Errorf("rollout cancelled: %w", ctx.Err())
+		case <-s.closingCh:
+			timer.Stop()
+			return ErrClosing
 		}
 		timer.Stop()
 	}

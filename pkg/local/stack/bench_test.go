@@ -1,4 +1,4 @@
-package local_test
+package stack_test
 
 import (
 	"bytes"
@@ -18,8 +18,9 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/empctl/empctl/pkg/local"
 	"github.com/empctl/empctl/pkg/local/localtest"
+
+	"github.com/empctl/empctl/pkg/local/balancer"
 )
 
 // closedLoop sends GET url from workers concurrent clients for d. Its
@@ -184,7 +185,7 @@ func signIn(b *testing.B, endpoint string) string {
 // delay in the server.
 func BenchmarkRollout(b *testing.B) {
 	opts := localtest.Options(b)
-	opts.Health = local.DefaultHealthCheck()
+	opts.Health = balancer.DefaultHealthCheck()
 	opts.Env["DRAIN_DELAY"] = "2s"
 	opts.DeregistrationDelay = 5 * time.Second
 	stack := localtest.Start(b, opts)

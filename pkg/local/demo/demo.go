@@ -1,4 +1,6 @@
-package local
+// Package demo keeps the demo user `empctl up` creates so that the webapp
+// can be tried at once.
+package demo
 
 import (
 	"crypto/rand"
@@ -11,20 +13,20 @@ import (
 	"path/filepath"
 )
 
-// DemoUser is the account `empctl up` creates so the webapp can be tried at once.
-type DemoUser struct {
+// User is the account `empctl up` creates so the webapp can be tried at once.
+type User struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 }
 
 const demoFile = "demo-user.json"
 
-// LoadOrCreateDemoUser returns the demo user stored under stateDir, creating
+// LoadOrCreate returns the demo user stored under stateDir, creating
 // one with a random password the first time. The file is readable by its
 // owner only, and .empctl/ is ignored by git.
-func LoadOrCreateDemoUser(stateDir string) (DemoUser, error) {
+func LoadOrCreate(stateDir string) (User, error) {
 	path := filepath.Join(stateDir, demoFile)
-	var u DemoUser
+	var u User
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
@@ -39,7 +41,7 @@ func LoadOrCreateDemoUser(stateDir string) (DemoUser, error) {
 	if _, err := rand.Read(raw); err != nil {
 		return u, err
 	}
-	u = DemoUser{Email: "demo@example.com", Password: base64.RawURLEncoding.EncodeToString(raw)}
+	u = User{Email: "demo@example.com", Password: base64.RawURLEncoding.EncodeToString(raw)}
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return u, err
 	}

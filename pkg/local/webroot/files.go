@@ -1,4 +1,4 @@
-package local
+package webroot
 
 import (
 	"crypto/sha256"
@@ -10,20 +10,6 @@ import (
 	"os"
 	"path/filepath"
 )
-
-// fileDigest is the hex SHA-256 of the file at path: a build's content address.
-func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = f.Close() }()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 func isFile(p string) bool {
 	fi, err := os.Stat(p)

@@ -1,6 +1,7 @@
-package local
+package stack
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/empctl/empctl/pkg/env"
@@ -30,6 +31,15 @@ func (s *Stack) Status() env.Status {
 		st.Targets = append(st.Targets, t)
 	}
 	sort.SliceStable(st.Targets, func(i, j int) bool { return st.Targets[i].Started.Before(st.Targets[j].Started) })
-	st.Frontend = s.web.current()
+	st.Frontend = s.web.Current()
 	return st
+}
+
+// PublishFrontend publishes the webapp build in dist and switches to it.
+func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
+	info, err := s.web.Publish(dist)
+	if err == nil && !info.Unchanged {
+		s.emit("frontend", "", "", fmt.Sprintf("webapp release %s published (%d files, %d assets kept from the previous release)", info.Release, info.Files, info.Retained))
+	}
+	return info, err
 }

@@ -1,8 +1,13 @@
-package local
+// Package build builds what the local environment runs: the API server
+// binary, content-addressed and reproducible, and the webapp.
+package build
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,11 +22,19 @@ import (
 
 const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
 
-// BuildServer builds ./cmd/server from srcDir into a content-addressed folder
-// under stateDir/builds and returns it as a release. The build is
+// Binary is a built server.
+type Binary struct {
+	Version string
+	Binary  string
+	// Digest is "sha256:" and the binary's SHA-256.
+	Digest string
+}
+
+// Server builds ./cmd/server from srcDir into a content-addressed folder
+// under stateDir/builds. The build is
 // reproducible (-trimpath, no build date), so the same sources give the same
 // digest and a deploy can tell "nothing changed" apart from a new build.
-func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Release, error) {
+func Server(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Binary, error) {
 	src, err := srcversion.Describe(ctx, srcDir)
 	if err != nil {
 		return nil, err
@@ -35,7 +48,7 @@ func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*
 	if err := os.MkdirAll(builds, 0o755); err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(builds, "tmp-"+randomHex(4))
+	tmp := filepath.Join(builds, "tmp-"+randomHex())
 	defer func() { _ = os.Remove(tmp) }() // gone already once renamed into place
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", tmp, "./cmd/server")
 	cmd.Dir = srcDir
@@ -58,7 +71,7 @@ func BuildServer(ctx context.Context, srcDir, stateDir string, log io.Writer) (*
 			return nil, err
 		}
 	}
-	return &Release{Version: version, Binary: bin, Digest: "sha256:" + digest}, nil
+	return &Binary{Version: version, Binary: bin, Digest: "sha256:" + digest}, nil
 }
 
 // WebappDist returns the webapp's build output folder under srcDir (the one
@@ -72,11 +85,11 @@ func WebappDist(srcDir string) string {
 	return ""
 }
 
-// BuildWebapp builds the webapp with `make -C webapp build` when there is no
+// Webapp builds the webapp with `make -C webapp build` when there is no
 // build yet or its sources are newer than the build (or when force is set),
 // and returns the build folder. It returns "" and no error when the project
 // has no webapp.
-func BuildWebapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist string, built bool, err error) {
+func Webapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist string, built bool, err error) {
 	if !isFile(filepath.Join(srcDir, "webapp", "package.json")) {
 		return "", false, nil
 	}
@@ -117,4 +130,29 @@ func newerThan(webapp string, t time.Time) bool {
 		return nil
 	})
 	return newer
+}
+
+// fileDigest is the hex SHA-256 of the file at path: a build's content address.
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = f.Close() }()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func randomHex() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

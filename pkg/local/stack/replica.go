@@ -1,4 +1,4 @@
-package local
+package stack
 
 import (
 	"bytes"
@@ -63,9 +63,10 @@ func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
 	// the load balancer, two system calls per request.
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Own process group: a Ctrl-C on the terminal reaches empctl, which stops
-	// the replicas in order, rather than every replica at once.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// the replicas in order, rather than every replica at once. Pdeathsig:
+	// a replica must not outlive empctl, even when empctl is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := spawn(cmd); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", rel.Binary, err)
 	}
 	r.cmd, r.started = cmd, time.Now()

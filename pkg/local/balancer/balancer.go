@@ -1,8 +1,13 @@
-package local
+// Package balancer is the local stand-in for an ALB and its target group:
+// round-robin routing to healthy targets, active health checks, draining,
+// and replays of requests a dying target cut off when that is safe.
+package balancer
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -57,6 +62,7 @@ type Balancer struct {
 
 	mu      sync.RWMutex
 	targets []*target
+	closed  bool // after Close, Register starts no health checks
 	next    atomic.Uint64
 
 	checker   *http.Client
@@ -64,9 +70,9 @@ type Balancer struct {
 	proxy     *httputil.ReverseProxy
 }
 
-// NewBalancer returns a balancer with no targets. onChange, if set, is called
+// New returns a balancer with no targets. onChange, if set, is called
 // (outside locks) on every health transition.
-func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
+func New(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 	b := &Balancer{hc: hc, onChange: onChange}
 	b.checker = &http.Client{Timeout: hc.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	b.transport = &http.Transport{
@@ -105,13 +111,21 @@ func NewBalancer(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 // ServeHTTP proxies the request to a healthy target.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.proxy.ServeHTTP(w, r) }
 
-// Register adds a target in the initial state and starts checking its health.
-func (b *Balancer) Register(id, addr string) {
+// ErrClosed is Register's answer once the balancer is closed.
+var ErrClosed = errors.New("the load balancer is closed")
+
+// Register adds a target in the initial state and starts checking its
+// health. After Close it registers nothing and returns ErrClosed.
+func (b *Balancer) Register(id, addr string) error {
 	t := &target{id: id, addr: addr, health: HealthInitial, healthy: make(chan struct{}), stop: make(chan struct{})}
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
 	b.targets = append(b.targets, t)
-	b.mu.Unlock()
 	go b.check(t)
+	return nil
 }
 
 // Healthy returns a channel closed once the target has turned healthy, or nil
@@ -133,6 +147,10 @@ func (b *Balancer) Drain(ctx context.Context, id string, delay time.Duration) {
 	}
 	b.setHealth(t, HealthDraining)
 	defer b.Remove(id)
+	// Then close the idle connections, as an ALB closes its connections to a
+	// deregistered target: a connection dialed but never used would hold the
+	// target's graceful shutdown (Go's server waits 5 s on those).
+	defer b.transport.CloseIdleConnections()
 	deadline := time.NewTimer(delay)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -185,7 +203,7 @@ func (b *Balancer) Close() {
 	for _, t := range b.targets {
 		close(t.stop)
 	}
-	b.targets = nil
+	b.targets, b.closed = nil, true
 	b.mu.Unlock()
 	b.transport.CloseIdleConnections()
 }
@@ -297,30 +315,84 @@ func (b *Balancer) probe(t *target) bool {
 
 var errNoHealthyTargets = errors.New("no target is in service")
 
-// lbTransport sends each request to a target the balancer picks, and retries a
-// request whose connection was refused (nothing reached the target) once on
-// another healthy target.
+// lbTransport sends each request to a target the balancer picks. A request
+// that got no response is sent again to another target when that is safe:
+// when its connection was refused (nothing reached the target), or when the
+// request is replayable (an idempotent method, or a write that carries an
+// Idempotency-Key the server deduplicates on), so a target that dies with
+// requests in flight costs the clients nothing.
 type lbTransport struct{ b *Balancer }
+
+// maxAttempts bounds how many targets one request tries.
+const maxAttempts = 3
+
+// maxReplayBody is the largest body kept for a replay: the API's own limit.
+const maxReplayBody = 1 << 20
 
 func (lt *lbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t := lt.b.pick(nil)
 	if t == nil {
 		return nil, errNoHealthyTargets
 	}
+	replay, err := replayable(req)
+	if err != nil {
+		t.inflight.Add(-1)
+		return nil, err
+	}
 	var body *trackedBody
-	if req.Body != nil && req.Body != http.NoBody {
+	if !replay && req.Body != nil && req.Body != http.NoBody {
 		// The transport closes the body on errors; keep it open for the retry.
 		// The server closes the incoming body when the handler returns.
 		body = &trackedBody{r: req.Body}
 		req.Body = body
 	}
-	resp, err := lt.send(req, t)
-	if err != nil && errors.Is(err, syscall.ECONNREFUSED) && (body == nil || !body.read.Load()) {
-		if t2 := lt.b.pick(t); t2 != nil {
-			resp, err = lt.send(req, t2)
+	for attempt := 1; ; attempt++ {
+		if replay && req.GetBody != nil {
+			req.Body, _ = req.GetBody()
+		}
+		resp, err := lt.send(req, t)
+		if err == nil || attempt == maxAttempts || req.Context().Err() != nil {
+			return resp, err
+		}
+		refused := errors.Is(err, syscall.ECONNREFUSED) && (body == nil || !body.read.Load())
+		if !refused && !replay {
+			return nil, err
+		}
+		t2 := lt.b.pick(t)
+		if t2 == nil {
+			return nil, err
+		}
+		t = t2
+	}
+}
+
+// replayable reports whether req may be sent again after a failure, and
+// buffers its body so that it can be.
+func replayable(req *http.Request) (bool, error) {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+	default:
+		if req.Header.Get("Idempotency-Key") == "" {
+			return false, nil
 		}
 	}
-	return resp, err
+	if req.Body == nil || req.Body == http.NoBody {
+		return true, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(req.Body, maxReplayBody+1))
+	if err != nil {
+		return false, err
+	}
+	if len(b) > maxReplayBody {
+		// Too large to keep: send what was read and the rest once, unreplayed.
+		req.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(b), req.Body), req.Body}
+		return false, nil
+	}
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return true, nil
 }
 
 func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error) {

@@ -1,4 +1,4 @@
-package local
+package control
 
 import (
 	"bufio"
@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // Client talks to a running stack through its control socket.
@@ -80,7 +80,7 @@ func (c *Client) Status(ctx context.Context) (env.Status, error) {
 }
 
 // Deploy rolls rel out and streams the rollout's events to progress.
-func (c *Client) Deploy(ctx context.Context, rel Release, progress func(env.Event)) (env.Rollout, error) {
+func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(env.Event)) (env.Rollout, error) {
 	m, err := c.stream(ctx, "/v1/deploy", rel, progress)
 	return rolloutResult(m, err)
 }
@@ -98,12 +98,24 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 		return env.Frontend{}, err
 	}
 	if m.Error != "" {
-		return env.Frontend{}, errors.New(m.Error)
+		return env.Frontend{}, kindError(m.Kind, m.Error)
 	}
 	if m.Frontend == nil {
 		return env.Frontend{}, errors.New("`empctl up` sent no result")
 	}
 	return *m.Frontend, nil
+}
+
+// KillTarget kills the replica id without warning (SIGKILL).
+func (c *Client) KillTarget(ctx context.Context, id string) error {
+	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil)
+	if err != nil {
+		return err
+	}
+	if m.Error != "" {
+		return kindError(m.Kind, m.Error)
+	}
+	return nil
 }
 
 // Down asks the stack to stop; it returns before the stack has stopped.
@@ -150,14 +162,8 @@ func rolloutResult(m streamMsg, err error) (env.Rollout, error) {
 	if m.Rollout != nil {
 		ro = *m.Rollout
 	}
-	switch {
-	case m.Error == "":
-		return ro, nil
-	case m.Kind == kindRolloutFailed:
-		return ro, fmt.Errorf("%w: %s", env.ErrRolloutFailed, strings.TrimPrefix(m.Error, env.ErrRolloutFailed.Error()+": "))
-	case m.Kind == kindSameBuild:
-		return ro, fmt.Errorf("%w%s", env.ErrSameBuild, strings.TrimPrefix(m.Error, env.ErrSameBuild.Error()))
-	default:
-		return ro, errors.New(m.Error)
+	if m.Error != "" {
+		return ro, kindError(m.Kind, m.Error)
 	}
+	return ro, nil
 }

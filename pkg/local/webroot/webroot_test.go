@@ -1,9 +1,13 @@
-package local
+package webroot
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/empctl/empctl/pkg/webassets"
@@ -24,17 +28,17 @@ func writeDist(t *testing.T, files map[string]string) string {
 }
 
 func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
-	w := newWebRoot(filepath.Join(t.TempDir(), "web"))
+	w := New(filepath.Join(t.TempDir(), "web"))
 	if rec := get(t, w, "/"); rec.Code != http.StatusNotFound {
 		t.Fatalf("with nothing published: %d, want 404", rec.Code)
 	}
 	if rec := get(t, w, "/config.json"); rec.Code != http.StatusOK || rec.Body.String() != webassets.ConfigJSON {
 		t.Fatalf("config.json is served even without a webapp: %d %q", rec.Code, rec.Body.String())
 	}
-	if _, err := w.publish(writeDist(t, map[string]string{"index.html": "v1", "main-AAAAAAAA.js": "a1"})); err != nil {
+	if _, err := w.Publish(writeDist(t, map[string]string{"index.html": "v1", "main-AAAAAAAA.js": "a1"})); err != nil {
 		t.Fatal(err)
 	}
-	info, err := w.publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
+	info, err := w.Publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +62,7 @@ func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
 	}
 	// Publishing the same build again changes nothing, so the first release's
 	// assets stay for one more real release.
-	again, err := w.publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
+	again, err := w.Publish(writeDist(t, map[string]string{"index.html": "v2", "main-BBBBBBBB.js": "b2", "favicon.ico": "i"}))
 	if err != nil || !again.Unchanged || again.Release != info.Release {
 		t.Fatalf("republishing the same build: %+v, %v; want release %s unchanged", again, err, info.Release)
 	}
@@ -71,7 +75,7 @@ func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
 		}
 	}
 	// A third release keeps the second's own assets, not the ones it only retained.
-	info, err = w.publish(writeDist(t, map[string]string{"index.html": "v3"}))
+	info, err = w.Publish(writeDist(t, map[string]string{"index.html": "v3"}))
 	if err != nil || info.Retained != 1 {
 		t.Fatalf("third release: %+v, %v; want 1 retained asset", info, err)
 	}
@@ -81,4 +85,36 @@ func TestWebRootSwitchesAtomicallyAndKeepsPreviousHashedAssets(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(w.base, "current")); err != nil || filepath.Base(target) != info.Release {
 		t.Errorf("current symlink points at %q (%v), want release %s", target, err, info.Release)
 	}
+}
+
+// Concurrent publishes (two `empctl deploy frontend` at once) are serialized:
+// each succeeds and the web root ends on one complete release.
+func TestWebRootPublishesOneAtATime(t *testing.T) {
+	w := New(t.TempDir())
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		dist := writeDist(t, map[string]string{"index.html": fmt.Sprintf("v%d", i)})
+		wg.Go(func() {
+			_, err := w.Publish(dist)
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent publish: %v", err)
+		}
+	}
+	if rec := get(t, w, "/"); rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "v") {
+		t.Fatalf("after concurrent publishes: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
 }

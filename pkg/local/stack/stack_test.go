@@ -1,13 +1,10 @@
-package local
+package stack_test
 
 import (
 	"context"
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,26 +12,30 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+
+	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/local/localtest"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // fastOptions shortens every delay so a rollout takes about a second.
-func fastOptions(t *testing.T) Options {
-	return Options{
+func fastOptions(t *testing.T) stack.Options {
+	return stack.Options{
 		StateDir:            t.TempDir(),
 		Listen:              "127.0.0.1:0",
 		Replicas:            3,
 		DatabaseURL:         "sqlite://unused",
 		Env:                 map[string]string{"DRAIN_DELAY": "200ms"},
-		Health:              HealthCheck{Path: "/readyz", Interval: 100 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
+		Health:              balancer.HealthCheck{Path: "/readyz", Interval: 100 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
 		DeregistrationDelay: time.Second,
 		StopTimeout:         5 * time.Second,
 		HealthGrace:         5 * time.Second,
 	}
 }
 
-func startStack(t *testing.T, opts Options, rel *Release) *Stack {
+func startStack(t *testing.T, opts stack.Options, rel *stack.Release) *stack.Stack {
 	t.Helper()
-	s, err := Start(context.Background(), opts, rel)
+	s, err := stack.Start(context.Background(), opts, rel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,13 +86,23 @@ func startHammer(url string, workers int, stop <-chan struct{}) (*hammer, *sync.
 	return h, &wg
 }
 
+func (h *hammer) answers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.failures)
+	for _, c := range h.versions {
+		n += c
+	}
+	return n
+}
+
 func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
-	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
+	s := startStack(t, fastOptions(t), localtest.FakeRelease(t, "v1"))
 	stop := make(chan struct{})
 	h, wg := startHammer(s.Endpoint()+"/api/version", 4, stop)
 
 	var events []string
-	ro, err := s.Deploy(context.Background(), fakeRelease(t, "v2"), func(ev env.Event) { events = append(events, ev.Kind) })
+	ro, err := s.Deploy(context.Background(), localtest.FakeRelease(t, "v2"), func(ev env.Event) { events = append(events, ev.Kind) })
 	if err != nil {
 		t.Fatalf("deploy v2: %v", err)
 	}
@@ -109,12 +120,9 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 	}
 
 	// A release that never turns ready trips the breaker; v2 keeps serving.
-	broken := fakeRelease(t, "v3-broken")
+	broken := localtest.FakeRelease(t, "v3-broken")
 	broken.Env["FAKE_NEVER_READY"] = "1"
-	opts := s.opts
-	s.opts.HealthGrace = time.Second
 	ro, err = s.Deploy(context.Background(), broken, nil)
-	s.opts = opts
 	if !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed || ro.FailedTarget == "" || len(ro.Logs) == 0 {
 		t.Fatalf("broken deploy: err %v, rollout %+v; want a failed rollout with the failing replica's logs", err, ro)
 	}
@@ -122,10 +130,10 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 		t.Fatalf("after the failed rollout: %s with %d targets, want v2 with 3", st.Version, len(st.Targets))
 	}
 
-	if _, err := s.Deploy(context.Background(), fakeRelease(t, "v2"), nil); !errors.Is(err, env.ErrSameBuild) {
+	if _, err := s.Deploy(context.Background(), localtest.FakeRelease(t, "v2"), nil); !errors.Is(err, env.ErrSameBuild) {
 		t.Fatalf("deploying the running build again: %v, want ErrSameBuild", err)
 	}
-	forced := fakeRelease(t, "v2")
+	forced := localtest.FakeRelease(t, "v2")
 	forced.Force = true
 	if ro, err := s.Deploy(context.Background(), forced, nil); err != nil || ro.Version != "v2+r2" {
 		t.Fatalf("forced redeploy: %+v, %v; want version v2+r2", ro, err)
@@ -134,7 +142,9 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 	if ro, err := s.Rollback(context.Background(), nil); err != nil || ro.Version != "v2" {
 		t.Fatalf("rollback: %+v, %v; want back to v2", ro, err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Let the hammer get answers sent after the rollback completed.
+	after := h.answers()
+	waitFor(t, "answers after the rollback", func() bool { return h.answers() >= after+20 })
 	close(stop)
 	wg.Wait()
 	if len(h.failures) > 0 {
@@ -147,79 +157,22 @@ func TestStackRollsOutRollsBackAndTripsTheCircuitBreaker(t *testing.T) {
 }
 
 func TestStackReplacesAKilledReplica(t *testing.T) {
-	s := startStack(t, fastOptions(t), fakeRelease(t, "v1"))
+	s := startStack(t, fastOptions(t), localtest.FakeRelease(t, "v1"))
 	victim := s.Status().Targets[0]
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a healthy replacement", 10*time.Second, func() bool {
+	waitFor(t, "a healthy replacement", func() bool {
 		st := s.Status()
 		healthy := 0
 		for _, tg := range st.Targets {
 			if tg.ID == victim.ID {
 				return false
 			}
-			if tg.Health == string(HealthHealthy) {
+			if tg.Health == string(balancer.HealthHealthy) {
 				healthy++
 			}
 		}
 		return healthy == 3
 	})
-}
-
-func TestControlSocket(t *testing.T) {
-	opts := fastOptions(t)
-	s := startStack(t, opts, fakeRelease(t, "v1"))
-	if err := s.ServeControl(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ServeControl(); err == nil {
-		t.Fatal("a second control socket in the same state directory was allowed")
-	}
-	c := NewClient(opts.StateDir)
-	st, err := c.Status(context.Background())
-	if err != nil || st.Version != "v1" || st.Endpoint != s.Endpoint() {
-		t.Fatalf("status: %+v, %v", st, err)
-	}
-	var n int
-	ro, err := c.Deploy(context.Background(), *fakeRelease(t, "v2"), func(env.Event) { n++ })
-	if err != nil || ro.Version != "v2" || n == 0 {
-		t.Fatalf("deploy through the socket: %+v, %v, %d events", ro, err, n)
-	}
-	broken := fakeRelease(t, "v3")
-	broken.Env["FAKE_NEVER_READY"] = "1"
-	s.opts.HealthGrace = 500 * time.Millisecond
-	if ro, err := c.Deploy(context.Background(), *broken, nil); !errors.Is(err, env.ErrRolloutFailed) || ro.Outcome != env.OutcomeFailed {
-		t.Fatalf("broken deploy through the socket: %+v, %v", ro, err)
-	}
-	dist := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>v1</html>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if info, err := c.PublishFrontend(context.Background(), dist, nil); err != nil || info.Files != 1 {
-		t.Fatalf("publishing the webapp through the socket: %+v, %v", info, err)
-	}
-	resp, err := http.Get(s.Endpoint() + "/some/route")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if string(body) != "<html>v1</html>" {
-		t.Fatalf("the SPA route served %q", body)
-	}
-	if _, err := c.PublishFrontend(context.Background(), t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "no index.html") {
-		t.Fatalf("publishing a folder without index.html: %v", err)
-	}
-	if err := c.Down(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the stack did not stop after down")
-	}
-	if _, err := c.Status(context.Background()); !errors.Is(err, env.ErrNotRunning) {
-		t.Fatalf("status after down: %v, want ErrNotRunning", err)
-	}
 }

@@ -1,4 +1,8 @@
-package local
+// Package webroot serves the published webapp the way the S3 deploy does
+// (the shared Cache-Control rules, index.html for the SPA's routes) and
+// publishes a new build atomically, keeping the previous release's hashed
+// assets available.
+package webroot
 
 import (
 	"bufio"
@@ -10,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,18 +34,23 @@ const digestName = ".release-digest"
 // keepReleases is how many release folders stay on disk.
 const keepReleases = 3
 
-// webRoot serves the published webapp release and switches releases
+// Root serves the published webapp release and switches releases
 // atomically: each release is a new folder under releases/, the `current`
 // symlink is replaced with a rename, and requests read the folder through an
 // atomic pointer, so a request sees either the old or the new release.
-type webRoot struct {
+type Root struct {
 	base string
-	dir  atomic.Pointer[string]
-	info atomic.Pointer[env.Frontend]
+	// publishMu serializes publishes: each reads the current release and
+	// replaces the `current` link, so two at once would race on both.
+	publishMu sync.Mutex
+	dir       atomic.Pointer[string]
+	info      atomic.Pointer[env.Frontend]
 }
 
-func newWebRoot(base string) *webRoot {
-	w := &webRoot{base: base}
+// New returns the web root kept in base; it serves the release published
+// there last, if any.
+func New(base string) *Root {
+	w := &Root{base: base}
 	if dir, err := filepath.EvalSymlinks(filepath.Join(base, "current")); err == nil {
 		w.dir.Store(&dir)
 		w.info.Store(&env.Frontend{Release: filepath.Base(dir), Files: len(readManifest(dir))})
@@ -48,11 +58,14 @@ func newWebRoot(base string) *webRoot {
 	return w
 }
 
-func (w *webRoot) current() *env.Frontend { return w.info.Load() }
+// Current describes the release being served, or nil.
+func (w *Root) Current() *env.Frontend { return w.info.Load() }
 
-// publish copies dist into a new release folder, adds the previous release's
+// Publish copies dist into a new release folder, adds the previous release's
 // hashed assets that the new one lacks, and switches to it.
-func (w *webRoot) publish(dist string) (env.Frontend, error) {
+func (w *Root) Publish(dist string) (env.Frontend, error) {
+	w.publishMu.Lock()
+	defer w.publishMu.Unlock()
 	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
 		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
 	}
@@ -112,7 +125,7 @@ func (w *webRoot) publish(dist string) (env.Frontend, error) {
 }
 
 // prune removes all but the newest release folders.
-func (w *webRoot) prune() {
+func (w *Root) prune() {
 	entries, err := os.ReadDir(filepath.Join(w.base, "releases"))
 	if err != nil {
 		return
@@ -129,7 +142,7 @@ func (w *webRoot) prune() {
 
 // ServeHTTP serves the webapp: files as they are with the shared
 // Cache-Control rules, index.html for every other path (the SPA's routes).
-func (w *webRoot) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *Root) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		rw.Header().Set("Allow", "GET, HEAD")
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
@@ -192,13 +205,4 @@ func readManifest(dir string) []string {
 		}
 	}
 	return out
-}
-
-// PublishFrontend publishes the webapp build in dist and switches to it.
-func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
-	info, err := s.web.publish(dist)
-	if err == nil && !info.Unchanged {
-		s.emit("frontend", "", "", fmt.Sprintf("webapp release %s published (%d files, %d assets kept from the previous release)", info.Release, info.Files, info.Retained))
-	}
-	return info, err
 }

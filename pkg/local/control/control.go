@@ -1,9 +1,12 @@
-package local
+// Package control is how empctl commands drive a running `empctl up`: an
+// HTTP API on a unix socket in the state directory (Serve), and its client.
+// Long operations stream their events, then the result; an error crosses as
+// its text and a kind that names its sentinel.
+package control
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // SocketName is the control socket's file name under the state directory.
@@ -25,24 +29,25 @@ type streamMsg struct {
 	Rollout  *env.Rollout  `json:"rollout,omitempty"`
 	Frontend *env.Frontend `json:"frontend,omitempty"`
 	Error    string        `json:"error,omitempty"`
-	// Kind classifies Error so the client can rebuild the sentinel.
+	// Kind classifies Error so the client rebuilds an error that matches
+	// the same sentinel (errors.Is), without parsing the text.
 	Kind string `json:"kind,omitempty"`
 }
-
-const (
-	kindRolloutFailed = "rollout-failed"
-	kindSameBuild     = "same-build"
-)
 
 // frontendRequest asks the stack to publish a webapp build.
 type frontendRequest struct {
 	Dist string `json:"dist"`
 }
 
-// ServeControl listens on the control socket under the state directory until
-// the stack shuts down. It refuses to start when another stack answers there.
-func (s *Stack) ServeControl() error {
-	sock := filepath.Join(s.opts.StateDir, SocketName)
+// killRequest asks the stack to kill one replica without warning.
+type killRequest struct {
+	ID string `json:"id"`
+}
+
+// Serve listens on the control socket in s's state directory until s shuts
+// down. It refuses to start when another stack answers there.
+func Serve(s *stack.Stack) error {
+	sock := filepath.Join(s.StateDir(), SocketName)
 	if c, err := net.DialTimeout("unix", sock, time.Second); err == nil {
 		_ = c.Close()
 		return fmt.Errorf("another `empctl up` is already running (control socket %s answers); stop it with `empctl down`", sock)
@@ -59,7 +64,7 @@ func (s *Stack) ServeControl() error {
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
-		var rel Release
+		var rel stack.Release
 		if err := json.NewDecoder(r.Body).Decode(&rel); err != nil || rel.Binary == "" {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
 			return
@@ -84,9 +89,22 @@ func (s *Stack) ServeControl() error {
 		stream(w, func(func(env.Event)) streamMsg {
 			info, err := s.PublishFrontend(req.Dist)
 			if err != nil {
-				return streamMsg{Error: err.Error()}
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}
 			return streamMsg{Frontend: &info}
+		})
+	})
+	mux.HandleFunc("POST /v1/kill", func(w http.ResponseWriter, r *http.Request) {
+		var req killRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ID == "" {
+			http.Error(w, "bad kill request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event)) streamMsg {
+			if err := s.KillTarget(req.ID); err != nil {
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
+			}
+			return streamMsg{}
 		})
 	})
 	mux.HandleFunc("POST /v1/down", func(w http.ResponseWriter, r *http.Request) {
@@ -94,12 +112,10 @@ func (s *Stack) ServeControl() error {
 		go func() { _ = s.Shutdown(context.Background()) }()
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	s.mu.Lock()
-	s.closeControl = func() {
+	s.OnStopped(func() {
 		_ = srv.Close()
 		_ = os.Remove(sock)
-	}
-	s.mu.Unlock()
+	})
 	go func() { _ = srv.Serve(ln) }()
 	return nil
 }
@@ -110,13 +126,7 @@ func rolloutMsg(ro env.Rollout, err error) streamMsg {
 		m.Rollout = &ro
 	}
 	if err != nil {
-		m.Error = err.Error()
-		switch {
-		case errors.Is(err, env.ErrRolloutFailed):
-			m.Kind = kindRolloutFailed
-		case errors.Is(err, env.ErrSameBuild):
-			m.Kind = kindSameBuild
-		}
+		m.Error, m.Kind = err.Error(), errorKind(err)
 	}
 	return m
 }

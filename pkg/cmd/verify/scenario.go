@@ -1,0 +1,126 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/loadtest"
+)
+
+// scenario makes the changes under load and records each as an action:
+// rollouts (one of them with a kill), then a rollback.
+type scenario struct {
+	e        env.Environment
+	rel      env.Release
+	run      *loadtest.Run
+	errOut   io.Writer
+	progress func(env.Event)
+
+	actions []loadtest.Action
+	// last is the last rollout or rollback: its version must serve at the end.
+	last *env.Rollout
+}
+
+// rollout deploys the release once more; with kill it kills one serving
+// target of the version being replaced while the rollout runs. It returns
+// an error only for a failure other than the rollout's own verdict.
+func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
+	fmt.Fprintf(sc.errOut, "Rollout %d: deploying %s...\n", n, sc.rel.Version)
+	sc.run.Mark(loadtest.PhaseDuring)
+	defer sc.run.Mark(loadtest.PhaseAfter)
+	act := loadtest.Action{Kind: loadtest.ActionRollout, Started: time.Now()}
+	var ro env.Rollout
+	var err error
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ro, err = sc.e.DeployBackend(ctx, sc.rel, env.DeployOptions{}, sc.progress)
+	}()
+	var killed *loadtest.Action
+	if kill {
+		k := sc.killDuring(ctx, finished)
+		killed = &k
+	}
+	<-finished
+	act.Finished = time.Now()
+	if err := sc.record(act, ro, err); err != nil {
+		return err
+	}
+	if killed != nil { // after its rollout: the actions are in the order they began
+		sc.actions = append(sc.actions, *killed)
+	}
+	return nil
+}
+
+// rollback rolls back to the release before the current one.
+func (sc *scenario) rollback(ctx context.Context) error {
+	fmt.Fprintln(sc.errOut, "Rolling back...")
+	sc.run.Mark(loadtest.PhaseDuring)
+	defer sc.run.Mark(loadtest.PhaseAfter)
+	act := loadtest.Action{Kind: loadtest.ActionRollback, Started: time.Now()}
+	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{}, sc.progress)
+	act.Finished = time.Now()
+	return sc.record(act, ro, err)
+}
+
+// record adds a rollout's or rollback's action. A rollout the circuit breaker
+// failed is the report's to judge; any other error ends the verification.
+func (sc *scenario) record(act loadtest.Action, ro env.Rollout, err error) error {
+	if ro.Outcome != "" {
+		act.Rollout = &ro
+		sc.last = &ro
+	}
+	if err != nil && !errors.Is(err, env.ErrRolloutFailed) {
+		return fmt.Errorf("%s: %w", act.Kind, err)
+	}
+	sc.actions = append(sc.actions, act)
+	return nil
+}
+
+// failed reports whether the last rollout or rollback failed: later ones
+// would prove nothing more.
+func (sc *scenario) failed() bool {
+	return sc.last != nil && sc.last.Outcome != env.OutcomeCompleted
+}
+
+// killDuring waits until the rollout runs, then kills a healthy target of
+// the version being replaced: one that is serving requests right then.
+func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) loadtest.Action {
+	act := loadtest.Action{Kind: loadtest.ActionKill, Started: time.Now()}
+	fail := func(format string, a ...any) loadtest.Action {
+		act.Finished, act.Error = time.Now(), fmt.Sprintf(format, a...)
+		return act
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := sc.e.Status(ctx)
+		if err != nil {
+			return fail("reading the status to pick a target: %v", err)
+		}
+		if st.Deploying {
+			for _, t := range st.Targets {
+				if t.Version == st.Version && t.Health == "healthy" {
+					act.Started, act.Target = time.Now(), t.ID
+					fmt.Fprintf(sc.errOut, "Killing %s (%s) without warning...\n", t.ID, t.Version)
+					if err := sc.e.KillTarget(ctx, t.ID); err != nil {
+						return fail("killing %s: %v", t.ID, err)
+					}
+					act.Finished = time.Now()
+					return act
+				}
+			}
+		}
+		select {
+		case <-finished:
+			return fail("the rollout finished before a serving target could be killed")
+		case <-ctx.Done():
+			return fail("%v", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
