@@ -41,6 +41,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./server/... 
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/local/stack/
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/image/
+	EMPCTL_AWS_CLI=$$(bash .ci/bench/awscli.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./pkg/s3sync/
 
 ## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, tfsec and checkov, the webapp's prettier
 lint:

@@ -15,7 +15,8 @@ import (
 const lastEvents = 8
 
 // Status describes the ECS service: revision, image, deployments, each task
-// with its zone and health, and the latest service events.
+// with its zone and health, and the latest service events; and the live
+// webapp release, from its manifest in the bucket.
 func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	c, err := e.ecsClients(ctx)
 	if err != nil {
@@ -56,6 +57,9 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	}
 	for _, ev := range s.Events {
 		st.Events = append(st.Events, env.Event{Time: ev.Time, Kind: "service-event", Message: ev.Message})
+	}
+	if st.Frontend, err = e.LiveFrontend(ctx); err != nil {
+		return st, fmt.Errorf("reading the live webapp release: %w", err)
 	}
 	return st, nil
 }

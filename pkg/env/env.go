@@ -159,6 +159,23 @@ type Frontend struct {
 	Retained int `json:"retained"`
 	// Unchanged is set when the build was the one already published: nothing changed.
 	Unchanged bool `json:"unchanged,omitempty"`
+
+	// What a sync to a bucket did or, with DryRun, would do (AWS): files
+	// uploaded (new or changed) and unchanged, files deleted past the
+	// retention window, with their bytes; the CDN invalidation and its paths.
+	DryRun            bool     `json:"dryRun,omitempty"`
+	Uploaded          int      `json:"uploaded"`
+	UploadedBytes     int64    `json:"uploadedBytes"`
+	UnchangedFiles    int      `json:"unchangedFiles"`
+	Deleted           int      `json:"deleted"`
+	DeletedBytes      int64    `json:"deletedBytes"`
+	Invalidation      string   `json:"invalidation,omitempty"`
+	InvalidationPaths []string `json:"invalidationPaths,omitempty"`
+	// Uploads and Deletions list the files, in a dry run.
+	Uploads   []string `json:"uploads,omitempty"`
+	Deletions []string `json:"deletions,omitempty"`
+	// Seconds is how long the publish took.
+	Seconds float64 `json:"seconds,omitempty"`
 }
 
 // Status is an environment's state.

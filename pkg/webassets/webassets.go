@@ -20,8 +20,9 @@ const (
 // deploy does not provide one.
 const ConfigJSON = `{"apiBaseUrl":"/api"}` + "\n"
 
-// Angular (esbuild) names bundles like main-ABCD1234.js or chunk-5XGH2K3L.js.
-var hashedName = regexp.MustCompile(`[-.][A-Za-z0-9_]{8,}\.(js|mjs|css|map|woff2?|ttf|eot|svg|png|jpe?g|gif|webp|avif|ico)$`)
+// Angular (esbuild) names bundles like main-ABCD1234.js or chunk-5XGH2K3L.js,
+// and their source maps main-ABCD1234.js.map.
+var hashedName = regexp.MustCompile(`[-.][A-Za-z0-9_]{8,}\.((m?js|css)(\.map)?|map|woff2?|ttf|eot|svg|png|jpe?g|gif|webp|avif|ico)$`)
 
 // IsHashed reports whether the file's name carries a content hash, so that a
 // new release never overwrites it with different content.

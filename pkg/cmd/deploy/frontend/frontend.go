@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
@@ -91,13 +93,38 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	switch {
 	case opts.Publish.DryRun:
+		printPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
 	default:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from earlier releases)\n", info.Release, info.Files, info.Retained)
+		if info.Uploaded+info.UnchangedFiles+info.Deleted > 0 {
+			fmt.Fprintf(opts.IO.Out, "  %d uploaded (%s), %d unchanged, %d deleted past the retention window, in %.1fs\n",
+				info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)), info.UnchangedFiles, info.Deleted, info.Seconds)
+		}
+		if info.Invalidation != "" {
+			fmt.Fprintf(opts.IO.Out, "  CloudFront invalidation %s: %s\n", info.Invalidation, strings.Join(info.InvalidationPaths, " "))
+		}
 	}
 	return nil
+}
+
+// printPlan shows what a dry run would do.
+func printPlan(w io.Writer, info env.Frontend) {
+	fmt.Fprintf(w, "Release %s: %d files\n", info.Release, info.Files)
+	fmt.Fprintf(w, "  upload     %d files, %s\n", info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)))
+	for _, k := range info.Uploads {
+		fmt.Fprintf(w, "    + %s\n", k)
+	}
+	fmt.Fprintf(w, "  unchanged  %d files\n", info.UnchangedFiles)
+	fmt.Fprintf(w, "  delete     %d files, %s (after index.html is live)\n", info.Deleted, humanize.Bytes(uint64(info.DeletedBytes)))
+	for _, k := range info.Deletions {
+		fmt.Fprintf(w, "    - %s\n", k)
+	}
+	if len(info.InvalidationPaths) > 0 {
+		fmt.Fprintf(w, "  invalidate %s\n", strings.Join(info.InvalidationPaths, " "))
+	}
 }
 
 // dist builds the webapp (unless --no-build) and returns its build folder,

@@ -1,0 +1,531 @@
+package awsenv_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/empctl/empctl/pkg/awsenv/awsenvtest"
+	"github.com/empctl/empctl/pkg/cmd/root"
+	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/env/resolve"
+	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/testenv"
+	"github.com/empctl/empctl/pkg/webassets"
+)
+
+// stage is a provisioned environment in moto, reached by empctl through a
+// recording proxy (AWS_ENDPOINT_URL points at it), with a webapp build in
+// the project's webapp/dist.
+type stage struct {
+	f      *awsenvtest.Fixture
+	proxy  *testenv.AWSProxy
+	s3     *s3.Client // straight to moto, for the test's checks
+	cf     *cloudfront.Client
+	dist   string
+	bucket string
+}
+
+func newStage(t *testing.T) *stage {
+	t.Helper()
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	proxy := testenv.NewAWSProxy(t, f.Endpoint)
+	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	return &stage{
+		f: f, proxy: proxy, bucket: f.Outputs.WebappBucket,
+		s3: s3.NewFromConfig(f.Config, func(o *s3.Options) { o.BaseEndpoint = aws.String(f.Endpoint); o.UsePathStyle = true }),
+		cf: cloudfront.NewFromConfig(f.Config, func(o *cloudfront.Options) { o.BaseEndpoint = aws.String(f.Endpoint) }),
+		// Where `make -C webapp build` leaves it (local.WebappDist).
+		dist: filepath.Join(f.Dir, "webapp", "dist", "webapp", "browser"),
+	}
+}
+
+type run struct {
+	out, errOut string
+	err         error
+	code        int
+}
+
+// empctl runs the empctl command line in-process, as main does.
+func (s *stage) empctl(ctx context.Context, args ...string) run {
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: resolve.Local, Output: cmdutil.OutputText, Dir: "."}}
+	f.Environment = func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(append([]string{"--dir", s.f.Dir, "--env", awsenvtest.EnvName}, args...))
+	err := cmd.ExecuteContext(ctx)
+	return run{out: out.String(), errOut: errOut.String(), err: err, code: cmdutil.ExitCode(err)}
+}
+
+func (s *stage) deploy(t *testing.T, args ...string) run {
+	t.Helper()
+	r := s.empctl(context.Background(), append([]string{"deploy", "frontend", "--no-build"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("empctl deploy frontend %v: exit %d: %v\n%s%s", args, r.code, r.err, r.out, r.errOut)
+	}
+	return r
+}
+
+// build writes a webapp build whose hashed names and contents depend on
+// version, replacing the last one.
+func (s *stage) build(t *testing.T, version string) {
+	t.Helper()
+	if err := os.RemoveAll(s.dist); err != nil {
+		t.Fatal(err)
+	}
+	h := func(name string) string {
+		x := uint32(2166136261)
+		for _, c := range name + version {
+			x = (x ^ uint32(c)) * 16777619
+		}
+		return fmt.Sprintf("%08X", x)
+	}
+	files := map[string]string{
+		"main-" + h("main") + ".js":        "console.log('" + version + "')",
+		"chunk-" + h("chunk") + ".js":      "export const v='" + version + "'",
+		"styles-" + h("styles") + ".css":   "body{}/*" + version + "*/",
+		"media/logo-" + h("logo") + ".svg": "<svg>" + version + "</svg>",
+		"favicon.ico":                      "ico",
+		"config.json":                      `{ "apiBaseUrl": "http://localhost:8080/api" }`,
+	}
+	var refs []string
+	for name := range files {
+		if webassets.IsHashed(name) {
+			refs = append(refs, `<link href="`+name+`">`)
+		}
+	}
+	slices.Sort(refs)
+	files["index.html"] = "<!doctype html><html><head>" + strings.Join(refs, "") + "</head><body>" + version + "</body></html>"
+	for name, content := range files {
+		p := filepath.Join(s.dist, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (s *stage) keys(t *testing.T) []string {
+	t.Helper()
+	out, err := s.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
+
+func (s *stage) get(t *testing.T, key string) string {
+	t.Helper()
+	out, err := s.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer func() { _ = out.Body.Close() }()
+	b, _ := io.ReadAll(out.Body)
+	return string(b)
+}
+
+// puts are the site files written through the proxy, in the order they started.
+func (s *stage) puts() []string {
+	var keys []string
+	for _, r := range s.proxy.Requests() {
+		if key := r.S3Key(s.bucket); r.Method == http.MethodPut && key != "" && !strings.HasPrefix(key, ".empctl/") {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+func (s *stage) lastInvalidationPaths(t *testing.T, id string) []string {
+	t.Helper()
+	inv, err := s.cf.GetInvalidation(context.Background(), &cloudfront.GetInvalidationInput{DistributionId: aws.String(s.f.Outputs.CloudFrontDistributionID), Id: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := slices.Clone(inv.Invalidation.InvalidationBatch.Paths.Items)
+	slices.Sort(paths)
+	return paths
+}
+
+var hrefs = regexp.MustCompile(`href="([^"]+)"`)
+
+// checkIndexWhole fails unless every file the live index.html references exists.
+func (s *stage) checkIndexWhole(t *testing.T) {
+	t.Helper()
+	keys := s.keys(t)
+	for _, m := range hrefs.FindAllStringSubmatch(s.get(t, "index.html"), -1) {
+		if !slices.Contains(keys, m[1]) {
+			t.Errorf("the live index.html references %s, which is not in the bucket", m[1])
+		}
+	}
+}
+
+func summary(t *testing.T, r run) env.Frontend {
+	t.Helper()
+	var fe env.Frontend
+	if err := json.Unmarshal([]byte(r.out), &fe); err != nil {
+		t.Fatalf("-o json printed no summary: %v\n%s", err, r.out)
+	}
+	return fe
+}
+
+func TestDeployFrontend(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+
+	// First deploy: every file, with its metadata, in order; the entry points
+	// invalidated and waited for.
+	r := s.deploy(t, "-o", "json")
+	fe := summary(t, r)
+	if fe.Uploaded != 7 || fe.Files != 7 || fe.Invalidation == "" || fe.Seconds <= 0 {
+		t.Fatalf("summary %+v, want 7 files uploaded and an invalidation", fe)
+	}
+	if got, want := s.lastInvalidationPaths(t, fe.Invalidation), []string{"/", "/config.json", "/favicon.ico", "/index.html"}; !slices.Equal(got, want) {
+		t.Errorf("invalidated %v, want %v", got, want)
+	}
+	if !strings.Contains(r.errOut, "invalidation "+fe.Invalidation+" completed") {
+		t.Errorf("progress did not show the wait for the invalidation:\n%s", r.errOut)
+	}
+	if got := s.get(t, "config.json"); got != webassets.ConfigJSON {
+		t.Errorf("config.json = %q, want the AWS environment's %q", got, webassets.ConfigJSON)
+	}
+	if _, err := os.Stat(filepath.Join(config.EnvDir(s.f.Dir, awsenvtest.EnvName), "webapp-hashes.json")); err != nil {
+		t.Errorf("no hash cache for the next deploy: %v", err)
+	}
+	for _, key := range []string{"index.html", "config.json", "favicon.ico", "main-" + "*"} {
+		for _, k := range s.keys(t) {
+			if ok, _ := filepath.Match(key, k); !ok {
+				continue
+			}
+			head, err := s.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(head.ContentType) != webassets.ContentType(k) || aws.ToString(head.CacheControl) != webassets.CacheControl(k) || len(head.Metadata["sha256"]) != 64 {
+				t.Errorf("%s: Content-Type %q, Cache-Control %q, sha256 %q", k, aws.ToString(head.ContentType), aws.ToString(head.CacheControl), head.Metadata["sha256"])
+			}
+		}
+	}
+
+	// An identical deploy: no file, no invalidation.
+	s.proxy.Reset()
+	r = s.deploy(t)
+	if puts := s.puts(); len(puts) != 0 || !strings.Contains(r.out, "already live") {
+		t.Errorf("an identical deploy uploaded %v:\n%s", puts, r.out)
+	}
+	for _, req := range s.proxy.Requests() {
+		if strings.Contains(req.Path, "/invalidation") {
+			t.Errorf("an identical deploy touched CloudFront: %s %s", req.Method, req.Path)
+		}
+	}
+
+	// One edited unhashed file: only it goes up, and only it is invalidated.
+	if err := os.WriteFile(filepath.Join(s.dist, "favicon.ico"), []byte("ICO"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.proxy.Reset()
+	fe = summary(t, s.deploy(t, "-o", "json", "--no-wait"))
+	if puts := s.puts(); !slices.Equal(puts, []string{"favicon.ico"}) || fe.Uploaded != 1 || fe.UnchangedFiles != 6 {
+		t.Errorf("after a one-file edit uploaded %v (summary %+v), want only favicon.ico", puts, fe)
+	}
+	if got := s.lastInvalidationPaths(t, fe.Invalidation); !slices.Equal(got, []string{"/favicon.ico"}) {
+		t.Errorf("invalidated %v, want [/favicon.ico]", got)
+	}
+	for _, req := range s.proxy.Requests() {
+		if req.Method == http.MethodGet && strings.Contains(req.Path, "/invalidation/") {
+			t.Errorf("--no-wait polled the invalidation: %s", req.Path)
+		}
+	}
+
+	// A new build: assets, then config.json... then index.html.
+	s.build(t, "v2")
+	s.proxy.Reset()
+	s.deploy(t, "--keep", "2")
+	puts := s.puts()
+	if len(puts) != 6 || puts[len(puts)-1] != "index.html" {
+		t.Errorf("v2 uploaded %v, want its 4 hashed assets and favicon.ico (back to v1's), then index.html", puts)
+	}
+	var assetsEnd, indexStart int
+	for _, req := range s.proxy.Requests() {
+		key := req.S3Key(s.bucket)
+		switch {
+		case req.Method != http.MethodPut || key == "" || strings.HasPrefix(key, ".empctl/"):
+		case key == "index.html":
+			indexStart = req.Start
+		default:
+			assetsEnd = max(assetsEnd, req.End)
+		}
+	}
+	if !(assetsEnd < indexStart) {
+		t.Errorf("index.html started (%d) before every asset was up (%d)", indexStart, assetsEnd)
+	}
+	s.checkIndexWhole(t)
+
+	// A third build with --keep 2: v1's assets go, after index.html is live.
+	v1Assets := slices.DeleteFunc(s.keys(t), func(k string) bool { return !webassets.IsHashed(k) })
+	s.build(t, "v3")
+	s.proxy.Reset()
+	fe = summary(t, s.deploy(t, "--keep", "2", "-o", "json"))
+	var indexEnd, firstDelete int
+	for _, req := range s.proxy.Requests() {
+		if req.Method == http.MethodPut && req.S3Key(s.bucket) == "index.html" {
+			indexEnd = req.End
+		}
+		if req.Method == http.MethodPost && req.Query.Has("delete") && firstDelete == 0 {
+			firstDelete = req.Start
+		}
+	}
+	if fe.Deleted != 4 || firstDelete == 0 || firstDelete < indexEnd {
+		t.Errorf("deleted %d files (first delete at %d, index.html done at %d); want v1's 4 assets, after index.html", fe.Deleted, firstDelete, indexEnd)
+	}
+	keys := s.keys(t)
+	gone := 0
+	for _, k := range v1Assets {
+		if !slices.Contains(keys, k) {
+			gone++
+		}
+	}
+	if gone != 4 {
+		t.Errorf("%d of v1's assets are gone, want 4 (v1 is past --keep 2); bucket: %v", gone, keys)
+	}
+	s.checkIndexWhole(t)
+}
+
+func TestDeployFrontendInterruptedThenRerun(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t, "--keep", "1")
+	oldIndex := s.get(t, "index.html")
+
+	// Cut the deploy (as Ctrl-C does) when its first asset PUT arrives.
+	s.build(t, "v2")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && !strings.Contains(r.URL.Path, "/.empctl/") {
+			once.Do(cancel)
+		}
+		return 0, ""
+	})
+	r := s.empctl(ctx, "deploy", "frontend", "--no-build", "--keep", "1")
+	s.proxy.SetHook(nil)
+	if r.code == 0 {
+		t.Fatal("the cut deploy succeeded")
+	}
+	if s.get(t, "index.html") != oldIndex {
+		t.Fatal("index.html changed although the deploy was cut during the assets")
+	}
+	s.checkIndexWhole(t)
+
+	s.proxy.Reset()
+	fe := summary(t, s.deploy(t, "--keep", "1", "-o", "json"))
+	if !strings.Contains(s.get(t, "index.html"), "v2") || fe.Invalidation == "" {
+		t.Fatalf("the rerun did not complete: %+v", fe)
+	}
+	s.checkIndexWhole(t)
+}
+
+func TestDeployFrontendDryRun(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t, "--keep", "1")
+	before := s.keys(t)
+	s.build(t, "v2")
+	s.proxy.Reset()
+	r := s.deploy(t, "--keep", "1", "--dry-run")
+	for _, req := range s.proxy.Requests() {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			t.Errorf("a dry run sent %s %s", req.Method, req.Path)
+		}
+	}
+	if !slices.Equal(s.keys(t), before) {
+		t.Error("a dry run changed the bucket")
+	}
+	for _, want := range []string{"upload     5 files", "+ index.html", "unchanged  2 files", "delete     4 files", "invalidate / /index.html", "Dry run: nothing was changed."} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("the plan lacks %q:\n%s", want, r.out)
+		}
+	}
+}
+
+func TestDeployFrontendBadInput(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t, "--keep", "1")
+	before := s.keys(t)
+	s.build(t, "v2")
+
+	withOutputs := func(t *testing.T, change func(*config.Outputs)) {
+		o := s.f.Outputs
+		change(&o)
+		if _, err := config.SaveOutputs(s.f.Dir, awsenvtest.EnvName, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if _, err := config.SaveOutputs(s.f.Dir, awsenvtest.EnvName, s.f.Outputs); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T)
+		args  []string
+		want  string
+	}{
+		{"missing bucket", func(t *testing.T) { withOutputs(t, func(o *config.Outputs) { o.WebappBucket = "no-such-bucket" }) }, nil, "no-such-bucket"},
+		{"missing distribution", func(t *testing.T) {
+			withOutputs(t, func(o *config.Outputs) { o.CloudFrontDistributionID = "E0MISSING" })
+		}, nil, "cloudfront_distribution_id"},
+		{"missing dist", func(t *testing.T) {
+			moved := s.dist + ".moved"
+			if err := os.Rename(s.dist, moved); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = os.Rename(moved, s.dist) })
+		}, nil, "make -C webapp build"},
+		{"access denied", func(t *testing.T) {
+			s.proxy.SetHook(func(r *http.Request) (int, string) {
+				if strings.HasPrefix(r.URL.Path, "/"+s.bucket) {
+					return http.StatusForbidden, testenv.AWSError("AccessDenied", "Access Denied")
+				}
+				return 0, ""
+			})
+			t.Cleanup(func() { s.proxy.SetHook(nil) })
+		}, nil, "s3:PutObject"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.setup(t)
+			r := s.empctl(context.Background(), append([]string{"deploy", "frontend", "--no-build", "--keep", "1"}, tc.args...)...)
+			if r.code != cmdutil.ExitError || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+				t.Errorf("exit %d, %v; want exit 1 saying %q", r.code, r.err, tc.want)
+			}
+		})
+	}
+	if after := s.keys(t); !slices.Equal(after, before) {
+		t.Errorf("the bucket changed: %v, was %v", after, before)
+	}
+}
+
+func TestStatusShowsTheLiveFrontend(t *testing.T) {
+	s := newStage(t)
+	r := s.empctl(context.Background(), "status")
+	if r.code != 0 || !strings.Contains(r.out, "none published") {
+		t.Fatalf("status before any frontend deploy: exit %d, %v\n%s", r.code, r.err, r.out)
+	}
+	s.build(t, "v1")
+	fe := summary(t, s.deploy(t, "-o", "json"))
+	r = s.empctl(context.Background(), "status")
+	if want := fmt.Sprintf("release %s (%d files, published", fe.Release, fe.Files); r.code != 0 || !strings.Contains(r.out, want) {
+		t.Fatalf("status: exit %d, %v; want %q in\n%s", r.code, r.err, want, r.out)
+	}
+	r = s.empctl(context.Background(), "status", "-o", "json")
+	var st env.Status
+	if err := json.Unmarshal([]byte(r.out), &st); err != nil || st.Frontend == nil || st.Frontend.Release != fe.Release || st.Frontend.Published.IsZero() {
+		t.Fatalf("status -o json: %v, frontend %+v\n%s", err, st.Frontend, r.out)
+	}
+}
+
+// buildEmpctl builds the empctl binary for tests that need a process to kill.
+func buildEmpctl(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "empctl")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/empctl/empctl/cmd/empctl")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building empctl: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestDeployFrontendKilledThenRerun(t *testing.T) {
+	bin := buildEmpctl(t)
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t, "--keep", "1")
+	oldIndex := s.get(t, "index.html")
+
+	// An empctl process, killed (SIGKILL: no clean-up at all) when its first
+	// asset PUT reaches the proxy.
+	s.build(t, "v2")
+	cmd := exec.Command(bin, "--dir", s.f.Dir, "--env", awsenvtest.EnvName, "deploy", "frontend", "--no-build", "--keep", "1")
+	var proc atomic.Pointer[os.Process]
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if p := proc.Load(); p != nil && r.Method == http.MethodPut && !strings.Contains(r.URL.Path, "/.empctl/") {
+			once.Do(func() { _ = p.Kill() })
+		}
+		return 0, ""
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Store(cmd.Process)
+	err := cmd.Wait()
+	s.proxy.SetHook(nil)
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("the deploy was not killed: %v", err)
+	}
+	if s.get(t, "index.html") != oldIndex {
+		t.Fatal("index.html changed although the deploy was killed during the assets")
+	}
+	s.checkIndexWhole(t)
+	if !slices.Contains(s.keys(t), ".empctl/deploy.lock") {
+		t.Fatal("the killed deploy left no lock: was it killed before it took one?")
+	}
+
+	// The rerun takes over the dead process's lock and completes.
+	fe := summary(t, s.deploy(t, "--keep", "1", "-o", "json"))
+	if !strings.Contains(s.get(t, "index.html"), "v2") || fe.Invalidation == "" {
+		t.Fatalf("the rerun did not complete: %+v", fe)
+	}
+	s.checkIndexWhole(t)
+}
+
+func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	inside, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/index.html") {
+			once.Do(func() { close(inside); <-release })
+		}
+		return 0, ""
+	})
+	first := make(chan run, 1)
+	go func() { first <- s.empctl(context.Background(), "deploy", "frontend", "--no-build") }()
+	<-inside
+	r := s.empctl(context.Background(), "deploy", "frontend", "--no-build")
+	close(release)
+	if r.code != cmdutil.ExitError || !strings.Contains(r.err.Error(), "another deploy is in progress") || !strings.Contains(r.err.Error(), "expires at") {
+		t.Errorf("the second deploy: exit %d, %v", r.code, r.err)
+	}
+	if r := <-first; r.code != 0 {
+		t.Fatalf("the first deploy: exit %d, %v", r.code, r.err)
+	}
+}

@@ -1,0 +1,126 @@
+package s3sync
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+)
+
+// object is what the bucket listing says about one object of the site.
+type object struct {
+	ETag string
+	Size int64
+}
+
+// remote is the bucket as the deploy found it.
+type remote struct {
+	objects   map[string]object // the site's objects, the deploy's records excluded
+	manifests []*Manifest       // newest first
+}
+
+// readRemote reads the release manifests and, with site, lists the site's
+// objects, both at once. It is the deploy's first read, so a missing bucket or
+// missing rights stop the deploy before anything changes.
+func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remote, error) {
+	r := &remote{objects: map[string]object{}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var keys []string
+		err := list(gctx, c, bucket, releasesPrefix, func(key string, _ object) {
+			if isManifestKey(key) {
+				keys = append(keys, key)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		r.manifests, err = getManifests(gctx, c, bucket, keys)
+		return err
+	})
+	if site {
+		g.Go(func() error {
+			return list(gctx, c, bucket, "", func(key string, o object) {
+				if !strings.HasPrefix(key, metaPrefix) {
+					r.objects[key] = o
+				}
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// list calls fn for each object under prefix.
+func list(ctx context.Context, c Client, bucket, prefix string, fn func(key string, o object)) error {
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return explain(err, bucket, "listing the bucket")
+		}
+		for _, o := range page.Contents {
+			fn(aws.ToString(o.Key), object{ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size)})
+		}
+	}
+	return nil
+}
+
+// storedHashes returns the content hash of each object that has one of files'
+// keys. A manifest entry whose ETag matches the listed object's is trusted (the
+// object has not been rewritten since the deploy that recorded it); any other
+// object's hash is read from its metadata, in parallel. An object without the
+// metadata gets no hash, so it counts as changed.
+func (r *remote) storedHashes(ctx context.Context, c Client, bucket string, files []File, concurrency int) (map[string]string, error) {
+	hashes := map[string]string{}
+	var unknown []string
+	for _, f := range files {
+		o, ok := r.objects[f.Key]
+		if !ok {
+			continue
+		}
+		if sum := r.recorded(f.Key, o.ETag); sum != "" {
+			hashes[f.Key] = sum
+		} else {
+			unknown = append(unknown, f.Key)
+		}
+	}
+	found := make([]string, len(unknown))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i, key := range unknown {
+		g.Go(func() error {
+			head, err := c.HeadObject(gctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return explain(err, bucket, "reading the metadata of "+key)
+			}
+			found[i] = head.Metadata[HashMetadata]
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, key := range unknown {
+		if found[i] != "" {
+			hashes[key] = found[i]
+		}
+	}
+	return hashes, nil
+}
+
+func (r *remote) recorded(key, etag string) string {
+	if etag == "" {
+		return ""
+	}
+	for _, m := range r.manifests {
+		if e, ok := m.Files[key]; ok && e.ETag == etag {
+			return e.SHA256
+		}
+	}
+	return ""
+}

@@ -1,0 +1,256 @@
+// Package s3sync publishes a static site (the webapp's build) to an S3 bucket
+// without ever breaking the live site. Files are compared by content (SHA-256,
+// kept on each object as x-amz-meta-sha256), only new and changed files go up,
+// in phases (assets, then config.json, then index.html), and files are deleted
+// only once no release in the retention window uses them, after the new
+// index.html is live. Each release's file list is a manifest in the bucket,
+// under .empctl/releases/; a lock object (.empctl/deploy.lock, taken with S3
+// conditional writes) keeps two deploys from running at once.
+package s3sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// Defaults for Options.
+const (
+	DefaultConcurrency = 16
+	DefaultKeep        = 3
+	DefaultLockTTL     = 15 * time.Minute
+)
+
+// Options describe one deploy.
+type Options struct {
+	Bucket string
+	// Dir is the build output to publish; it must hold index.html.
+	Dir string
+	// Extra are files added to the release, replacing files of the same key in
+	// Dir (the environment's config.json).
+	Extra map[string][]byte
+	// Concurrency is how many uploads (and metadata reads) run at once.
+	Concurrency int
+	// Keep is how many releases, the new one included, keep their files.
+	Keep int
+	// DryRun returns the plan and changes nothing (no lock either).
+	DryRun bool
+	// Owner names who deploys, for the lock (user@host); LockTTL is how long
+	// a lock left by a deploy that died blocks others.
+	Owner   string
+	LockTTL time.Duration
+	// HashCache, if set, is a file where the deploy keeps the local files'
+	// hashes, so that the next one hashes only the files that changed.
+	HashCache string
+	// Progress, if set, is called as the deploy goes, never concurrently.
+	Progress func(Progress)
+}
+
+// Progress is a step of a deploy. During uploads, Files/Bytes count what is
+// up out of TotalFiles/TotalBytes; Key is the last file done.
+type Progress struct {
+	Phase      string `json:"phase"`
+	Key        string `json:"key,omitempty"`
+	Files      int    `json:"files"`
+	TotalFiles int    `json:"totalFiles"`
+	Bytes      int64  `json:"bytes"`
+	TotalBytes int64  `json:"totalBytes"`
+}
+
+// Phases reported besides the upload phases.
+const (
+	PhaseHash    = "hash"    // hashing the local files
+	PhaseCompare = "compare" // listing the bucket, reading manifests and metadata
+	PhaseDelete  = "delete"  // deleting files past the retention window
+)
+
+// Result is what a deploy did.
+type Result struct {
+	Plan
+	Uploaded      int           `json:"uploaded"`
+	UploadedBytes int64         `json:"uploadedBytes"`
+	Deleted       int           `json:"deleted"`
+	DryRun        bool          `json:"dryRun"`
+	Duration      time.Duration `json:"duration"`
+}
+
+// Deploy publishes opts.Dir to opts.Bucket. On error the live site is the one
+// before the deploy (or the new one, if only the clean-up after index.html
+// failed); running Deploy again completes it.
+func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error) {
+	start := time.Now()
+	opts.defaults()
+	opts.Progress(Progress{Phase: PhaseHash})
+	files, err := scan(opts.Dir, opts.Extra)
+	if err != nil {
+		return nil, err
+	}
+	// Hash while taking the lock. The lock comes before the bucket is read,
+	// so that no deploy finishing in between can make the plan stale.
+	var l *lock
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		cache := loadHashCache(opts.HashCache)
+		if err := hashAll(gctx, files, cache); err != nil {
+			return err
+		}
+		// Only a cache for a later deploy: failing to write it fails nothing.
+		_ = cache.save(opts.HashCache, files)
+		return nil
+	})
+	if !opts.DryRun {
+		g.Go(func() (err error) {
+			l, err = acquireLock(gctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
+			return err
+		})
+	}
+	err = g.Wait()
+	if l != nil {
+		var stop func()
+		ctx, stop = l.hold(ctx, opts.LockTTL)
+		defer func() {
+			stop()
+			if errors.Is(context.Cause(ctx), ErrLockLost) {
+				err = fmt.Errorf("%w: on bucket %s; run the deploy again once the other one has finished", ErrLockLost, opts.Bucket)
+				return // the lock is the other deploy's now
+			}
+			if rerr := l.release(); err == nil {
+				err = rerr
+			}
+		}()
+	}
+	if err != nil {
+		return nil, err
+	}
+	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
+	r, err := readRemote(ctx, c, opts.Bucket, true)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := r.storedHashes(ctx, c, opts.Bucket, files, opts.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, time.Now()), DryRun: opts.DryRun}
+	if !opts.DryRun {
+		err = publish(ctx, c, opts, res)
+	}
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+func (o *Options) defaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.Keep <= 0 {
+		o.Keep = DefaultKeep
+	}
+	if o.LockTTL <= 0 {
+		o.LockTTL = DefaultLockTTL
+	}
+	if o.Progress == nil {
+		o.Progress = func(Progress) {}
+	}
+}
+
+// publish runs the plan under the lock: the manifest, the uploads phase by
+// phase, the manifest again as published, then the deletions.
+func publish(ctx context.Context, c Client, opts Options, res *Result) error {
+	p := &res.Plan
+	if !p.Live {
+		if err := putManifest(ctx, c, opts.Bucket, p.manifest); err != nil {
+			return err
+		}
+		u := newUploader(c, opts.Bucket, opts.Concurrency, opts.Progress, p.Uploads)
+		for _, phase := range []string{PhaseAssets, PhaseConfig, PhaseIndex} {
+			var batch []File
+			for _, f := range p.Uploads {
+				if phaseOf(f.Key) == phase {
+					batch = append(batch, f)
+				}
+			}
+			err := u.phase(ctx, phase, batch)
+			res.Uploaded, res.UploadedBytes = u.done.Files, u.done.Bytes
+			if err != nil {
+				return err
+			}
+		}
+		m := p.manifest
+		for key, e := range m.Files {
+			if etag, ok := u.etags[key]; ok {
+				e.ETag = etag
+			} else {
+				e.ETag = p.remote.objects[key].ETag
+			}
+			m.Files[key] = e
+		}
+		now := time.Now().UTC()
+		m.Published = &now
+		if err := putManifest(ctx, c, opts.Bucket, m); err != nil {
+			return err
+		}
+	}
+	return deleteExpired(ctx, c, opts, res)
+}
+
+// deleteExpired removes the files only expired releases used, then their
+// manifests, in batches of 1,000 (DeleteObjects' limit).
+func deleteExpired(ctx context.Context, c Client, opts Options, res *Result) error {
+	keys := append([]string(nil), res.Deletions...)
+	for _, id := range res.ExpiredReleases {
+		keys = append(keys, manifestKey(id))
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	opts.Progress(Progress{Phase: PhaseDelete, TotalFiles: len(res.Deletions)})
+	for len(keys) > 0 {
+		n := min(len(keys), 1000)
+		batch := make([]types.ObjectIdentifier, n)
+		for i, k := range keys[:n] {
+			batch[i] = types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(opts.Bucket),
+			Delete: &types.Delete{Objects: batch, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return explain(err, opts.Bucket, "deleting expired files")
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return explain(fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)), opts.Bucket, "deleting "+aws.ToString(e.Key))
+		}
+		for _, k := range keys[:n] {
+			if !isManifestKey(k) {
+				res.Deleted++
+			}
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// ErrNoRelease: the bucket has no published release.
+var ErrNoRelease = errors.New("no frontend release has been published")
+
+// Live returns the published release: the newest manifest with Published set.
+func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
+	r, err := readRemote(ctx, c, bucket, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range r.manifests {
+		if m.Published != nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%w to bucket %s", ErrNoRelease, bucket)
+}
