@@ -95,8 +95,10 @@ func startMoto(t testing.TB, bin string) (string, error) {
 		_ = logFile.Close()
 		return "", fmt.Errorf("starting %s: %w", bin, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited is closed once the process has ended; waitErr says how.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop := func() {
 		_ = cmd.Process.Kill()
 		<-exited
@@ -109,11 +111,10 @@ func startMoto(t testing.TB, bin string) (string, error) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		select {
-		case err := <-exited:
-			exited <- err
+		case <-exited:
 			stop()
 			log, _ := os.ReadFile(logPath)
-			return "", fmt.Errorf("moto_server exited before it answered (%v): %s", err, log)
+			return "", fmt.Errorf("moto_server exited before it answered (%v): %s", waitErr, log)
 		default:
 		}
 		resp, err := client.Get(endpoint + "/moto-api/")
