@@ -364,7 +364,9 @@ func TestBucketIsPrivateBehindOAC(t *testing.T) {
 	}
 	// Only CloudFront, and only this distribution, may read objects.
 	policy := string(m.files["webapp.tf"])
-	for _, want := range []string{`identifiers = ["cloudfront.amazonaws.com"]`, `variable = "AWS:SourceArn"`, `values   = [aws_cloudfront_distribution.this.arn]`} {
+	for _, want := range []string{`identifiers = ["cloudfront.amazonaws.com"]`, `variable = "AWS:SourceArn"`, `values   = [aws_cloudfront_distribution.this.arn]`,
+		// empctl's deploy records (the lock names its owner) are never served.
+		`sid       = "CloudFrontNeverServesDeployRecords"`, `resources = ["${aws_s3_bucket.webapp.arn}/.empctl/*"]`} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("bucket policy lacks %s", want)
 		}

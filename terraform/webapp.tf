@@ -87,6 +87,18 @@ data "aws_iam_policy_document" "webapp_bucket" {
       values   = [aws_cloudfront_distribution.this.arn]
     }
   }
+  # empctl's deploy records (release manifests, the deploy lock with its
+  # owner) live under .empctl/ in the bucket; the site never serves them.
+  statement {
+    sid       = "CloudFrontNeverServesDeployRecords"
+    effect    = "Deny"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.webapp.arn}/.empctl/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+  }
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
