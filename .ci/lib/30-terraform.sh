@@ -5,7 +5,7 @@
 go_tool terraform github.com/hashicorp/terraform@v1.5.7
 go_tool tfsec github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0
 
-tf_version=$(terraform version | head -n 1)
+tf_version=$(terraform version | sed -n 1p)  # sed reads it all: head would SIGPIPE terraform under pipefail
 if [ "$tf_version" != "Terraform v1.5.7" ]; then
   echo "terraform on PATH is '$tf_version' ($(command -v terraform)), expected Terraform v1.5.7 from \$GOBIN" >&2
   exit 1

@@ -9,4 +9,4 @@ fi
 if [ -x /etc/init.d/docker-registry ] && /etc/init.d/docker-registry status >/dev/null 2>&1; then
   /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
 fi
-echo "docker-registry: $(/usr/bin/docker-registry --version 2>&1 | head -n 1)"
+echo "docker-registry: $(/usr/bin/docker-registry --version 2>&1 | sed -n 1p)"
