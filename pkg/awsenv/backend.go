@@ -92,6 +92,12 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	if !rel.Force && before.Digest == rel.Digest && steady(before) {
 		return env.Rollout{}, fmt.Errorf("%w: %s (%s) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, rel.Digest, shortARN(before.TaskDefinition))
 	}
+	version := rel.Version
+	if before.Digest == rel.Digest {
+		// The same image again (--force, or verify's rollouts) runs under a new
+		// version, so that responses tell the new tasks from the old ones.
+		version += "+r" + time.Now().UTC().Format("20060102T150405.000")
+	}
 	info(progress, "Pushing %s to %s", rel.Artifact, e.registryHost())
 	pub, err := e.push(ctx, img, progress)
 	if err != nil {
@@ -102,14 +108,14 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	} else {
 		info(progress, "Pushed %s (%.1f MB uploaded)", pub.Ref, float64(pub.Uploaded)/1e6)
 	}
-	reg, err := ecsdeploy.Register(ctx, c, svc, pub.Ref, rel.Version)
+	reg, err := ecsdeploy.Register(ctx, c, svc, pub.Ref, version)
 	if err != nil {
 		return env.Rollout{}, e.explain(err)
 	}
 	info(progress, "Registered %s (from %s)", shortARN(reg.ARN), shortARN(reg.BasedOn))
 	res, err := ecsdeploy.Deploy(ctx, c, svc, reg.ARN, e.watchOptions(opts, progress))
 	ro := rollout(res, start)
-	ro.Version, ro.PreviousVersion, ro.Image = rel.Version, before.Version, pub.Ref
+	ro.Version, ro.PreviousVersion, ro.Image = version, before.Version, pub.Ref
 	return ro, e.rolloutErr(err)
 }
 
@@ -135,7 +141,7 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 	}
 	res, err := ecsdeploy.Rollback(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress))
 	ro := rollout(res, start)
-	ro.Version, ro.PreviousVersion = shortARN(res.To), before.Version
+	ro.Version, ro.PreviousVersion = e.versionOf(ctx, c, res.To), before.Version
 	return ro, e.rolloutErr(err)
 }
 
@@ -151,10 +157,7 @@ func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Even
 		pub, err = image.Publish(ctx, img, image.PublishOptions{
 			Repository: e.Outputs.ECRRepositoryURL,
 			Auth:       auth,
-			Progress: func(p image.Progress) {
-				progress(env.Event{Time: time.Now(), Kind: "push", Key: "push",
-					Message: fmt.Sprintf("pushing: %.1f of %.1f MB", float64(p.Complete)/1e6, float64(p.Total)/1e6)})
-			},
+			Progress: pushProgress(progress),
 		})
 		switch {
 		case err == nil:
@@ -170,6 +173,36 @@ func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Even
 			return pub, err
 		}
 	}
+}
+
+// pushProgress reports a push's bytes at most every 250 ms, and its end:
+// the registry client calls back on every read.
+func pushProgress(progress func(env.Event)) func(image.Progress) {
+	var last time.Time
+	return func(p image.Progress) {
+		if now := time.Now(); now.Sub(last) >= 250*time.Millisecond || p.Complete == p.Total {
+			last = now
+			progress(env.Event{Time: now, Kind: "push", Key: "push",
+				Message: fmt.Sprintf("pushing: %.1f of %.1f MB", float64(p.Complete)/1e6, float64(p.Total)/1e6)})
+		}
+	}
+}
+
+// versionOf is the version a deploy labelled a revision with, or the
+// revision's name when it has none.
+func (e *Env) versionOf(ctx context.Context, c ecsdeploy.Clients, taskDefARN string) string {
+	if taskDefARN == "" {
+		return ""
+	}
+	out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(taskDefARN)})
+	if err == nil && out.TaskDefinition != nil {
+		for _, ct := range out.TaskDefinition.ContainerDefinitions {
+			if v := ct.DockerLabels[ecsdeploy.VersionLabel]; aws.ToString(ct.Name) == e.Outputs.ContainerName && v != "" {
+				return v
+			}
+		}
+	}
+	return shortARN(taskDefARN)
 }
 
 func (e *Env) ecsClients(ctx context.Context) (ecsdeploy.Clients, error) {

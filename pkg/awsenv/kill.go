@@ -8,8 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
 
-// KillTarget stops one of the service's tasks at once, as a crash would; ECS
-// starts a replacement and the load balancer stops routing to it.
+// KillTarget stops one of the service's tasks with ECS StopTask: ECS sends
+// SIGTERM, then SIGKILL after the container's stop timeout, and deregisters
+// the task from the target group while a replacement starts. That is an
+// unplanned stop, not a crash: the local stack's SIGKILL is the harsher test.
 func (e *Env) KillTarget(ctx context.Context, id string) error {
 	cfg, err := e.AWSConfig(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package awsenv
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -58,8 +59,11 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	for _, ev := range s.Events {
 		st.Events = append(st.Events, env.Event{Time: ev.Time, Kind: "service-event", Message: ev.Message})
 	}
+	// The webapp is another service's data: a bucket that cannot be read must
+	// not block a backend deploy or a verification, which read the status too.
 	if st.Frontend, err = e.LiveFrontend(ctx); err != nil {
-		return st, fmt.Errorf("reading the live webapp release: %w", err)
+		st.Events = append([]env.Event{{Time: time.Now(), Kind: "warning",
+			Message: fmt.Sprintf("could not read the live webapp release from s3://%s: %v%s", e.Outputs.WebappBucket, err, accessHint(err, "s3:GetObject and s3:ListBucket"))}}, st.Events...)
 	}
 	return st, nil
 }

@@ -47,6 +47,7 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 	switch v.outcome {
 	case Completed:
 		res.Reason = "" // "deployment completed" says nothing the outcome does not
+		w.markServed(ctx, taskDefARN)
 		return res, nil
 	case RolledBack:
 		res.RolledBackTo = Revision(v.serving)
@@ -69,11 +70,27 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 		}
 		if rb.Outcome == Completed && rb.Method == "" { // it finished as the rollback was asked for
 			res.Outcome, res.Rollback = Completed, nil
+			w.markServed(ctx, taskDefARN)
 			return res, nil
 		}
 	}
 	res.StoppedTasks = w.stopped(ctx, taskDefARN)
 	return res, &RolloutError{Result: res}
+}
+
+// ServedTag marks a task definition revision whose deployment succeeded (its
+// value is when): a rollback returns to the newest such revision, never to
+// one the circuit breaker rejected.
+const ServedTag = "empctl:served"
+
+// markServed tags the revision that now serves. Without the permission
+// (ecs:TagResource) the rollout still succeeded: say so and go on.
+func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
+	_, err := w.c.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(taskDefARN),
+		Tags: []types.Tag{{Key: aws.String(ServedTag), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
+	if err != nil {
+		w.info("could not tag %s as served (%v): a later rollback will not know it served", shortTaskDef(taskDefARN), err)
+	}
 }
 
 // Rollback puts the service back on an earlier revision of its family: the

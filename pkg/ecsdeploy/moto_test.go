@@ -138,6 +138,10 @@ func testRegister(t *testing.T, c Clients) {
 	if api.DockerLabels[VersionLabel] != "v1.2.3" || api.DockerLabels["team"] != "platform" {
 		t.Errorf("docker labels = %v, want the version label added to team", api.DockerLabels)
 	}
+	// The server reports the version from APP_VERSION; the other variables stay.
+	if env := api.Environment; len(env) != 2 || aws.ToString(env[0].Name) != "EMPCTL_ADDR" || aws.ToString(env[1].Name) != VersionEnv || aws.ToString(env[1].Value) != "v1.2.3" {
+		t.Errorf("environment = %+v, want EMPCTL_ADDR kept and %s=v1.2.3 added", env, VersionEnv)
+	}
 	if rp := got.RuntimePlatform; rp == nil || rp.CpuArchitecture != types.CPUArchitectureArm64 || rp.OperatingSystemFamily != types.OSFamilyLinux {
 		t.Errorf("runtimePlatform = %+v", rp)
 	}
@@ -164,7 +168,7 @@ func testRegister(t *testing.T, c Clients) {
 	}
 
 	// And the whole: the new revision as a request equals the base's with only
-	// the image and the label changed.
+	// the image, the label and the version variable changed.
 	want := registerInput(base, baseTags)
 	if err := setImage(want, "api", image, "v1.2.3"); err != nil {
 		t.Fatal(err)

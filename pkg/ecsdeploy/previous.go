@@ -11,9 +11,20 @@ import (
 )
 
 // previousRevision is the newest ACTIVE revision of the family below current
-// that a deploy registered (its container carries VersionLabel).
+// whose deployment succeeded (ServedTag): a revision the circuit breaker
+// rejected never served and is passed over. Where no revision carries the tag
+// (deploys from before it), the newest one a deploy registered (its container
+// carries VersionLabel).
 func previousRevision(ctx context.Context, c Clients, svc Service, current string) (string, error) {
 	below := Revision(current)
+	labelled := "" // the newest revision a deploy registered, served or not
+	// The tag is trusted once the running revision carries it; before that
+	// (revisions deployed before empctl tagged them), the label decides.
+	_, curTags, err := describeTaskDefinition(ctx, c, current)
+	if err != nil {
+		return "", err
+	}
+	tagging := hasTag(curTags, ServedTag)
 	const maxLooks = 25 // revisions described before giving up
 	looked := 0
 	p := ecs.NewListTaskDefinitionsPaginator(c.ECS, &ecs.ListTaskDefinitionsInput{
@@ -32,15 +43,30 @@ func previousRevision(ctx context.Context, c Clients, svc Service, current strin
 			if looked++; looked > maxLooks {
 				break
 			}
-			td, _, err := describeTaskDefinition(ctx, c, arn)
+			td, tags, err := describeTaskDefinition(ctx, c, arn)
 			if err != nil {
 				return "", err
 			}
-			if ct := container(td, svc.Container); ct != nil && ct.DockerLabels[VersionLabel] != "" {
+			if hasTag(tags, ServedTag) {
 				return arn, nil
+			}
+			if ct := container(td, svc.Container); ct != nil && ct.DockerLabels[VersionLabel] != "" && labelled == "" {
+				labelled = arn
 			}
 		}
 	}
-	return "", fmt.Errorf("no ACTIVE revision of %s below %s was registered by a deploy (none has the %s label on container %s): name the revision to roll back to",
-		svc.Family, shortTaskDef(current), VersionLabel, svc.Container)
+	if labelled != "" && !tagging {
+		return labelled, nil
+	}
+	return "", fmt.Errorf("no ACTIVE revision of %s below %s served (none is tagged %s after a successful deploy): name the revision to roll back to with --to",
+		svc.Family, shortTaskDef(current), ServedTag)
+}
+
+func hasTag(tags []types.Tag, key string) bool {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return true
+		}
+	}
+	return false
 }

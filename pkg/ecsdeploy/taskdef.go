@@ -36,8 +36,11 @@ func registerInput(td *types.TaskDefinition, tags []types.Tag) *ecs.RegisterTask
 		}
 	}
 	in.ContainerDefinitions = slices.Clone(td.ContainerDefinitions)
-	if len(tags) > 0 {
-		in.Tags = tags
+	// Every tag but ServedTag: the new revision has not served yet.
+	for _, t := range tags {
+		if aws.ToString(t.Key) != ServedTag {
+			in.Tags = append(in.Tags, t)
+		}
 	}
 	return in
 }
@@ -59,11 +62,29 @@ func setImage(in *ecs.RegisterTaskDefinitionInput, container, image, version str
 		}
 		if version != "" {
 			cd.DockerLabels[VersionLabel] = version
+			setEnv(cd, VersionEnv, version)
 		}
 		return nil
 	}
 	return &NotFoundError{What: "container", Name: container,
 		Hint: fmt.Sprintf("task definition family %s has containers %s; check container_name in the outputs", aws.ToString(in.Family), strings.Join(names, ", "))}
+}
+
+// VersionEnv is the variable through which the server reports the version it
+// runs (X-App-Version, /api/version). Register sets it with the label, so that
+// the same image redeployed under a new version (deploy --force) is told apart
+// from the tasks it replaces.
+const VersionEnv = "APP_VERSION"
+
+// setEnv sets name=value in the container's environment, replacing any value.
+func setEnv(cd *types.ContainerDefinition, name, value string) {
+	env := make([]types.KeyValuePair, 0, len(cd.Environment)+1)
+	for _, kv := range cd.Environment {
+		if aws.ToString(kv.Name) != name {
+			env = append(env, kv)
+		}
+	}
+	cd.Environment = append(env, types.KeyValuePair{Name: aws.String(name), Value: aws.String(value)})
 }
 
 // checkPinned refuses an image that is not pinned by digest: a tag can move, a

@@ -26,11 +26,12 @@ func NewCmdRollback(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Use:   "rollback",
 		Short: "Roll the backend back to the previous release",
 		Long: `Roll the API server back to the release that served before the current one,
-with the same zero-downtime rollout as a deploy. Rolling back twice returns to
-the release you rolled back from.
+with the same zero-downtime rollout as a deploy. Locally, rolling back twice
+returns to the release you rolled back from.
 
-On AWS, --to names a task definition revision (a number) to return to; the
-default is the revision that served before the current one.`,
+On AWS the default is the newest earlier task definition revision whose
+deployment succeeded (empctl tags each one that served); a revision the
+circuit breaker rejected is passed over. --to names a revision number.`,
 		Example: `  empctl rollback
   empctl rollback --output json
   empctl rollback --env prod --to 41`,

@@ -59,6 +59,7 @@ type Fake struct {
 	withAPI     bool
 	svc         types.Service
 	taskDefs    []types.TaskDefinition
+	tdTags      map[string][]types.Tag // by task definition ARN
 	sds         map[string]*types.ServiceDeployment
 	tasks       []types.Task
 	scripts     map[int][]Step // by the ordinal of the UpdateService they follow
@@ -81,7 +82,7 @@ type Fake struct {
 // ListServiceDeployments, StopServiceDeployment); without it, it answers those
 // as an endpoint that does not know them and judges by deployments[] only.
 func New(t testing.TB, withAPI bool) *Fake {
-	f := &Fake{withAPI: withAPI, sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{},
+	f := &Fake{withAPI: withAPI, sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{}, tdTags: map[string][]types.Tag{},
 		throttle: map[string]int{}, calls: map[string]int{}, depCreated: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
@@ -123,6 +124,13 @@ func (f *Fake) AddTaskDefinition(revision int, image, version string) string {
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(image), DockerLabels: labels}},
 	})
 	return arn
+}
+
+// Tags are the tags of a task definition revision.
+func (f *Fake) Tags(taskDefARN string) []types.Tag {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]types.Tag(nil), f.tdTags[taskDefARN]...)
 }
 
 // Throttle makes the next n calls of op answer ThrottlingException, as ECS

@@ -127,7 +127,26 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		if td == nil {
 			return nil, apiError("ClientException", "Unable to describe task definition.")
 		}
-		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td}, nil
+		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td, Tags: f.tdTags[aws.ToString(td.TaskDefinitionArn)]}, nil
+	case "TagResource":
+		var in ecs.TagResourceInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, apiError("ClientException", "%v", err)
+		}
+		arn := aws.ToString(in.ResourceArn)
+		if f.taskDef(arn) == nil {
+			return nil, apiError("InvalidParameterException", "The specified resource does not exist: %s", arn)
+		}
+		for _, tag := range in.Tags {
+			tags := f.tdTags[arn][:0:0]
+			for _, old := range f.tdTags[arn] {
+				if aws.ToString(old.Key) != aws.ToString(tag.Key) {
+					tags = append(tags, old)
+				}
+			}
+			f.tdTags[arn] = append(tags, tag)
+		}
+		return &ecs.TagResourceOutput{}, nil
 	case "RegisterTaskDefinition":
 		// The request's members match the SDK's field names but for case,
 		// which encoding/json ignores.
@@ -148,6 +167,7 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			RequiresCompatibilities: in.RequiresCompatibilities,
 		}
 		f.taskDefs = append(f.taskDefs, td)
+		f.tdTags[aws.ToString(td.TaskDefinitionArn)] = in.Tags
 		return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td, Tags: in.Tags}, nil
 	case "ListTaskDefinitions":
 		out := &ecs.ListTaskDefinitionsOutput{}

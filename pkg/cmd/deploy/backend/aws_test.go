@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
 
 	"github.com/empctl/empctl/pkg/awsenv"
 	"github.com/empctl/empctl/pkg/awsenv/awsenvtest"
+	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/config"
@@ -87,5 +89,45 @@ func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
 	}
 	if len(ro.Logs) == 0 || !strings.Contains(strings.Join(ro.Logs, "\n"), "exited 1") {
 		t.Errorf("the stopped tasks' reasons and exit codes are missing: %+v", ro.Logs)
+	}
+}
+
+// Forced redeploys of one image run under versions of their own, and a
+// rollback passes over the revision the circuit breaker rejected to the one
+// that served before, reporting that revision's version.
+func TestAWSForcedRedeployAndRollback(t *testing.T) {
+	e, fake := awsEnv(t)
+	ok := func(n int) { fake.Script(n, ecsfake.Launch(4), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete()) }
+	run := func(newCmd func(*cmdutil.Factory) *cobra.Command, want int, args ...string) env.Rollout {
+		t.Helper()
+		r := cmdtest.Run(t, newCmd, e, append([]string{"--poll-interval", "10ms", "--timeout", "5m", "-o", "json"}, args...)...)
+		var ro env.Rollout
+		if r.Code != want || json.Unmarshal([]byte(r.Out), &ro) != nil {
+			t.Fatalf("%v: exit %d (want %d), %v\n%s\n%s", args, r.Code, want, r.Err, r.Out, r.ErrOut)
+		}
+		return ro
+	}
+	ok(1)
+	first := run(newCmd, cmdutil.ExitOK) // revision 2
+	ok(2)
+	forced := run(newCmd, cmdutil.ExitOK, "--force") // revision 3: the same image
+	if !strings.HasPrefix(forced.Version, first.Version+"+r") || forced.PreviousVersion != first.Version {
+		t.Fatalf("forced redeploy ran %q after %q; want a version of its own", forced.Version, first.Version)
+	}
+	// The server reports the version it was deployed as.
+	out, err := e.Status(t.Context())
+	if err != nil || out.Version != forced.Version {
+		t.Fatalf("status after the forced redeploy: version %q, %v", out.Version, err)
+	}
+	fake.Script(3, ecsfake.Launch(4), ecsfake.FailTasks(4, "Essential container in task exited", aws.Int32(1)),
+		ecsfake.CircuitBreakerRollback(), ecsfake.RollbackComplete())
+	run(newCmd, cmdutil.ExitVerdict, "--force") // revision 4, rejected
+	ok(4)
+	run(newCmd, cmdutil.ExitOK, "--force") // revision 5
+
+	ok(5)
+	back := run(func(f *cmdutil.Factory) *cobra.Command { return rollback.NewCmdRollback(f, nil) }, cmdutil.ExitOK)
+	if back.Revision != ecsfake.Family+":3" || back.Version != forced.Version {
+		t.Fatalf("rollback went to %s (%s); want %s:3 (%s), passing over the rejected revision 4", back.Revision, back.Version, ecsfake.Family, forced.Version)
 	}
 }
