@@ -157,7 +157,7 @@ func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Even
 		pub, err = image.Publish(ctx, img, image.PublishOptions{
 			Repository: e.Outputs.ECRRepositoryURL,
 			Auth:       auth,
-			Progress: pushProgress(progress),
+			Progress:   pushProgress(progress),
 		})
 		switch {
 		case err == nil:
