@@ -85,13 +85,27 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	info, err := e.DeployFrontend(ctx, dist, opts.Publish, shared.Progress(opts.IO, opts.JSON))
-	if err != nil {
+	if err != nil && info.Release == "" {
 		return err
 	}
+	// With a release and an error, the release went live and a later step
+	// (the CloudFront invalidation) failed: say what is live, then fail.
 	if opts.JSON {
+		if err != nil {
+			if perr := cmdutil.PrintJSON(opts.IO.Out, struct {
+				env.Frontend
+				Error string `json:"error"`
+			}{info, err.Error()}); perr != nil {
+				return perr
+			}
+			return err
+		}
 		return cmdutil.PrintJSON(opts.IO.Out, info)
 	}
 	switch {
+	case err != nil:
+		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires\n", info.Release, info.Files)
+		return err
 	case opts.Publish.DryRun:
 		printPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
