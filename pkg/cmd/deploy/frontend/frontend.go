@@ -126,6 +126,11 @@ func Run(ctx context.Context, opts *Options) error {
 
 // printPlan shows what a dry run would do.
 func printPlan(w io.Writer, info env.Frontend) {
+	if info.Release == "" {
+		// The local stack: a new release folder, named when it is published.
+		fmt.Fprintf(w, "Would publish %d files as a new release, replacing release %s\n", info.Files, orNone(info.Replaces))
+		return
+	}
 	fmt.Fprintf(w, "Release %s: %d files\n", info.Release, info.Files)
 	fmt.Fprintf(w, "  upload     %d files, %s\n", info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)))
 	for _, k := range info.Uploads {
@@ -170,6 +175,13 @@ func (opts *Options) dist(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s has no index.html: it is not a webapp build; rebuild it with `make -C webapp build`", dist)
 	}
 	return dist, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func buildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {

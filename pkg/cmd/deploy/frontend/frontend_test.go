@@ -78,6 +78,20 @@ func TestLiveReleaseWithAFailedInvalidationIsReported(t *testing.T) {
 	}
 }
 
+// The local stack's dry run names the release it would replace.
+func TestLocalDryRunSaysWhatItWouldReplace(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{DryRun: true, Files: 2, Replaces: "20260101T000000.000000000"}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake, "--dry-run")
+	want := "Would publish 2 files as a new release, replacing release 20260101T000000.000000000\nDry run: nothing was changed.\n"
+	if r.Code != 0 || r.Out != want {
+		t.Fatalf("exit %d (%v), output:\n%s\nwant:\n%s", r.Code, r.Err, r.Out, want)
+	}
+}
+
 func TestBadBuildsChangeNothing(t *testing.T) {
 	empty := t.TempDir()
 	for name, build := range map[string]func(context.Context, string, io.Writer) (string, error){
