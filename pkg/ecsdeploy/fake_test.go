@@ -195,13 +195,15 @@ func TestTimeoutRollsBack(t *testing.T) {
 	})
 	t.Run("AlreadyRollingBack", func(t *testing.T) {
 		// The circuit breaker began its rollback, slower than the timeout:
-		// ECS refuses the stop, and the watch follows ECS's rollback.
+		// ECS refuses the stop, and the watch follows ECS's rollback. The
+		// fake's stop first runs the steps before WaitForStop, so the stop
+		// finds the rollback started whenever the timeout comes.
 		f := ecsfake.New(t, true)
 		_, td2 := twoRevisions(f)
 		f.Script(1, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(2)),
 			ecsfake.CircuitBreakerRollback(), ecsfake.WaitForStop(), ecsfake.RollbackComplete())
 		var r recorder
-		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Millisecond))
 		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) || f.Calls("UpdateService") != 1 {
 			r.log(t)
 			t.Fatalf("Deploy = %+v, %v; want timed out, and no second update", res, err)

@@ -108,6 +108,7 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		}
 		return out, nil
 	case "StopServiceDeployment":
+		f.catchUpToStop()
 		sd := f.sds[req.ServiceDeploymentArn]
 		if sd == nil {
 			return nil, apiError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
