@@ -3,6 +3,7 @@ package ecsdeploy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -194,13 +195,15 @@ func TestTimeoutRollsBack(t *testing.T) {
 	})
 	t.Run("AlreadyRollingBack", func(t *testing.T) {
 		// The circuit breaker began its rollback, slower than the timeout:
-		// ECS refuses the stop, and the watch follows ECS's rollback.
+		// ECS refuses the stop, and the watch follows ECS's rollback. The
+		// fake's stop first runs the steps before WaitForStop, so the stop
+		// finds the rollback started whenever the timeout comes.
 		f := ecsfake.New(t, true)
 		_, td2 := twoRevisions(f)
 		f.Script(1, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(2)),
 			ecsfake.CircuitBreakerRollback(), ecsfake.WaitForStop(), ecsfake.RollbackComplete())
 		var r recorder
-		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Millisecond))
 		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) || f.Calls("UpdateService") != 1 {
 			r.log(t)
 			t.Fatalf("Deploy = %+v, %v; want timed out, and no second update", res, err)
@@ -314,6 +317,46 @@ func TestThrottling(t *testing.T) {
 		r.log(t)
 		t.Error("the progress does not say once that ECS throttled the watch")
 	}
+}
+
+// ECS's reads are eventually consistent: DescribeServiceDeployments may not
+// describe a deployment just created. The watch looks again, saying so, for a
+// bounded number of polls, then fails clearly.
+func TestServiceDeploymentNotDescribedYet(t *testing.T) {
+	t.Run("ForAFewPolls", func(t *testing.T) {
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Stall(), ecsfake.Stall(), ecsfake.Drain(), ecsfake.Complete())
+		f.MissingServiceDeployments(3)
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want completed once ECS describes the deployment", res, err)
+		}
+		for i := 1; i <= 3; i++ {
+			if r.count(fmt.Sprintf("ECS does not describe the service deployment (MISSING); looking again at the next poll (%d of 6)", i)) != 1 {
+				r.log(t)
+				t.Fatalf("the progress does not report look %d at a deployment ECS did not describe", i)
+			}
+		}
+	})
+	t.Run("ForTooLong", func(t *testing.T) {
+		f := ecsfake.New(t, true)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3))
+		f.MissingServiceDeployments(1000)
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err == nil || !strings.Contains(err.Error(), "(MISSING), 7 looks in a row; the watch stops here, but the deployment may go on") || !strings.Contains(err.Error(), "service-deployment/") {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want a clear failure naming the deployment", res, err)
+		}
+		if n := f.Calls("DescribeServiceDeployments"); n != 7 {
+			t.Errorf("DescribeServiceDeployments called %d times, want 7 (6 looks again, then the failure)", n)
+		}
+		t.Logf("error: %v", err)
+	})
 }
 
 // Ctrl-C detaches the watch: the error wraps context.Canceled, says the

@@ -96,6 +96,7 @@ func (w *watcher) follow(ctx context.Context, target string, before *types.Servi
 			old[aws.ToString(d.Id)] = true
 		}
 	}
+	missing := 0 // consecutive looks at which ECS did not describe arn
 	for polls := 1; ; polls++ {
 		s, err := describeService(ctx, w.c, w.svc)
 		if err != nil && !w.transient(ctx, err) {
@@ -123,8 +124,18 @@ func (w *watcher) follow(ctx context.Context, target string, before *types.Servi
 				case unsupported(err):
 					api, sd = false, nil
 					w.info("ECS has no service deployments API here (%v); judging by the service's deployments", err)
+				case errors.Is(err, errNotDescribed):
+					// ECS's reads are eventually consistent: a deployment
+					// just created may not be described for a moment.
+					if missing++; missing > missingPolls {
+						return verdict{}, fmt.Errorf("%w, %d looks in a row; the watch stops here, but the deployment may go on in ECS (see it with status)", err, missing)
+					}
+					w.info("%v; looking again at the next poll (%d of %d)", err, missing, missingPolls)
 				case err != nil && !w.transient(ctx, err):
 					return verdict{}, w.fail(ctx, err, arn, id)
+				}
+				if err == nil {
+					missing = 0
 				}
 			}
 			w.report(ctx, s, sd, id)
@@ -195,6 +206,14 @@ func unsupported(err error) bool {
 	return false
 }
 
+// errNotDescribed is DescribeServiceDeployments answering without the
+// deployment asked for (a failure with reason MISSING, or nothing).
+var errNotDescribed = errors.New("ECS does not describe the service deployment")
+
+// missingPolls is how many consecutive looks may find a service deployment
+// not described before the watch gives up on it.
+const missingPolls = 6
+
 func (w *watcher) serviceDeployment(ctx context.Context, arn string) (*types.ServiceDeployment, error) {
 	out, err := w.c.ECS.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{arn}})
 	if err != nil {
@@ -209,7 +228,7 @@ func (w *watcher) serviceDeployment(ctx context.Context, arn string) (*types.Ser
 	if len(out.Failures) > 0 {
 		reason = aws.ToString(out.Failures[0].Reason)
 	}
-	return nil, fmt.Errorf("describing service deployment %s: %s", arn, reason)
+	return nil, fmt.Errorf("describing service deployment %s: %w (%s)", arn, errNotDescribed, reason)
 }
 
 // find is the service's deployment with id, nil when gone.

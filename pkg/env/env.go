@@ -159,6 +159,10 @@ type Frontend struct {
 	Retained int `json:"retained"`
 	// Unchanged is set when the build was the one already published: nothing changed.
 	Unchanged bool `json:"unchanged,omitempty"`
+	// Replaces is the live release a dry run would replace, when the plan
+	// cannot name the new release yet (the local stack names it when it
+	// publishes).
+	Replaces string `json:"replaces,omitempty"`
 
 	// What a sync to a bucket did or, with DryRun, would do (AWS): files
 	// uploaded (new or changed) and unchanged, files deleted past the

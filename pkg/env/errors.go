@@ -11,7 +11,3 @@ var ErrNotRunning = errors.New("the environment is not running")
 
 // ErrSameBuild means the build is the one already running and no redeploy was forced.
 var ErrSameBuild = errors.New("this build is already running")
-
-// ErrNotImplemented says an environment cannot do what was asked (yet); the
-// message says what works instead.
-var ErrNotImplemented = errors.New("not implemented for this environment")

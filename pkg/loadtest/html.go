@@ -201,7 +201,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto}
 <table><tr><th>Requests</th><th>Succeeded</th><th>Failed</th></tr>
 <tr><td>{{.R.Requests}}</td><td>{{.R.Succeeded}}</td><td class="{{if .R.Failed}}fail{{else}}pass{{end}}">{{.R.Failed}}</td></tr></table>
 {{with .R.Writes}}<h2>Writes</h2>
-<p>Every write is marked <code>{{.Marker}}</code>.</p>
+<p>Every write is marked <code>{{.Marker}}</code>. {{.Locked}} of the run's {{.Accounts}} test users were locked afterwards (password replaced by a discarded random one, sessions revoked).</p>
 <table><tr><th>Acknowledged</th><th>Verified</th><th>Lost</th><th>Duplicated</th></tr>
 <tr><td>{{.Acknowledged}}</td><td>{{.Verified}}</td><td class="{{if .Lost}}fail{{else}}pass{{end}}">{{.Lost}}</td><td class="{{if .Duplicated}}fail{{else}}pass{{end}}">{{.Duplicated}}</td></tr></table>
 {{range .Problems}}<p class="fail">✗ {{.}}</p>{{end}}{{if .Error}}<p class="fail">✗ the audit did not finish: {{.Error}}</p>{{end}}{{end}}

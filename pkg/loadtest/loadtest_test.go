@@ -63,7 +63,7 @@ func TestRunReportsVersionsFailuresAndPhases(t *testing.T) {
 	kill := Action{Kind: ActionKill, Started: res.Started.Add(time.Second), Finished: res.Started.Add(time.Second), Target: "local-abc"}
 	rep := res.Build(Info{Env: "test", Endpoint: srv.URL, Rollout: ro, Targets: []string{"GET /api/version", "GET /"},
 		Actions: []Action{{Kind: ActionRollout, Started: res.Started, Finished: res.Ended, Rollout: ro}, kill},
-		Writes:  &Writes{Marker: "zd-test", Acknowledged: 3, Verified: 3}})
+		Writes:  &Writes{Marker: "zd-test", Acknowledged: 3, Verified: 3, Accounts: 7, Locked: 7}})
 	if rep.Failed < 10 || rep.Failures["HTTP 502"] != rep.Failed || rep.Requests != rep.Failed+rep.Succeeded {
 		t.Fatalf("requests %d failed %d failures %v; want at least 10 failures, all 502s", rep.Requests, rep.Failed, rep.Failures)
 	}
@@ -105,7 +105,7 @@ func TestRunReportsVersionsFailuresAndPhases(t *testing.T) {
 	}
 	var sb strings.Builder
 	WriteText(&sb, rep)
-	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning"} {
+	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning", "Accounts  7 of the run's 7 test users locked"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("the text report lacks %q:\n%s", want, sb.String())
 		}

@@ -84,6 +84,10 @@ type Writes struct {
 	Problems []string `json:"problems,omitempty"`
 	// Error says why the audit could not finish.
 	Error string `json:"error,omitempty"`
+	// Accounts is how many users the run created; Locked how many of them
+	// were locked afterwards (a discarded random password, sessions revoked).
+	Accounts int `json:"accounts"`
+	Locked   int `json:"locked"`
 }
 
 // Info is what a report says besides the requests.

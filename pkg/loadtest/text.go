@@ -46,6 +46,7 @@ func WriteText(w io.Writer, rep *Report) {
 		if wr.Error != "" {
 			fmt.Fprintf(w, "  ✗ audit: %s\n", wr.Error)
 		}
+		fmt.Fprintf(w, "Accounts  %d of the run's %d test users locked (password replaced by a discarded random one, sessions revoked)\n", wr.Locked, wr.Accounts)
 	}
 	fmt.Fprintf(w, "Versions  %s\n", formatCounts(rep.Versions))
 	fmt.Fprintf(w, "At end    %s\n\n", formatCounts(rep.FinalVersions))

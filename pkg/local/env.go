@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -92,18 +93,35 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 		return env.Frontend{}, err
 	}
 	if opts.DryRun {
-		cur := "none"
+		// The new release's name is its publish time: a dry run names the
+		// release it would replace and the files it would copy.
+		plan := env.Frontend{DryRun: true}
 		if st.Frontend != nil {
-			cur = st.Frontend.Release
+			plan.Replaces = st.Frontend.Release
 		}
-		progress(env.Event{Time: time.Now(), Kind: "plan", Message: fmt.Sprintf("would publish %s as a new release, replacing release %s", dist, cur)})
-		return env.Frontend{Unchanged: true}, nil
+		if plan.Files, err = countFiles(dist); err != nil {
+			return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
+		}
+		progress(env.Event{Time: time.Now(), Kind: "plan", Message: fmt.Sprintf("would publish %s as a new release, replacing release %s", dist, orNone(plan.Replaces))})
+		return plan, nil
 	}
 	abs, err := filepath.Abs(dist)
 	if err != nil {
 		return env.Frontend{}, err
 	}
 	return e.client.PublishFrontend(ctx, abs, progress)
+}
+
+// countFiles counts the regular files under dir, the ones a publish copies.
+func countFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	return n, err
 }
 
 func orNone(s string) string {

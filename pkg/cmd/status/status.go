@@ -26,8 +26,17 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the environment's replicas, versions and health",
+		Long: `Show the environment's entry point, the version it serves (and the previous
+one), the published webapp release, and each replica's version and health.
+
+Locally it lists the stack's replicas: state, health, requests in flight,
+address and process. On AWS it shows the ECS service with its task definition
+revision and digest-pinned image, each running task's version, revision,
+availability zone and target health, the deployments in progress or just
+ended with their task counts, and the service's latest events.`,
 		Example: `  empctl status
-  empctl status --output json`,
+  empctl status --env prod
+  empctl status --env prod --output json | jq .deployments`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON = f.JSON()

@@ -97,7 +97,10 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 			t.Fatalf("after the rollback %s still runs %s", tg.ID, tg.Version)
 		}
 	}
-	if !strings.Contains(out, "Writes    ") || !strings.Contains(out, "kill at ") {
+	if w.Accounts == 0 || w.Locked != w.Accounts {
+		t.Fatalf("%d of the run's %d test users locked, want all", w.Locked, w.Accounts)
+	}
+	if !strings.Contains(out, "Writes    ") || !strings.Contains(out, "kill at ") || !strings.Contains(out, "test users locked") {
 		t.Fatalf("the text report lacks the writes or the kill:\n%s", out)
 	}
 	t.Logf("requests %d, failed %d; writes acknowledged %d, verified %d, lost %d, duplicated %d; latency during p99 %.1f ms",

@@ -47,12 +47,19 @@ const (
 const writers = 6
 
 // prepareMix signs up this run's users (a reader and the writers), all under
-// one marker that names them, and signs them in.
+// one marker that names them, and signs them in. Their password is random
+// and independent of the marker, which the report prints and the users'
+// names carry.
 func prepareMix(ctx context.Context, endpoint string) (mix, error) {
 	b := make([]byte, 4)
-	_, _ = rand.Read(b)
+	if _, err := rand.Read(b); err != nil {
+		return mix{}, fmt.Errorf("generating the run's marker: %w", err)
+	}
 	marker := "zd-" + hex.EncodeToString(b)
-	password := "zd-" + hex.EncodeToString(b) + "-pw"
+	password, err := secret()
+	if err != nil {
+		return mix{}, err
+	}
 	api := newAuditClient(endpoint)
 	reader, err := api.user(ctx, marker+"-reader", password)
 	if err != nil {

@@ -62,7 +62,9 @@ The load stays on through a cool-down and for at least --duration in all.
 Then every acknowledged write is audited through the API: each sign-up must
 be stored with its name, each profile must hold its last acknowledged update,
 and nothing may be acknowledged twice. The users the run creates are named
-with a marker (zd-<hex>) that the report gives.
+with a marker (zd-<hex>) that the report gives; their password is random and
+never shown, and at the end each is locked: its password is replaced by a
+random one nobody keeps and its sessions are revoked.
 
 The verdict passes only with zero failed requests, zero lost or duplicated
 writes, every rollout completed, and the last one's version answering every
@@ -178,7 +180,10 @@ func Run(ctx context.Context, opts *Options) error {
 	res := run.Stop()
 
 	fmt.Fprintln(errOut, "Auditing the writes...")
-	writes := mix.writes.audit(ctx, newAuditClient(endpoint), mix.readerToken)
+	api := newAuditClient(endpoint)
+	writes := mix.writes.audit(ctx, api, mix.readerToken)
+	fmt.Fprintln(errOut, "Locking the run's test users...")
+	writes.Locked, writes.Accounts = mix.writes.lockAccounts(ctx, api, mix.readerToken)
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
 		Targets: mix.names(), Skipped: mix.skipped})
 	if opts.Report != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -89,6 +90,43 @@ func TestWriteAudit(t *testing.T) {
 	if bad.Marker != w.marker {
 		t.Fatalf("marker %q, want %q", bad.Marker, w.marker)
 	}
+
+	// The marker is public (the report prints it, the users' names carry
+	// it): the password must owe nothing to it.
+	reader := w.marker + "-reader@example.com"
+	if code := login(t, endpoint, reader, w.marker+"-pw"); code != http.StatusUnauthorized {
+		t.Fatalf("signing in with the marker's password answered %d, want 401", code)
+	}
+	if strings.Contains(w.password, w.marker) || strings.Contains(w.password, strings.TrimPrefix(w.marker, "zd-")) {
+		t.Fatalf("the password contains the marker %s", w.marker)
+	}
+
+	// After the run every user is locked: the run's own tokens are revoked
+	// and even the password the run used no longer signs in.
+	locked, accounts := w.lockAccounts(ctx, api, m.readerToken)
+	if want := 1 + writers + 3; locked != want || accounts != want {
+		t.Fatalf("locked %d of %d accounts, want %d of %d (a reader, %d writers, 3 sign-ups)", locked, accounts, want, want, writers)
+	}
+	for _, tok := range append([]string{m.readerToken}, w.writers[0].token) {
+		if code, err := api.get(ctx, "/api/me", tok, nil); err != nil || code != http.StatusUnauthorized {
+			t.Fatalf("GET /api/me with the run's token after the lock: %d %v, want 401", code, err)
+		}
+	}
+	for _, email := range []string{reader, w.marker + "-w0@example.com", w.marker + "-s1@example.com"} {
+		if code := login(t, endpoint, email, w.password); code != http.StatusUnauthorized {
+			t.Fatalf("signing in as %s with the run's password after the lock answered %d, want 401", email, code)
+		}
+	}
+}
+
+// login answers the status of POST /api/login.
+func login(t *testing.T, endpoint, email, password string) int {
+	t.Helper()
+	code, err := newAuditClient(endpoint).do(context.Background(), http.MethodPost, "/api/login", nil, map[string]string{"email": email, "password": password}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -67,6 +67,7 @@ type Fake struct {
 	pending     []Step
 	updates     int
 	throttle    map[string]int
+	missing     int // DescribeServiceDeployments calls still to answer MISSING
 	calls       map[string]int
 	seq         int
 	current     string // our record of the service deployment, even without the API
@@ -139,6 +140,15 @@ func (f *Fake) Throttle(op string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.throttle[op] = n
+}
+
+// MissingServiceDeployments makes the next n DescribeServiceDeployments
+// answer every ARN with a failure of reason MISSING, as ECS's eventually
+// consistent reads may for a service deployment just created.
+func (f *Fake) MissingServiceDeployments(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.missing = n
 }
 
 // Calls is how many requests for op arrived (throttled ones too).

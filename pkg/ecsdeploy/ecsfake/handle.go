@@ -78,8 +78,12 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return &ecs.UpdateServiceOutput{Service: &v}, nil
 	case "DescribeServiceDeployments":
 		out := &ecs.DescribeServiceDeploymentsOutput{}
+		missing := f.missing > 0
+		if missing {
+			f.missing--
+		}
 		for _, arn := range req.ServiceDeploymentArns {
-			if sd := f.sds[arn]; sd != nil {
+			if sd := f.sds[arn]; sd != nil && !missing {
 				out.ServiceDeployments = append(out.ServiceDeployments, *sd)
 			} else {
 				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(arn), Reason: aws.String("MISSING")})
@@ -104,6 +108,7 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		}
 		return out, nil
 	case "StopServiceDeployment":
+		f.catchUpToStop()
 		sd := f.sds[req.ServiceDeploymentArn]
 		if sd == nil {
 			return nil, apiError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")

@@ -2,6 +2,8 @@ package ecsfake
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -330,19 +332,34 @@ func Settle() Step {
 func Lagging() Step { return func(f *Fake) { f.lagging = true } }
 
 // WaitForStop holds the script until a StopServiceDeployment arrives (accepted
-// or not), then runs the next step in the same look.
-func WaitForStop() Step {
-	var wait Step
-	wait = func(f *Fake) {
-		if f.calls["StopServiceDeployment"] == 0 {
-			f.pending = append([]Step{wait}, f.pending...)
+// or not), then runs the next step in the same look. A stop that arrives
+// before the script reached it first runs the steps before it: ECS moved on
+// between the watch's last look and the request, whenever that came.
+func WaitForStop() Step { return waitForStop }
+
+func waitForStop(f *Fake) {
+	if f.calls["StopServiceDeployment"] == 0 {
+		f.pending = append([]Step{waitForStop}, f.pending...)
+		return
+	}
+	if len(f.pending) > 0 {
+		next := f.pending[0]
+		f.pending = f.pending[1:]
+		next(f)
+	}
+}
+
+// catchUpToStop runs the pending steps before a WaitForStop, if one is pending.
+func (f *Fake) catchUpToStop() {
+	wait := reflect.ValueOf(waitForStop).Pointer()
+	for i, step := range f.pending {
+		if reflect.ValueOf(step).Pointer() == wait {
+			before := slices.Clone(f.pending[:i])
+			f.pending = f.pending[i:]
+			for _, step := range before {
+				step(f)
+			}
 			return
 		}
-		if len(f.pending) > 0 {
-			next := f.pending[0]
-			f.pending = f.pending[1:]
-			next(f)
-		}
 	}
-	return wait
 }

@@ -85,13 +85,27 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	info, err := e.DeployFrontend(ctx, dist, opts.Publish, shared.Progress(opts.IO, opts.JSON))
-	if err != nil {
+	if err != nil && info.Release == "" {
 		return err
 	}
+	// With a release and an error, the release went live and a later step
+	// (the CloudFront invalidation) failed: say what is live, then fail.
 	if opts.JSON {
+		if err != nil {
+			if perr := cmdutil.PrintJSON(opts.IO.Out, struct {
+				env.Frontend
+				Error string `json:"error"`
+			}{info, err.Error()}); perr != nil {
+				return perr
+			}
+			return err
+		}
 		return cmdutil.PrintJSON(opts.IO.Out, info)
 	}
 	switch {
+	case err != nil:
+		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires\n", info.Release, info.Files)
+		return err
 	case opts.Publish.DryRun:
 		printPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
@@ -112,6 +126,11 @@ func Run(ctx context.Context, opts *Options) error {
 
 // printPlan shows what a dry run would do.
 func printPlan(w io.Writer, info env.Frontend) {
+	if info.Release == "" {
+		// The local stack: a new release folder, named when it is published.
+		fmt.Fprintf(w, "Would publish %d files as a new release, replacing release %s\n", info.Files, orNone(info.Replaces))
+		return
+	}
 	fmt.Fprintf(w, "Release %s: %d files\n", info.Release, info.Files)
 	fmt.Fprintf(w, "  upload     %d files, %s\n", info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)))
 	for _, k := range info.Uploads {
@@ -156,6 +175,13 @@ func (opts *Options) dist(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("%s has no index.html: it is not a webapp build; rebuild it with `make -C webapp build`", dist)
 	}
 	return dist, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func buildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -40,6 +41,54 @@ func TestPublishesTheBuild(t *testing.T) {
 	arg, _ := fake.Called("DeployFrontend")
 	if c := arg.(envtest.FrontendCall); c.Dist != dist || c.Opts != (env.FrontendOptions{Concurrency: 4, Keep: 5, NoWait: true}) {
 		t.Fatalf("DeployFrontend got %+v", c)
+	}
+}
+
+// When the release went live and the CloudFront invalidation then failed,
+// the command still says what is live (text, or JSON with the error) and
+// fails.
+func TestLiveReleaseWithAFailedInvalidationIsReported(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil })
+	failed := errors.New("release r3 is live; waiting for CloudFront invalidation I1: throttled")
+	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r3", Files: 12, Invalidation: "I1"}, FrontendErr: failed}
+
+	r := cmdtest.Run(t, build, fake, "-o", "json")
+	if r.Code != cmdutil.ExitError || !errors.Is(r.Err, failed) {
+		t.Fatalf("exit %d (%v), want %d with the invalidation's error", r.Code, r.Err, cmdutil.ExitError)
+	}
+	var got struct {
+		Release      string `json:"release"`
+		Invalidation string `json:"invalidation"`
+		Error        string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil {
+		t.Fatalf("-o json printed no summary (%v):\n%s", err, r.Out)
+	}
+	if got.Release != "r3" || got.Invalidation != "I1" || got.Error != failed.Error() {
+		t.Fatalf("JSON summary %+v, want release r3, invalidation I1 and the error", got)
+	}
+
+	r = cmdtest.Run(t, build, fake)
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation failed") {
+		t.Fatalf("exit %d (%v), want the live release and the failed invalidation:\n%s", r.Code, r.Err, r.Out)
+	}
+}
+
+// The local stack's dry run names the release it would replace.
+func TestLocalDryRunSaysWhatItWouldReplace(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{DryRun: true, Files: 2, Replaces: "20260101T000000.000000000"}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake, "--dry-run")
+	want := "Would publish 2 files as a new release, replacing release 20260101T000000.000000000\nDry run: nothing was changed.\n"
+	if r.Code != 0 || r.Out != want {
+		t.Fatalf("exit %d (%v), output:\n%s\nwant:\n%s", r.Code, r.Err, r.Out, want)
 	}
 }
 
