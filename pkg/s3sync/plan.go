@@ -2,7 +2,6 @@ package s3sync
 
 import (
 	"sort"
-	"time"
 
 	"github.com/empctl/empctl/pkg/webassets"
 )
@@ -40,11 +39,11 @@ type Plan struct {
 }
 
 // makePlan compares the local files with the bucket, and works out retention
-// as if the new release were published: keep every file that one of the keep
-// newest releases uses.
-func makePlan(files []File, stored map[string]string, r *remote, keep int, now time.Time) *Plan {
-	id := releaseID(files)
-	p := &Plan{Release: id, Files: len(files), remote: r, manifest: newManifest(id, files, now)}
+// as if the new release (m, the manifest of files) were published: keep every
+// file that one of the keep newest releases uses.
+func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Manifest) *Plan {
+	id := m.Release
+	p := &Plan{Release: id, Files: len(files), remote: r, manifest: m}
 	for _, f := range files {
 		p.Bytes += f.Size
 		if stored[f.Key] == f.SHA256 {

@@ -23,8 +23,10 @@ type remote struct {
 
 // readRemote reads the release manifests and, with site, lists the site's
 // objects, both at once. It is the deploy's first read, so a missing bucket or
-// missing rights stop the deploy before anything changes.
-func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remote, error) {
+// missing rights stop the deploy before anything changes. listed, if set, is
+// given the manifests' keys as soon as they are listed, and runs while they
+// are read.
+func readRemote(ctx context.Context, c Client, bucket string, site bool, listed func(ctx context.Context, keys []string) error) (*remote, error) {
 	r := &remote{objects: map[string]object{}}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -36,6 +38,9 @@ func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remot
 		})
 		if err != nil {
 			return err
+		}
+		if listed != nil {
+			g.Go(func() error { return listed(gctx, keys) })
 		}
 		r.manifests, err = getManifests(gctx, c, bucket, keys)
 		return err
