@@ -101,14 +101,18 @@ func putManifest(ctx context.Context, c Client, bucket string, m *Manifest, crea
 	return aws.ToString(out.ETag), nil
 }
 
-// getManifests reads the manifests at keys in parallel, newest first.
-func getManifests(ctx context.Context, c Client, bucket string, keys []string) ([]*Manifest, error) {
+// getManifests reads the manifests at keys in parallel, in the order of keys.
+// With missingOK, a key with no object (a guess) gets nil rather than an error.
+func getManifests(ctx context.Context, c Client, bucket string, keys []string, missingOK bool) ([]*Manifest, error) {
 	out := make([]*Manifest, len(keys))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, key := range keys {
 		g.Go(func() error {
 			resp, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if missingOK && notFound(err) {
+				return nil
+			}
 			if err != nil {
 				return explain(err, bucket, "reading "+key)
 			}
@@ -128,7 +132,6 @@ func getManifests(ctx context.Context, c Client, bucket string, keys []string) (
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sortNewestFirst(out)
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package s3sync
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/empctl/empctl/pkg/webassets"
@@ -108,6 +109,18 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Ma
 	}
 	p.Changed = changed(p, files, r)
 	return p
+}
+
+// manifestsLeft returns the keys of the release manifests the deploy leaves
+// in the bucket: the new release's and those of the releases not expired.
+func (p *Plan) manifestsLeft() []string {
+	keys := []string{manifestKey(p.Release)}
+	for _, m := range p.remote.manifests {
+		if m.Release != p.Release && !slices.Contains(p.ExpiredReleases, m.Release) {
+			keys = append(keys, manifestKey(m.Release))
+		}
+	}
+	return keys
 }
 
 // changed returns the unhashed keys that differ from the last published

@@ -96,9 +96,9 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	// Hash while taking the lock. The lock comes before the bucket is read,
 	// so that no deploy finishing in between can make the plan stale.
 	var l *lock
+	cache := loadHashCache(opts.HashCache)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		cache := loadHashCache(opts.HashCache)
 		if err := hashAll(gctx, files, cache); err != nil {
 			return err
 		}
@@ -138,22 +138,7 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
 	m := newManifest(releaseID(files), files, time.Now())
-	var early string // the ETag of m, if written while the bucket was read
-	r, err := readRemote(locked, c, opts.Bucket, true, func(ctx context.Context, keys []string) error {
-		// A release no manifest names yet is one the sequential order would
-		// write m for right after these reads (it cannot be live): write it
-		// now, still before any upload. A known release is left to the plan,
-		// so a no-change deploy writes nothing.
-		if opts.DryRun || slices.Contains(keys, manifestKey(m.Release)) {
-			return nil
-		}
-		etag, err := putManifest(ctx, c, opts.Bucket, m, true, "")
-		if preconditionFailed(err) {
-			return nil // cannot happen under the lock; the plan writes it then
-		}
-		early = etag
-		return err
-	})
+	r, early, err := readBucket(locked, c, opts, m, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +150,53 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	if !opts.DryRun {
 		err = publish(ctx, locked, c, opts, res, early, unlock)
 	}
+	if err == nil && !opts.DryRun {
+		cache.Deployed = &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft()}
+		_ = cache.save(opts.HashCache, files)
+	}
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+// readBucket reads the bucket under the lock (readRemote) and, for a release
+// that has no manifest yet, writes m meanwhile (earlyManifest), returning its
+// ETag if written. What the last deploy from here left (cache) is a guess of
+// the manifests to read; if it deployed another release, m is likely new and
+// is written as soon as the lock is held, else only once the listing shows no
+// manifest of it, so that a no-change deploy writes nothing.
+func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache *hashCache) (*remote, string, error) {
+	own := manifestKey(m.Release)
+	early := &earlyManifest{c: c, bucket: opts.Bucket, m: m}
+	var guess []string
+	last := cache.lastDeploy(opts.Bucket)
+	if last != nil {
+		guess = last.Manifests
+	}
+	if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
+		early.start(ctx)
+	}
+	r, err := readRemote(ctx, c, opts.Bucket, true, guess, func(keys []string) ([]string, error) {
+		if early.started {
+			// The listing may or may not show a manifest written meanwhile;
+			// one this deploy created, it knows already.
+			etag, err := early.wait()
+			if etag != "" {
+				keys = slices.DeleteFunc(keys, func(k string) bool { return k == own })
+			}
+			return keys, err
+		}
+		if !opts.DryRun && !slices.Contains(keys, own) {
+			early.start(ctx)
+		}
+		return keys, nil
+	})
+	// Join the write whatever happened: nothing of this deploy may land
+	// after its lock is released.
+	etag, werr := early.wait()
+	if err == nil {
+		err = werr
+	}
+	return r, etag, err
 }
 
 func (o *Options) defaults() {
@@ -296,7 +326,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket, false, nil)
+	r, err := readRemote(ctx, c, bucket, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
