@@ -271,10 +271,11 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 // version this deploy wrote (If-Match etag). It may land after the lock is
 // released, which is safe: it changes only Published and the ETags, never the
 // file list, so a deploy that reads either version plans the same uploads,
-// retention and deletions (at worst it reads metadata or invalidates paths it
-// could have skipped); and if a later deploy has already rewritten the
-// manifest (the same build again) or deleted it (expired), the write is
-// refused rather than bringing back an old record.
+// retention and deletions (at worst it reads metadata, invalidates paths or
+// rewrites this manifest where it could have skipped it); and if a later
+// deploy has already rewritten the manifest (the same build again) or
+// deleted it (expired), the write is refused rather than bringing back an
+// old record.
 func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) error {
 	_, err := putManifest(ctx, c, bucket, m, false, etag)
 	if preconditionFailed(err) || notFound(err) {
