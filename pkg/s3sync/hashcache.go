@@ -18,6 +18,28 @@ import (
 type hashCache struct {
 	Written time.Time             `json:"written"`
 	Files   map[string]cacheEntry `json:"files"` // by absolute path
+	// Deployed is the last deploy that completed from here: its guesses
+	// save the next deploy round trips (see readBucket); a wrong one costs
+	// no extra round trip.
+	Deployed *deployRecord `json:"deployed,omitempty"`
+
+	hashed time.Time // when this deploy's hashes were taken
+}
+
+// deployRecord is what a deploy found and left in the bucket.
+type deployRecord struct {
+	Bucket  string `json:"bucket"`
+	Release string `json:"release"`
+	// Manifests are the keys of the release manifests it left.
+	Manifests []string `json:"manifests"`
+}
+
+// lastDeploy returns the record of the last deploy to bucket, or nil.
+func (c *hashCache) lastDeploy(bucket string) *deployRecord {
+	if c.Deployed == nil || c.Deployed.Bucket != bucket {
+		return nil
+	}
+	return c.Deployed
 }
 
 type cacheEntry struct {
@@ -56,12 +78,18 @@ func (c *hashCache) lookup(f File) (string, bool) {
 	return e.SHA256, true
 }
 
-// save writes the hashes of files (those on disk) to path, atomically.
+// save writes the hashes of files (those on disk) and the deploy record to
+// path, atomically. Written stays when the hashes were taken (the first save)
+// when a later save adds the deploy record, so that racyWindow still covers a
+// file changed while the deploy ran.
 func (c *hashCache) save(path string, files []File) error {
 	if path == "" {
 		return nil
 	}
-	next := hashCache{Written: time.Now(), Files: make(map[string]cacheEntry, len(files))}
+	if c.hashed.IsZero() {
+		c.hashed = time.Now()
+	}
+	next := hashCache{Written: c.hashed, Deployed: c.Deployed, Files: make(map[string]cacheEntry, len(files))}
 	for _, f := range files {
 		if f.path != "" && f.SHA256 != "" {
 			next.Files[f.path] = cacheEntry{fileID: f.id, SHA256: f.SHA256}

@@ -90,17 +90,22 @@ var ErrLockLost = errors.New("the deploy lock was taken over by another deploy (
 
 // hold renews the lock's expiry every ttl/3 while the deploy runs, with
 // If-Match on its ETag, so a long deploy keeps it. If the lock was taken over,
-// the returned context is cancelled with ErrLockLost. stop ends the renewals.
+// the returned context is cancelled with ErrLockLost. stop ends the renewals:
+// it lets a renewal in flight finish (renewals run on ctx, not on the returned
+// context), since one cut off could still land and leave the lock with an ETag
+// the release's If-Match no longer knows.
 func (l *lock) hold(ctx context.Context, ttl time.Duration) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	done := make(chan struct{})
+	held, cancel := context.WithCancelCause(ctx)
+	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
 		t := time.NewTicker(ttl / 3)
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-held.Done():
+				return
+			case <-quit:
 				return
 			case now := <-t.C:
 				if err := l.renew(ctx, now.Add(ttl)); preconditionFailed(err) {
@@ -112,7 +117,7 @@ func (l *lock) hold(ctx context.Context, ttl time.Duration) (context.Context, fu
 			}
 		}
 	}()
-	return ctx, func() { cancel(nil); <-done }
+	return held, func() { close(quit); <-done; cancel(nil) }
 }
 
 func (l *lock) renew(ctx context.Context, expires time.Time) error {

@@ -69,29 +69,50 @@ func newManifest(id string, files []File, now time.Time) *Manifest {
 	return m
 }
 
-func putManifest(ctx context.Context, c Client, bucket string, m *Manifest) error {
+// putManifest writes m and returns its ETag. With create, it writes only if
+// there is no manifest of that release yet (If-None-Match); with ifMatch, only
+// over that version of it. A refused condition comes back as the raw error,
+// for preconditionFailed.
+func putManifest(ctx context.Context, c Client, bucket string, m *Manifest, create bool, ifMatch string) (string, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return "", err
 	}
-	_, err = c.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket:       aws.String(bucket),
 		Key:          aws.String(manifestKey(m.Release)),
 		Body:         bytes.NewReader(body),
 		ContentType:  aws.String("application/json"),
 		CacheControl: aws.String("no-store"),
-	})
-	return explain(err, bucket, "writing the release manifest")
+	}
+	if create {
+		in.IfNoneMatch = aws.String("*")
+	}
+	if ifMatch != "" {
+		in.IfMatch = aws.String(ifMatch)
+	}
+	out, err := c.PutObject(ctx, in)
+	if err != nil {
+		if (create || ifMatch != "") && (preconditionFailed(err) || notFound(err)) {
+			return "", err
+		}
+		return "", explain(err, bucket, "writing the release manifest")
+	}
+	return aws.ToString(out.ETag), nil
 }
 
-// getManifests reads the manifests at keys in parallel, newest first.
-func getManifests(ctx context.Context, c Client, bucket string, keys []string) ([]*Manifest, error) {
+// getManifests reads the manifests at keys in parallel, in the order of keys.
+// With missingOK, a key with no object (a guess) gets nil rather than an error.
+func getManifests(ctx context.Context, c Client, bucket string, keys []string, missingOK bool) ([]*Manifest, error) {
 	out := make([]*Manifest, len(keys))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, key := range keys {
 		g.Go(func() error {
 			resp, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if missingOK && notFound(err) {
+				return nil
+			}
 			if err != nil {
 				return explain(err, bucket, "reading "+key)
 			}
@@ -111,7 +132,6 @@ func getManifests(ctx context.Context, c Client, bucket string, keys []string) (
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sortNewestFirst(out)
 	return out, nil
 }
 

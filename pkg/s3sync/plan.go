@@ -1,8 +1,8 @@
 package s3sync
 
 import (
+	"slices"
 	"sort"
-	"time"
 
 	"github.com/empctl/empctl/pkg/webassets"
 )
@@ -40,11 +40,11 @@ type Plan struct {
 }
 
 // makePlan compares the local files with the bucket, and works out retention
-// as if the new release were published: keep every file that one of the keep
-// newest releases uses.
-func makePlan(files []File, stored map[string]string, r *remote, keep int, now time.Time) *Plan {
-	id := releaseID(files)
-	p := &Plan{Release: id, Files: len(files), remote: r, manifest: newManifest(id, files, now)}
+// as if the new release (m, the manifest of files) were published: keep every
+// file that one of the keep newest releases uses.
+func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Manifest) *Plan {
+	id := m.Release
+	p := &Plan{Release: id, Files: len(files), remote: r, manifest: m}
 	for _, f := range files {
 		p.Bytes += f.Size
 		if stored[f.Key] == f.SHA256 {
@@ -109,6 +109,18 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, now t
 	}
 	p.Changed = changed(p, files, r)
 	return p
+}
+
+// manifestsLeft returns the keys of the release manifests the deploy leaves
+// in the bucket: the new release's and those of the releases not expired.
+func (p *Plan) manifestsLeft() []string {
+	keys := []string{manifestKey(p.Release)}
+	for _, m := range p.remote.manifests {
+		if m.Release != p.Release && !slices.Contains(p.ExpiredReleases, m.Release) {
+			keys = append(keys, manifestKey(m.Release))
+		}
+	}
+	return keys
 }
 
 // changed returns the unhashed keys that differ from the last published

@@ -24,9 +24,21 @@ type remote struct {
 // readRemote reads the release manifests and, with site, lists the site's
 // objects, both at once. It is the deploy's first read, so a missing bucket or
 // missing rights stop the deploy before anything changes.
-func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remote, error) {
+//
+// guess are manifest keys that are likely there (those the last deploy from
+// here left): they are read while the bucket is listed, which saves a round
+// trip when the guess is right; the listing decides which manifests count.
+// listed, if set, is given the listed manifest keys and returns those to use.
+func readRemote(ctx context.Context, c Client, bucket string, site bool, guess []string, listed func(keys []string) ([]string, error)) (*remote, error) {
 	r := &remote{objects: map[string]object{}}
 	g, gctx := errgroup.WithContext(ctx)
+	var guessed []*Manifest
+	guesses := make(chan error, 1)
+	go func() {
+		var err error
+		guessed, err = getManifests(gctx, c, bucket, guess, true)
+		guesses <- err
+	}()
 	g.Go(func() error {
 		var keys []string
 		err := list(gctx, c, bucket, releasesPrefix, func(key string, _ object) {
@@ -34,10 +46,32 @@ func readRemote(ctx context.Context, c Client, bucket string, site bool) (*remot
 				keys = append(keys, key)
 			}
 		})
+		if err == nil && listed != nil {
+			keys, err = listed(keys)
+		}
+		if gerr := <-guesses; err == nil {
+			err = gerr
+		}
 		if err != nil {
 			return err
 		}
-		r.manifests, err = getManifests(gctx, c, bucket, keys)
+		known := map[string]*Manifest{}
+		for i, m := range guessed {
+			if m != nil {
+				known[guess[i]] = m
+			}
+		}
+		var rest []string
+		for _, key := range keys {
+			if m, ok := known[key]; ok {
+				r.manifests = append(r.manifests, m)
+			} else {
+				rest = append(rest, key)
+			}
+		}
+		more, err := getManifests(gctx, c, bucket, rest, false)
+		r.manifests = append(r.manifests, more...)
+		sortNewestFirst(r.manifests)
 		return err
 	})
 	if site {

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,9 +96,9 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 	// Hash while taking the lock. The lock comes before the bucket is read,
 	// so that no deploy finishing in between can make the plan stale.
 	var l *lock
+	cache := loadHashCache(opts.HashCache)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		cache := loadHashCache(opts.HashCache)
 		if err := hashAll(gctx, files, cache); err != nil {
 			return err
 		}
@@ -111,17 +113,23 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 		})
 	}
 	err = g.Wait()
+	locked := ctx // the deploy's context while it holds the lock
+	unlock := func() error { return nil }
 	if l != nil {
 		var stop func()
-		ctx, stop = l.hold(ctx, opts.LockTTL)
-		defer func() {
+		locked, stop = l.hold(ctx, opts.LockTTL)
+		unlock = sync.OnceValue(func() error {
 			stop()
-			if errors.Is(context.Cause(ctx), ErrLockLost) {
-				err = fmt.Errorf("%w: on bucket %s; run the deploy again once the other one has finished", ErrLockLost, opts.Bucket)
-				return // the lock is the other deploy's now
+			if errors.Is(context.Cause(locked), ErrLockLost) {
+				return fmt.Errorf("%w: on bucket %s; run the deploy again once the other one has finished", ErrLockLost, opts.Bucket)
 			}
-			if rerr := l.release(); err == nil {
-				err = rerr
+			return l.release()
+		})
+		defer func() {
+			// Losing the lock explains whatever else failed; failing to
+			// release it matters only if nothing else did.
+			if uerr := unlock(); uerr != nil && (err == nil || errors.Is(uerr, ErrLockLost)) {
+				err = uerr
 			}
 		}()
 	}
@@ -129,20 +137,66 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 		return nil, err
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
-	r, err := readRemote(ctx, c, opts.Bucket, true)
+	m := newManifest(releaseID(files), files, time.Now())
+	r, early, err := readBucket(locked, c, opts, m, cache)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := r.storedHashes(ctx, c, opts.Bucket, files, opts.Concurrency)
+	stored, err := r.storedHashes(locked, c, opts.Bucket, files, opts.Concurrency)
 	if err != nil {
 		return nil, err
 	}
-	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, time.Now()), DryRun: opts.DryRun}
+	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, m), DryRun: opts.DryRun}
 	if !opts.DryRun {
-		err = publish(ctx, c, opts, res)
+		err = publish(ctx, locked, c, opts, res, early, unlock)
+	}
+	if err == nil && !opts.DryRun {
+		cache.Deployed = &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft()}
+		_ = cache.save(opts.HashCache, files)
 	}
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+// readBucket reads the bucket under the lock (readRemote) and, for a release
+// that has no manifest yet, writes m meanwhile (earlyManifest), returning its
+// ETag if written. What the last deploy from here left (cache) is a guess of
+// the manifests to read; if it deployed another release, m is likely new and
+// is written as soon as the lock is held, else only once the listing shows no
+// manifest of it, so that a no-change deploy writes nothing.
+func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache *hashCache) (*remote, string, error) {
+	own := manifestKey(m.Release)
+	early := &earlyManifest{c: c, bucket: opts.Bucket, m: m}
+	var guess []string
+	last := cache.lastDeploy(opts.Bucket)
+	if last != nil {
+		guess = last.Manifests
+	}
+	if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
+		early.start(ctx)
+	}
+	r, err := readRemote(ctx, c, opts.Bucket, true, guess, func(keys []string) ([]string, error) {
+		if early.started {
+			// The listing may or may not show a manifest written meanwhile;
+			// one this deploy created, it knows already.
+			etag, err := early.wait()
+			if etag != "" {
+				keys = slices.DeleteFunc(keys, func(k string) bool { return k == own })
+			}
+			return keys, err
+		}
+		if !opts.DryRun && !slices.Contains(keys, own) {
+			early.start(ctx)
+		}
+		return keys, nil
+	})
+	// Join the write whatever happened: nothing of this deploy may land
+	// after its lock is released.
+	etag, werr := early.wait()
+	if err == nil {
+		err = werr
+	}
+	return r, etag, err
 }
 
 func (o *Options) defaults() {
@@ -160,44 +214,74 @@ func (o *Options) defaults() {
 	}
 }
 
-// publish runs the plan under the lock: the manifest, the uploads phase by
-// phase, the manifest again as published, then the deletions.
-func publish(ctx context.Context, c Client, opts Options, res *Result) error {
+// publish runs the plan under the lock (locked is ctx while it is held): the
+// manifest (unless written already, with ETag early), the uploads phase by
+// phase, then the deletions and the manifest again as published, at once.
+// The lock is released (unlock) as soon as the deletions are done, while the
+// published manifest may still be on its way: see publishManifest.
+func publish(ctx, locked context.Context, c Client, opts Options, res *Result, early string, unlock func() error) error {
 	p := &res.Plan
-	if !p.Live {
-		if err := putManifest(ctx, c, opts.Bucket, p.manifest); err != nil {
-			return err
-		}
-		u := newUploader(c, opts.Bucket, opts.Concurrency, opts.Progress, p.Uploads)
-		for _, phase := range []string{PhaseAssets, PhaseConfig, PhaseIndex} {
-			var batch []File
-			for _, f := range p.Uploads {
-				if phaseOf(f.Key) == phase {
-					batch = append(batch, f)
-				}
-			}
-			err := u.phase(ctx, phase, batch)
-			res.Uploaded, res.UploadedBytes = u.done.Files, u.done.Bytes
-			if err != nil {
-				return err
-			}
-		}
-		m := p.manifest
-		for key, e := range m.Files {
-			if etag, ok := u.etags[key]; ok {
-				e.ETag = etag
-			} else {
-				e.ETag = p.remote.objects[key].ETag
-			}
-			m.Files[key] = e
-		}
-		now := time.Now().UTC()
-		m.Published = &now
-		if err := putManifest(ctx, c, opts.Bucket, m); err != nil {
+	if p.Live {
+		return deleteExpired(locked, c, opts, res)
+	}
+	etag := early
+	if etag == "" {
+		var err error
+		if etag, err = putManifest(locked, c, opts.Bucket, p.manifest, false, ""); err != nil {
 			return err
 		}
 	}
-	return deleteExpired(ctx, c, opts, res)
+	u := newUploader(c, opts.Bucket, opts.Concurrency, opts.Progress, p.Uploads)
+	for _, phase := range []string{PhaseAssets, PhaseConfig, PhaseIndex} {
+		var batch []File
+		for _, f := range p.Uploads {
+			if phaseOf(f.Key) == phase {
+				batch = append(batch, f)
+			}
+		}
+		err := u.phase(locked, phase, batch)
+		res.Uploaded, res.UploadedBytes = u.done.Files, u.done.Bytes
+		if err != nil {
+			return err
+		}
+	}
+	m := p.manifest
+	for key, e := range m.Files {
+		if up, ok := u.etags[key]; ok {
+			e.ETag = up
+		} else {
+			e.ETag = p.remote.objects[key].ETag
+		}
+		m.Files[key] = e
+	}
+	now := time.Now().UTC()
+	m.Published = &now
+	var g errgroup.Group
+	g.Go(func() error { return publishManifest(ctx, c, opts.Bucket, m, etag) })
+	g.Go(func() error {
+		if err := deleteExpired(locked, c, opts, res); err != nil {
+			return err
+		}
+		return unlock()
+	})
+	return g.Wait()
+}
+
+// publishManifest rewrites the release's manifest as published, only over the
+// version this deploy wrote (If-Match etag). It may land after the lock is
+// released, which is safe: it changes only Published and the ETags, never the
+// file list, so a deploy that reads either version plans the same uploads,
+// retention and deletions (at worst it reads metadata, invalidates paths or
+// rewrites this manifest where it could have skipped it); and if a later
+// deploy has already rewritten the manifest (the same build again) or
+// deleted it (expired), the write is refused rather than bringing back an
+// old record.
+func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) error {
+	_, err := putManifest(ctx, c, bucket, m, false, etag)
+	if preconditionFailed(err) || notFound(err) {
+		return nil // a later deploy owns the record now
+	}
+	return err
 }
 
 // deleteExpired removes the files only expired releases used, then their
@@ -243,7 +327,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket, false)
+	r, err := readRemote(ctx, c, bucket, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
