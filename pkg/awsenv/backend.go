@@ -191,18 +191,28 @@ func pushProgress(progress func(env.Event)) func(image.Progress) {
 // versionOf is the version a deploy labelled a revision with, or the
 // revision's name when it has none.
 func (e *Env) versionOf(ctx context.Context, c ecsdeploy.Clients, taskDefARN string) string {
+	if v := e.label(ctx, c, taskDefARN); v != "" {
+		return v
+	}
+	return shortARN(taskDefARN)
+}
+
+// label is the version a deploy put on a revision's server container, ""
+// when it has none (Terraform's revisions) or cannot be read: it only names.
+func (e *Env) label(ctx context.Context, c ecsdeploy.Clients, taskDefARN string) string {
 	if taskDefARN == "" {
 		return ""
 	}
 	out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(taskDefARN)})
-	if err == nil && out.TaskDefinition != nil {
-		for _, ct := range out.TaskDefinition.ContainerDefinitions {
-			if v := ct.DockerLabels[ecsdeploy.VersionLabel]; aws.ToString(ct.Name) == e.Outputs.ContainerName && v != "" {
-				return v
-			}
+	if err != nil || out.TaskDefinition == nil {
+		return ""
+	}
+	for _, ct := range out.TaskDefinition.ContainerDefinitions {
+		if aws.ToString(ct.Name) == e.Outputs.ContainerName {
+			return ct.DockerLabels[ecsdeploy.VersionLabel]
 		}
 	}
-	return shortARN(taskDefARN)
+	return ""
 }
 
 func (e *Env) ecsClients(ctx context.Context) (ecsdeploy.Clients, error) {

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
 )
@@ -76,15 +73,7 @@ func (e *Env) revisionVersions(ctx context.Context, c ecsdeploy.Clients, s ecsde
 		if _, ok := versions[d.Revision]; ok {
 			continue
 		}
-		out, err := c.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(d.TaskDefinition)})
-		if err != nil || out.TaskDefinition == nil {
-			continue // the version is only a label: status shows the revision instead
-		}
-		for _, ct := range out.TaskDefinition.ContainerDefinitions {
-			if aws.ToString(ct.Name) == e.Outputs.ContainerName {
-				versions[d.Revision] = ct.DockerLabels[ecsdeploy.VersionLabel]
-			}
-		}
+		versions[d.Revision] = e.label(ctx, c, d.TaskDefinition)
 	}
 	return versions
 }
