@@ -116,6 +116,7 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	res, err := ecsdeploy.Deploy(ctx, c, svc, reg.ARN, e.watchOptions(opts, progress))
 	ro := rollout(res, start)
 	ro.Version, ro.PreviousVersion, ro.Image = version, before.Version, pub.Ref
+	ro.Logs = append(ro.Logs, e.stoppedTaskLogs(ctx, c, reg.ARN, res.StoppedTasks)...)
 	return ro, e.rolloutErr(err)
 }
 
