@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/empctl/empctl/pkg/srcversion"
 )
@@ -85,37 +84,52 @@ func WebappDist(srcDir string) string {
 	return ""
 }
 
-// Webapp builds the webapp with `make -C webapp build` when there is no
-// build yet or its sources are newer than the build (or when force is set),
-// and returns the build folder. It returns "" and no error when the project
-// has no webapp.
+// Webapp builds the webapp with `make -C webapp build` (which runs `npm ci`
+// first when package-lock.json is newer than node_modules) unless the build
+// there was made from the same sources: their content hash is kept in
+// .empctl/cache/webapp-sources.sha256, so a checkout or a touch that changes
+// no byte does not rebuild, and any edit does. force always builds. It
+// returns the build folder, or "" and no error when the project has no webapp.
 func Webapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist string, built bool, err error) {
-	if !isFile(filepath.Join(srcDir, "webapp", "package.json")) {
+	webapp := filepath.Join(srcDir, "webapp")
+	if !isFile(filepath.Join(webapp, "package.json")) {
 		return "", false, nil
+	}
+	stamp := filepath.Join(srcDir, ".empctl", "cache", "webapp-sources.sha256")
+	sources, err := webappSourcesHash(webapp)
+	if err != nil {
+		return "", false, fmt.Errorf("reading the webapp's sources: %w", err)
 	}
 	dist = WebappDist(srcDir)
 	if dist != "" && !force {
-		if fi, err := os.Stat(filepath.Join(dist, "index.html")); err == nil && !newerThan(filepath.Join(srcDir, "webapp"), fi.ModTime()) {
+		if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == sources {
 			return dist, false, nil
 		}
 	}
-	cmd := exec.CommandContext(ctx, "make", "-C", filepath.Join(srcDir, "webapp"), "build")
+	cmd := exec.CommandContext(ctx, "make", "-C", webapp, "build")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		return "", false, fmt.Errorf("building the webapp (make -C webapp build): %w", err)
 	}
 	if dist = WebappDist(srcDir); dist == "" {
-		return "", false, fmt.Errorf("the webapp build left no index.html under %s", filepath.Join(srcDir, "webapp", "dist"))
+		return "", false, fmt.Errorf("the webapp build left no index.html under %s", filepath.Join(webapp, "dist"))
+	}
+	// The hash of the sources as they were before the build: an edit made
+	// while it ran makes the next call build again.
+	if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err == nil {
+		_ = os.WriteFile(stamp, []byte(sources+"\n"), 0o644)
 	}
 	return dist, true, nil
 }
 
-// newerThan reports whether a webapp source file changed after t.
-func newerThan(webapp string, t time.Time) bool {
-	newer := false
-	_ = filepath.WalkDir(webapp, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || newer {
-			return fs.SkipAll
+// webappSourcesHash is the SHA-256 of every file under the webapp folder
+// that goes into a build (names and contents, in a fixed order), leaving out
+// installed packages, build output and test artefacts.
+func webappSourcesHash(webapp string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(webapp, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
 		if d.IsDir() {
 			switch d.Name() {
@@ -124,12 +138,26 @@ func newerThan(webapp string, t time.Time) bool {
 			}
 			return nil
 		}
-		if fi, err := d.Info(); err == nil && fi.ModTime().After(t) {
-			newer = true
+		if !d.Type().IsRegular() {
+			return nil
 		}
+		rel, err := filepath.Rel(webapp, p)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }()
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		_, _ = h.Write([]byte{0})
 		return nil
 	})
-	return newer
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // fileDigest is the hex SHA-256 of the file at path: a build's content address.
