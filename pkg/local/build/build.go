@@ -10,13 +10,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/empctl/empctl/pkg/srcversion"
+	"github.com/empctl/empctl/pkg/treehash"
 )
 
 const buildinfoPkg = "github.com/empctl/empctl/pkg/buildinfo"
@@ -96,7 +96,7 @@ func Webapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist
 		return "", false, nil
 	}
 	stamp := filepath.Join(srcDir, ".empctl", "cache", "webapp-sources.sha256")
-	sources, err := webappSourcesHash(webapp)
+	sources, err := treehash.Sum(webapp, "node_modules", "dist", ".angular", "test-results", "playwright-report")
 	if err != nil {
 		return "", false, fmt.Errorf("reading the webapp's sources: %w", err)
 	}
@@ -120,44 +120,6 @@ func Webapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist
 		_ = os.WriteFile(stamp, []byte(sources+"\n"), 0o644)
 	}
 	return dist, true, nil
-}
-
-// webappSourcesHash is the SHA-256 of every file under the webapp folder
-// that goes into a build (names and contents, in a fixed order), leaving out
-// installed packages, build output and test artefacts.
-func webappSourcesHash(webapp string) (string, error) {
-	h := sha256.New()
-	err := filepath.WalkDir(webapp, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case "node_modules", "dist", ".angular", "test-results", "playwright-report":
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(webapp, p)
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = f.Close() }()
-		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
-		if _, err := io.Copy(h, f); err != nil {
-			return err
-		}
-		_, _ = h.Write([]byte{0})
-		return nil
-	})
-	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 // fileDigest is the hex SHA-256 of the file at path: a build's content address.

@@ -1,10 +1,7 @@
 package webroot
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -38,34 +35,6 @@ func copyTree(src, dst string) ([]string, error) {
 		return copyFile(p, filepath.Join(dst, rel))
 	})
 	return files, err
-}
-
-// treeDigest is a SHA-256 over the regular files under dir: their relative
-// paths and contents, in walk (lexical) order.
-func treeDigest(dir string) (string, error) {
-	h := sha256.New()
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = f.Close() }()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		_, _ = fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), fi.Size())
-		_, err = io.Copy(h, f)
-		return err
-	})
-	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 func copyFile(src, dst string) (err error) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/treehash"
 	"github.com/empctl/empctl/pkg/webassets"
 )
 
@@ -69,7 +70,7 @@ func (w *Root) Publish(dist string) (env.Frontend, error) {
 	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
 		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
 	}
-	digest, err := treeDigest(dist)
+	digest, err := treehash.Sum(dist)
 	if err != nil {
 		return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
 	}
