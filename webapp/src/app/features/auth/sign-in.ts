@@ -9,10 +9,11 @@ import { Countdown } from '../../shared/countdown';
 import { FieldError, shown } from '../../shared/forms/field-error';
 import { focusFirstInvalid } from '../../shared/forms/server-errors';
 import { emailAddress } from '../../shared/forms/validators';
+import { SubmitButton } from '../../shared/forms/submit-button';
 
 @Component({
   selector: 'app-sign-in',
-  imports: [ReactiveFormsModule, RouterLink, FieldError, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, FieldError, ApiNotice, SubmitButton],
   template: `
     <section class="card narrow">
       <h1 tabindex="-1">Sign in</h1>

@@ -9,10 +9,11 @@ import { FieldError, shown } from '../../shared/forms/field-error';
 import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-errors';
 import { PersonFields, personControls } from '../../shared/forms/person-fields';
 import { EMAIL_MAX, emailAddress, passwordLength } from '../../shared/forms/validators';
+import { SubmitButton } from '../../shared/forms/submit-button';
 
 @Component({
   selector: 'app-sign-up',
-  imports: [ReactiveFormsModule, RouterLink, FieldError, PersonFields, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, FieldError, PersonFields, ApiNotice, SubmitButton],
   templateUrl: './sign-up.html',
 })
 export class SignUp {

@@ -8,10 +8,11 @@ import { FieldError, shown } from '../../shared/forms/field-error';
 import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-errors';
 import { matchesField, passwordLength } from '../../shared/forms/validators';
 import { ProfileService } from './profile.service';
+import { SubmitButton } from '../../shared/forms/submit-button';
 
 @Component({
   selector: 'app-change-password',
-  imports: [ReactiveFormsModule, RouterLink, FieldError, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, FieldError, ApiNotice, SubmitButton],
   templateUrl: './change-password.html',
 })
 export class ChangePassword {

@@ -9,10 +9,11 @@ import { applyServerErrors, focusFirstInvalid } from '../../shared/forms/server-
 import { PersonFields, personControls } from '../../shared/forms/person-fields';
 import { createLoader } from '../../shared/loader';
 import { ProfileService } from './profile.service';
+import { SubmitButton } from '../../shared/forms/submit-button';
 
 @Component({
   selector: 'app-profile-page',
-  imports: [ReactiveFormsModule, RouterLink, DatePipe, PersonFields, ApiNotice],
+  imports: [ReactiveFormsModule, RouterLink, DatePipe, PersonFields, ApiNotice, SubmitButton],
   templateUrl: './profile-page.html',
 })
 export class ProfilePage {

@@ -3,10 +3,11 @@ import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angula
 import { Router, RouterLink } from '@angular/router';
 import { SessionStore } from '../../core/auth/session.store';
 import { FieldError, shown } from '../../shared/forms/field-error';
+import { SubmitButton } from '../../shared/forms/submit-button';
 
 @Component({
   selector: 'app-find-user',
-  imports: [ReactiveFormsModule, RouterLink, FieldError],
+  imports: [ReactiveFormsModule, RouterLink, FieldError, SubmitButton],
   template: `
     <section class="card narrow">
       <h1 tabindex="-1">People</h1>
