@@ -62,10 +62,7 @@ func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
 	// copying it through a pipe would cost this process, which also runs
 	// the load balancer, two system calls per request.
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// Own process group: a Ctrl-C on the terminal reaches empctl, which stops
-	// the replicas in order, rather than every replica at once. Pdeathsig:
-	// a replica must not outlive empctl, even when empctl is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = replicaProcAttr()
 	if err := spawn(cmd); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", rel.Binary, err)
 	}
