@@ -621,6 +621,14 @@ func TestVariableValidations(t *testing.T) {
 			t.Errorf("var.%s = %v was not refused with %q", name, bad[name], want.AsString())
 		}
 	}
+	// Private blocks, but one too many for the security group's rule budget.
+	six := []string{"10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", "10.5.0.0/16", "10.6.0.0/16"}
+	_, errs = terraformRun(t, "", map[string]any{"environment": "prod", "project": "my-app", "region": "eu-west-1", "alb_ingress_cidr_blocks": six})
+	msg := m.nested(m.block("variable.alb_ingress_cidr_blocks"), "validation").Body.Attributes["error_message"]
+	want, _ := msg.Expr.Value(nil)
+	if !slices.Contains(errs, want.AsString()) {
+		t.Errorf("six alb_ingress_cidr_blocks were not refused with %q; errors: %q", want.AsString(), errs)
+	}
 }
 
 // Every variable that can hold a wrong value has a validation.
