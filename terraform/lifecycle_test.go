@@ -13,9 +13,10 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// ECR keeps the last N tagged releases and expires untagged manifests after a
-// day; it never counts "any" image, which would count each release's
-// platform manifests and expire them from under a kept index.
+// ECR keeps the last N tagged releases. No rule counts "any" image, which would
+// count each release's platform manifests and expire them from under a kept
+// index, and none expires untagged manifests: a kept release's platform
+// manifests are untagged too.
 func TestECRLifecycleKeepsTaggedReleases(t *testing.T) {
 	m := load(t)
 	call, ok := m.block("resource.aws_ecr_lifecycle_policy.server").Body.Attributes["policy"].Expr.(*hclsyntax.FunctionCallExpr)
@@ -27,18 +28,14 @@ func TestECRLifecycleKeepsTaggedReleases(t *testing.T) {
 		t.Fatal(diags)
 	}
 	rules := policy.GetAttr("rules").AsValueSlice()
-	if len(rules) != 2 {
-		t.Fatalf("%d lifecycle rules, want 2", len(rules))
+	if len(rules) != 1 {
+		t.Fatalf("%d lifecycle rules, want 1", len(rules))
 	}
-	tagged, untagged := rules[0].GetAttr("selection"), rules[1].GetAttr("selection")
+	tagged := rules[0].GetAttr("selection")
 	wantValue(t, "rule 1 tagStatus", tagged.GetAttr("tagStatus"), cty.StringVal("tagged"))
 	wantValue(t, "rule 1 countType", tagged.GetAttr("countType"), cty.StringVal("imageCountMoreThan"))
 	wantValue(t, "rule 1 countNumber", tagged.GetAttr("countNumber"), m.vars["ecr_keep_images"])
 	wantValue(t, "rule 1 tagPatternList", tagged.GetAttr("tagPatternList"), cty.TupleVal([]cty.Value{cty.StringVal("*")}))
-	wantValue(t, "rule 2 tagStatus", untagged.GetAttr("tagStatus"), cty.StringVal("untagged"))
-	wantValue(t, "rule 2 countType", untagged.GetAttr("countType"), cty.StringVal("sinceImagePushed"))
-	wantValue(t, "rule 2 countUnit", untagged.GetAttr("countUnit"), cty.StringVal("days"))
-	wantValue(t, "rule 2 countNumber", untagged.GetAttr("countNumber"), cty.NumberIntVal(1))
 	for i, r := range rules {
 		wantValue(t, "rule priority", r.GetAttr("rulePriority"), cty.NumberIntVal(int64(i+1)))
 		wantValue(t, "rule action", r.GetAttr("action").GetAttr("type"), cty.StringVal("expire"))
