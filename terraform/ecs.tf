@@ -63,6 +63,9 @@ resource "aws_ecs_task_definition" "server" {
       # it again when MySQL refuses the password, so a rotation needs no
       # restart. No `secrets` injection: ECS would read it once, at start.
       { name = "DB_SECRET_ARN", value = aws_db_instance.this.master_user_secret[0].secret_arn },
+      # The ALB's nodes connect from its subnets: the server honours
+      # X-Forwarded-For from them only, not from every private address.
+      { name = "TRUSTED_PROXIES", value = join(",", aws_subnet.private[*].cidr_block) },
     ]
 
     # SIGTERM starts the server's drain (2 s) and shutdown (20 s deadline);
