@@ -104,3 +104,68 @@ func TestTrustedProxiesAreTheALBSubnets(t *testing.T) {
 		}
 	}
 }
+
+// With the RDS CA bundle in the image (db_tls_ca_file) the server verifies
+// the database's certificate; without it, TLS stays required.
+func TestDatabaseTLSFollowsCAFile(t *testing.T) {
+	m := load(t)
+	wantValue(t, "var.db_tls_ca_file default", m.vars["db_tls_ca_file"], cty.StringVal(""))
+	for _, tc := range []struct {
+		file      string
+		tls       string
+		ca        string
+		caPresent bool
+	}{
+		{"", "required", "", false},
+		{"/etc/empctl/rds-global-bundle.pem", "verify", "/etc/empctl/rds-global-bundle.pem", true},
+	} {
+		env := serverEnvironment(t, m, map[string]cty.Value{"db_tls_ca_file": cty.StringVal(tc.file)})
+		if env["DB_TLS"] != tc.tls {
+			t.Errorf("db_tls_ca_file=%q: DB_TLS = %q, want %q", tc.file, env["DB_TLS"], tc.tls)
+		}
+		if ca, ok := env["DB_TLS_CA"]; ok != tc.caPresent || ca != tc.ca {
+			t.Errorf("db_tls_ca_file=%q: DB_TLS_CA = %q (set: %v), want %q (set: %v)", tc.file, ca, ok, tc.ca, tc.caPresent)
+		}
+	}
+}
+
+// db_tls_ca_file's validation, run by Terraform: an absolute path, and never
+// one Go reads as the system's trust store. A file there would replace the
+// root certificates the server embeds (crypto/x509 uses those only when the
+// system has none), and the server could no longer reach Secrets Manager.
+func TestDatabaseTLSCAFileValidation(t *testing.T) {
+	m := load(t)
+	cond := m.nested(m.block("variable.db_tls_ca_file"), "validation").Body.Attributes["condition"]
+	expr := string(cond.Expr.Range().SliceBytes(m.files[cond.Expr.Range().Filename]))
+	cases := map[string]bool{
+		"":                                     true,
+		"/etc/empctl/rds-global-bundle.pem":    true,
+		"/certs/eu-west-1-bundle.pem":          true,
+		"certs/rds-global-bundle.pem":          false, // relative: to what?
+		"./rds.pem":                            false,
+		"/":                                    false,
+		"/etc/empctl/":                         false,
+		"/etc/my certs/rds.pem":                false,
+		"/etc/ssl/certs/rds-global-bundle.pem": false, // Go reads every file there
+		"/etc/pki/tls/certs/rds.pem":           false,
+		"/etc/ssl/cert.pem":                    false, // Alpine's bundle
+		"/etc/ssl/certs/ca-certificates.crt":   false,
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem": false,
+	}
+	var extra strings.Builder
+	var names []string
+	for path := range cases {
+		name := "case" + strconv.Itoa(len(names))
+		names = append(names, path)
+		extra.WriteString("output \"" + name + "\" {\n  value = " + strings.ReplaceAll(expr, "var.db_tls_ca_file", strconv.Quote(path)) + "\n}\n")
+	}
+	got, errs := terraformRun(t, extra.String(), map[string]any{"environment": "prod", "region": "eu-west-1"})
+	if len(errs) > 0 {
+		t.Fatalf("%q", errs)
+	}
+	for i, path := range names {
+		if ok := got["case"+strconv.Itoa(i)]; ok != cases[path] {
+			t.Errorf("db_tls_ca_file = %q: validation passes = %v, want %v", path, ok, cases[path])
+		}
+	}
+}
