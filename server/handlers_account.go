@@ -71,8 +71,15 @@ func handleSignUp(s *api) http.Handler {
 		if errors.Is(err, store.ErrEmailTaken) && key != "" {
 			// The same sign-up sent again (replayed after a replica died
 			// before answering): answer as the first one did.
-			if prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key); perr == nil {
+			prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key)
+			switch {
+			case perr == nil:
 				u, err = prev, nil
+			case !errors.Is(perr, store.ErrNotFound):
+				// Unknown whether the account is this client's own: not
+				// email_taken, but 503 (retry) or 500.
+				s.internal(w, r, "looking up a replayed sign-up", perr)
+				return
 			}
 		}
 		if errors.Is(err, store.ErrEmailTaken) {
