@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -22,7 +23,7 @@ type signUpRequest struct {
 // validate normalises the request in place.
 func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
-	q.Email = normalizeEmail(q.Email)
+	q.Email = email.Normalize(q.Email)
 	checkEmail(f, "email", q.Email)
 	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
@@ -118,7 +119,7 @@ func handleLogin(s *api) http.Handler {
 			writeError(w, e)
 			return
 		}
-		q.Email = normalizeEmail(q.Email)
+		q.Email = email.Normalize(q.Email)
 		f := fieldErrors{}
 		checkEmail(f, "email", q.Email)
 		if q.Password == "" {
