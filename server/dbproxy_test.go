@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"sync"
@@ -18,6 +19,7 @@ type dbProxy struct {
 	mu     sync.Mutex
 	mode   proxyMode
 	conns  []net.Conn
+	downOn []byte // see downAfter
 }
 
 type proxyMode int
@@ -84,11 +86,20 @@ func (p *dbProxy) pipe(dst, src net.Conn) {
 		if n > 0 {
 			p.mu.Lock()
 			open := p.mode == proxyOpen
+			down := open && p.downOn != nil && bytes.Contains(buf[:n], p.downOn)
+			if down {
+				// Down before this answer is delivered: whatever the client
+				// sends next is dropped, never answered.
+				p.mode, p.downOn = proxyDown, nil
+			}
 			p.mu.Unlock()
 			if open {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					break
 				}
+			}
+			if down {
+				p.set(proxyDown)
 			}
 		}
 		if err != nil {
@@ -112,4 +123,12 @@ func (p *dbProxy) set(m proxyMode) {
 		_ = c.Close()
 	}
 	p.conns = nil
+}
+
+// downAfter takes the database down as soon as it has answered with a packet
+// holding marker: that answer reaches the client, the next query does not.
+func (p *dbProxy) downAfter(marker string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.downOn = []byte(marker)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -22,7 +23,7 @@ type signUpRequest struct {
 // validate normalises the request in place.
 func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
-	q.Email = normalizeEmail(q.Email)
+	q.Email = email.Normalize(q.Email)
 	checkEmail(f, "email", q.Email)
 	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
@@ -71,8 +72,15 @@ func handleSignUp(s *api) http.Handler {
 		if errors.Is(err, store.ErrEmailTaken) && key != "" {
 			// The same sign-up sent again (replayed after a replica died
 			// before answering): answer as the first one did.
-			if prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key); perr == nil {
+			prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key)
+			switch {
+			case perr == nil:
 				u, err = prev, nil
+			case !errors.Is(perr, store.ErrNotFound):
+				// Unknown whether the account is this client's own: not
+				// email_taken, but 503 (retry) or 500.
+				s.internal(w, r, "looking up a replayed sign-up", perr)
+				return
 			}
 		}
 		if errors.Is(err, store.ErrEmailTaken) {
@@ -111,7 +119,7 @@ func handleLogin(s *api) http.Handler {
 			writeError(w, e)
 			return
 		}
-		q.Email = normalizeEmail(q.Email)
+		q.Email = email.Normalize(q.Email)
 		f := fieldErrors{}
 		checkEmail(f, "email", q.Email)
 		if q.Password == "" {

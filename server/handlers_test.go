@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/empctl/empctl/pkg/testenv"
+	"github.com/empctl/empctl/server/store"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -603,4 +607,34 @@ func TestSignUpReplayWithIdempotencyKey(t *testing.T) {
 	h.expect(signUp("ada@example.com", ""), http.StatusConflict, "email_taken")
 	h.expect(signUp("bob@example.com", "k-1"), http.StatusCreated, "") // keys are per sign-up, not global
 	h.expect(signUp("eve@example.com", strings.Repeat("k", 256)), http.StatusBadRequest, "invalid_idempotency_key")
+}
+
+// A replayed sign-up whose replay lookup fails (the database goes away right
+// after refusing the duplicate) answers 503, so the client retries, not 409
+// email_taken: the account is the client's own.
+func TestSignUpReplayDuringDatabaseHiccup(t *testing.T) {
+	cfg, err := mysql.ParseDSN(testenv.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newDBProxy(t, cfg.Addr)
+	cfg.Addr = proxy.addr()
+	h := newHarnessOn(t, store.Target{Driver: "mysql", DSN: cfg.FormatDSN(), Timeout: 5 * time.Second})
+	signUp := func() response {
+		b, _ := json.Marshal(signUpBody("ada@example.com"))
+		req, err := http.NewRequest("POST", h.http.URL+"/api/users", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "k-1")
+		return h.send(req)
+	}
+	h.expect(signUp(), http.StatusCreated, "")
+	proxy.downAfter("Duplicate entry") // MySQL's answer to the replay's INSERT
+	res := signUp()
+	h.expect(res, http.StatusServiceUnavailable, "database_unavailable")
+	if res.header.Get("Retry-After") == "" {
+		t.Error("the 503 has no Retry-After")
+	}
 }

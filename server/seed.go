@@ -9,17 +9,18 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
 // SeedUser makes sure a (demo) user with this email exists, creating it with
 // the given password if not; an existing user is left untouched. Several
 // replicas may call it at once.
-func SeedUser(ctx context.Context, st store.Store, email, password string, now time.Time) (created bool, err error) {
-	email = normalizeEmail(email)
+func SeedUser(ctx context.Context, st store.Store, addr, password string, now time.Time) (created bool, err error) {
+	addr = email.Normalize(addr)
 	f := fieldErrors{}
-	checkEmail(f, "DEMO_EMAIL", email)
-	checkPassword(f, "DEMO_PASSWORD", password, email)
+	checkEmail(f, "DEMO_EMAIL", addr)
+	checkPassword(f, "DEMO_PASSWORD", password, addr)
 	if len(f) > 0 {
 		var msgs []string
 		for k, v := range f {
@@ -32,6 +33,6 @@ func SeedUser(ctx context.Context, st store.Store, email, password string, now t
 	if err != nil {
 		return false, err
 	}
-	return store.EnsureUser(ctx, st, store.NewUser{Email: email, PasswordHash: string(hash),
+	return store.EnsureUser(ctx, st, store.NewUser{Email: addr, PasswordHash: string(hash),
 		FirstName: "Demo", LastName: "User", BirthDate: "1990-01-01"}, now)
 }

@@ -1,15 +1,13 @@
 package server
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/empctl/empctl/server/commonpw"
+	"github.com/empctl/empctl/server/email"
 )
 
 const dateLayout = "2006-01-02"
@@ -23,34 +21,9 @@ func (f fieldErrors) add(field, msg string) {
 	}
 }
 
-// normalizeEmail trims, applies NFKC (fullwidth letters, decomposed accents
-// and other compatibility forms become the one canonical spelling) and
-// lower-cases: emails are unique in that form.
-func normalizeEmail(s string) string {
-	return norm.NFKC.String(strings.ToLower(norm.NFKC.String(strings.TrimSpace(s))))
-}
-
-func checkEmail(f fieldErrors, field, email string) {
-	switch {
-	case email == "":
-		f.add(field, "is required")
-	case len(email) > 254:
-		f.add(field, "must be at most 254 characters")
-	case strings.ContainsFunc(email, invisible):
-		f.add(field, "must not contain invisible, formatting or direction-changing characters")
-	default:
-		a, err := mail.ParseAddress(email)
-		if err != nil || a.Address != email || a.Name != "" || !strings.Contains(email[strings.LastIndex(email, "@"):], ".") {
-			f.add(field, "must be a valid email address like name@example.com")
-			return
-		}
-		local, domain, _ := strings.Cut(email, "@")
-		for _, part := range append([]string{local}, strings.Split(domain, ".")...) {
-			if mixedScripts(part) {
-				f.add(field, "must not mix alphabets within a part (such as a Cyrillic letter among Latin ones)")
-				return
-			}
-		}
+func checkEmail(f fieldErrors, field, addr string) {
+	if p := email.Problem(addr); p != "" {
+		f.add(field, p)
 	}
 }
 

@@ -54,7 +54,7 @@ resource "aws_ecs_task_definition" "server" {
 
     portMappings = [{ containerPort = var.container_port, protocol = "tcp" }]
 
-    environment = [
+    environment = concat([
       { name = "PORT", value = tostring(var.container_port) },
       { name = "DB_HOST", value = aws_db_instance.this.address },
       { name = "DB_PORT", value = tostring(aws_db_instance.this.port) },
@@ -63,7 +63,15 @@ resource "aws_ecs_task_definition" "server" {
       # it again when MySQL refuses the password, so a rotation needs no
       # restart. No `secrets` injection: ECS would read it once, at start.
       { name = "DB_SECRET_ARN", value = aws_db_instance.this.master_user_secret[0].secret_arn },
-    ]
+      # The ALB's nodes connect from its subnets: the server honours
+      # X-Forwarded-For from them only, not from every private address.
+      { name = "TRUSTED_PROXIES", value = join(",", aws_subnet.private[*].cidr_block) },
+      # Verifying the database's certificate needs the RDS CA bundle in the
+      # image (db_tls_ca_file); without it the connection is still encrypted.
+      { name = "DB_TLS", value = var.db_tls_ca_file == "" ? "required" : "verify" },
+      ], var.db_tls_ca_file == "" ? [] : [
+      { name = "DB_TLS_CA", value = var.db_tls_ca_file },
+    ])
 
     # SIGTERM starts the server's drain (2 s) and shutdown (20 s deadline);
     # SIGKILL must not come before both are over.

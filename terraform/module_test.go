@@ -600,6 +600,7 @@ func TestVariableValidations(t *testing.T) {
 		"db_max_allocated_storage": 0, "db_username": "empctl", "cloudfront_aliases": []string{"app.example.com", "*.example.org"},
 		"cloudfront_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
 		"cloudfront_web_acl_arn":     "arn:aws:wafv2:us-east-1:123456789012:global/webacl/main/abc",
+		"db_tls_ca_file":             "/etc/empctl/rds-global-bundle.pem",
 	}
 	if _, errs := terraformRun(t, "", good); len(errs) > 0 {
 		t.Fatalf("good values refused: %q", errs)
@@ -612,6 +613,7 @@ func TestVariableValidations(t *testing.T) {
 		"db_max_allocated_storage": 10, "db_username": "rdsadmin", "cloudfront_aliases": []string{"App.example.com"},
 		"cloudfront_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
 		"cloudfront_web_acl_arn":     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/main/abc",
+		"db_tls_ca_file":             "certs/rds-global-bundle.pem",
 	}
 	_, errs := terraformRun(t, "", bad)
 	for name := range bad {

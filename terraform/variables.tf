@@ -331,6 +331,20 @@ variable "db_secret_kms_key_arn" {
   }
 }
 
+variable "db_tls_ca_file" {
+  description = "Path inside the server image of the RDS CA bundle (global-bundle.pem), put there by empctl.yaml's image files, e.g. /etc/empctl/rds-global-bundle.pem. Set: the server verifies the database's certificate against it (DB_TLS=verify). Empty: TLS is required but the certificate is not checked (DB_TLS=required). Never a system trust store path (/etc/ssl/certs, /etc/pki/tls/certs, ...): a file there replaces the root certificates the server embeds, and it could no longer reach Secrets Manager. See server/README.md, Database TLS."
+  type        = string
+  default     = ""
+
+  validation {
+    condition = var.db_tls_ca_file == "" || (
+      can(regex("^/[^[:space:]]*[^/[:space:]]$", var.db_tls_ca_file)) &&
+      !can(regex("^/etc/(ssl/certs/|pki/tls/certs/|ssl/cert\\.pem$|ssl/ca-bundle\\.pem$|pki/tls/cacert\\.pem$|pki/ca-trust/extracted/pem/tls-ca-bundle\\.pem$)", var.db_tls_ca_file))
+    )
+    error_message = "db_tls_ca_file must be empty or the absolute path of a file in the server image, without spaces, outside the system trust store (/etc/ssl/certs/, /etc/pki/tls/certs/, /etc/ssl/cert.pem, ...), e.g. /etc/empctl/rds-global-bundle.pem."
+  }
+}
+
 variable "db_multi_az" {
   description = "Run a standby database in a second zone."
   type        = bool

@@ -26,8 +26,9 @@ import (
 )
 
 // TestDatabaseTLS runs the server against a private MariaDB that has TLS,
-// with a certificate for 127.0.0.1 from a CA of the test's own, and a user
-// that must use TLS; and against the shared MariaDB, which has none.
+// with a certificate for 127.0.0.1 (and no name) from a CA of the test's
+// own, and a user that must use TLS; and against the shared MariaDB, which
+// has none.
 func TestDatabaseTLS(t *testing.T) {
 	db := startTLSMariaDB(t)
 	secret := `{"username":"app","password":"` + db.password + `"}`
@@ -74,6 +75,11 @@ func TestDatabaseTLS(t *testing.T) {
 		want string
 	}{
 		"a CA that did not sign the certificate": {rdsEnv(map[string]string{"DB_TLS": "verify", "DB_TLS_CA": otherCA}), "certificate signed by unknown authority"},
+		// The right CA, but the certificate names 127.0.0.1 only: another
+		// database with a certificate from the same CA (any RDS instance) is
+		// not the one dialled.
+		"a certificate of the CA for another host": {rdsEnv(map[string]string{"DB_HOST": "localhost", "DB_TLS": "verify", "DB_TLS_CA": db.caFile}),
+			"wanted to match localhost"},
 		"disabled, for a user that requires TLS": {rdsEnv(map[string]string{"DB_TLS": "disabled"}), "Access denied"},
 		"required, a server without TLS": {map[string]string{"DB_HOST": sharedHost, "DB_PORT": sharedPort, "DB_NAME": shared.DBName, "DB_SECRET": string(sharedSecret)},
 			"TLS requested but server does not support TLS"},
@@ -191,8 +197,8 @@ func newServerCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) 
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -290,5 +292,36 @@ func TestSeedDemoCommand(t *testing.T) {
 	var help strings.Builder
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &help); err != nil || !strings.Contains(help.String(), "DATABASE_URL") {
 		t.Fatalf("--help: %v %s", err, help.String())
+	}
+}
+
+// --help names every variable server/README.md's configuration table
+// documents, so an operator reading only the help misses none.
+func TestHelpListsEveryDocumentedVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../server/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(readme), "\n## Configuration\n")
+	table, _, _ = strings.Cut(table, "\n## ")
+	var help strings.Builder
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &help); err != nil {
+		t.Fatal(err)
+	}
+	var names int
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first, _, _ := strings.Cut(line[1:], "|") // the Variable column
+		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(first, -1) {
+			names++
+			if !regexp.MustCompile(`\b` + m[1] + `\b`).MatchString(help.String()) {
+				t.Errorf("--help does not name %s, which server/README.md documents", m[1])
+			}
+		}
+	}
+	if names < 20 {
+		t.Fatalf("found %d variables in server/README.md's configuration table: has its layout changed?", names)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"golang.org/x/sync/singleflight"
 )
 
 // Credentials are a MySQL user and password. Label says where they came from
@@ -45,17 +44,25 @@ type rotatingConnector struct {
 	base   *mysql.Config // without user and password
 	source CredentialSource
 	log    *slog.Logger
-	flight singleflight.Group
 
 	mu        sync.Mutex
-	gen       uint64 // bumped by every read of the source
+	gen       uint64 // bumped by every successful read of the source
 	cands     []candidate
 	fetchedAt time.Time
+	reading   *sourceRead // the read in flight, if any
 }
 
 type candidate struct {
 	creds     Credentials
 	connector driver.Connector
+}
+
+// sourceRead is one read of the source; snap and err are set when done is
+// closed.
+type sourceRead struct {
+	done chan struct{}
+	snap snapshot
+	err  error
 }
 
 func newRotatingConnector(base *mysql.Config, source CredentialSource, log *slog.Logger) *rotatingConnector {
@@ -91,60 +98,78 @@ func (c *rotatingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 }
 
-// refresh reads the source unless another caller did since seen, waiting for
-// a read in flight rather than starting a second one.
+// refresh returns candidates of a generation newer than seen, the one whose
+// candidates MySQL refused: the current ones if a read ended since, else
+// those of the read in flight (which began after seen's), else of a new
+// read. Each caller decides by its own seen, so one that holds older
+// candidates never hands a caller the very ones MySQL just refused.
 func (c *rotatingConnector) refresh(ctx context.Context, seen uint64) (uint64, []candidate, error) {
-	ch := c.flight.DoChan("refresh", func() (any, error) {
-		c.mu.Lock()
-		if c.gen != seen {
-			defer c.mu.Unlock()
-			return c.snapshot(), nil
-		}
-		wait := time.Until(c.fetchedAt.Add(minRefreshInterval))
+	c.mu.Lock()
+	if c.gen != seen {
+		s := c.snapshot()
 		c.mu.Unlock()
-		time.Sleep(wait)
-
-		// Not the first caller's context: the others share this result.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-		defer cancel()
-		creds, err := c.source.Credentials(fctx)
-		if err == nil && len(creds) == 0 {
-			err = errors.New("the credential source returned no credentials")
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.fetchedAt = time.Now()
-		if err != nil {
-			return nil, err
-		}
-		cands := make([]candidate, 0, len(creds))
-		labels := make([]string, 0, len(creds))
-		for _, cr := range creds {
-			cfg := c.base.Clone()
-			cfg.User, cfg.Passwd = cr.User, cr.Password
-			conn, err := mysql.NewConnector(cfg)
-			if err != nil {
-				return nil, err
-			}
-			cands = append(cands, candidate{creds: cr, connector: conn})
-			labels = append(labels, cr.Label)
-		}
-		c.gen++
-		c.cands = cands
-		if seen > 0 { // not the first read at start-up
-			c.log.Info("database credentials re-read after MySQL refused a new connection", "candidates", labels)
-		}
-		return c.snapshot(), nil
-	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return 0, nil, res.Err
-		}
-		s := res.Val.(snapshot)
 		return s.gen, s.cands, nil
+	}
+	r := c.reading
+	if r == nil {
+		r = &sourceRead{done: make(chan struct{})}
+		c.reading = r
+		// Not this caller's context: the others share the result.
+		go c.read(context.WithoutCancel(ctx), r, seen > 0)
+	}
+	c.mu.Unlock()
+	select {
+	case <-r.done:
+		if r.err != nil {
+			return 0, nil, r.err
+		}
+		return r.snap.gen, r.snap.cands, nil
 	case <-ctx.Done():
 		return 0, nil, ctx.Err()
+	}
+}
+
+// read reads the source into the next generation, at most once per
+// minRefreshInterval; reread says it is not the first read at start-up.
+func (c *rotatingConnector) read(ctx context.Context, r *sourceRead, reread bool) {
+	defer close(r.done)
+	c.mu.Lock()
+	wait := time.Until(c.fetchedAt.Add(minRefreshInterval))
+	c.mu.Unlock()
+	time.Sleep(wait)
+
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	creds, err := c.source.Credentials(ctx)
+	if err == nil && len(creds) == 0 {
+		err = errors.New("the credential source returned no credentials")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = nil
+	c.fetchedAt = time.Now()
+	if err != nil {
+		r.err = err
+		return
+	}
+	cands := make([]candidate, 0, len(creds))
+	labels := make([]string, 0, len(creds))
+	for _, cr := range creds {
+		cfg := c.base.Clone()
+		cfg.User, cfg.Passwd = cr.User, cr.Password
+		conn, err := mysql.NewConnector(cfg)
+		if err != nil {
+			r.err = err
+			return
+		}
+		cands = append(cands, candidate{creds: cr, connector: conn})
+		labels = append(labels, cr.Label)
+	}
+	c.gen++
+	c.cands = cands
+	r.snap = c.snapshot()
+	if reread {
+		c.log.Info("database credentials re-read after MySQL refused a new connection", "candidates", labels)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,5 +130,79 @@ func TestCredentialsRereadsAreBounded(t *testing.T) {
 	}
 	if n := src.reads.Load(); n != maxRefreshes {
 		t.Fatalf("%d reads, want %d", n, maxRefreshes)
+	}
+}
+
+// TestCredentialsRefreshAfterRefusal: a caller whose candidates MySQL
+// refused always gets a newer generation, read after them, even when a
+// caller with older candidates asks at the same time. Before, that caller
+// could start the shared refresh, which handed back the current generation
+// without a read, so the other caller retried the refused credentials and
+// spent one of its maxRefreshes for nothing.
+func TestCredentialsRefreshAfterRefusal(t *testing.T) {
+	src := &sequenceSource{}
+	c := newRotatingConnector(&mysql.Config{Net: "tcp", Addr: "127.0.0.1:1", DBName: "unused"}, src, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	src.set(Credentials{User: "app", Password: "first", Label: "AWSCURRENT"})
+	stale, _, err := c.refresh(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.set(Credentials{User: "app", Password: "second", Label: "AWSCURRENT"})
+	c.fetchedAt = time.Time{} // no minRefreshInterval pause: this test is about order, not spacing
+	refused, _, err := c.refresh(ctx, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.set(Credentials{User: "app", Password: "third", Label: "AWSCURRENT"})
+
+	// Both callers arrive while the connector is busy (c.mu held), the stale
+	// one first, so both are waiting on the same step when it is released.
+	c.mu.Lock()
+	c.fetchedAt = time.Time{}
+	type result struct {
+		gen   uint64
+		cands []candidate
+		err   error
+	}
+	staleDone, refusedDone := make(chan result, 1), make(chan result, 1)
+	go func() { g, cs, err := c.refresh(ctx, stale); staleDone <- result{g, cs, err} }()
+	waitParked(t, "TestCredentialsRefreshAfterRefusal.func1")
+	go func() { g, cs, err := c.refresh(ctx, refused); refusedDone <- result{g, cs, err} }()
+	waitParked(t, "TestCredentialsRefreshAfterRefusal.func2")
+	c.mu.Unlock()
+
+	s, r := <-staleDone, <-refusedDone
+	if s.err != nil || r.err != nil {
+		t.Fatal(s.err, r.err)
+	}
+	if s.gen <= stale {
+		t.Errorf("the stale caller got generation %d, want one newer than its %d", s.gen, stale)
+	}
+	if r.gen <= refused || len(r.cands) != 1 || r.cands[0].creds.Password != "third" {
+		t.Errorf("the refused caller got generation %d (%v), want a re-read newer than its %d, with the third password", r.gen, r.cands, refused)
+	}
+	if n := src.reads.Load(); n != 3 {
+		t.Errorf("%d reads, want 3: two before, one for the refused caller", n)
+	}
+}
+
+// waitParked waits until a goroutine running fn (a function name as
+// runtime.Stack prints it) is blocked: on a lock, a channel or a select.
+func waitParked(t *testing.T, fn string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	buf := make([]byte, 1<<20)
+	for {
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(g, fn) && !strings.Contains(header, "[running]") && !strings.Contains(header, "[runnable]") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no goroutine running %s blocked within a minute", fn)
+		}
+		runtime.Gosched()
 	}
 }

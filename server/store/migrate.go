@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strconv"
@@ -20,9 +21,20 @@ type migration struct {
 	version    int
 	name       string
 	statements []string
+	// run is a data migration written in Go, in place of statements.
+	run func(ctx context.Context, x execer, dialect string) error
 }
 
-// loadMigrations reads migrations/<dialect>/NNNN_name.sql in version order.
+// dataMigrations run in version order among the SQL files, whose numbers
+// they share: a SQL file with the same number is an error.
+var dataMigrations = []migration{
+	{version: 3, name: "0003_normalize_emails", run: func(ctx context.Context, x execer, dialect string) error {
+		return normalizeEmails(ctx, x, map[string]func(error) bool{"mysql": mysqlDuplicate, "sqlite": sqliteDuplicate}[dialect], slog.Default())
+	}},
+}
+
+// loadMigrations reads migrations/<dialect>/NNNN_name.sql and adds the data
+// migrations, in version order.
 func loadMigrations(dialect string) ([]migration, error) {
 	dir := path.Join("migrations", dialect)
 	entries, err := fs.ReadDir(migrationFS, dir)
@@ -42,6 +54,7 @@ func loadMigrations(dialect string) ([]migration, error) {
 		}
 		out = append(out, migration{version: v, name: e.Name(), statements: splitStatements(string(b))})
 	}
+	out = append(out, dataMigrations...)
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i := 1; i < len(out); i++ {
 		if out[i].version == out[i-1].version {
@@ -106,6 +119,11 @@ func applyPending(ctx context.Context, x execer, dialect string) (applied []stri
 		}
 		for _, stmt := range m.statements {
 			if _, err := x.ExecContext(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		if m.run != nil {
+			if err := m.run(ctx, x, dialect); err != nil {
 				return applied, fmt.Errorf("migration %s: %w", m.name, err)
 			}
 		}

@@ -66,7 +66,7 @@ func TestMigrationsLoad(t *testing.T) {
 			t.Fatalf("%s: %v (%d migrations)", d, err, len(ms))
 		}
 		for _, m := range ms {
-			if len(m.statements) == 0 {
+			if len(m.statements) == 0 && m.run == nil {
 				t.Errorf("%s/%s has no statements", d, m.name)
 			}
 			names[d] = append(names[d], m.name)
