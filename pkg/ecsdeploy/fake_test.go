@@ -435,3 +435,37 @@ func TestRedeploySameRevision(t *testing.T) {
 		}
 	})
 }
+
+// Right after an update ECS may not describe the service's new current
+// deployment yet (eventually consistent reads). Status, which `deploy backend`
+// reads before it builds and `verify --kill` reads during a rollout, describes
+// the service from its deployments then instead of failing.
+func TestStatusWhileTheServiceDeploymentIsNotDescribed(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	if _, err := f.Client().UpdateService(t.Context(), &ecs.UpdateServiceInput{
+		Cluster: aws.String(svc.Cluster), Service: aws.String(svc.Name), TaskDefinition: aws.String(td2),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.MissingServiceDeployments(1)
+	st, err := ecsdeploy.Status(t.Context(), clients(f), svc, 5)
+	if err != nil {
+		t.Fatalf("Status while ECS does not describe the current deployment: %v", err)
+	}
+	if f.Calls("DescribeServiceDeployments") != 1 {
+		t.Fatalf("DescribeServiceDeployments called %d times, want 1 (answered MISSING)", f.Calls("DescribeServiceDeployments"))
+	}
+	if st.TaskDefinition != td2 || st.Revision != 2 || st.Version != "v2" || st.Deployment != nil {
+		t.Errorf("Status = %+v; want the service's revision 2 and no service deployment", st)
+	}
+	if len(st.Deployments) != 2 || st.Deployments[0].Status != "PRIMARY" || st.Deployments[0].RolloutState != "IN_PROGRESS" {
+		t.Errorf("deployments = %+v; want the new PRIMARY one in progress beside the old one", st.Deployments)
+	}
+
+	// Once ECS describes it, Status shows it.
+	st, err = ecsdeploy.Status(t.Context(), clients(f), svc, 5)
+	if err != nil || st.Deployment == nil || st.Deployment.Status != "IN_PROGRESS" {
+		t.Fatalf("Status = %+v, %v; want the service deployment IN_PROGRESS", st.Deployment, err)
+	}
+}
