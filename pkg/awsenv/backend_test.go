@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/empctl/empctl/pkg/awsenv"
@@ -140,4 +141,77 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "refused the credentials") {
 		t.Fatalf("push with a refused token: %v", err)
 	}
+}
+
+// The ECR repository is tag-immutable. When its tag for this version names
+// another image than this build (the same sources built to other bytes: a
+// build input that is not reproducible), the deploy pushes nothing, deploys
+// the registry's image, and warns, saying how to deploy the local build.
+func TestDeployReusesTheRegistryImageOfItsVersion(t *testing.T) {
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
+	e, err := awsenv.New(repoRoot, ec, f.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+
+	// Another image is in the registry under this version.
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: f.ECRPassword(t)}))
+	other, err := random.Index(512, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(f.Outputs.ECRRepositoryURL + ":" + rel.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, other, auth); err != nil {
+		t.Fatal(err)
+	}
+	otherDigest, _ := other.Digest()
+	otherRef := f.Outputs.ECRRepositoryURL + "@" + otherDigest.String()
+
+	opts := env.DeployOptions{Timeout: 2 * time.Second, PollInterval: 200 * time.Millisecond, NoRollback: true}
+	var evs events
+	ro, err := e.DeployBackend(ctx, rel, opts, evs.add) // moto's service never rolls: the watch times out
+	if !errors.Is(err, env.ErrRolloutFailed) {
+		t.Fatalf("deploy: %+v, %v\n%s", ro, err, evs.text())
+	}
+	if ro.Image != otherRef {
+		t.Errorf("deployed %s, want the registry's image %s", ro.Image, otherRef)
+	}
+	td, err := ecs.NewFromConfig(f.Config).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ro.Revision)})
+	if err != nil || aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image) != otherRef {
+		t.Fatalf("revision %s runs %v (%v), want %s", ro.Revision, td, err, otherRef)
+	}
+	repo, _ := name.NewRepository(f.Outputs.ECRRepositoryURL)
+	if _, err := remote.Head(repo.Digest(rel.Digest), auth); err == nil {
+		t.Errorf("the local build %s was pushed", rel.Digest)
+	}
+
+	var warning string
+	evs.mu.Lock()
+	for _, ev := range evs.all {
+		if ev.Kind == "warning" {
+			warning = ev.Message
+		}
+	}
+	evs.mu.Unlock()
+	for _, want := range []string{rel.Version, otherDigest.String(), rel.Digest, "not reproducible", "Go version", "git commit"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("the warning %q lacks %q", warning, want)
+		}
+	}
+	t.Logf("the warning: %s", warning)
 }
