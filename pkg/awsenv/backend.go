@@ -49,6 +49,9 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 	if err != nil {
 		return env.Plan{}, err
 	}
+	if err := e.checkRepository(ctx); err != nil {
+		return env.Plan{}, err
+	}
 	ref := e.Outputs.ECRRepositoryURL + "@" + rel.Digest
 	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, rel.Version)
 	if err != nil {
@@ -160,6 +163,9 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 // the first (tokens expire after 12 hours).
 func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Event)) (image.Published, error) {
 	var pub image.Published
+	if err := e.checkRepository(ctx); err != nil {
+		return pub, err
+	}
 	for attempt := 0; ; attempt++ {
 		auth, err := e.registryAuth(ctx)
 		if err != nil {

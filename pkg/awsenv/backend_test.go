@@ -215,3 +215,52 @@ func TestDeployReusesTheRegistryImageOfItsVersion(t *testing.T) {
 	}
 	t.Logf("the warning: %s", warning)
 }
+
+// An ECR repository the outputs name but the account lacks (deleted, or
+// outputs from another account): the dry run and the deploy say so, naming it
+// and what to do, before anything is pushed. The stand-in registry would take
+// any repository; ECR's own answer is moto's.
+func TestMissingRepository(t *testing.T) {
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
+	o := f.Outputs
+	o.ECRRepositoryURL = reg.Host + "/empctl-gone"
+	e, err := awsenv.New(repoRoot, ec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		for _, want := range []string{`ECR repository "empctl-gone" does not exist`, "run `empctl provision --env test`"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s into a missing repository: %v; want it to say %q", what, err, want)
+			}
+		}
+		t.Logf("%s: %v", what, err)
+	}
+	_, err = e.PlanBackend(ctx, rel)
+	check("dry run", err)
+	_, err = e.DeployBackend(ctx, rel, env.DeployOptions{Timeout: 2 * time.Second, PollInterval: 200 * time.Millisecond, NoRollback: true}, func(env.Event) {})
+	check("deploy", err)
+
+	repo, _ := name.NewRepository(o.ECRRepositoryURL)
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: f.ECRPassword(t)}))
+	if tags, err := remote.List(repo, auth); err == nil && len(tags) > 0 {
+		t.Errorf("pushed to the missing repository: tags %v", tags)
+	}
+	td, err := ecs.NewFromConfig(f.Config).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(o.ClusterName), Services: []string{o.ServiceName}})
+	if err != nil || aws.ToString(td.Services[0].TaskDefinition) != f.TaskDefinitionARN {
+		t.Errorf("the service moved to %v (%v)", aws.ToString(td.Services[0].TaskDefinition), err)
+	}
+}
