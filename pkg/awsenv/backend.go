@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/image"
@@ -28,9 +29,13 @@ func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Wr
 	img, err := image.Build(ctx, image.BuildOptions{
 		Dir:      e.SourceDir,
 		CacheDir: filepath.Join(e.SourceDir, ".empctl", "cache", "image"),
+		Files:    e.ImageFiles,
 		Progress: func(msg string) { fmt.Fprintln(log, msg) },
 	})
 	if err != nil {
+		if fe := (*image.FileError)(nil); errors.As(err, &fe) {
+			return env.Release{}, fmt.Errorf("%s image.files: %w", config.FileName, err)
+		}
 		return env.Release{}, err
 	}
 	e.mu.Lock()
