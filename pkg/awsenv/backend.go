@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/image"
@@ -28,9 +29,13 @@ func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Wr
 	img, err := image.Build(ctx, image.BuildOptions{
 		Dir:      e.SourceDir,
 		CacheDir: filepath.Join(e.SourceDir, ".empctl", "cache", "image"),
+		Files:    e.ImageFiles,
 		Progress: func(msg string) { fmt.Fprintln(log, msg) },
 	})
 	if err != nil {
+		if fe := (*image.FileError)(nil); errors.As(err, &fe) {
+			return env.Release{}, fmt.Errorf("%s image.files: %w", config.FileName, err)
+		}
 		return env.Release{}, err
 	}
 	e.mu.Lock()
@@ -49,6 +54,9 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 	if err != nil {
 		return env.Plan{}, err
 	}
+	if err := e.checkRepository(ctx); err != nil {
+		return env.Plan{}, err
+	}
 	ref := e.Outputs.ECRRepositoryURL + "@" + rel.Digest
 	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, rel.Version)
 	if err != nil {
@@ -63,7 +71,7 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 	return env.Plan{
 		Env: e.Name(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: p.Running,
 		Steps: []string{
-			fmt.Sprintf("push %s%s to %s, only the blobs it lacks; an existing tag is reused, never overwritten", rel.Artifact, size, e.registryHost()),
+			fmt.Sprintf("push %s%s to %s, only the blobs it lacks; an existing tag is reused, never overwritten, and the image it names is deployed", rel.Artifact, size, e.registryHost()),
 			fmt.Sprintf("register a new revision of %s from its latest revision %s, with only the %s container's image replaced", e.Outputs.TaskFamily, shortARN(p.BasedOn), e.Outputs.ContainerName),
 			fmt.Sprintf("update service %s to it (minimum healthy 100 %%, maximum 200 %%) and watch the deployment until ECS reports it successful", e.Outputs.ServiceName),
 		},
@@ -92,21 +100,31 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	if !rel.Force && before.Digest == rel.Digest && steady(before) {
 		return env.Rollout{}, fmt.Errorf("%w: %s (%s) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, rel.Digest, shortARN(before.TaskDefinition))
 	}
-	version := rel.Version
-	if before.Digest == rel.Digest {
-		// The same image again (--force, or verify's rollouts) runs under a new
-		// version, so that responses tell the new tasks from the old ones.
-		version += "+r" + time.Now().UTC().Format("20060102T150405.000")
-	}
 	info(progress, "Pushing %s to %s", rel.Artifact, e.registryHost())
 	pub, err := e.push(ctx, img, progress)
 	if err != nil {
 		return env.Rollout{}, err
 	}
-	if pub.Reused {
+	switch {
+	case pub.Differs():
+		progress(env.Event{Time: time.Now(), Kind: "warning", Message: fmt.Sprintf("warning: the registry's image for version %s is %s, not this build's %s. "+
+			"The same sources built to another image: an input of the build is not reproducible (e.g. another Go version, GOFLAGS or GOEXPERIMENT). "+
+			"The repository's tags are immutable, so nothing is pushed and the registry's image is deployed. "+
+			"To deploy this build instead, give it a new version: commit (`git commit --allow-empty` if there is nothing to commit) and deploy again",
+			pub.Tag, pub.Digest, pub.Built)})
+		if !rel.Force && before.Digest == pub.Digest.String() && steady(before) {
+			return env.Rollout{}, fmt.Errorf("%w: %s (%s, the registry's image of this version) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, pub.Digest, shortARN(before.TaskDefinition))
+		}
+	case pub.Reused:
 		info(progress, "The registry already has %s as %s: nothing to push", pub.Tag, pub.Digest)
-	} else {
+	default:
 		info(progress, "Pushed %s (%.1f MB uploaded)", pub.Ref, float64(pub.Uploaded)/1e6)
+	}
+	version := rel.Version
+	if before.Digest == pub.Digest.String() {
+		// The same image again (--force, or verify's rollouts) runs under a new
+		// version, so that responses tell the new tasks from the old ones.
+		version += "+r" + time.Now().UTC().Format("20060102T150405.000")
 	}
 	reg, err := ecsdeploy.Register(ctx, c, svc, pub.Ref, version)
 	if err != nil {
@@ -150,6 +168,9 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 // the first (tokens expire after 12 hours).
 func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Event)) (image.Published, error) {
 	var pub image.Published
+	if err := e.checkRepository(ctx); err != nil {
+		return pub, err
+	}
 	for attempt := 0; ; attempt++ {
 		auth, err := e.registryAuth(ctx)
 		if err != nil {
@@ -169,7 +190,7 @@ func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Even
 		case errors.Is(err, image.ErrUnauthorized):
 			return pub, fmt.Errorf("%w: check that the credentials in use may push to %s (ecr:InitiateLayerUpload, ecr:PutImage...)", err, e.Outputs.ECRRepositoryURL)
 		case errors.Is(err, image.ErrTagExists):
-			return pub, fmt.Errorf("%w: the repository is tag-immutable and holds another image under this version; commit your changes (a new version) or remove the tag from ECR", err)
+			return pub, fmt.Errorf("%w, and reading the tag back to deploy the image it names failed: run the command again; if it persists, check that the credentials may read %s (ecr:BatchGetImage)", err, e.Outputs.ECRRepositoryURL)
 		default:
 			return pub, err
 		}

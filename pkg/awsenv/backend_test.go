@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/empctl/empctl/pkg/awsenv"
@@ -139,5 +140,127 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 	_, err = e2.DeployBackend(context.WithoutCancel(ctx), rel2, opts, func(env.Event) {})
 	if err == nil || !strings.Contains(err.Error(), "refused the credentials") {
 		t.Fatalf("push with a refused token: %v", err)
+	}
+}
+
+// The ECR repository is tag-immutable. When its tag for this version names
+// another image than this build (the same sources built to other bytes: a
+// build input that is not reproducible), the deploy pushes nothing, deploys
+// the registry's image, and warns, saying how to deploy the local build.
+func TestDeployReusesTheRegistryImageOfItsVersion(t *testing.T) {
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
+	e, err := awsenv.New(repoRoot, ec, f.Outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+
+	// Another image is in the registry under this version.
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: f.ECRPassword(t)}))
+	other, err := random.Index(512, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(f.Outputs.ECRRepositoryURL + ":" + rel.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, other, auth); err != nil {
+		t.Fatal(err)
+	}
+	otherDigest, _ := other.Digest()
+	otherRef := f.Outputs.ECRRepositoryURL + "@" + otherDigest.String()
+
+	opts := env.DeployOptions{Timeout: 2 * time.Second, PollInterval: 200 * time.Millisecond, NoRollback: true}
+	var evs events
+	ro, err := e.DeployBackend(ctx, rel, opts, evs.add) // moto's service never rolls: the watch times out
+	if !errors.Is(err, env.ErrRolloutFailed) {
+		t.Fatalf("deploy: %+v, %v\n%s", ro, err, evs.text())
+	}
+	if ro.Image != otherRef {
+		t.Errorf("deployed %s, want the registry's image %s", ro.Image, otherRef)
+	}
+	td, err := ecs.NewFromConfig(f.Config).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(ro.Revision)})
+	if err != nil || aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image) != otherRef {
+		t.Fatalf("revision %s runs %v (%v), want %s", ro.Revision, td, err, otherRef)
+	}
+	repo, _ := name.NewRepository(f.Outputs.ECRRepositoryURL)
+	if _, err := remote.Head(repo.Digest(rel.Digest), auth); err == nil {
+		t.Errorf("the local build %s was pushed", rel.Digest)
+	}
+
+	var warning string
+	evs.mu.Lock()
+	for _, ev := range evs.all {
+		if ev.Kind == "warning" {
+			warning = ev.Message
+		}
+	}
+	evs.mu.Unlock()
+	for _, want := range []string{rel.Version, otherDigest.String(), rel.Digest, "not reproducible", "Go version", "git commit"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("the warning %q lacks %q", warning, want)
+		}
+	}
+	t.Logf("the warning: %s", warning)
+}
+
+// An ECR repository the outputs name but the account lacks (deleted, or
+// outputs from another account): the dry run and the deploy say so, naming it
+// and what to do, before anything is pushed. The stand-in registry would take
+// any repository; ECR's own answer is moto's.
+func TestMissingRepository(t *testing.T) {
+	f := awsenvtest.Provision(t, awsenvtest.Options{})
+	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
+	f.UseRegistry(t, reg.Host)
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
+	o := f.Outputs
+	o.ECRRepositoryURL = reg.Host + "/empctl-gone"
+	e, err := awsenv.New(repoRoot, ec, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		for _, want := range []string{`ECR repository "empctl-gone" does not exist`, "run `empctl provision --env test`"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s into a missing repository: %v; want it to say %q", what, err, want)
+			}
+		}
+		t.Logf("%s: %v", what, err)
+	}
+	_, err = e.PlanBackend(ctx, rel)
+	check("dry run", err)
+	_, err = e.DeployBackend(ctx, rel, env.DeployOptions{Timeout: 2 * time.Second, PollInterval: 200 * time.Millisecond, NoRollback: true}, func(env.Event) {})
+	check("deploy", err)
+
+	repo, _ := name.NewRepository(o.ECRRepositoryURL)
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: f.ECRPassword(t)}))
+	if tags, err := remote.List(repo, auth); err == nil && len(tags) > 0 {
+		t.Errorf("pushed to the missing repository: tags %v", tags)
+	}
+	td, err := ecs.NewFromConfig(f.Config).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(o.ClusterName), Services: []string{o.ServiceName}})
+	if err != nil || aws.ToString(td.Services[0].TaskDefinition) != f.TaskDefinitionARN {
+		t.Errorf("the service moved to %v (%v)", aws.ToString(td.Services[0].TaskDefinition), err)
 	}
 }

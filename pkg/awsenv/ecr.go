@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-containerregistry/pkg/authn"
 )
@@ -37,6 +39,30 @@ func (e *Env) registryAuth(ctx context.Context) (authn.Authenticator, error) {
 		return nil, errors.New("ECR returned an authorization token that is not user:password")
 	}
 	return authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}), nil
+}
+
+// checkRepository fails when ECR says the repository in ecr_repository_url
+// does not exist (deleted, or outputs from another account or region), before
+// anything is pushed: a registry's answer to a push into a missing repository
+// comes only after the blob uploads. Any other answer (the credentials may
+// lack ecr:DescribeRepositories) leaves the judgement to the push.
+func (e *Env) checkRepository(ctx context.Context) error {
+	cfg, err := e.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
+	host, repo, _ := strings.Cut(e.Outputs.ECRRepositoryURL, "/")
+	in := &ecr.DescribeRepositoriesInput{RepositoryNames: []string{repo}}
+	if account, _, ok := strings.Cut(host, ".dkr.ecr."); ok {
+		in.RegistryId = aws.String(account)
+	}
+	_, err = ecr.NewFromConfig(cfg).DescribeRepositories(ctx, in)
+	var nf *ecrtypes.RepositoryNotFoundException
+	if errors.As(err, &nf) {
+		return fmt.Errorf("ECR repository %q does not exist in region %s (ecr_repository_url %s of env %s): run `empctl provision --env %s` to create it and save the outputs again",
+			repo, cfg.Region, e.Outputs.ECRRepositoryURL, e.Name(), e.Name())
+	}
+	return nil
 }
 
 // registryHost is the registry part of ecr_repository_url.

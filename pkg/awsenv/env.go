@@ -29,6 +29,9 @@ type Env struct {
 	Outputs config.Outputs
 	// SourceDir is the project directory the server is built from.
 	SourceDir string
+	// ImageFiles are empctl.yaml's image.files, local paths absolute: files
+	// the server image gets besides the binary.
+	ImageFiles map[string]string
 
 	cfgOnce sync.Once
 	cfg     aws.Config

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -25,8 +26,18 @@ const LocalEnv = "local"
 // Config is the content of empctl.yaml.
 type Config struct {
 	Environments map[string]Environment `yaml:"environments"`
+	// Image adds to the server's container image.
+	Image Image `yaml:"image"`
 	// path is where the file was read from, for error messages; empty if absent.
 	path string
+}
+
+// Image is what empctl.yaml adds to the server's container image.
+type Image struct {
+	// Files maps an absolute path in the image to a local file, relative to
+	// empctl.yaml's directory (or absolute): files the server reads that the
+	// sources do not hold, such as the RDS CA bundle for DB_TLS_CA.
+	Files map[string]string `yaml:"files"`
 }
 
 // Environment is one AWS environment.
@@ -69,6 +80,9 @@ func Load(dir string) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := cfg.Image.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	for name, env := range cfg.Environments {
 		env.Name = name
 		if err := env.validate(); err != nil {
@@ -102,6 +116,32 @@ func (e Environment) validate() error {
 		}
 	}
 	return nil
+}
+
+func (im Image) validate() error {
+	for p, local := range im.Files {
+		switch {
+		case !strings.HasPrefix(p, "/"):
+			return fmt.Errorf("image.files: %q: the path in the image must be absolute, e.g. /etc/empctl/rds-global-bundle.pem", p)
+		case path.Clean(p) != p || p == "/":
+			return fmt.Errorf("image.files: %q: write it as %s, the path of a file", p, path.Clean(p))
+		case local == "":
+			return fmt.Errorf("image.files: %q: no local file given; map it to a file relative to %s, e.g. certs/rds-global-bundle.pem", p, FileName)
+		}
+	}
+	return nil
+}
+
+// ImageFiles is Image.Files with each local file's path made absolute.
+func (c *Config) ImageFiles() map[string]string {
+	out := make(map[string]string, len(c.Image.Files))
+	for p, local := range c.Image.Files {
+		if !filepath.IsAbs(local) {
+			local = filepath.Join(filepath.Dir(c.path), local)
+		}
+		out[p] = local
+	}
+	return out
 }
 
 // Env returns the named environment. "local" always exists.

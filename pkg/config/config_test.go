@@ -96,6 +96,11 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		"nested backend": {"environments:\n  prod: {region: eu-west-1, backend: {assume_role: {role_arn: x}}}\n",
 			"backend.assume_role must be a string"},
 		"not yaml": {"environments: [", "empctl.yaml"},
+		"relative image path": {"image:\n  files:\n    etc/ca.pem: certs/ca.pem\n",
+			`image.files: "etc/ca.pem": the path in the image must be absolute, e.g. /etc/empctl/rds-global-bundle.pem`},
+		"unclean image path": {"image:\n  files:\n    /etc/../ca.pem: certs/ca.pem\n", `image.files: "/etc/../ca.pem": write it as /ca.pem`},
+		"image directory":    {"image:\n  files:\n    /etc/ssl/: certs/ca.pem\n", `image.files: "/etc/ssl/": write it as /etc/ssl`},
+		"no local file":      {"image:\n  files:\n    /etc/ca.pem: \"\"\n", `image.files: "/etc/ca.pem": no local file given`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(writeConfig(t, tc.yaml))
@@ -110,5 +115,30 @@ func TestEmptyFileIsEmptyConfig(t *testing.T) {
 	cfg, err := Load(writeConfig(t, ""))
 	if err != nil || len(cfg.Environments) != 0 {
 		t.Fatalf("Load(empty) = %+v, %v", cfg, err)
+	}
+}
+
+// image.files: local paths are relative to empctl.yaml's directory.
+func TestImageFiles(t *testing.T) {
+	dir := writeConfig(t, "image:\n  files:\n    /etc/empctl/rds-global-bundle.pem: certs/rds-global-bundle.pem\n    /etc/empctl/abs.txt: /srv/abs.txt\n")
+	cfg, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.ImageFiles()
+	want := map[string]string{
+		"/etc/empctl/rds-global-bundle.pem": filepath.Join(dir, "certs", "rds-global-bundle.pem"),
+		"/etc/empctl/abs.txt":                  "/srv/abs.txt",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ImageFiles() = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("ImageFiles()[%s] = %q, want %q", k, got[k], v)
+		}
+	}
+	if cfg, err := Load(t.TempDir()); err != nil || len(cfg.ImageFiles()) != 0 {
+		t.Errorf("no empctl.yaml: ImageFiles() = %v, %v; want none", cfg.ImageFiles(), err)
 	}
 }

@@ -435,3 +435,111 @@ func TestRedeploySameRevision(t *testing.T) {
 		}
 	})
 }
+
+// Right after an update ECS may not describe the service's new current
+// deployment yet (eventually consistent reads). Status, which `deploy backend`
+// reads before it builds and `verify --kill` reads during a rollout, describes
+// the service from its deployments then instead of failing.
+func TestStatusWhileTheServiceDeploymentIsNotDescribed(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	if _, err := f.Client().UpdateService(t.Context(), &ecs.UpdateServiceInput{
+		Cluster: aws.String(svc.Cluster), Service: aws.String(svc.Name), TaskDefinition: aws.String(td2),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.MissingServiceDeployments(1)
+	st, err := ecsdeploy.Status(t.Context(), clients(f), svc, 5)
+	if err != nil {
+		t.Fatalf("Status while ECS does not describe the current deployment: %v", err)
+	}
+	if f.Calls("DescribeServiceDeployments") != 1 {
+		t.Fatalf("DescribeServiceDeployments called %d times, want 1 (answered MISSING)", f.Calls("DescribeServiceDeployments"))
+	}
+	if st.TaskDefinition != td2 || st.Revision != 2 || st.Version != "v2" || st.Deployment != nil {
+		t.Errorf("Status = %+v; want the service's revision 2 and no service deployment", st)
+	}
+	if len(st.Deployments) != 2 || st.Deployments[0].Status != "PRIMARY" || st.Deployments[0].RolloutState != "IN_PROGRESS" {
+		t.Errorf("deployments = %+v; want the new PRIMARY one in progress beside the old one", st.Deployments)
+	}
+
+	// Once ECS describes it, Status shows it.
+	st, err = ecsdeploy.Status(t.Context(), clients(f), svc, 5)
+	if err != nil || st.Deployment == nil || st.Deployment.Status != "IN_PROGRESS" {
+		t.Fatalf("Status = %+v, %v; want the service deployment IN_PROGRESS", st.Deployment, err)
+	}
+}
+
+// An ECS endpoint whose services show currentServiceDeployment but that does
+// not know the service deployments operations (the field and the API are not
+// one release): the watch learns it when DescribeServiceDeployments fails,
+// says so once, and judges by the service's deployments from then on.
+func TestCurrentServiceDeploymentWithoutTheAPI(t *testing.T) {
+	fieldOnly := func(t *testing.T) *ecsfake.Fake {
+		f := ecsfake.New(t, false)
+		f.CurrentServiceDeploymentWithoutAPI()
+		return f
+	}
+	const noAPI = "ECS has no service deployments API here"
+	t.Run("RollingUpdate", func(t *testing.T) {
+		f := fieldOnly(t)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if err != nil || res.Outcome != ecsdeploy.Completed || res.To != td2 {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want completed", res, err)
+		}
+		if r.count(noAPI) != 1 || f.Calls("DescribeServiceDeployments") != 1 {
+			r.log(t)
+			t.Errorf("the watch asked DescribeServiceDeployments %d times and said %d times that it is missing; want once each",
+				f.Calls("DescribeServiceDeployments"), r.count(noAPI))
+		}
+		if !strings.HasPrefix(res.Deployment, "ecs-svc/") {
+			t.Errorf("followed %q, want the PRIMARY deployment's id", res.Deployment)
+		}
+	})
+	t.Run("CircuitBreakerRollback", func(t *testing.T) {
+		f := fieldOnly(t)
+		_, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3), ecsfake.FailTasks(3, "Essential container in task exited", aws.Int32(1)),
+			ecsfake.CircuitBreakerRollback(), ecsfake.RollbackComplete())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour))
+		if res.Outcome != ecsdeploy.RolledBack || res.RolledBackTo != 1 || !errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want rolled back to revision 1", res, err)
+		}
+	})
+	t.Run("TimeoutRollsBackWithUpdateService", func(t *testing.T) {
+		f := fieldOnly(t)
+		td1, td2 := twoRevisions(f)
+		f.Script(1, ecsfake.Launch(3))
+		f.Script(2, ecsfake.Settle())
+		var r recorder
+		res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(50*time.Millisecond))
+		if res.Outcome != ecsdeploy.TimedOut || !errors.Is(err, ecsdeploy.ErrRolloutFailed) {
+			r.log(t)
+			t.Fatalf("Deploy = %+v, %v; want timed out", res, err)
+		}
+		if rb := res.Rollback; rb == nil || rb.Method != "update-service" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
+			r.log(t)
+			t.Errorf("rollback = %+v; want an UpdateService to revision 1", res.Rollback)
+		}
+		if n := f.Calls("StopServiceDeployment"); n != 0 {
+			t.Errorf("StopServiceDeployment called %d times on an endpoint known to lack it", n)
+		}
+		if got := aws.ToString(f.Snapshot().TaskDefinition); got != td1 {
+			t.Errorf("service on %s after the rollback, want %s", got, td1)
+		}
+	})
+	t.Run("Status", func(t *testing.T) {
+		f := fieldOnly(t)
+		twoRevisions(f)
+		st, err := ecsdeploy.Status(t.Context(), clients(f), svc, 5)
+		if err != nil || st.Revision != 1 || st.Deployment != nil || len(st.Deployments) != 1 {
+			t.Fatalf("Status = %+v, %v; want revision 1 from the service's deployments", st, err)
+		}
+	})
+}

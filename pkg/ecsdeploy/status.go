@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -12,22 +13,25 @@ import (
 
 // ServiceStatus is a service as `status` shows it.
 type ServiceStatus struct {
-	Cluster        string             `json:"cluster"`
-	Service        string             `json:"service"`
-	Status         string             `json:"status"`
-	Desired        int32              `json:"desired"`
-	Running        int32              `json:"running"`
-	Pending        int32              `json:"pending"`
-	TaskDefinition string             `json:"taskDefinition"`
-	Revision       int                `json:"revision"`
-	Image          string             `json:"image"`  // the container's image as the task definition names it
-	Digest         string             `json:"digest"` // sha256:… when pinned
-	Version        string             `json:"version,omitempty"`
-	Deployment     *CurrentDeployment `json:"deployment,omitempty"` // where ECS has the service deployments API
-	Deployments    []Deployment       `json:"deployments"`
-	Tasks          []Task             `json:"tasks"`
-	Targets        []AZHealth         `json:"targets,omitempty"`
-	Events         []ServiceEvent     `json:"events"` // the newest first
+	Cluster        string `json:"cluster"`
+	Service        string `json:"service"`
+	Status         string `json:"status"`
+	Desired        int32  `json:"desired"`
+	Running        int32  `json:"running"`
+	Pending        int32  `json:"pending"`
+	TaskDefinition string `json:"taskDefinition"`
+	Revision       int    `json:"revision"`
+	Image          string `json:"image"`  // the container's image as the task definition names it
+	Digest         string `json:"digest"` // sha256:… when pinned
+	Version        string `json:"version,omitempty"`
+	// Deployment is the current service deployment; nil where ECS has no
+	// service deployments API or does not describe it yet (right after an
+	// update): Deployments tell then.
+	Deployment  *CurrentDeployment `json:"deployment,omitempty"`
+	Deployments []Deployment       `json:"deployments"`
+	Tasks       []Task             `json:"tasks"`
+	Targets     []AZHealth         `json:"targets,omitempty"`
+	Events      []ServiceEvent     `json:"events"` // the newest first
 }
 
 // CurrentDeployment is the service's current service deployment.
@@ -81,9 +85,11 @@ func Status(ctx context.Context, c Clients, svc Service, events int) (ServiceSta
 	}
 	if arn := aws.ToString(s.CurrentServiceDeployment); arn != "" {
 		w := newWatcher(c, svc, WatchOptions{})
+		// ECS's reads are eventually consistent: a deployment just created
+		// may not be described yet; the watch looks again, a status cannot.
 		if sd, err := w.serviceDeployment(ctx, arn); err == nil {
 			st.Deployment = &CurrentDeployment{ARN: arn, Status: string(sd.Status), Reason: aws.ToString(sd.StatusReason)}
-		} else if !unsupported(err) {
+		} else if !unsupported(err) && !errors.Is(err, errNotDescribed) {
 			return st, err
 		}
 	}

@@ -157,7 +157,11 @@ func (w *watcher) follow(ctx context.Context, target string, before *types.Servi
 			}
 		}
 		if time.Now().After(deadline) {
-			return verdict{outcome: TimedOut, deployment: firstNonEmpty(arn, id), arn: arn, serving: target}, nil
+			v := verdict{outcome: TimedOut, deployment: firstNonEmpty(arn, id), serving: target}
+			if api { // else StopServiceDeployment is missing too: roll back with UpdateService
+				v.arn = arn
+			}
+			return v, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -46,6 +46,12 @@ type BuildOptions struct {
 	// flags, so that building an unchanged tree again skips the compiler. Only
 	// git-tracked and untracked-but-not-ignored files count as sources.
 	CacheDir string
+	// Files maps absolute paths in the image to local files (absolute, or
+	// relative to Dir) that go into one more layer: regular files of at most
+	// 1 MiB, read-only, owned by root. Contents that git does not cover (the
+	// file is outside the checkout or ignored) are hashed into the version, so
+	// that other contents never get the same tag.
+	Files map[string]string
 	// Progress, when set, receives one line per step, one call at a time.
 	Progress func(msg string)
 }
@@ -77,9 +83,24 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 			return nil, fmt.Errorf("creating the image build cache: %w", err)
 		}
 	}
+	files, err := readFiles(opts.Dir, opts.Files)
+	if err != nil {
+		return nil, err
+	}
 	src, err := srcversion.Describe(ctx, opts.Dir)
 	if err != nil {
 		return nil, err
+	}
+	if len(files) > 0 {
+		covered := false
+		if src.Commit != "" {
+			if covered, err = gitCovers(ctx, opts.Dir, files); err != nil {
+				return nil, err
+			}
+		}
+		if !covered {
+			src.Version += "-files-" + filesHash(files)[:8]
+		}
 	}
 	created := src.Time
 	if created.IsZero() {
@@ -92,6 +113,12 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 	b := &builder{opts: opts, src: src, created: created, toolchain: toolchain}
 	if b.base, err = baseLayer(created); err != nil {
 		return nil, err
+	}
+	if len(files) > 0 {
+		if b.files, err = filesLayer(files, created); err != nil {
+			return nil, err
+		}
+		b.filePaths = filePaths(files)
 	}
 
 	imgs := make([]v1.Image, len(opts.Platforms))
@@ -127,6 +154,8 @@ type builder struct {
 	created   time.Time
 	toolchain string // `go env` output that changes what the compiler makes
 	base      v1.Layer
+	files     v1.Layer // the image files; nil when there are none
+	filePaths string
 }
 
 // platformImage builds (or takes from the cache) one platform's binary
@@ -157,10 +186,14 @@ func (b *builder) platformImage(ctx context.Context, platform string) (v1.Image,
 // assemble puts the base and binary layers under the image configuration.
 func (b *builder) assemble(bin v1.Layer, arch string) (v1.Image, error) {
 	at := v1.Time{Time: b.created}
-	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
-		mutate.Addendum{Layer: b.base, History: v1.History{Created: at, CreatedBy: "empctl: /etc/passwd, /etc/group, " + homeDir + ", /tmp", Comment: "base"}},
-		mutate.Addendum{Layer: bin, History: v1.History{Created: at, CreatedBy: "empctl: go build " + b.opts.Package, Comment: b.src.Version}},
-	)
+	layers := []mutate.Addendum{
+		{Layer: b.base, History: v1.History{Created: at, CreatedBy: "empctl: /etc/passwd, /etc/group, " + homeDir + ", /tmp", Comment: "base"}},
+		{Layer: bin, History: v1.History{Created: at, CreatedBy: "empctl: go build " + b.opts.Package, Comment: b.src.Version}},
+	}
+	if b.files != nil {
+		layers = append(layers, mutate.Addendum{Layer: b.files, History: v1.History{Created: at, CreatedBy: "empctl: image.files " + b.filePaths, Comment: "files"}})
+	}
+	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layers...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,10 @@
 // Build compiles and assembles an OCI image index on this machine and touches
 // no network, so a dry run can show what it would push; Publish pushes it.
 //
-// The image is the static server binary on an empty base: no base image is
-// pulled, the binary embeds its root certificates and tzdata (cmd/server), and
-// the build is reproducible, so one commit always gives one digest.
+// The image is the static server binary on an empty base, plus the small files
+// BuildOptions.Files names (a CA bundle) in a layer of their own: no base image
+// is pulled, the binary embeds its root certificates and tzdata (cmd/server),
+// and the build is reproducible, so one commit always gives one digest.
 package image
 
 import (

@@ -43,22 +43,29 @@ type Progress struct {
 
 // Published is where an image went.
 type Published struct {
-	// Ref pins the image by digest: "host/path@sha256:…".
+	// Ref pins the image the registry has under Tag by digest: "host/path@sha256:…".
 	Ref string
-	// Digest is the image index's digest.
+	// Digest is that image index's digest: the build's, unless the tag
+	// already named another image (see Differs).
 	Digest v1.Hash
+	// Built is the digest of the image that was built.
+	Built v1.Hash
 	// Tag is the tag the registry has for Digest.
 	Tag string
-	// Reused reports that the tag existed with this digest: nothing was pushed.
+	// Reused reports that the tag existed: nothing was pushed.
 	Reused bool
 	// Uploaded is the number of bytes sent in blob uploads; 0 when the
 	// registry had every blob.
 	Uploaded int64
 }
 
+// Differs reports that the registry already had another image under the tag,
+// which was reused: the same version built to other bytes.
+func (p Published) Differs() bool { return p.Digest != p.Built }
+
 var (
-	// ErrTagExists is a tag the registry already holds for another image; a
-	// tag-immutable repository (ECR) never lets it be overwritten.
+	// ErrTagExists is a registry refusing to write a tag that exists (its
+	// tags are immutable) when the tag then cannot be read.
 	ErrTagExists = errors.New("tag already exists")
 	// ErrUnauthorized is the registry refusing the credentials.
 	ErrUnauthorized = errors.New("the registry refused the credentials")
@@ -69,9 +76,9 @@ var (
 var retryBackoff = remote.Backoff{Duration: 2 * time.Second, Factor: 2.5, Jitter: 0.1, Steps: 5}
 
 // Publish pushes img to opts.Repository under its tag. When the tag already
-// exists with img's digest it pushes nothing; with another digest it fails
-// with ErrTagExists and never overwrites it. Only the blobs the registry
-// lacks are uploaded.
+// exists it pushes nothing and never overwrites it: the image the tag names is
+// the one published, even when it is not img (Published.Differs). Only the
+// blobs the registry lacks are uploaded.
 func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, error) {
 	if opts.Tag == "" {
 		opts.Tag = img.Version
@@ -88,7 +95,11 @@ func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, e
 	if err != nil {
 		return Published{}, fmt.Errorf("tag %q: %w; a tag is up to 128 letters, digits, '_', '.' and '-'", opts.Tag, err)
 	}
-	out := Published{Ref: repo.String() + "@" + img.Digest.String(), Digest: img.Digest, Tag: opts.Tag}
+	out := Published{Ref: repo.String() + "@" + img.Digest.String(), Digest: img.Digest, Built: img.Digest, Tag: opts.Tag}
+	reuse := func(d v1.Hash) Published {
+		out.Ref, out.Digest, out.Reused = repo.String()+"@"+d.String(), d, true
+		return out
+	}
 
 	base := opts.Transport
 	if base == nil {
@@ -102,9 +113,10 @@ func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, e
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth), remote.WithTransport(counter),
 		remote.WithRetryBackoff(retryBackoff), remote.WithUserAgent("empctl")}
 
-	if reused, err := existing(tag, img.Digest, ropts); err != nil || reused {
-		out.Reused = reused
+	if d, found, err := tagged(tag, ropts); err != nil {
 		return out, err
+	} else if found {
+		return reuse(d), nil
 	}
 
 	writeOpts := slices.Clone(ropts)
@@ -131,50 +143,26 @@ func Publish(ctx context.Context, img *Image, opts PublishOptions) (Published, e
 	}
 	err = classify(err, tag)
 	if errors.Is(err, ErrTagExists) {
-		// Another push may have won the race to the tag with this very image.
-		if reused, herr := existing(tag, img.Digest, ropts); herr == nil && reused {
-			out.Reused = true
-			return out, nil
-		} else if herr != nil && errors.Is(herr, ErrTagExists) {
-			return out, herr
+		// Another push won the race to the tag: reuse what it wrote.
+		if d, found, herr := tagged(tag, ropts); herr == nil && found {
+			return reuse(d), nil
 		}
 	}
 	return out, err
 }
 
-// existing reports whether tag already names digest. A tag naming another
-// digest is a *TagConflictError; a missing tag is (false, nil).
-func existing(tag name.Tag, digest v1.Hash, ropts []remote.Option) (bool, error) {
+// tagged is the digest tag names, found false when the tag does not exist.
+func tagged(tag name.Tag, ropts []remote.Option) (v1.Hash, bool, error) {
 	desc, err := remote.Head(tag, ropts...)
 	if err != nil {
 		var terr *transport.Error
 		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
-			return false, nil
+			return v1.Hash{}, false, nil
 		}
-		return false, classify(err, tag)
+		return v1.Hash{}, false, classify(err, tag)
 	}
-	if desc.Digest == digest {
-		return true, nil
-	}
-	return false, &TagConflictError{Tag: tag.String(), Existing: desc.Digest, Built: digest, ExistingRef: tag.Context().String() + "@" + desc.Digest.String()}
+	return desc.Digest, true, nil
 }
-
-// TagConflictError is a tag that already names another image than the one
-// built. It is ErrTagExists (errors.Is); ExistingRef is what the tag runs, for
-// a caller that chooses to deploy that instead.
-type TagConflictError struct {
-	Tag             string // host/path:tag
-	Existing, Built v1.Hash
-	ExistingRef     string // host/path@sha256:…
-}
-
-func (e *TagConflictError) Error() string {
-	return fmt.Sprintf("%v: %s is %s, not this build's %s; the repository's tags are immutable, so it is not overwritten. "+
-		"The same version was built from different sources or with another Go toolchain: commit the changes for a new version, or deploy the existing image by its digest",
-		ErrTagExists, e.Tag, e.Existing, e.Built)
-}
-
-func (e *TagConflictError) Unwrap() error { return ErrTagExists }
 
 // classify turns registry errors a user can act on into clear ones.
 func classify(err error, tag name.Tag) error {

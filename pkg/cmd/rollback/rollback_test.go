@@ -1,7 +1,10 @@
 package rollback
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -27,5 +30,37 @@ func TestRollback(t *testing.T) {
 	fake = &envtest.Fake{Rollout: env.Rollout{Outcome: env.OutcomeFailed, Reason: "timed out"}, DeployErr: fmt.Errorf("%w: timed out", env.ErrRolloutFailed)}
 	if r := cmdtest.Run(t, newCmd, fake); r.Code != cmdutil.ExitVerdict {
 		t.Fatalf("a failed rollback: exit %d, want %d", r.Code, cmdutil.ExitVerdict)
+	}
+}
+
+// Every exit code a rollback can end with: 0 and 3 above; 1 for an error
+// (nothing to roll back to, AWS refusing), 2 for a usage mistake, 130 when
+// Ctrl-C detached the watch.
+func TestRollbackExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fake *envtest.Fake
+		args []string
+		code int
+	}{
+		{"nothing to roll back to", &envtest.Fake{DeployErr: errors.New("no ACTIVE revision of api below api:3 served: name the revision to roll back to with --to")}, nil, cmdutil.ExitError},
+		{"environment error", &envtest.Fake{DeployErr: env.ErrNotRunning}, nil, cmdutil.ExitError},
+		{"unknown flag", &envtest.Fake{}, []string{"--revision", "41"}, cmdutil.ExitUsage},
+		{"bad timeout", &envtest.Fake{}, []string{"--timeout", "soon"}, cmdutil.ExitUsage},
+		{"interrupted", &envtest.Fake{DeployErr: fmt.Errorf("stopped watching; the deployment of service api continues in ECS (see it with status): %w", context.Canceled)}, nil, cmdutil.ExitCancel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := cmdtest.Run(t, newCmd, tc.fake, tc.args...)
+			if r.Code != tc.code {
+				t.Fatalf("exit code %d, want %d (err %v)\n%s%s", r.Code, tc.code, r.Err, r.Out, r.ErrOut)
+			}
+			_, called := tc.fake.Called("Rollback")
+			if usage := tc.code == cmdutil.ExitUsage; called == usage {
+				t.Errorf("Rollback called: %v; a usage error must not roll back, anything else must", called)
+			}
+			if tc.code == cmdutil.ExitCancel && !strings.Contains(r.Err.Error(), "continues in ECS") {
+				t.Errorf("the interrupted rollback's error %q does not say the deployment goes on", r.Err)
+			}
+		})
 	}
 }

@@ -57,6 +57,7 @@ type Fake struct {
 
 	mu          sync.Mutex
 	withAPI     bool
+	fieldOnly   bool // currentServiceDeployment shown without the API
 	svc         types.Service
 	taskDefs    []types.TaskDefinition
 	tdTags      map[string][]types.Tag // by task definition ARN
@@ -125,6 +126,16 @@ func (f *Fake) AddTaskDefinition(revision int, image, version string) string {
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(image), DockerLabels: labels}},
 	})
 	return arn
+}
+
+// CurrentServiceDeploymentWithoutAPI makes a fake without the service
+// deployments API show the service's currentServiceDeployment all the same:
+// an endpoint whose service responses and operations are not of one release.
+// A watch then learns that the API is missing only when it calls it.
+func (f *Fake) CurrentServiceDeploymentWithoutAPI() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fieldOnly = true
 }
 
 // Tags are the tags of a task definition revision.

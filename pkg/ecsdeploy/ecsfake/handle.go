@@ -229,7 +229,8 @@ func (f *Fake) taskDef(name string) *types.TaskDefinition {
 
 // view is the service as DescribeServices shows it: counts summed over the
 // deployments, the newest events first, and no currentServiceDeployment
-// where the endpoint has no service deployments API.
+// where the endpoint has no service deployments API (unless it shows the field
+// anyway: CurrentServiceDeploymentWithoutAPI).
 func (f *Fake) view() types.Service {
 	s := f.svc
 	s.Deployments = slices.Clone(f.svc.Deployments)
@@ -239,7 +240,7 @@ func (f *Fake) view() types.Service {
 		s.RunningCount += d.RunningCount
 		s.PendingCount += d.PendingCount
 	}
-	if !f.withAPI {
+	if !f.withAPI && !f.fieldOnly {
 		s.CurrentServiceDeployment = nil
 	}
 	return s

@@ -40,6 +40,11 @@ func Environment(name, dir string) (env.Environment, error) {
 		if err != nil {
 			return nil, err
 		}
-		return awsenv.New(abs, ec, outputs)
+		e, err := awsenv.New(abs, ec, outputs)
+		if err != nil {
+			return nil, err
+		}
+		e.ImageFiles = cfg.ImageFiles()
+		return e, nil
 	}
 }

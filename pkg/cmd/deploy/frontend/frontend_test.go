@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -118,5 +119,18 @@ func TestBadBuildsChangeNothing(t *testing.T) {
 	}
 	if r := cmdtest.Run(t, cmdWithBuild(nil), &envtest.Fake{}, "--keep", "0"); r.Code != cmdutil.ExitUsage {
 		t.Fatalf("--keep 0: exit %d", r.Code)
+	}
+}
+
+// Ctrl-C during the publish exits 130, as every interrupted command does.
+func TestInterruptedPublishExits130(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{FrontendErr: fmt.Errorf("uploading assets: %w; the live site is unchanged, run the deploy again", context.Canceled)}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake)
+	if r.Code != cmdutil.ExitCancel {
+		t.Fatalf("exit %d (%v), want %d", r.Code, r.Err, cmdutil.ExitCancel)
 	}
 }
