@@ -128,7 +128,7 @@ func TestImageFiles(t *testing.T) {
 	got := cfg.ImageFiles()
 	want := map[string]string{
 		"/etc/empctl/rds-global-bundle.pem": filepath.Join(dir, "certs", "rds-global-bundle.pem"),
-		"/etc/empctl/abs.txt":                  "/srv/abs.txt",
+		"/etc/empctl/abs.txt":               "/srv/abs.txt",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("ImageFiles() = %v, want %v", got, want)
