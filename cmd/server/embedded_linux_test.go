@@ -133,7 +133,7 @@ func checkRoots(t *testing.T) {
 // one, knows.
 func zoneDirs() []string {
 	dirs := []string{"/usr/share/zoneinfo", "/usr/share/lib/zoneinfo", "/usr/lib/locale/TZ", "/etc/zoneinfo"}
-	if goroot := runtime.GOROOT(); goroot != "" {
+	if goroot := runtime.GOROOT(); goroot != "" { //nolint:staticcheck // the time package's own fallback uses runtime.GOROOT
 		dirs = append(dirs, filepath.Join(goroot, "lib", "time"))
 	}
 	return dirs
