@@ -15,25 +15,44 @@ import (
 	"github.com/empctl/empctl/pkg/local/localtest"
 )
 
+// cmdRun is one run of the command and what it left.
+type cmdRun struct {
+	rep         *loadtest.Report
+	out, errOut string
+	reportDir   string
+	err         error
+}
+
+// runCmd runs `empctl verify-zero-downtime` with args against e; set, when
+// not nil, changes the options before the run.
+func runCmd(t *testing.T, e env.Environment, set func(*Options), args ...string) cmdRun {
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: t.TempDir()}}
+	r := cmdRun{reportDir: t.TempDir()}
+	cmd := NewCmdVerify(f, func(o *Options) error {
+		o.Env = func() (env.Environment, error) { return e, nil }
+		o.ReportDir = r.reportDir
+		o.Report = func(rep *loadtest.Report) { r.rep = rep }
+		if set != nil {
+			set(o)
+		}
+		return Run(t.Context(), o)
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	r.err = cmd.Execute()
+	r.out, r.errOut = out.String(), errOut.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", r.out, r.errOut)
+	return r
+}
+
 // runVerify runs `empctl verify-zero-downtime --rate 200` against the local
 // environment in stateDir and returns its report and error.
 func runVerify(t *testing.T, stateDir string, extraEnv map[string]string, args ...string) (*loadtest.Report, string, error) {
-	ios, _, out, errOut := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: "local", Output: cmdutil.OutputText, Dir: stateDir}}
-	var rep *loadtest.Report
-	cmd := NewCmdVerify(f, func(o *Options) error {
-		o.Env = func() (env.Environment, error) { return local.NewEnv(localtest.RepoRoot(t), stateDir), nil }
-		o.ReportDir = t.TempDir()
-		o.SetEnv = extraEnv
-		o.Report = func(r *loadtest.Report) { rep = r }
-		return Run(t.Context(), o)
-	})
-	cmd.SetArgs(append([]string{"--rate", "200", "--warmup", "3s", "--cooldown", "3s"}, args...))
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	err := cmd.Execute()
-	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
-	return rep, out.String(), err
+	e := local.NewEnv(localtest.RepoRoot(t), stateDir)
+	r := runCmd(t, e, func(o *Options) { o.SetEnv = extraEnv }, append([]string{"--rate", "200", "--warmup", "3s", "--cooldown", "3s"}, args...)...)
+	return r.rep, r.out, r.err
 }
 
 // The end-to-end proof: at 200 requests per second for at least 10,000

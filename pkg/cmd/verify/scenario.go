@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/empctl/empctl/pkg/config"
@@ -20,6 +21,7 @@ type scenario struct {
 	run      *loadtest.Run
 	errOut   io.Writer
 	progress func(env.Event)
+	deploy   env.DeployOptions
 
 	actions []loadtest.Action
 	// last is the last rollout or rollback: its version must serve at the end.
@@ -39,7 +41,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		ro, err = sc.e.DeployBackend(ctx, sc.rel, env.DeployOptions{}, sc.progress)
+		ro, err = sc.e.DeployBackend(ctx, sc.rel, sc.deploy, sc.progress)
 	}()
 	var killed *loadtest.Action
 	if kill {
@@ -63,7 +65,7 @@ func (sc *scenario) rollback(ctx context.Context) error {
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
 	act := loadtest.Action{Kind: loadtest.ActionRollback, Started: time.Now()}
-	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{}, sc.progress)
+	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{DeployOptions: sc.deploy}, sc.progress)
 	act.Finished = time.Now()
 	return sc.record(act, ro, err)
 }
@@ -111,7 +113,10 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 		}
 		if st.Deploying {
 			for _, t := range st.Targets {
-				if t.Version == st.Version && t.Health == "healthy" {
+				// "healthy" from the local balancer or the ALB's target
+				// group; "HEALTHY" from ECS's container health check where
+				// the target group does not know the task.
+				if t.Version == st.Version && strings.EqualFold(t.Health, "healthy") {
 					act.Started, act.Target = time.Now(), t.ID
 					fmt.Fprintf(sc.errOut, "Killing %s (%s) without warning...\n", t.ID, t.Version)
 					if err := sc.e.KillTarget(ctx, t.ID); err != nil {

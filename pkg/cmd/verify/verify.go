@@ -45,6 +45,9 @@ type Options struct {
 	SetEnv map[string]string
 	// Report, when set, receives the report (tests).
 	Report func(*loadtest.Report)
+	// Deploy are the rollouts' and the rollback's watch options (tests
+	// shorten ECS's 5 s poll).
+	Deploy env.DeployOptions
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -161,7 +164,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON)}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
 			return err

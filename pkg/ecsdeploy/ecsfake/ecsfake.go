@@ -73,6 +73,7 @@ type Fake struct {
 	current     string // our record of the service deployment, even without the API
 	depCreated  map[string]time.Time
 	stopRequest string
+	replacing   []string // tasks started for stopped ones, healthy at the next look
 
 	beforeUpdate types.Service // the service as the last UpdateService found it
 	lagging      bool          // answer this DescribeServices with beforeUpdate
