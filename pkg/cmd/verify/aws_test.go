@@ -175,6 +175,11 @@ func TestVerifyOnAWS(t *testing.T) {
 		if w := rep.Writes; w == nil || w.Lost != 0 || w.Duplicated != 0 || w.Verified != w.Acknowledged || w.Acknowledged == 0 || w.Locked != w.Accounts {
 			t.Fatalf("writes %+v: want every acknowledged write verified and every test user locked", w)
 		}
+		for _, p := range rep.Writes.SignUps {
+			if p.Count == 0 {
+				t.Errorf("no sign-up in the %s: %v", p.Phase, rep.Writes.SignUps)
+			}
+		}
 		if rep.ExpectedVersion != rep.Actions[3].Rollout.PreviousVersion || rep.FinalVersions[rep.ExpectedVersion] == 0 {
 			t.Fatalf("after the rollback %s is expected, %v answered at the end", rep.ExpectedVersion, rep.FinalVersions)
 		}

@@ -116,6 +116,14 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 			t.Fatalf("after the rollback %s still runs %s", tg.ID, tg.Version)
 		}
 	}
+	for _, p := range w.SignUps {
+		if p.Count == 0 {
+			t.Fatalf("no sign-up in the %s (sign-ups by phase %v): every phase must have its share", p.Phase, w.SignUps)
+		}
+	}
+	if len(w.SignUps) != 7 {
+		t.Fatalf("sign-ups by phase %v: want the warm-up, 3 rollouts, the kill, the rollback and the cool-down", w.SignUps)
+	}
 	if w.Accounts == 0 || w.Locked != w.Accounts {
 		t.Fatalf("%d of the run's %d test users locked, want all", w.Locked, w.Accounts)
 	}

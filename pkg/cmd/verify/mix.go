@@ -32,14 +32,16 @@ func (m mix) names() []string {
 	return out
 }
 
-// Out of every 100 requests: the weights of the mix. Sign-ups are rare
-// because bcrypt makes each cost tens of milliseconds of a replica's CPU.
+// Out of every 100 requests: the weights of the mix. The sign-ups' turns
+// come often, so that a phase's share goes out as the phase begins, but most
+// are skipped (the next target takes them): the schedule sends only
+// maxSignUps in a run, each costing a replica tens of milliseconds of bcrypt.
 const (
-	weightVersion = 40
+	weightVersion = 36
 	weightMe      = 35
 	weightIndex   = 15
 	weightUpdate  = 9
-	weightSignUp  = 1
+	weightSignUp  = 5
 )
 
 // writers is how many users' profiles the load updates, one update of each

@@ -22,6 +22,8 @@ type scenario struct {
 	errOut   io.Writer
 	progress func(env.Event)
 	deploy   env.DeployOptions
+	// enter releases the sign-ups planned for a phase that begins.
+	enter func(phase string)
 
 	actions []loadtest.Action
 	// last is the last rollout or rollback: its version must serve at the end.
@@ -35,6 +37,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	fmt.Fprintf(sc.errOut, "Rollout %d: deploying %s...\n", n, sc.rel.Version)
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
+	sc.enter(phaseRollout(n))
 	act := loadtest.Action{Kind: loadtest.ActionRollout, Started: time.Now()}
 	var ro env.Rollout
 	var err error
@@ -64,6 +67,7 @@ func (sc *scenario) rollback(ctx context.Context) error {
 	fmt.Fprintln(sc.errOut, "Rolling back...")
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
+	sc.enter(phaseRollback)
 	act := loadtest.Action{Kind: loadtest.ActionRollback, Started: time.Now()}
 	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{DeployOptions: sc.deploy}, sc.progress)
 	act.Finished = time.Now()
@@ -123,6 +127,7 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 						return fail("killing %s: %v", t.ID, err)
 					}
 					act.Finished = time.Now()
+					sc.enter(phaseKill) // sign-ups while the target is gone
 					return act
 				}
 			}

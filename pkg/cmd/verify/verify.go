@@ -57,7 +57,9 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Short: "Prove that rollouts, a rollback and a killed task drop no request and lose no write",
 		Long: `Drive constant-rate load through the environment's public entry point (a mix
 of GET /api/version, an authenticated GET /api/me, the webapp's index.html,
-sign-ups and profile updates), and under it: --rollouts backend rollouts (the
+sign-ups and profile updates; the sign-ups, 12 at most to stay under the
+app's sign-up throttle, are spread over the warm-up, each rollout, the kill,
+the rollback and the cool-down), and under it: --rollouts backend rollouts (the
 same build redeployed as a new version), with --kill one serving target killed
 without warning during the first, and with --rollback a rollback at the end.
 The load stays on through a cool-down and for at least --duration in all.
@@ -158,13 +160,15 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.writes.marker)
+	mix.writes.schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback))
+	mix.writes.enter(phaseWarmup)
 	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
 	defer run.Stop() // on an early return; harmless after the Stop below
 	started := time.Now()
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.writes.enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
 			return err
@@ -177,6 +181,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	cool := max(opts.Cooldown, opts.Duration-time.Since(started))
 	fmt.Fprintf(errOut, "Cool-down %s...\n", cool.Round(100*time.Millisecond))
+	mix.writes.enter(phaseCooldown)
 	if err := sleep(ctx, cool); err != nil {
 		return err
 	}
@@ -187,6 +192,7 @@ func Run(ctx context.Context, opts *Options) error {
 	writes := mix.writes.audit(ctx, api, mix.readerToken)
 	fmt.Fprintln(errOut, "Locking the run's test users...")
 	writes.Locked, writes.Accounts = mix.writes.lockAccounts(ctx, api, mix.readerToken)
+	writes.SignUps = mix.writes.signUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
 		Targets: mix.names(), Skipped: mix.skipped})
 	if opts.Report != nil {

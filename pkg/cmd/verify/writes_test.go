@@ -42,6 +42,8 @@ func TestWriteAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := m.writes
+	w.schedule([]string{"test"})
+	w.enter("test")
 	hc := &http.Client{}
 	// send makes one write of the mix and records its answer, as the load does.
 	send := func(target int) {
