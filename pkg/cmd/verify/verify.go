@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,8 +69,9 @@ Then every acknowledged write is audited through the API: each sign-up must
 be stored with its name, each profile must hold its last acknowledged update,
 and nothing may be acknowledged twice. The users the run creates are named
 with a marker (zd-<hex>) that the report gives; their password is random and
-never shown, and at the end each is locked: its password is replaced by a
-random one nobody keeps and its sessions are revoked.
+never shown, and at the end (or when the run ends early: a failed deploy,
+Ctrl-C) each is locked: its password is replaced by a random one nobody
+keeps and its sessions are revoked.
 
 The verdict passes only with zero failed requests, zero lost or duplicated
 writes, every rollout completed, and the last one's version answering every
@@ -163,7 +165,20 @@ func Run(ctx context.Context, opts *Options) error {
 	mix.writes.schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback))
 	mix.writes.enter(phaseWarmup)
 	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
-	defer run.Stop() // on an early return; harmless after the Stop below
+	api := newAuditClient(endpoint)
+	// The run's users exist from here on: whatever ends the run (a failed
+	// deploy, Ctrl-C), the load stops and they are locked.
+	var locked, accounts int
+	lockOnce := sync.OnceFunc(func() {
+		run.Stop() // no sign-up may follow the lock
+		fmt.Fprintln(errOut, "Locking the run's test users...")
+		locked, accounts = lockUsers(ctx, mix, api)
+		if locked < accounts {
+			fmt.Fprintf(errOut, "Warning: %d of the run's %d test users could not be locked: find them by the marker %s in their e-mail (%s-...@example.com) and remove them\n",
+				accounts-locked, accounts, mix.writes.marker, mix.writes.marker)
+		}
+	})
+	defer lockOnce()
 	started := time.Now()
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
@@ -188,10 +203,9 @@ func Run(ctx context.Context, opts *Options) error {
 	res := run.Stop()
 
 	fmt.Fprintln(errOut, "Auditing the writes...")
-	api := newAuditClient(endpoint)
 	writes := mix.writes.audit(ctx, api, mix.readerToken)
-	fmt.Fprintln(errOut, "Locking the run's test users...")
-	writes.Locked, writes.Accounts = mix.writes.lockAccounts(ctx, api, mix.readerToken)
+	lockOnce()
+	writes.Locked, writes.Accounts = locked, accounts
 	writes.SignUps = mix.writes.signUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
 		Targets: mix.names(), Skipped: mix.skipped})

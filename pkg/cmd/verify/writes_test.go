@@ -21,14 +21,20 @@ import (
 // apiServer runs the real API in-process on a SQLite file.
 func apiServer(t *testing.T) string {
 	t.Helper()
+	srv := httptest.NewServer(apiHandler(t))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// apiHandler is the real API on a SQLite file of its own.
+func apiHandler(t *testing.T) http.Handler {
+	t.Helper()
 	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	srv := httptest.NewServer(server.NewServer(server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BcryptCost: bcrypt.MinCost}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return server.NewServer(server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BcryptCost: bcrypt.MinCost})
 }
 
 // The audit checks the acknowledgements against what the API stores: writes
