@@ -122,7 +122,10 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 				// the target group does not know the task.
 				if t.Version == st.Version && strings.EqualFold(t.Health, "healthy") {
 					act.Started, act.Target = time.Now(), t.ID
-					fmt.Fprintf(sc.errOut, "Killing %s (%s) without warning...\n", t.ID, t.Version)
+					// Through the progress writer, which the rollout's
+					// goroutine is writing to: never beside it.
+					sc.progress(env.Event{Time: time.Now(), Kind: "kill", Target: t.ID, Version: t.Version,
+						Message: fmt.Sprintf("Killing %s (%s) without warning...", t.ID, t.Version)})
 					if err := sc.e.KillTarget(ctx, t.ID); err != nil {
 						return fail("killing %s: %v", t.ID, err)
 					}

@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -181,11 +182,14 @@ func (f *Fake) StopRequested() string {
 	return f.stopRequest
 }
 
-// Snapshot is the service as DescribeServices would return it now.
+// Snapshot is the service as DescribeServices would return it now: a copy,
+// which the fake's later changes leave alone.
 func (f *Fake) Snapshot() types.Service {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.svc
+	s := f.svc
+	s.Deployments, s.Events = slices.Clone(s.Deployments), slices.Clone(s.Events)
+	return s
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
