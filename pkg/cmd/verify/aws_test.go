@@ -185,6 +185,26 @@ func TestVerifyOnAWS(t *testing.T) {
 		}
 	})
 
+	t.Run("ARolloutTooQuickToKillInLeavesTheKillToTheNext", func(t *testing.T) {
+		f := newAWSFixture(t, fx)
+		f.ecs.Script(1, ecsfake.Settle()) // done at the first look: nothing to kill in
+		f.ecs.Script(2, ecsfake.Launch(3), ecsfake.WaitForTaskStop(), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
+		r := runCmd(t, f.env(t), fast, "--rate", "50", "--warmup", "1s", "--cooldown", "1s", "--rollouts", "2", "--kill", "--yes", "--target", f.app)
+		if r.err != nil {
+			t.Fatalf("verify-zero-downtime: %v (exit %d)", r.err, cmdutil.ExitCode(r.err))
+		}
+		var kinds []string
+		for _, a := range r.rep.Actions {
+			kinds = append(kinds, a.Kind)
+		}
+		if strings.Join(kinds, ",") != "rollout,rollout,kill" || f.ecs.Calls("StopTask") != 1 {
+			t.Fatalf("actions %v, %d StopTask calls: want the kill in the second rollout", kinds, f.ecs.Calls("StopTask"))
+		}
+		if !strings.Contains(r.errOut, "the kill is tried again in rollout 2") {
+			t.Fatalf("the progress does not say the kill moved to rollout 2:\n%s", r.errOut)
+		}
+	})
+
 	t.Run("ARolloutTooQuickToKillInFailsTheVerdict", func(t *testing.T) {
 		f := newAWSFixture(t, fx)
 		f.ecs.Script(1, ecsfake.Settle()) // done at the first look: nothing to kill in
@@ -195,7 +215,7 @@ func TestVerifyOnAWS(t *testing.T) {
 		if f.ecs.Calls("StopTask") != 0 {
 			t.Fatal("a task was stopped, yet the rollout was over at the first look")
 		}
-		if !containsAll(r.out, "kill at ", "the rollout finished before a serving target could be killed") {
+		if !containsAll(r.out, "kill at ", "the rollout finished before a serving target could be killed", "more --rollouts") {
 			t.Fatalf("the report does not say why the kill failed and what to do:\n%s", r.out)
 		}
 	})

@@ -28,12 +28,16 @@ type scenario struct {
 	actions []loadtest.Action
 	// last is the last rollout or rollback: its version must serve at the end.
 	last *env.Rollout
+	// killDone is set once a kill was made or failed for good.
+	killDone bool
 }
 
 // rollout deploys the release once more; with kill it kills one serving
-// target of the version being replaced while the rollout runs. It returns
-// an error only for a failure other than the rollout's own verdict.
-func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
+// target of the version being replaced while the rollout runs. A rollout
+// over before a target could be killed leaves the kill to the next one,
+// unless it is the last. It returns an error only for a failure other than
+// the rollout's own verdict.
+func (sc *scenario) rollout(ctx context.Context, n int, kill, last bool) error {
 	fmt.Fprintf(sc.errOut, "Rollout %d: deploying %s...\n", n, sc.rel.Version)
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
@@ -48,8 +52,13 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	}()
 	var killed *loadtest.Action
 	if kill {
-		k := sc.killDuring(ctx, finished)
-		killed = &k
+		k, tooQuick := sc.killDuring(ctx, finished, n, last)
+		if tooQuick && !last {
+			sc.progress(env.Event{Time: time.Now(), Kind: "kill",
+				Message: fmt.Sprintf("Rollout %d finished before a serving target could be killed: the kill is tried again in rollout %d", n, n+1)})
+		} else {
+			killed = &k
+		}
 	}
 	<-finished
 	act.Finished = time.Now()
@@ -58,6 +67,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	}
 	if killed != nil { // after its rollout: the actions are in the order they began
 		sc.actions = append(sc.actions, *killed)
+		sc.killDone = true
 	}
 	return nil
 }
@@ -94,13 +104,14 @@ func (sc *scenario) failed() bool {
 	return sc.last != nil && sc.last.Outcome != env.OutcomeCompleted
 }
 
-// killDuring waits until the rollout runs, then kills a healthy target of
-// the version being replaced: one that is serving requests right then.
-func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) loadtest.Action {
-	act := loadtest.Action{Kind: loadtest.ActionKill, Started: time.Now()}
-	fail := func(format string, a ...any) loadtest.Action {
+// killDuring waits until rollout n runs, then kills a healthy target of the
+// version being replaced: one that is serving requests right then. tooQuick
+// says the rollout was over before one could be found.
+func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}, n int, last bool) (act loadtest.Action, tooQuick bool) {
+	act = loadtest.Action{Kind: loadtest.ActionKill, Started: time.Now()}
+	fail := func(format string, a ...any) (loadtest.Action, bool) {
 		act.Finished, act.Error = time.Now(), fmt.Sprintf(format, a...)
-		return act
+		return act, false
 	}
 	// A local rollout takes a second or two; an ECS one minutes, and its
 	// status costs several API calls, which must stay under ECS's rate limits.
@@ -131,13 +142,19 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 					}
 					act.Finished = time.Now()
 					sc.enter(phaseKill) // sign-ups while the target is gone
-					return act
+					return act, false
 				}
 			}
 		}
 		select {
 		case <-finished:
-			return fail("the rollout finished before a serving target could be killed")
+			what := "the rollout"
+			if n > 1 {
+				what = fmt.Sprintf("each of the %d rollouts", n)
+			}
+			act, _ = fail("%s finished before a serving target could be killed: run again with more --rollouts (each is a chance "+
+				"for the kill) or against an environment whose rollouts take longer", what)
+			return act, true
 		case <-ctx.Done():
 			return fail("%v", ctx.Err())
 		case <-tick.C:

@@ -53,7 +53,7 @@ func TestTheKillIsReportedThroughTheRolloutsProgress(t *testing.T) {
 	run := loadtest.Start(loadtest.Options{Rate: 1, Targets: []loadtest.Target{{Name: "none", Method: "GET", URL: "http://127.0.0.1:1/"}}})
 	defer run.Stop()
 	sc := &scenario{e: e, run: run, errOut: errOut, progress: shared.Progress(ios, false), enter: func(string) {}}
-	if err := sc.rollout(t.Context(), 1, true); err != nil {
+	if err := sc.rollout(t.Context(), 1, true, true); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(errOut.String(), "Killing local-1 (v1) without warning"); n != 1 {

@@ -62,7 +62,8 @@ sign-ups and profile updates; the sign-ups, 12 at most to stay under the
 app's sign-up throttle, are spread over the warm-up, each rollout, the kill,
 the rollback and the cool-down), and under it: --rollouts backend rollouts (the
 same build redeployed as a new version), with --kill one serving target killed
-without warning during the first, and with --rollback a rollback at the end.
+without warning during the first (or, if it is over too soon, the next), and
+with --rollback a rollback at the end.
 The load stays on through a cool-down and for at least --duration in all.
 
 Then every acknowledged write is audited through the API: each sign-up must
@@ -110,7 +111,7 @@ confirmation unless --yes is given.`,
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "each request's timeout")
 	fl.IntVar(&opts.Rollouts, "rollouts", 1, "consecutive backend rollouts under the load")
 	fl.BoolVar(&opts.Rollback, "rollback", false, "roll back under the load after the rollouts")
-	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout, kill one serving target without warning")
+	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout (the next if it is over too soon), kill one serving target without warning")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask before --kill stops a task of an AWS environment")
 	fl.StringVar(&opts.Target, "target", "", "send the load to this base URL instead of the environment's entry point (AWS: the CloudFront domain), e.g. the ALB from inside the VPC")
 	fl.StringVar(&opts.ReportDir, "report-dir", "", "where to write report.json and report.html (default .empctl/reports/<timestamp>)")
@@ -185,7 +186,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.writes.enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
-		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
+		if err := sc.rollout(ctx, i, opts.Kill && !sc.killDone, i == opts.Rollouts); err != nil {
 			return err
 		}
 	}

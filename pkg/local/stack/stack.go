@@ -132,7 +132,7 @@ type Stack struct {
 }
 
 // ErrClosing is the answer to a rollout asked for while the stack shuts down.
-var ErrClosing = errors.New("the local environment is shutting down")
+var ErrClosing = errors.New("the local environment is shutting down: wait for `empctl up` to exit, start it again, then retry")
 
 // Start starts the load balancer and the replicas of rel, and returns once
 // they are all healthy. If they are not healthy within the grace period,
