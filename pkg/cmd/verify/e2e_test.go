@@ -142,7 +142,7 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 // every request, and the command exits with the verdict code.
 func TestBrokenReleaseFailsAndTheOldVersionKeepsServing(t *testing.T) {
 	opts := localtest.Options(t)
-	opts.HealthGrace = 6 * time.Second
+	opts.HealthGrace = localtest.NeverReadyGrace
 	stack := localtest.Start(t, opts)
 	old := stack.Status().Version
 
