@@ -56,12 +56,13 @@ func runVerify(t *testing.T, stateDir string, extraEnv map[string]string, args .
 }
 
 // The end-to-end proof: at 200 requests per second for at least 10,000
-// requests through the local load balancer, three rolling deploys of 3 real
-// server replicas (a replica SIGKILLed during the first), then a rollback:
-// zero failed requests, every acknowledged write stored once, and the
-// rolled-back version answering everything at the end.
+// requests through the local load balancer, with `empctl up`'s timings,
+// three rolling deploys of 3 real server replicas (a replica SIGKILLed
+// during the first), then a rollback: zero failed requests, every
+// acknowledged write stored once, and the rolled-back version answering
+// everything at the end.
 func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
-	opts := localtest.Options(t)
+	opts := localtest.UpOptions(t)
 	opts.WebDist = t.TempDir()
 	if err := os.WriteFile(filepath.Join(opts.WebDist, "index.html"), []byte("<!doctype html><title>app</title>"), 0o644); err != nil {
 		t.Fatal(err)

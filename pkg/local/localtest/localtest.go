@@ -84,6 +84,21 @@ func Options(t testing.TB) stack.Options {
 	}
 }
 
+// UpOptions are `empctl up`'s options as its flags default them (health
+// checks every second, a 5 s deregistration delay, a 2 s drain), with a
+// loopback port and a SQLite database of the test's own: what an end-to-end
+// test runs against to prove what `empctl up` does.
+func UpOptions(t testing.TB) stack.Options {
+	dir := t.TempDir()
+	return stack.Options{
+		StateDir:    dir,
+		Listen:      "127.0.0.1:0",
+		DatabaseURL: "sqlite://" + filepath.Join(dir, "app.db"),
+		Env:         map[string]string{"DRAIN_DELAY": stack.DefaultDrainDelay.String()},
+		// The zero values of the rest are the stack's defaults, which are up's.
+	}
+}
+
 // Start starts the local environment with the real server and its control
 // socket, and stops it when the test ends.
 func Start(t testing.TB, opts stack.Options) *stack.Stack {
