@@ -88,6 +88,15 @@ type Writes struct {
 	// were locked afterwards (a discarded random password, sessions revoked).
 	Accounts int `json:"accounts"`
 	Locked   int `json:"locked"`
+	// SignUps is how many sign-ups the load sent in each phase of the run
+	// (warm-up, each rollout, the kill, the rollback, cool-down), in order.
+	SignUps []PhaseCount `json:"signUpsByPhase,omitempty"`
+}
+
+// PhaseCount is how many of something a phase of the run had.
+type PhaseCount struct {
+	Phase string `json:"phase"`
+	Count int    `json:"count"`
 }
 
 // Info is what a report says besides the requests.

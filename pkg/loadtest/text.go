@@ -40,6 +40,13 @@ func WriteText(w io.Writer, rep *Report) {
 	}
 	if wr := rep.Writes; wr != nil {
 		fmt.Fprintf(w, "Writes    %d acknowledged, %d verified, %d lost, %d duplicated (marker %s)\n", wr.Acknowledged, wr.Verified, wr.Lost, wr.Duplicated, wr.Marker)
+		if len(wr.SignUps) > 0 {
+			parts := make([]string, len(wr.SignUps))
+			for i, p := range wr.SignUps {
+				parts[i] = fmt.Sprintf("%s %d", p.Phase, p.Count)
+			}
+			fmt.Fprintf(w, "  sign-ups by phase: %s\n", strings.Join(parts, ", "))
+		}
 		for _, p := range wr.Problems {
 			fmt.Fprintf(w, "  ✗ %s\n", p)
 		}

@@ -83,15 +83,15 @@ terminal, ` + "`empctl status`, `empctl deploy backend`, `empctl rollback`" + ` 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "the load balancer's address")
-	fl.IntVar(&opts.Replicas, "replicas", 3, "number of API server replicas")
+	fl.IntVar(&opts.Replicas, "replicas", stack.DefaultReplicas, "number of API server replicas")
 	fl.StringVar(&opts.DatabaseURL, "database-url", "", "database for the replicas (default: a SQLite file under .empctl/local/)")
 	fl.DurationVar(&opts.HealthInterval, "health-interval", hc.Interval, "time between health checks of a replica")
 	fl.IntVar(&opts.HealthyThreshold, "healthy-threshold", hc.HealthyThreshold, "passed checks in a row before a replica gets requests")
 	fl.IntVar(&opts.UnhealthyThreshold, "unhealthy-threshold", hc.UnhealthyThreshold, "failed checks in a row before a replica gets no more requests")
-	fl.DurationVar(&opts.DeregistrationDelay, "deregistration-delay", 5*time.Second, "longest wait for a draining replica's in-flight requests")
-	fl.DurationVar(&opts.StopTimeout, "stop-timeout", 30*time.Second, "time between SIGTERM and SIGKILL when stopping a replica")
-	fl.DurationVar(&opts.HealthGrace, "health-grace", 60*time.Second, "how long a new replica may take to become healthy before its rollout fails")
-	fl.DurationVar(&opts.DrainDelay, "drain-delay", 2*time.Second, "how long a replica keeps serving after SIGTERM (its DRAIN_DELAY)")
+	fl.DurationVar(&opts.DeregistrationDelay, "deregistration-delay", stack.DefaultDeregistrationDelay, "longest wait for a draining replica's in-flight requests")
+	fl.DurationVar(&opts.StopTimeout, "stop-timeout", stack.DefaultStopTimeout, "time between SIGTERM and SIGKILL when stopping a replica")
+	fl.DurationVar(&opts.HealthGrace, "health-grace", stack.DefaultHealthGrace, "how long a new replica may take to become healthy before its rollout fails")
+	fl.DurationVar(&opts.DrainDelay, "drain-delay", stack.DefaultDrainDelay, "how long a replica keeps serving after SIGTERM (its DRAIN_DELAY)")
 	fl.BoolVar(&opts.NoWebapp, "no-webapp", false, "serve the API only, without building or serving the webapp")
 	return cmd
 }

@@ -24,15 +24,53 @@ func newAuditClient(endpoint string) *auditClient {
 
 const auditAttempts = 5
 
+// answer is an API answer's status and, for a 4xx, its error
+// ({"error": {"code", "message"}}) and Retry-After.
+type answer struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter string
+}
+
+// String says what the app answered and, where the run can tell, what to do.
+func (r answer) String() string {
+	switch {
+	case r.Status == http.StatusTooManyRequests && r.Code == "too_many_sign_ups":
+		return fmt.Sprintf("the app's sign-up throttle answered HTTP 429 (%s): this address has used its hour's sign-ups "+
+			"(SIGN_UPS_PER_HOUR, 20 by default, per task or replica; a run makes up to %d). "+
+			"Wait %s for the throttle to let sign-ups through again, or raise SIGN_UPS_PER_HOUR in the server's environment, then run again",
+			r.Message, 1+writers+maxSignUps, retryIn(r.RetryAfter))
+	case r.Status == http.StatusTooManyRequests:
+		return fmt.Sprintf("the app throttled this address: HTTP 429 (%s); wait %s and run again", r.Message, retryIn(r.RetryAfter))
+	case r.Message != "":
+		return fmt.Sprintf("HTTP %d %s: %s", r.Status, r.Code, r.Message)
+	}
+	return fmt.Sprintf("HTTP %d %s", r.Status, http.StatusText(r.Status))
+}
+
+func retryIn(seconds string) string {
+	if seconds == "" {
+		return "up to an hour"
+	}
+	return seconds + " seconds (Retry-After)"
+}
+
 // do sends the request (body as JSON when not nil) and decodes a 2xx answer
 // into out. It retries on a transport error or a 5xx, and returns the last
 // status; err is set only when no attempt got an answer below 500.
 func (c *auditClient) do(ctx context.Context, method, path string, header http.Header, body, out any) (int, error) {
+	r, err := c.call(ctx, method, path, header, body, out)
+	return r.Status, err
+}
+
+// call is do, answering a 4xx's error too.
+func (c *auditClient) call(ctx context.Context, method, path string, header http.Header, body, out any) (answer, error) {
 	var b []byte
 	if body != nil {
 		var err error
 		if b, err = json.Marshal(body); err != nil {
-			return 0, err
+			return answer{}, err
 		}
 	}
 	var last error
@@ -40,13 +78,13 @@ func (c *auditClient) do(ctx context.Context, method, path string, header http.H
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return 0, ctx.Err()
+				return answer{}, ctx.Err()
 			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 			}
 		}
 		req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(b))
 		if err != nil {
-			return 0, err
+			return answer{}, err
 		}
 		for k, v := range header {
 			req.Header[k] = v
@@ -65,14 +103,22 @@ func (c *auditClient) do(ctx context.Context, method, path string, header http.H
 			last = fmt.Errorf("%s %s answered %s: %s", method, path, resp.Status, bytes.TrimSpace(rb))
 			continue
 		}
+		r := answer{Status: resp.StatusCode}
 		if resp.StatusCode < 300 && out != nil {
 			if err := json.Unmarshal(rb, out); err != nil {
-				return resp.StatusCode, fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
+				return r, fmt.Errorf("%s %s: unreadable answer: %w", method, path, err)
 			}
 		}
-		return resp.StatusCode, nil
+		if resp.StatusCode >= 400 {
+			var e struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			_ = json.Unmarshal(rb, &e)
+			r.Code, r.Message, r.RetryAfter = e.Error.Code, e.Error.Message, resp.Header.Get("Retry-After")
+		}
+		return r, nil
 	}
-	return 0, fmt.Errorf("%s %s: no answer after %d attempts: %w", method, path, auditAttempts, last)
+	return answer{}, fmt.Errorf("%s %s: no answer after %d attempts: %w", method, path, auditAttempts, last)
 }
 
 func (c *auditClient) get(ctx context.Context, path, token string, out any) (int, error) {
@@ -84,14 +130,24 @@ func (c *auditClient) user(ctx context.Context, name, password string) (string, 
 	email := name + "@example.com"
 	user := map[string]string{"email": email, "password": password, "firstName": name, "lastName": "Verify", "birthDate": "1990-01-01"}
 	// The key makes a retried sign-up answer as the first did.
-	if code, err := c.do(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {name}}, user, nil); err != nil || code != http.StatusCreated {
-		return "", fmt.Errorf("signing up %s: HTTP %d %v", email, code, err)
+	r, err := c.call(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {name}}, user, nil)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("signing up %s: %w", email, err)
+	case r.Status != http.StatusCreated:
+		return "", fmt.Errorf("signing up %s: %s", email, r)
 	}
 	var login struct {
 		Token string `json:"token"`
 	}
-	if code, err := c.do(ctx, http.MethodPost, "/api/login", nil, map[string]string{"email": email, "password": password}, &login); err != nil || login.Token == "" {
-		return "", fmt.Errorf("signing in as %s: HTTP %d %v", email, code, err)
+	r, err = c.call(ctx, http.MethodPost, "/api/login", nil, map[string]string{"email": email, "password": password}, &login)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("signing in as %s: %w", email, err)
+	case r.Status != http.StatusOK:
+		return "", fmt.Errorf("signing in as %s: %s", email, r)
+	case login.Token == "":
+		return "", fmt.Errorf("signing in as %s: HTTP 200 without a token: is %s the app's API?", email, c.endpoint)
 	}
 	return login.Token, nil
 }

@@ -15,34 +15,54 @@ import (
 	"github.com/empctl/empctl/pkg/local/localtest"
 )
 
+// cmdRun is one run of the command and what it left.
+type cmdRun struct {
+	rep         *loadtest.Report
+	out, errOut string
+	reportDir   string
+	err         error
+}
+
+// runCmd runs `empctl verify-zero-downtime` with args against e; set, when
+// not nil, changes the options before the run.
+func runCmd(t *testing.T, e env.Environment, set func(*Options), args ...string) cmdRun {
+	ios, _, out, errOut := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: t.TempDir()}}
+	r := cmdRun{reportDir: t.TempDir()}
+	cmd := NewCmdVerify(f, func(o *Options) error {
+		o.Env = func() (env.Environment, error) { return e, nil }
+		o.ReportDir = r.reportDir
+		o.Report = func(rep *loadtest.Report) { r.rep = rep }
+		if set != nil {
+			set(o)
+		}
+		return Run(t.Context(), o)
+	})
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	r.err = cmd.Execute()
+	r.out, r.errOut = out.String(), errOut.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", r.out, r.errOut)
+	return r
+}
+
 // runVerify runs `empctl verify-zero-downtime --rate 200` against the local
 // environment in stateDir and returns its report and error.
 func runVerify(t *testing.T, stateDir string, extraEnv map[string]string, args ...string) (*loadtest.Report, string, error) {
-	ios, _, out, errOut := iostreams.Test()
-	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: "local", Output: cmdutil.OutputText, Dir: stateDir}}
-	var rep *loadtest.Report
-	cmd := NewCmdVerify(f, func(o *Options) error {
-		o.Env = func() (env.Environment, error) { return local.NewEnv(localtest.RepoRoot(t), stateDir), nil }
-		o.ReportDir = t.TempDir()
-		o.SetEnv = extraEnv
-		o.Report = func(r *loadtest.Report) { rep = r }
-		return Run(t.Context(), o)
-	})
-	cmd.SetArgs(append([]string{"--rate", "200", "--warmup", "3s", "--cooldown", "3s"}, args...))
-	cmd.SetOut(out)
-	cmd.SetErr(errOut)
-	err := cmd.Execute()
-	t.Logf("stdout:\n%s\nstderr:\n%s", out, errOut)
-	return rep, out.String(), err
+	e := local.NewEnv(localtest.RepoRoot(t), stateDir)
+	r := runCmd(t, e, func(o *Options) { o.SetEnv = extraEnv }, append([]string{"--rate", "200", "--warmup", "3s", "--cooldown", "3s"}, args...)...)
+	return r.rep, r.out, r.err
 }
 
 // The end-to-end proof: at 200 requests per second for at least 10,000
-// requests through the local load balancer, three rolling deploys of 3 real
-// server replicas (a replica SIGKILLed during the first), then a rollback:
-// zero failed requests, every acknowledged write stored once, and the
-// rolled-back version answering everything at the end.
+// requests through the local load balancer, with `empctl up`'s timings,
+// three rolling deploys of 3 real server replicas (a replica SIGKILLed
+// during the first), then a rollback: zero failed requests, every
+// acknowledged write stored once, and the rolled-back version answering
+// everything at the end.
 func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
-	opts := localtest.Options(t)
+	opts := localtest.UpOptions(t)
 	opts.WebDist = t.TempDir()
 	if err := os.WriteFile(filepath.Join(opts.WebDist, "index.html"), []byte("<!doctype html><title>app</title>"), 0o644); err != nil {
 		t.Fatal(err)
@@ -97,6 +117,14 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 			t.Fatalf("after the rollback %s still runs %s", tg.ID, tg.Version)
 		}
 	}
+	for _, p := range w.SignUps {
+		if p.Count == 0 {
+			t.Fatalf("no sign-up in the %s (sign-ups by phase %v): every phase must have its share", p.Phase, w.SignUps)
+		}
+	}
+	if len(w.SignUps) != 7 {
+		t.Fatalf("sign-ups by phase %v: want the warm-up, 3 rollouts, the kill, the rollback and the cool-down", w.SignUps)
+	}
 	if w.Accounts == 0 || w.Locked != w.Accounts {
 		t.Fatalf("%d of the run's %d test users locked, want all", w.Locked, w.Accounts)
 	}
@@ -115,7 +143,7 @@ func TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill(t *testing.T) {
 // every request, and the command exits with the verdict code.
 func TestBrokenReleaseFailsAndTheOldVersionKeepsServing(t *testing.T) {
 	opts := localtest.Options(t)
-	opts.HealthGrace = 6 * time.Second
+	opts.HealthGrace = localtest.NeverReadyGrace
 	stack := localtest.Start(t, opts)
 	old := stack.Status().Version
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // secret returns 32 random hex characters from crypto/rand: the test users'
@@ -19,15 +20,33 @@ func secret() (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
+// lockTimeout bounds the locking of a run's users, which goes on after
+// Ctrl-C: a few requests per user, retried, on an environment that may be
+// failing.
+const lockTimeout = 2 * time.Minute
+
+// lockUsers locks every user of the run, with a context of its own: the
+// run's may be cancelled (Ctrl-C) or expired.
+func lockUsers(ctx context.Context, m mix, api *auditClient) (locked, accounts int) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockTimeout)
+	defer cancel()
+	var others []string
+	if m.readerToken != "" {
+		others = append(others, m.readerToken)
+	}
+	return m.writes.lockAccounts(lctx, api, others...)
+}
+
 // lockAccounts locks every user the run created, once the audit is done: it
 // sets each one's password to a fresh random value nobody keeps (PUT
 // /api/me/password, which revokes the user's other sessions) and signs the
 // run's own session out, so that no one can sign in as the accounts a
 // verification leaves behind. Best effort, with the audit client's retries;
-// it returns how many of how many accounts were locked.
-func (w *writes) lockAccounts(ctx context.Context, api *auditClient, readerToken string) (locked, accounts int) {
+// it returns how many of how many accounts were locked. others are the
+// tokens of the run's users that are not writers (the reader).
+func (w *writes) lockAccounts(ctx context.Context, api *auditClient, others ...string) (locked, accounts int) {
 	w.mu.Lock()
-	tokens := []string{readerToken}
+	tokens := append([]string(nil), others...)
 	for _, u := range w.writers {
 		tokens = append(tokens, u.token)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/empctl/empctl/pkg/config"
@@ -20,31 +21,44 @@ type scenario struct {
 	run      *loadtest.Run
 	errOut   io.Writer
 	progress func(env.Event)
+	deploy   env.DeployOptions
+	// enter releases the sign-ups planned for a phase that begins.
+	enter func(phase string)
 
 	actions []loadtest.Action
 	// last is the last rollout or rollback: its version must serve at the end.
 	last *env.Rollout
+	// killDone is set once a kill was made or failed for good.
+	killDone bool
 }
 
 // rollout deploys the release once more; with kill it kills one serving
-// target of the version being replaced while the rollout runs. It returns
-// an error only for a failure other than the rollout's own verdict.
-func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
+// target of the version being replaced while the rollout runs. A rollout
+// over before a target could be killed leaves the kill to the next one,
+// unless it is the last. It returns an error only for a failure other than
+// the rollout's own verdict.
+func (sc *scenario) rollout(ctx context.Context, n int, kill, last bool) error {
 	fmt.Fprintf(sc.errOut, "Rollout %d: deploying %s...\n", n, sc.rel.Version)
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
+	sc.enter(phaseRollout(n))
 	act := loadtest.Action{Kind: loadtest.ActionRollout, Started: time.Now()}
 	var ro env.Rollout
 	var err error
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		ro, err = sc.e.DeployBackend(ctx, sc.rel, env.DeployOptions{}, sc.progress)
+		ro, err = sc.e.DeployBackend(ctx, sc.rel, sc.deploy, sc.progress)
 	}()
 	var killed *loadtest.Action
 	if kill {
-		k := sc.killDuring(ctx, finished)
-		killed = &k
+		k, tooQuick := sc.killDuring(ctx, finished, n, last)
+		if tooQuick && !last {
+			sc.progress(env.Event{Time: time.Now(), Kind: "kill",
+				Message: fmt.Sprintf("Rollout %d finished before a serving target could be killed: the kill is tried again in rollout %d", n, n+1)})
+		} else {
+			killed = &k
+		}
 	}
 	<-finished
 	act.Finished = time.Now()
@@ -53,6 +67,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill bool) error {
 	}
 	if killed != nil { // after its rollout: the actions are in the order they began
 		sc.actions = append(sc.actions, *killed)
+		sc.killDone = true
 	}
 	return nil
 }
@@ -62,8 +77,9 @@ func (sc *scenario) rollback(ctx context.Context) error {
 	fmt.Fprintln(sc.errOut, "Rolling back...")
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
+	sc.enter(phaseRollback)
 	act := loadtest.Action{Kind: loadtest.ActionRollback, Started: time.Now()}
-	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{}, sc.progress)
+	ro, err := sc.e.Rollback(ctx, env.RollbackOptions{DeployOptions: sc.deploy}, sc.progress)
 	act.Finished = time.Now()
 	return sc.record(act, ro, err)
 }
@@ -88,13 +104,14 @@ func (sc *scenario) failed() bool {
 	return sc.last != nil && sc.last.Outcome != env.OutcomeCompleted
 }
 
-// killDuring waits until the rollout runs, then kills a healthy target of
-// the version being replaced: one that is serving requests right then.
-func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) loadtest.Action {
-	act := loadtest.Action{Kind: loadtest.ActionKill, Started: time.Now()}
-	fail := func(format string, a ...any) loadtest.Action {
+// killDuring waits until rollout n runs, then kills a healthy target of the
+// version being replaced: one that is serving requests right then. tooQuick
+// says the rollout was over before one could be found.
+func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}, n int, last bool) (act loadtest.Action, tooQuick bool) {
+	act = loadtest.Action{Kind: loadtest.ActionKill, Started: time.Now()}
+	fail := func(format string, a ...any) (loadtest.Action, bool) {
 		act.Finished, act.Error = time.Now(), fmt.Sprintf(format, a...)
-		return act
+		return act, false
 	}
 	// A local rollout takes a second or two; an ECS one minutes, and its
 	// status costs several API calls, which must stay under ECS's rate limits.
@@ -111,20 +128,33 @@ func (sc *scenario) killDuring(ctx context.Context, finished <-chan struct{}) lo
 		}
 		if st.Deploying {
 			for _, t := range st.Targets {
-				if t.Version == st.Version && t.Health == "healthy" {
+				// "healthy" from the local balancer or the ALB's target
+				// group; "HEALTHY" from ECS's container health check where
+				// the target group does not know the task.
+				if t.Version == st.Version && strings.EqualFold(t.Health, "healthy") {
 					act.Started, act.Target = time.Now(), t.ID
-					fmt.Fprintf(sc.errOut, "Killing %s (%s) without warning...\n", t.ID, t.Version)
+					// Through the progress writer, which the rollout's
+					// goroutine is writing to: never beside it.
+					sc.progress(env.Event{Time: time.Now(), Kind: "kill", Target: t.ID, Version: t.Version,
+						Message: fmt.Sprintf("Killing %s (%s) without warning...", t.ID, t.Version)})
 					if err := sc.e.KillTarget(ctx, t.ID); err != nil {
 						return fail("killing %s: %v", t.ID, err)
 					}
 					act.Finished = time.Now()
-					return act
+					sc.enter(phaseKill) // sign-ups while the target is gone
+					return act, false
 				}
 			}
 		}
 		select {
 		case <-finished:
-			return fail("the rollout finished before a serving target could be killed")
+			what := "the rollout"
+			if n > 1 {
+				what = fmt.Sprintf("each of the %d rollouts", n)
+			}
+			act, _ = fail("%s finished before a serving target could be killed: run again with more --rollouts (each is a chance "+
+				"for the kill) or against an environment whose rollouts take longer", what)
+			return act, true
 		case <-ctx.Done():
 			return fail("%v", ctx.Err())
 		case <-tick.C:

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,6 +46,9 @@ type Options struct {
 	SetEnv map[string]string
 	// Report, when set, receives the report (tests).
 	Report func(*loadtest.Report)
+	// Deploy are the rollouts' and the rollback's watch options (tests
+	// shorten ECS's 5 s poll).
+	Deploy env.DeployOptions
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -54,17 +58,21 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Short: "Prove that rollouts, a rollback and a killed task drop no request and lose no write",
 		Long: `Drive constant-rate load through the environment's public entry point (a mix
 of GET /api/version, an authenticated GET /api/me, the webapp's index.html,
-sign-ups and profile updates), and under it: --rollouts backend rollouts (the
+sign-ups and profile updates; the sign-ups, 12 at most to stay under the
+app's sign-up throttle, are spread over the warm-up, each rollout, the kill,
+the rollback and the cool-down), and under it: --rollouts backend rollouts (the
 same build redeployed as a new version), with --kill one serving target killed
-without warning during the first, and with --rollback a rollback at the end.
+without warning during the first (or, if it is over too soon, the next), and
+with --rollback a rollback at the end.
 The load stays on through a cool-down and for at least --duration in all.
 
 Then every acknowledged write is audited through the API: each sign-up must
 be stored with its name, each profile must hold its last acknowledged update,
 and nothing may be acknowledged twice. The users the run creates are named
 with a marker (zd-<hex>) that the report gives; their password is random and
-never shown, and at the end each is locked: its password is replaced by a
-random one nobody keeps and its sessions are revoked.
+never shown, and at the end (or when the run ends early: a failed deploy,
+Ctrl-C) each is locked: its password is replaced by a random one nobody
+keeps and its sessions are revoked.
 
 The verdict passes only with zero failed requests, zero lost or duplicated
 writes, every rollout completed, and the last one's version answering every
@@ -103,7 +111,7 @@ confirmation unless --yes is given.`,
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "each request's timeout")
 	fl.IntVar(&opts.Rollouts, "rollouts", 1, "consecutive backend rollouts under the load")
 	fl.BoolVar(&opts.Rollback, "rollback", false, "roll back under the load after the rollouts")
-	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout, kill one serving target without warning")
+	fl.BoolVar(&opts.Kill, "kill", false, "during the first rollout (the next if it is over too soon), kill one serving target without warning")
 	fl.BoolVar(&opts.Yes, "yes", false, "do not ask before --kill stops a task of an AWS environment")
 	fl.StringVar(&opts.Target, "target", "", "send the load to this base URL instead of the environment's entry point (AWS: the CloudFront domain), e.g. the ALB from inside the VPC")
 	fl.StringVar(&opts.ReportDir, "report-dir", "", "where to write report.json and report.html (default .empctl/reports/<timestamp>)")
@@ -155,15 +163,30 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.writes.marker)
+	mix.writes.schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback))
+	mix.writes.enter(phaseWarmup)
 	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
-	defer run.Stop() // on an early return; harmless after the Stop below
+	api := newAuditClient(endpoint)
+	// The run's users exist from here on: whatever ends the run (a failed
+	// deploy, Ctrl-C), the load stops and they are locked.
+	var locked, accounts int
+	lockOnce := sync.OnceFunc(func() {
+		run.Stop() // no sign-up may follow the lock
+		fmt.Fprintln(errOut, "Locking the run's test users...")
+		locked, accounts = lockUsers(ctx, mix, api)
+		if locked < accounts {
+			fmt.Fprintf(errOut, "Warning: %d of the run's %d test users could not be locked: find them by the marker %s in their e-mail (%s-...@example.com) and remove them\n",
+				accounts-locked, accounts, mix.writes.marker, mix.writes.marker)
+		}
+	})
+	defer lockOnce()
 	started := time.Now()
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON)}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.writes.enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
-		if err := sc.rollout(ctx, i, opts.Kill && i == 1); err != nil {
+		if err := sc.rollout(ctx, i, opts.Kill && !sc.killDone, i == opts.Rollouts); err != nil {
 			return err
 		}
 	}
@@ -174,16 +197,17 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	cool := max(opts.Cooldown, opts.Duration-time.Since(started))
 	fmt.Fprintf(errOut, "Cool-down %s...\n", cool.Round(100*time.Millisecond))
+	mix.writes.enter(phaseCooldown)
 	if err := sleep(ctx, cool); err != nil {
 		return err
 	}
 	res := run.Stop()
 
 	fmt.Fprintln(errOut, "Auditing the writes...")
-	api := newAuditClient(endpoint)
 	writes := mix.writes.audit(ctx, api, mix.readerToken)
-	fmt.Fprintln(errOut, "Locking the run's test users...")
-	writes.Locked, writes.Accounts = mix.writes.lockAccounts(ctx, api, mix.readerToken)
+	lockOnce()
+	writes.Locked, writes.Accounts = locked, accounts
+	writes.SignUps = mix.writes.signUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
 		Targets: mix.names(), Skipped: mix.skipped})
 	if opts.Report != nil {

@@ -33,6 +33,14 @@ type writes struct {
 	signUpIDs  map[string]int64
 	writers    []*writer
 	problems   []string
+
+	// The sign-up schedule: the phases in order, each one's share of the
+	// sign-ups, the shares released and not yet sent (by phase), and how
+	// many each phase sent.
+	phases   []string
+	quota    map[string]int
+	released []string
+	sentIn   map[string]int
 }
 
 // writer is a signed-in user whose profile the load updates.
@@ -49,7 +57,7 @@ type writer struct {
 const updateFragment = "zd="
 
 func newWrites(endpoint, marker, password string, tokens []string) *writes {
-	w := &writes{endpoint: endpoint, marker: marker, password: password, signUpAcks: map[string]int{}, signUpIDs: map[string]int64{}}
+	w := &writes{endpoint: endpoint, marker: marker, password: password, signUpAcks: map[string]int{}, signUpIDs: map[string]int64{}, sentIn: map[string]int{}}
 	for _, t := range tokens {
 		w.writers = append(w.writers, &writer{token: t, acks: map[int]int{}})
 	}
@@ -67,15 +75,20 @@ func (w *writes) targets(signUpWeight, updateWeight int) []loadtest.Target {
 // reader and the writers) they stay under the server's sign-up throttle (20
 // per client address per hour, per task or replica) even if every one of
 // them reaches the same task, so verifying never trips the app's abuse
-// protection. Profile updates carry the rest of the write load.
+// protection. The schedule spreads them over the run's phases; profile
+// updates carry the rest of the write load.
 const maxSignUps = 12
 
+// nextSignUp sends a sign-up the schedule has released, and skips its turn
+// when there is none.
 func (w *writes) nextSignUp(r *loadtest.Request) bool {
 	w.mu.Lock()
-	if w.signUps >= maxSignUps {
+	if len(w.released) == 0 || w.signUps >= maxSignUps {
 		w.mu.Unlock()
 		return false
 	}
+	w.sentIn[w.released[0]]++
+	w.released = w.released[1:]
 	w.signUps++
 	name := fmt.Sprintf("%s-s%d", w.marker, w.signUps)
 	w.mu.Unlock()

@@ -21,14 +21,27 @@ import (
 // apiServer runs the real API in-process on a SQLite file.
 func apiServer(t *testing.T) string {
 	t.Helper()
+	srv := httptest.NewServer(apiHandler(t))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// apiHandler is the real API on a SQLite file of its own.
+func apiHandler(t *testing.T) http.Handler {
+	t.Helper()
+	return apiHandlerWith(t, server.Deps{})
+}
+
+// apiHandlerWith is apiHandler with the settings of deps.
+func apiHandlerWith(t *testing.T, deps server.Deps) http.Handler {
+	t.Helper()
 	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "api.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	srv := httptest.NewServer(server.NewServer(server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BcryptCost: bcrypt.MinCost}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	deps.Store, deps.Logger, deps.BcryptCost = st, slog.New(slog.NewTextHandler(io.Discard, nil)), bcrypt.MinCost
+	return server.NewServer(deps)
 }
 
 // The audit checks the acknowledgements against what the API stores: writes
@@ -42,6 +55,8 @@ func TestWriteAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := m.writes
+	w.schedule([]string{"test"})
+	w.enter("test")
 	hc := &http.Client{}
 	// send makes one write of the mix and records its answer, as the load does.
 	send := func(target int) {
@@ -130,3 +145,23 @@ func login(t *testing.T, endpoint, email, password string) int {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// The app's sign-up throttle refusing the run's users is named as such, with
+// what to do: wait, or raise SIGN_UPS_PER_HOUR.
+func TestSignUpThrottleSaysWhatToDo(t *testing.T) {
+	srv := httptest.NewServer(apiHandlerWith(t, server.Deps{SignUpsPerHour: 3}))
+	t.Cleanup(srv.Close)
+	_, err := prepareMix(t.Context(), srv.URL)
+	if err == nil {
+		t.Fatal("prepared 7 users past a throttle of 3 sign-ups an hour")
+	}
+	for _, want := range []string{"HTTP 429", "sign-up throttle", "Wait ", "seconds (Retry-After)", "raise SIGN_UPS_PER_HOUR"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "<nil>") {
+		t.Errorf("the error shows a nil error: %v", err)
+	}
+	t.Log(err)
+}

@@ -22,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,7 @@ type Fake struct {
 	current     string // our record of the service deployment, even without the API
 	depCreated  map[string]time.Time
 	stopRequest string
+	replacing   []string // tasks started for stopped ones, healthy at the next look
 
 	beforeUpdate types.Service // the service as the last UpdateService found it
 	lagging      bool          // answer this DescribeServices with beforeUpdate
@@ -191,11 +193,14 @@ func (f *Fake) StopRequested() string {
 	return f.stopRequest
 }
 
-// Snapshot is the service as DescribeServices would return it now.
+// Snapshot is the service as DescribeServices would return it now: a copy,
+// which the fake's later changes leave alone.
 func (f *Fake) Snapshot() types.Service {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.svc
+	s := f.svc
+	s.Deployments, s.Events = slices.Clone(s.Deployments), slices.Clone(s.Events)
+	return s
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {

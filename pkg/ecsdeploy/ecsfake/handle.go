@@ -42,6 +42,7 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 	}
 	switch op {
 	case "DescribeServices":
+		f.replaced()
 		if len(f.pending) > 0 {
 			step := f.pending[0]
 			f.pending = f.pending[1:]
@@ -191,6 +192,8 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			}
 		}
 		return out, nil
+	case "StopTask":
+		return f.stopTask(body)
 	case "DescribeTasks":
 		out := &ecs.DescribeTasksOutput{}
 		for _, t := range f.tasks {

@@ -114,8 +114,10 @@ func (f *Fake) event(format string, args ...any) {
 // Launch starts n tasks of the PRIMARY deployment (PROVISIONING, pending).
 func Launch(n int32) Step { return func(f *Fake) { f.launch(n) } }
 
-func (f *Fake) launch(n int32) {
-	d := f.primary()
+func (f *Fake) launch(n int32) { f.launchOf(f.primary(), n) }
+
+// launchOf starts n tasks of deployment d.
+func (f *Fake) launchOf(d *types.Deployment, n int32) {
 	var ids []string
 	for range n {
 		f.seq++

@@ -59,9 +59,16 @@ func ServerRelease(t testing.TB) *stack.Release {
 	return &rel
 }
 
+// NeverReadyGrace is the health grace of tests that roll out a release
+// that never turns ready, which fails only once the grace is over: far
+// beyond the second or so a replica takes to turn healthy on a loaded
+// machine, yet not so long that the test waits minutes.
+const NeverReadyGrace = 30 * time.Second
+
 // Options are fast local-environment options for tests: a 250 ms health
 // check interval, short drain and deregistration delays, a SQLite database in
-// a temporary directory.
+// a temporary directory. The health grace is `empctl up`'s (60 s): a limit,
+// not a pace.
 func Options(t testing.TB) stack.Options {
 	dir := t.TempDir()
 	return stack.Options{
@@ -73,7 +80,22 @@ func Options(t testing.TB) stack.Options {
 		Health:              balancer.HealthCheck{Path: "/readyz", Interval: 250 * time.Millisecond, Timeout: 2 * time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
 		DeregistrationDelay: 2 * time.Second,
 		StopTimeout:         10 * time.Second,
-		HealthGrace:         20 * time.Second,
+		HealthGrace:         60 * time.Second,
+	}
+}
+
+// UpOptions are `empctl up`'s options as its flags default them (health
+// checks every second, a 5 s deregistration delay, a 2 s drain), with a
+// loopback port and a SQLite database of the test's own: what an end-to-end
+// test runs against to prove what `empctl up` does.
+func UpOptions(t testing.TB) stack.Options {
+	dir := t.TempDir()
+	return stack.Options{
+		StateDir:    dir,
+		Listen:      "127.0.0.1:0",
+		DatabaseURL: "sqlite://" + filepath.Join(dir, "app.db"),
+		Env:         map[string]string{"DRAIN_DELAY": stack.DefaultDrainDelay.String()},
+		// The zero values of the rest are the stack's defaults, which are up's.
 	}
 }
 

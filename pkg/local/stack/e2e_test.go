@@ -58,12 +58,21 @@ func TestKilledReplicaUnderLoadIsReplaced(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, with no time limit of its own: go
-// test's -timeout bounds it, and names the test and what it waited for.
+// waitLimit bounds each waitFor: far beyond what any wait takes on a loaded
+// machine (seconds), so that reaching it means a hang, reported as such
+// rather than as the package's 20-minute timeout.
+const waitLimit = 3 * time.Minute
+
+// waitFor polls cond until it holds, and fails the test naming what it
+// waited for once waitLimit has passed.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	t.Logf("waiting for %s", what)
+	deadline := time.Now().Add(waitLimit)
 	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s, which never came: the stack is stuck (see the events logged above)", waitLimit, what)
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }

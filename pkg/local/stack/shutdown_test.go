@@ -65,8 +65,8 @@ func TestShutdownStopsTheReplicasOfARolloutInProgress(t *testing.T) {
 			t.Errorf("replica pid %d outlived the shutdown", pid)
 		}
 	}
-	if _, err := s.Deploy(context.Background(), localtest.FakeRelease(t, "v3"), nil); !errors.Is(err, stack.ErrClosing) {
-		t.Fatalf("a deploy after the shutdown: %v, want ErrClosing", err)
+	if _, err := s.Deploy(context.Background(), localtest.FakeRelease(t, "v3"), nil); !errors.Is(err, stack.ErrClosing) || !strings.Contains(err.Error(), "start it again") {
+		t.Fatalf("a deploy after the shutdown: %v, want ErrClosing saying what to do", err)
 	}
 	if _, err := s.Rollback(context.Background(), nil); !errors.Is(err, stack.ErrClosing) {
 		t.Fatalf("a rollback after the shutdown: %v, want ErrClosing", err)

@@ -34,6 +34,18 @@ type Release struct {
 	Force bool `json:"force,omitempty"`
 }
 
+// The defaults of the stack, which are `empctl up`'s (its flags take them
+// from here) and the end-to-end tests'.
+const (
+	DefaultReplicas            = 3
+	DefaultDeregistrationDelay = 5 * time.Second
+	DefaultStopTimeout         = 30 * time.Second // as ECS
+	DefaultHealthGrace         = 60 * time.Second
+	// DefaultDrainDelay is the replicas' DRAIN_DELAY: how long one keeps
+	// serving after SIGTERM, while the balancer takes it out of service.
+	DefaultDrainDelay = 2 * time.Second
+)
+
 // Options configure the stack. Zero values take the defaults noted.
 type Options struct {
 	// StateDir holds the logs, the web releases and the control socket (.empctl/local).
@@ -66,7 +78,7 @@ func (o *Options) setDefaults() {
 		o.Listen = "127.0.0.1:8080"
 	}
 	if o.Replicas <= 0 {
-		o.Replicas = 3
+		o.Replicas = DefaultReplicas
 	}
 	if o.DatabaseURL == "" {
 		o.DatabaseURL = "sqlite://" + filepath.Join(o.StateDir, "app.db")
@@ -88,13 +100,13 @@ func (o *Options) setDefaults() {
 		o.Health.UnhealthyThreshold = d.UnhealthyThreshold
 	}
 	if o.DeregistrationDelay <= 0 {
-		o.DeregistrationDelay = 5 * time.Second
+		o.DeregistrationDelay = DefaultDeregistrationDelay
 	}
 	if o.StopTimeout <= 0 {
-		o.StopTimeout = 30 * time.Second
+		o.StopTimeout = DefaultStopTimeout
 	}
 	if o.HealthGrace <= 0 {
-		o.HealthGrace = 60 * time.Second
+		o.HealthGrace = DefaultHealthGrace
 	}
 }
 
@@ -132,7 +144,7 @@ type Stack struct {
 }
 
 // ErrClosing is the answer to a rollout asked for while the stack shuts down.
-var ErrClosing = errors.New("the local environment is shutting down")
+var ErrClosing = errors.New("the local environment is shutting down: wait for `empctl up` to exit, start it again, then retry")
 
 // Start starts the load balancer and the replicas of rel, and returns once
 // they are all healthy. If they are not healthy within the grace period,

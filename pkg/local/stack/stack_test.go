@@ -18,7 +18,9 @@ import (
 	"github.com/empctl/empctl/pkg/local/stack"
 )
 
-// fastOptions shortens every delay so a rollout takes about a second.
+// fastOptions shortens the delays that pace a rollout, so that one takes
+// about a second; the health grace is a limit, not a pace, and stays
+// generous: a release that never turns ready fails after it.
 func fastOptions(t *testing.T) stack.Options {
 	return stack.Options{
 		StateDir:            t.TempDir(),
@@ -29,7 +31,7 @@ func fastOptions(t *testing.T) stack.Options {
 		Health:              balancer.HealthCheck{Path: "/readyz", Interval: 100 * time.Millisecond, Timeout: time.Second, HealthyThreshold: 2, UnhealthyThreshold: 2},
 		DeregistrationDelay: time.Second,
 		StopTimeout:         5 * time.Second,
-		HealthGrace:         5 * time.Second,
+		HealthGrace:         localtest.NeverReadyGrace,
 	}
 }
 
