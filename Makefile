@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PK
 # checkov lives in its own venv (.ci/lib/35-checkov.sh installs it there).
 CHECKOV ?= /opt/empctl/venv-checkov/bin/checkov
 
-.PHONY: all build up test test-go test-webapp bench lint services clean
+.PHONY: all build up test test-go test-race test-webapp bench lint services clean
 
 all: build
 
@@ -32,6 +32,13 @@ test:
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The race detector over the packages that run goroutines of their own. The end-to-end
+# verifications (200 requests a second for a minute) run without it in test-go.
+RACE_PKGS := ./pkg/s3sync/ ./pkg/cdn/ ./pkg/ecsdeploy/... ./pkg/cmd/... ./pkg/loadtest/ \
+	./pkg/local/balancer/ ./pkg/local/control/ ./pkg/local/webroot/ ./pkg/local/build/ ./server/store/
+test-race:
+	$(GO) test -race -count=1 -timeout 20m -skip 'TestVerifyZeroDowntimeAcrossRolloutsARollbackAndAKill|TestBrokenReleaseFailsAndTheOldVersionKeepsServing' $(RACE_PKGS)
 
 test-webapp:
 	@if [ -f webapp/package.json ]; then $(MAKE) -C webapp test; else echo "webapp: not yet present"; fi
