@@ -2,6 +2,7 @@ package awsenv_test
 
 import (
 	"context"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,7 +97,8 @@ func (s *stage) build(t *testing.T, version string) {
 		for _, c := range name + version {
 			x = (x ^ uint32(c)) * 16777619
 		}
-		return fmt.Sprintf("%08X", x)
+		// 8 characters of base32, as Angular's esbuild names files.
+		return base32.StdEncoding.EncodeToString([]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x), 0})[:8]
 	}
 	files := map[string]string{
 		"main-" + h("main") + ".js":        "console.log('" + version + "')",

@@ -71,7 +71,7 @@ func synthetic(b *testing.B, dir string, n int, total int64) {
 		}
 		data := make([]byte, size)
 		fillRandom(rng, data)
-		name := fmt.Sprintf("assets/d%02d/chunk-%08X%s", i%40, rng.Uint32(), exts[i%len(exts)])
+		name := fmt.Sprintf("assets/d%02d/chunk-%s%s", i%40, esbuildHash(rng.Uint32()), exts[i%len(exts)])
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package s3sync_test
 
 import (
 	"context"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -62,7 +63,7 @@ func client(endpoint string) *s3.Client {
 func build(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
-	h := func(s string) string { return fmt.Sprintf("%08X", crc(s+version)) }
+	h := func(s string) string { return esbuildHash(crc(s + version)) }
 	files := map[string]string{
 		"main-" + h("main") + ".js":          "console.log('main " + version + "')",
 		"main-" + h("main") + ".js.map":      `{"version":3}`,
@@ -89,6 +90,12 @@ func build(t *testing.T, version string) string {
 		write(t, filepath.Join(dir, name), content)
 	}
 	return dir
+}
+
+// esbuildHash spells x as Angular's esbuild spells a content hash in a file
+// name: 8 characters of base32.
+func esbuildHash(x uint32) string {
+	return base32.StdEncoding.EncodeToString([]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x), 0})[:8]
 }
 
 func crc(s string) uint32 {
@@ -522,7 +529,7 @@ func TestMultipartForLargeFiles(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "media", "video-ABCDEF12.webp"), big, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "media", "video-ABCDEF23.webp"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.deploy(t, dir)
@@ -539,7 +546,7 @@ func TestMultipartForLargeFiles(t *testing.T) {
 	if s.deploy(t, dir); len(s.puts()) != 0 {
 		t.Errorf("the second deploy uploaded %v: a multipart object's ETag should match its manifest entry", s.puts())
 	}
-	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("media/video-ABCDEF12.webp")})
+	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("media/video-ABCDEF23.webp")})
 	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(big)) || head.Metadata["sha256"] == "" {
 		t.Errorf("the large object: %v, %d bytes, metadata %v", err, aws.ToInt64(head.ContentLength), head.Metadata)
 	}
