@@ -22,9 +22,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Defaults for Options.
+// Defaults for Options. Against S3 a deploy waits on round trips, not on
+// bandwidth or CPU: at 64 requests at once, 2,000 files take 32 round trips
+// (at 16, 125: 2.5 s at 20 ms each, no faster than `aws s3 sync`). Memory
+// stays bounded whatever the concurrency: small files stream from disk, and
+// at most maxMultipart large ones buffer parts.
 const (
-	DefaultConcurrency = 16
+	DefaultConcurrency = 64
 	DefaultKeep        = 3
 	DefaultLockTTL     = 15 * time.Minute
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/s3sync"
 )
 
 type Options struct {
@@ -47,7 +48,9 @@ browser still running an old index.html can load them.
 
 Locally the files go to a new release folder and the balancer switches to it.
 On AWS they are synced to the S3 bucket by content (only changed files are
-uploaded) and the CloudFront paths that changed are invalidated.`,
+uploaded, 64 at once by default: S3 answers each request in tens of
+milliseconds, so a deploy's time is mostly how many requests it waits for in
+turn) and the CloudFront paths that changed are invalidated.`,
 		Example: `  empctl deploy frontend
   empctl deploy frontend --env prod --dry-run
   empctl deploy frontend --env prod --no-build --no-wait`,
@@ -69,8 +72,8 @@ uploaded) and the CloudFront paths that changed are invalidated.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.NoBuild, "no-build", false, "publish the existing webapp build (webapp/dist) without building")
 	fl.BoolVar(&opts.Publish.DryRun, "dry-run", false, "show what would be uploaded, deleted and invalidated, and change nothing")
-	fl.IntVar(&opts.Publish.Concurrency, "concurrency", 16, "parallel uploads (AWS)")
-	fl.IntVar(&opts.Publish.Keep, "keep", 3, "releases whose files stay available (AWS)")
+	fl.IntVar(&opts.Publish.Concurrency, "concurrency", s3sync.DefaultConcurrency, "parallel uploads (AWS)")
+	fl.IntVar(&opts.Publish.Keep, "keep", s3sync.DefaultKeep, "releases whose files stay available (AWS)")
 	fl.BoolVar(&opts.Publish.NoWait, "no-wait", false, "do not wait for the CloudFront invalidation to complete (AWS)")
 	return cmd
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/s3sync"
 )
 
 func cmdWithBuild(build func(context.Context, string, io.Writer) (string, error)) func(*cmdutil.Factory) *cobra.Command {
@@ -41,6 +42,25 @@ func TestPublishesTheBuild(t *testing.T) {
 	arg, _ := fake.Called("DeployFrontend")
 	if c := arg.(envtest.FrontendCall); c.Dist != dist || c.Opts != (env.FrontendOptions{Concurrency: 4, Keep: 5, NoWait: true}) {
 		t.Fatalf("DeployFrontend got %+v", c)
+	}
+}
+
+// The defaults: 64 uploads at once (the speed target cannot be met
+// at 16, see s3sync.DefaultConcurrency), the last 3 releases kept.
+func TestDefaults(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 12}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
+	}
+	arg, _ := fake.Called("DeployFrontend")
+	want := env.FrontendOptions{Concurrency: s3sync.DefaultConcurrency, Keep: s3sync.DefaultKeep}
+	if c := arg.(envtest.FrontendCall); c.Opts != want || c.Opts.Concurrency != 64 || c.Opts.Keep != 3 {
+		t.Fatalf("DeployFrontend got %+v, want %+v (64 at once, keep 3)", c.Opts, want)
 	}
 }
 
