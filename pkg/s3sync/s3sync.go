@@ -43,7 +43,9 @@ type Options struct {
 	Extra map[string][]byte
 	// Concurrency is how many uploads (and metadata reads) run at once.
 	Concurrency int
-	// Keep is how many releases, the new one included, keep their files.
+	// Keep is how many releases that went live, the new one included, keep
+	// their files. A deploy cut before its index.html went live takes no
+	// place among them.
 	Keep int
 	// DryRun returns the plan and changes nothing (no lock either).
 	DryRun bool

@@ -371,6 +371,110 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// TestInterruptedDeploysTakeNoPlaceInTheWindow: deploys cut before their
+// index.html went live leave manifests of releases nobody loaded; they must
+// not push the release that was live out of the retention window.
+func TestInterruptedDeploysTakeNoPlaceInTheWindow(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 2 }
+	s.deploy(t, build(t, "v1"), keep)
+	live := s.deploy(t, build(t, "v2"), keep)
+
+	// Two deploys of other builds, each cut at its first asset PUT.
+	var cutAssets []string
+	for _, v := range []string{"v3", "v4"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var once sync.Once
+		s.proxy.SetHook(func(r *http.Request) (int, string) {
+			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
+			if r.Method == http.MethodPut && !strings.HasPrefix(key, ".empctl/") {
+				once.Do(cancel)
+			}
+			return 0, ""
+		})
+		dir := build(t, v)
+		if _, err := s.try(ctx, dir, keep); !errors.Is(err, context.Canceled) {
+			t.Fatalf("the deploy of %s, cut: %v", v, err)
+		}
+		s.proxy.SetHook(nil)
+		cancel()
+		for _, k := range s.keys(t) {
+			if webassets.IsHashed(k) && strings.Contains(s.get(t, k), v) {
+				cutAssets = append(cutAssets, k)
+			}
+		}
+	}
+	if n := countPrefix(s.keys(t), ".empctl/releases/"); n != 4 {
+		t.Fatalf("%d release manifests before the next deploy, want 4 (v1, v2 and the two cut ones)", n)
+	}
+
+	// The next deploy with --keep 2: v2, the release live until now, keeps
+	// its files; v1 is past the window; the cut deploys' files go.
+	res := s.deploy(t, build(t, "v5"), keep)
+	keys := s.keys(t)
+	for _, k := range hashedKeys(live) {
+		if !slices.Contains(keys, k) {
+			t.Errorf("%s of the release live before this deploy was deleted (deleted: %v)", k, res.Deletions)
+		}
+	}
+	for _, k := range cutAssets {
+		if slices.Contains(keys, k) {
+			t.Errorf("%s, uploaded by a cut deploy that never went live, is still there", k)
+		}
+	}
+	if slices.Contains(keys, ".empctl/releases/"+live.Release+".json") == false || countPrefix(keys, ".empctl/releases/") != 2 {
+		t.Errorf("release manifests left: %v; want v5's and v2's", keys)
+	}
+	s.checkIndexWhole(t)
+	s.checkRecorded(t)
+}
+
+// TestDeployCutAfterIndexCountsAsLive: a deploy cut after its index.html
+// went up but before its manifest said so served browsers: the next deploy
+// keeps its files as those of a live release.
+func TestDeployCutAfterIndexCountsAsLive(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 2 }
+	s.deploy(t, build(t, "v1"), keep)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/.empctl/releases/") && r.Header.Get("If-Match") != "" {
+			cancel() // the published manifest never lands
+			return http.StatusServiceUnavailable, testenv.AWSError("SlowDown", "cut by the test")
+		}
+		return 0, ""
+	})
+	v2 := build(t, "v2")
+	if _, err := s.try(ctx, v2, keep); err == nil {
+		t.Fatal("the cut deploy succeeded")
+	}
+	s.proxy.SetHook(nil)
+	if !strings.Contains(s.get(t, "index.html"), "v2") {
+		t.Fatal("the deploy was cut before its index.html went up")
+	}
+	var v2Assets []string
+	for _, k := range s.keys(t) {
+		if webassets.IsHashed(k) && strings.Contains(s.get(t, k), "v2") {
+			v2Assets = append(v2Assets, k)
+		}
+	}
+
+	res := s.deploy(t, build(t, "v3"), keep)
+	keys := s.keys(t)
+	for _, k := range v2Assets {
+		if !slices.Contains(keys, k) {
+			t.Errorf("%s of v2, whose index.html was live, was deleted (deleted: %v)", k, res.Deletions)
+		}
+	}
+	if len(res.Deletions) == 0 {
+		t.Error("v1's files were kept: v3 and v2 fill a window of 2")
+	}
+	s.checkIndexWhole(t)
+	s.checkRecorded(t)
+}
+
 func hashedKeys(r *s3sync.Result) []string {
 	var keys []string
 	for _, f := range r.Uploads {
