@@ -352,6 +352,82 @@ func TestDeployFrontendInterruptedThenRerun(t *testing.T) {
 	s.checkIndexWhole(t)
 }
 
+// TestDeployFrontendRetriesTheInvalidation: a release that went live whose
+// CloudFront invalidation failed, or was cut, is invalidated by the next
+// deploy, even of the same build (which uploads nothing); once that has
+// succeeded, a further deploy invalidates nothing.
+func TestDeployFrontendRetriesTheInvalidation(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t)
+	createsInvalidation := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invalidation")
+	}
+	invalidations := func() int {
+		n := 0
+		for _, r := range s.proxy.Requests() {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/invalidation") && r.Status == http.StatusCreated {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		hook func(cancel func()) func(*http.Request) (int, string)
+	}{
+		{"refused", func(func()) func(*http.Request) (int, string) {
+			return func(r *http.Request) (int, string) {
+				if createsInvalidation(r) {
+					return http.StatusForbidden, testenv.AWSError("AccessDenied", "denied by the test")
+				}
+				return 0, ""
+			}
+		}},
+		{"cut", func(cancel func()) func(*http.Request) (int, string) {
+			return func(r *http.Request) (int, string) {
+				if createsInvalidation(r) {
+					cancel() // Ctrl-C as the request goes out: CloudFront never gets it
+					return http.StatusServiceUnavailable, testenv.AWSError("ServiceUnavailable", "cut by the test")
+				}
+				return 0, ""
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.build(t, "build-"+tc.name)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s.proxy.SetHook(tc.hook(cancel))
+			r := s.empctl(ctx, "deploy", "frontend", "--no-build")
+			s.proxy.SetHook(nil)
+			if r.code == 0 || !strings.Contains(s.get(t, "index.html"), "build-"+tc.name) {
+				t.Fatalf("the deploy whose invalidation failed: exit %d, %v; index.html %q", r.code, r.err, s.get(t, "index.html"))
+			}
+			if tc.name == "refused" && !strings.Contains(r.err.Error(), "run the deploy again") {
+				t.Errorf("the error does not say a rerun retries the invalidation: %v", r.err)
+			}
+
+			// The same build again: nothing to upload, but the invalidation
+			// is sent and waited for.
+			s.proxy.Reset()
+			fe := summary(t, s.deploy(t, "-o", "json"))
+			if puts := s.puts(); len(puts) != 0 || fe.Invalidation == "" || invalidations() != 1 {
+				t.Fatalf("the rerun uploaded %v and sent %d invalidations (summary %+v): want none and one", puts, invalidations(), fe)
+			}
+			if got := s.lastInvalidationPaths(t, fe.Invalidation); !slices.Contains(got, "/index.html") || !slices.Contains(got, "/") {
+				t.Errorf("the rerun invalidated %v, want at least / and /index.html", got)
+			}
+
+			// Done: the next deploy has nothing to invalidate.
+			s.proxy.Reset()
+			if fe := summary(t, s.deploy(t, "-o", "json")); fe.Invalidation != "" || invalidations() != 0 {
+				t.Errorf("a third deploy invalidated again: %+v", fe)
+			}
+		})
+	}
+}
+
 func TestDeployFrontendDryRun(t *testing.T) {
 	s := newStage(t)
 	s.build(t, "v1")

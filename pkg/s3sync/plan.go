@@ -151,9 +151,11 @@ func (p *Plan) manifestsLeft() []string {
 }
 
 // changed returns the unhashed keys that differ from the last published
-// release, or were uploaded or deleted now. Comparing with the published
-// release as well as with the bucket catches a deploy cut after its index.html
-// went up: the rerun uploads nothing, but the CDN still needs invalidating.
+// release, or were uploaded or deleted now, or that release's invalidation
+// left pending. Comparing with the published release as well as with the
+// bucket catches a deploy cut after its index.html went up: the rerun uploads
+// nothing, but the CDN still needs invalidating; the pending keys catch one
+// whose invalidation failed or was cut after it was published.
 func changed(p *Plan, files []File, r *remote) []string {
 	set := map[string]bool{}
 	for _, f := range p.Uploads {
@@ -162,15 +164,18 @@ func changed(p *Plan, files []File, r *remote) []string {
 	for _, key := range p.Deletions {
 		set[key] = true
 	}
-	if !p.Live {
-		var prev *Manifest
-		for _, m := range r.manifests {
-			if m.Published != nil {
-				prev = m
-				break
-			}
+	var prev *Manifest
+	for _, m := range r.manifests {
+		if m.Published != nil {
+			prev = m
+			break
 		}
-		if prev != nil && prev.Release != p.Release {
+	}
+	if prev != nil {
+		for _, key := range prev.Pending {
+			set[key] = true
+		}
+		if !p.Live && prev.Release != p.Release {
 			for _, f := range files {
 				if e, ok := prev.Files[f.Key]; !ok || e.SHA256 != f.SHA256 {
 					set[f.Key] = true

@@ -58,6 +58,12 @@ type Options struct {
 	HashCache string
 	// Progress, if set, is called as the deploy goes, never concurrently.
 	Progress func(Progress)
+	// Invalidate, if set, tells the CDN in front of the bucket of the keys
+	// that changed (Plan.Changed), once the new index.html is live. The keys
+	// are recorded as pending in the published manifest until it returns nil,
+	// so that a rerun after it failed, or after the deploy was cut, sends them
+	// again. Deploy returns its error.
+	Invalidate func(ctx context.Context, release string, keys []string) error
 }
 
 // Progress is a step of a deploy. During uploads, Files/Bytes count what is
@@ -222,13 +228,17 @@ func (o *Options) defaults() {
 
 // publish runs the plan under the lock (locked is ctx while it is held): the
 // manifest (unless written already, with ETag early), the uploads phase by
-// phase, then the deletions and the manifest again as published, at once.
-// The lock is released (unlock) as soon as the deletions are done, while the
-// published manifest may still be on its way: see publishManifest.
+// phase, then at once the deletions, the manifest again as published, and the
+// invalidation. The lock is released (unlock) as soon as the deletions are
+// done, while the published manifest may still be on its way: see
+// publishManifest.
 func publish(ctx, locked context.Context, c Client, opts Options, res *Result, early string, unlock func() error) error {
 	p := &res.Plan
 	if p.Live {
-		return deleteExpired(locked, c, opts, res)
+		var g errgroup.Group
+		g.Go(func() error { return invalidateLive(ctx, c, opts, p) })
+		g.Go(func() error { return deleteExpired(locked, c, opts, res) })
+		return g.Wait()
 	}
 	etag := early
 	if etag == "" {
@@ -262,8 +272,27 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 	}
 	now := time.Now().UTC()
 	m.Published = &now
+	invalidate := opts.Invalidate != nil && len(p.Changed) > 0
+	if invalidate {
+		m.Pending = p.Changed
+	}
 	var g errgroup.Group
-	g.Go(func() error { return publishManifest(ctx, c, opts.Bucket, m, etag) })
+	g.Go(func() error {
+		// The manifest says the release is live with its keys pending while
+		// the CDN is told of them; once it has been, they are cleared.
+		var pg errgroup.Group
+		var published string
+		pg.Go(func() (err error) { published, err = publishManifest(ctx, c, opts.Bucket, m, etag); return err })
+		if invalidate {
+			pg.Go(func() error { return opts.Invalidate(ctx, p.Release, p.Changed) })
+		}
+		if err := pg.Wait(); err != nil || !invalidate || published == "" {
+			return err
+		}
+		m.Pending = nil
+		_, err := publishManifest(ctx, c, opts.Bucket, m, published)
+		return err
+	})
 	g.Go(func() error {
 		if err := deleteExpired(locked, c, opts, res); err != nil {
 			return err
@@ -271,6 +300,29 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 		return unlock()
 	})
 	return g.Wait()
+}
+
+// invalidateLive tells the CDN of what a no-change deploy changed: the keys
+// the live release's invalidation left pending, and unhashed files deleted
+// now. The live manifest records what is still pending: nothing once the CDN
+// has been told, else all of it.
+func invalidateLive(ctx context.Context, c Client, opts Options, p *Plan) error {
+	if opts.Invalidate == nil || len(p.Changed) == 0 {
+		return nil
+	}
+	err := opts.Invalidate(ctx, p.Release, p.Changed)
+	m := p.manifest
+	pending := p.Changed
+	if err == nil {
+		pending = nil
+	}
+	if !slices.Equal(m.Pending, pending) {
+		m.Pending = pending
+		if _, perr := publishManifest(ctx, c, opts.Bucket, m, m.etag); err == nil {
+			err = perr
+		}
+	}
+	return err
 }
 
 // publishManifest rewrites the release's manifest as published, only over the
@@ -282,12 +334,14 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 // deploy has already rewritten the manifest (the same build again) or
 // deleted it (expired), the write is refused rather than bringing back an
 // old record.
-func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) error {
-	_, err := putManifest(ctx, c, bucket, m, false, etag)
+//
+// It returns the written manifest's ETag, or "" if the write was refused.
+func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) (string, error) {
+	written, err := putManifest(ctx, c, bucket, m, false, etag)
 	if preconditionFailed(err) || notFound(err) {
-		return nil // a later deploy owns the record now
+		return "", nil // a later deploy owns the record now
 	}
-	return err
+	return written, err
 }
 
 // deleteExpired removes the files only expired releases used, then their

@@ -475,6 +475,57 @@ func TestDeployCutAfterIndexCountsAsLive(t *testing.T) {
 	s.checkRecorded(t)
 }
 
+// TestPendingInvalidation: keys whose invalidation failed stay pending on the
+// live release, and the next deploy, of another build or of the same one,
+// passes them to Invalidate again, until a call succeeds.
+func TestPendingInvalidation(t *testing.T) {
+	s := newSite(t)
+	var calls [][]string
+	var fail error
+	invalidate := func(o *s3sync.Options) {
+		o.Invalidate = func(_ context.Context, _ string, keys []string) error {
+			calls = append(calls, keys)
+			return fail
+		}
+	}
+	dir := build(t, "v1")
+	s.deploy(t, dir, invalidate)
+
+	// favicon.ico changes; its invalidation fails.
+	write(t, filepath.Join(dir, "favicon.ico"), "ICO2")
+	fail = errors.New("CloudFront is down")
+	calls = nil
+	if _, err := s.try(context.Background(), dir, invalidate); !errors.Is(err, fail) {
+		t.Fatalf("the deploy returned %v, want Invalidate's error", err)
+	}
+	if m, err := s3sync.Live(context.Background(), s.direct, bucket); err != nil || !slices.Equal(m.Pending, []string{"favicon.ico"}) {
+		t.Fatalf("live release %+v (%v), want favicon.ico pending", m, err)
+	}
+
+	// Another build that keeps favicon.ico: it is still invalidated.
+	write(t, filepath.Join(dir, "3rdpartylicenses.txt"), "BSD")
+	fail, calls = nil, nil
+	s.deploy(t, dir, invalidate)
+	if len(calls) != 1 || !slices.Equal(calls[0], []string{"3rdpartylicenses.txt", "favicon.ico"}) {
+		t.Errorf("Invalidate got %v, want the edited file and the pending one", calls)
+	}
+	if m, err := s3sync.Live(context.Background(), s.direct, bucket); err != nil || len(m.Pending) != 0 {
+		t.Errorf("live release %+v (%v), want nothing pending", m, err)
+	}
+
+	// Nothing pending, nothing changed: no call, no write.
+	calls = nil
+	s.proxy.Reset()
+	if res := s.deploy(t, dir, invalidate); !res.Live || len(calls) != 0 {
+		t.Errorf("a no-change deploy: live %v, Invalidate got %v", res.Live, calls)
+	}
+	for _, r := range s.proxy.Requests() {
+		if r.Method != http.MethodGet && r.S3Key(bucket) != ".empctl/deploy.lock" {
+			t.Errorf("a no-change deploy sent %s %s", r.Method, r.Path)
+		}
+	}
+}
+
 func hashedKeys(r *s3sync.Result) []string {
 	var keys []string
 	for _, f := range r.Uploads {

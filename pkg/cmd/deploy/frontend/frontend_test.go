@@ -93,7 +93,14 @@ func TestLiveReleaseWithAFailedInvalidationIsReported(t *testing.T) {
 	}
 
 	r = cmdtest.Run(t, build, fake)
-	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation failed") {
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation I1 was created, but it was not seen to complete") {
+		t.Fatalf("exit %d (%v), want the live release and the unfinished wait:\n%s", r.Code, r.Err, r.Out)
+	}
+
+	// Not even created: a deploy retries it.
+	fake = &envtest.Fake{Frontend: env.Frontend{Release: "r3", Files: 12}, FrontendErr: errors.New("release r3 is live in the bucket, but ...: access denied")}
+	r = cmdtest.Run(t, build, fake)
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation failed") || !strings.Contains(r.Out, "until a deploy") {
 		t.Fatalf("exit %d (%v), want the live release and the failed invalidation:\n%s", r.Code, r.Err, r.Out)
 	}
 }
