@@ -46,7 +46,8 @@ type Manifest struct {
 	// invalidates them again, so a failed or cut invalidation is retried.
 	Pending []string `json:"pending,omitempty"`
 
-	etag string // of the object read
+	etag     string    // of the object read
+	modified time.Time // its LastModified in the listing
 }
 
 // Entry is one file of a release.

@@ -3,6 +3,7 @@ package s3sync
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -11,8 +12,9 @@ import (
 
 // object is what the bucket listing says about one object of the site.
 type object struct {
-	ETag string
-	Size int64
+	ETag     string
+	Size     int64
+	Modified time.Time // S3's clock, to the second
 }
 
 // remote is the bucket as the deploy found it.
@@ -41,9 +43,11 @@ func readRemote(ctx context.Context, c Client, bucket string, site bool, guess [
 	}()
 	g.Go(func() error {
 		var keys []string
-		err := list(gctx, c, bucket, releasesPrefix, func(key string, _ object) {
+		modified := map[string]time.Time{}
+		err := list(gctx, c, bucket, releasesPrefix, func(key string, o object) {
 			if isManifestKey(key) {
 				keys = append(keys, key)
+				modified[key] = o.Modified
 			}
 		})
 		if err == nil && listed != nil {
@@ -64,12 +68,18 @@ func readRemote(ctx context.Context, c Client, bucket string, site bool, guess [
 		var rest []string
 		for _, key := range keys {
 			if m, ok := known[key]; ok {
+				m.modified = modified[key]
 				r.manifests = append(r.manifests, m)
 			} else {
 				rest = append(rest, key)
 			}
 		}
 		more, err := getManifests(gctx, c, bucket, rest, false)
+		for i, m := range more {
+			if m != nil {
+				m.modified = modified[rest[i]]
+			}
+		}
 		r.manifests = append(r.manifests, more...)
 		sortNewestFirst(r.manifests)
 		return err
@@ -98,17 +108,22 @@ func list(ctx context.Context, c Client, bucket, prefix string, fn func(key stri
 			return explain(err, bucket, "listing the bucket")
 		}
 		for _, o := range page.Contents {
-			fn(aws.ToString(o.Key), object{ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size)})
+			fn(aws.ToString(o.Key), object{ETag: aws.ToString(o.ETag), Size: aws.ToInt64(o.Size), Modified: aws.ToTime(o.LastModified)})
 		}
 	}
 	return nil
 }
 
 // storedHashes returns the content hash of each object that has one of files'
-// keys. A manifest entry whose ETag matches the listed object's is trusted (the
-// object has not been rewritten since the deploy that recorded it); any other
-// object's hash is read from its metadata, in parallel. An object without the
-// metadata gets no hash, so it counts as changed.
+// keys. A manifest entry is trusted when the listed object has its ETag and
+// was last written no later than the manifest (S3's clock on both sides): the
+// object has not been rewritten since the deploy that recorded it. An
+// identical re-upload by another tool (aws s3 sync) keeps the ETag, an MD5 of
+// the bytes, but drops the metadata, Content-Type and Cache-Control; its later
+// time gives it away. (Listings give whole seconds: a re-upload within the
+// second the manifest was written passes for ours.) Any other object's hash is
+// read from its metadata, in parallel. An object without the metadata gets no
+// hash, so it counts as changed.
 func (r *remote) storedHashes(ctx context.Context, c Client, bucket string, files []File, concurrency int) (map[string]string, error) {
 	hashes := map[string]string{}
 	var unknown []string
@@ -117,7 +132,7 @@ func (r *remote) storedHashes(ctx context.Context, c Client, bucket string, file
 		if !ok {
 			continue
 		}
-		if sum := r.recorded(f.Key, o.ETag); sum != "" {
+		if sum := r.recorded(f.Key, o); sum != "" {
 			hashes[f.Key] = sum
 		} else {
 			unknown = append(unknown, f.Key)
@@ -147,12 +162,12 @@ func (r *remote) storedHashes(ctx context.Context, c Client, bucket string, file
 	return hashes, nil
 }
 
-func (r *remote) recorded(key, etag string) string {
-	if etag == "" {
+func (r *remote) recorded(key string, o object) string {
+	if o.ETag == "" || o.Modified.IsZero() {
 		return ""
 	}
 	for _, m := range r.manifests {
-		if e, ok := m.Files[key]; ok && e.ETag == etag {
+		if e, ok := m.Files[key]; ok && e.ETag == o.ETag && !o.Modified.After(m.modified) {
 			return e.SHA256
 		}
 	}

@@ -328,6 +328,66 @@ func TestObjectWithoutHashCountsAsChanged(t *testing.T) {
 	}
 }
 
+// TestIdenticalReuploadByAnotherTool: another tool (aws s3 sync) puts a file
+// of the live release again, the same bytes, so the same ETag, but without
+// the hash, Content-Type and Cache-Control: the next deploy repairs it.
+func TestIdenticalReuploadByAnotherTool(t *testing.T) {
+	s := newSite(t)
+	dir := build(t, "v1")
+	r1 := s.deploy(t, dir)
+	manifest := ".empctl/releases/" + r1.Release + ".json"
+	modified := func(key string) time.Time {
+		head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToTime(head.LastModified)
+	}
+	etag := func(key string) string {
+		head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(head.ETag)
+	}
+	// S3 dates objects to the second: the re-upload must come in a later
+	// second than the manifest for anything to tell them apart.
+	time.Sleep(time.Until(modified(manifest).Add(time.Second + 100*time.Millisecond)))
+	before := etag("favicon.ico")
+	if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("favicon.ico"),
+		Body: strings.NewReader("ico"), ContentType: aws.String("binary/octet-stream")}); err != nil {
+		t.Fatal(err)
+	}
+	if etag("favicon.ico") != before || !modified("favicon.ico").After(modified(manifest)) {
+		t.Fatalf("the re-upload has ETag %s (was %s), dated %v (the manifest %v): want the same ETag, later", etag("favicon.ico"), before, modified("favicon.ico"), modified(manifest))
+	}
+
+	s.proxy.Reset()
+	res := s.deploy(t, dir)
+	if puts := s.puts(); !slices.Equal(puts, []string{"favicon.ico"}) || res.Live {
+		t.Errorf("the deploy after the re-upload uploaded %v, want favicon.ico", puts)
+	}
+	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("favicon.ico")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(head.ContentType) != "image/vnd.microsoft.icon" || aws.ToString(head.CacheControl) != "no-cache" || len(head.Metadata["sha256"]) != 64 {
+		t.Errorf("favicon.ico after the deploy: Content-Type %q, Cache-Control %q, metadata %v", aws.ToString(head.ContentType), aws.ToString(head.CacheControl), head.Metadata)
+	}
+	// Only the re-uploaded object's metadata was read.
+	for _, r := range s.proxy.Requests() {
+		if r.Method == http.MethodHead && r.S3Key(bucket) != "favicon.ico" {
+			t.Errorf("the deploy read the metadata of %s, which nothing rewrote", r.S3Key(bucket))
+		}
+	}
+
+	// Repaired: the next deploy trusts the record again.
+	s.proxy.Reset()
+	if res := s.deploy(t, dir); !res.Live || len(s.puts()) != 0 {
+		t.Errorf("the deploy after the repair: live %v, uploaded %v", res.Live, s.puts())
+	}
+}
+
 func TestRetention(t *testing.T) {
 	s := newSite(t)
 	keep := func(o *s3sync.Options) { o.Keep = 2 }
