@@ -68,11 +68,16 @@ type run struct {
 
 // empctl runs the empctl command line in-process, as main does.
 func (s *stage) empctl(ctx context.Context, args ...string) run {
+	return s.empctlIn(ctx, s.f.Dir, args...)
+}
+
+// empctlIn runs it on the project in dir.
+func (s *stage) empctlIn(ctx context.Context, dir string, args ...string) run {
 	ios, _, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: resolve.Local, Output: cmdutil.OutputText, Dir: "."}}
 	f.Environment = func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
 	cmd := root.NewCmdRoot(f)
-	cmd.SetArgs(append([]string{"--dir", s.f.Dir, "--env", awsenvtest.EnvName}, args...))
+	cmd.SetArgs(append([]string{"--dir", dir, "--env", awsenvtest.EnvName}, args...))
 	err := cmd.ExecuteContext(ctx)
 	return run{out: out.String(), errOut: errOut.String(), err: err, code: cmdutil.ExitCode(err)}
 }
@@ -643,6 +648,12 @@ func TestDeployFrontendKilledThenRerun(t *testing.T) {
 func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
 	s := newStage(t)
 	s.build(t, "v1")
+	// The other deploy runs from another checkout (another machine, CI): two
+	// from one checkout wait for each other's use of its webapp build.
+	other := t.TempDir()
+	if err := os.CopyFS(other, os.DirFS(s.f.Dir)); err != nil {
+		t.Fatal(err)
+	}
 	inside, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	s.proxy.SetHook(func(r *http.Request) (int, string) {
@@ -654,7 +665,7 @@ func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
 	first := make(chan run, 1)
 	go func() { first <- s.empctl(context.Background(), "deploy", "frontend", "--no-build") }()
 	<-inside
-	r := s.empctl(context.Background(), "deploy", "frontend", "--no-build")
+	r := s.empctlIn(context.Background(), other, "deploy", "frontend", "--no-build")
 	close(release)
 	if r.code != cmdutil.ExitError || !strings.Contains(r.err.Error(), "another deploy is in progress") || !strings.Contains(r.err.Error(), "expires at") {
 		t.Errorf("the second deploy: exit %d, %v", r.code, r.err)

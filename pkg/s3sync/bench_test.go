@@ -37,12 +37,18 @@ func BenchmarkDeployWebapp(b *testing.B) {
 	if _, err := exec.LookPath("npm"); err != nil {
 		testenv.Missing(b, "npm (to build the webapp)", "install Node.js 20 with npm (bash .ci/run does)")
 	}
+	unlock, err := webappbuild.LockWebapp(context.Background(), root, "the s3sync bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	dist, _, err := webappbuild.Webapp(context.Background(), root, false, io.Discard)
 	if err != nil || dist == "" {
 		b.Fatalf("building the webapp: %v", err)
 	}
 	dir := b.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(dist)); err != nil {
+	err = os.CopyFS(dir, os.DirFS(dist))
+	unlock()
+	if err != nil {
 		b.Fatal(err)
 	}
 	benchDeploy(b, dir)

@@ -83,6 +83,15 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// The build folder is shared with other deploys and `empctl up`: none may
+	// rebuild it while this one builds it or publishes from it.
+	unlock, err := build.LockWebapp(ctx, opts.Dir, "empctl deploy frontend", func(holder string) {
+		fmt.Fprintf(opts.IO.ErrOut, "Waiting for %s, which is building or publishing the webapp...\n", orNone(holder))
+	})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dist, err := opts.dist(ctx)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/local/build"
 	"github.com/empctl/empctl/pkg/s3sync"
 )
 
@@ -61,6 +62,60 @@ func TestDefaults(t *testing.T) {
 	want := env.FrontendOptions{Concurrency: s3sync.DefaultConcurrency, Keep: s3sync.DefaultKeep}
 	if c := arg.(envtest.FrontendCall); c.Opts != want || c.Opts.Concurrency != 64 || c.Opts.Keep != 3 {
 		t.Fatalf("DeployFrontend got %+v, want %+v (64 at once, keep 3)", c.Opts, want)
+	}
+}
+
+// lockProbe is the fake environment, checking that the command holds the
+// project's webapp lock while it publishes.
+type lockProbe struct {
+	*envtest.Fake
+	t   *testing.T
+	dir string
+}
+
+func (p *lockProbe) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {
+	if !webappLocked(p.t, p.dir) {
+		p.t.Error("publishing without the webapp lock: another deploy or `empctl up` could rebuild the folder meanwhile")
+	}
+	return p.Fake.DeployFrontend(ctx, dist, opts, progress)
+}
+
+// webappLocked reports whether something holds dir's webapp lock.
+func webappLocked(t *testing.T, dir string) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // do not wait
+	unlock, err := build.LockWebapp(ctx, dir, "the test", nil)
+	if err != nil {
+		return true
+	}
+	unlock()
+	return false
+}
+
+// The build and the publish from the build folder happen under the project's
+// webapp lock, released when the command ends.
+func TestHoldsTheWebappLock(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := &lockProbe{Fake: &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 1}}, t: t}
+	r := cmdtest.Run(t, cmdWithBuild(func(_ context.Context, dir string, _ io.Writer) (string, error) {
+		probe.dir = dir
+		if !webappLocked(t, dir) {
+			t.Error("building without the webapp lock")
+		}
+		return dist, nil
+	}), probe)
+	if r.Code != 0 || probe.dir == "" {
+		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
+	}
+	if _, called := probe.Called("DeployFrontend"); !called {
+		t.Fatal("nothing was published")
+	}
+	if webappLocked(t, probe.dir) {
+		t.Error("the webapp lock is still held after the command")
 	}
 }
 
