@@ -9,6 +9,7 @@
 package s3sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -97,33 +98,67 @@ type Result struct {
 // Deploy publishes opts.Dir to opts.Bucket. On error the live site is the one
 // before the deploy (or the new one, if only the clean-up after index.html
 // failed); running Deploy again completes it.
+//
+// A deploy waits on round trips to S3, so it overlaps every one it can: the
+// lock is taken while the local files are listed; they are hashed while the
+// lock is taken and the bucket read; the hash cache is written meanwhile.
 func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error) {
 	start := time.Now()
 	opts.defaults()
 	opts.Progress(Progress{Phase: PhaseHash})
-	files, err := scan(opts.Dir, opts.Extra)
-	if err != nil {
+	// A folder that is no build stops the deploy before the bucket is
+	// touched. The lock comes before the bucket is read, so that no deploy
+	// finishing in between can make the plan stale.
+	if err := checkBuild(opts.Dir, opts.Extra); err != nil {
 		return nil, err
 	}
-	// Hash while taking the lock. The lock comes before the bucket is read,
-	// so that no deploy finishing in between can make the plan stale.
 	var l *lock
-	cache := loadHashCache(opts.HashCache)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := hashAll(gctx, files, cache); err != nil {
-			return err
-		}
-		// Only a cache for a later deploy: failing to write it fails nothing.
-		_ = cache.save(opts.HashCache, files)
-		return nil
-	})
+	var g errgroup.Group
 	if !opts.DryRun {
 		g.Go(func() (err error) {
-			l, err = acquireLock(gctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
+			l, err = acquireLock(ctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
 			return err
 		})
 	}
+	cache := loadHashCache(opts.HashCache)
+	files, err := scan(opts.Dir, opts.Extra)
+	if err != nil {
+		_ = g.Wait()
+		if l != nil {
+			_ = l.release()
+		}
+		return nil, err
+	}
+	// Hashing runs until the plan needs it; whatever happens, it is over
+	// (and the cache written) when Deploy returns. Until then, only the
+	// keys may be read.
+	keys := make([]string, len(files))
+	for i := range files {
+		keys[i] = files[i].Key
+	}
+	hashCtx, cancelHash := context.WithCancel(ctx)
+	hashed := make(chan error, 1)
+	cacheSaved := make(chan struct{})
+	go func() {
+		err := hashAll(hashCtx, files, cache)
+		hashed <- err
+		if err == nil {
+			// Only a cache for a later deploy: failing to write it fails
+			// nothing.
+			_ = cache.save(opts.HashCache, files)
+		}
+		close(cacheSaved)
+	}()
+	defer func() { cancelHash(); <-cacheSaved }()
+	var m *Manifest
+	manifest := sync.OnceValues(func() (*Manifest, error) {
+		if err := <-hashed; err != nil {
+			return nil, err
+		}
+		m = newManifest(releaseID(files), files, time.Now())
+		return m, nil
+	})
+
 	err = g.Wait()
 	locked := ctx // the deploy's context while it holds the lock
 	unlock := func() error { return nil }
@@ -149,45 +184,80 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 		return nil, err
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
-	m := newManifest(releaseID(files), files, time.Now())
-	r, early, err := readBucket(locked, c, opts, m, cache)
+	r, early, err := readBucket(locked, c, opts, keys, manifest, cache)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := r.storedHashes(locked, c, opts.Bucket, files, opts.Concurrency)
+	stored, err := r.storedHashes(locked, c, opts.Bucket, keys, opts.Concurrency)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := manifest(); err != nil {
 		return nil, err
 	}
 	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, m), DryRun: opts.DryRun}
-	if !opts.DryRun {
-		err = publish(ctx, locked, c, opts, res, early, unlock)
+	if opts.DryRun {
+		res.Duration = time.Since(start)
+		return res, nil
 	}
-	if err == nil && !opts.DryRun {
-		cache.Deployed = &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft()}
+	// What this deploy will leave, for the next one's guesses, written while
+	// it publishes: if it fails, the guesses are wrong, which costs nothing.
+	record := &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft(), Bounds: r.bounds}
+	recorded := make(chan struct{})
+	go func() {
+		<-cacheSaved
+		cache.Deployed = record
 		_ = cache.save(opts.HashCache, files)
-	}
+		close(recorded)
+	}()
+	err = publish(ctx, locked, c, opts, res, early, unlock)
+	<-recorded
 	res.Duration = time.Since(start)
 	return res, err
 }
 
 // readBucket reads the bucket under the lock (readRemote) and, for a release
-// that has no manifest yet, writes m meanwhile (earlyManifest), returning its
-// ETag if written. What the last deploy from here left (cache) is a guess of
-// the manifests to read; if it deployed another release, m is likely new and
-// is written as soon as the lock is held, else only once the listing shows no
-// manifest of it, so that a no-change deploy writes nothing.
-func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache *hashCache) (*remote, string, error) {
-	own := manifestKey(m.Release)
-	early := &earlyManifest{c: c, bucket: opts.Bucket, m: m}
+// that has no manifest yet, writes its manifest meanwhile (earlyManifest),
+// returning its ETag if written. The manifest is known once the files are
+// hashed, which runs meanwhile. What the last deploy from here left (cache)
+// is a guess of the manifests to read; if it deployed another release, this
+// one is likely new and its manifest is written as soon as it is known, else
+// only once the listing shows none of it, so that a no-change deploy writes
+// nothing.
+func readBucket(ctx context.Context, c Client, opts Options, keys []string, manifest func() (*Manifest, error), cache *hashCache) (*remote, string, error) {
 	var guess []string
 	last := cache.lastDeploy(opts.Bucket)
 	if last != nil {
 		guess = last.Manifests
 	}
-	if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
-		early.start(ctx)
+	// The bucket holds at least the files it held at the last listing, and
+	// likely the local ones (keys, sorted): split by whichever knows of more.
+	bounds := splitEvery(keys, rangeSize)
+	if last != nil && len(last.Bounds) >= len(bounds) {
+		bounds = slices.Compact(slices.Sorted(slices.Values(last.Bounds)))
 	}
-	r, err := readRemote(ctx, c, opts.Bucket, true, guess, func(keys []string) ([]string, error) {
+	early := &earlyManifest{c: c, bucket: opts.Bucket}
+	var mu sync.Mutex // guards starting the early write against giving up
+	gaveUp := false
+	ready := make(chan error, 1)
+	go func() {
+		m, err := manifest()
+		mu.Lock()
+		if err == nil && !gaveUp {
+			early.m = m
+			if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
+				early.start(ctx)
+			}
+		}
+		mu.Unlock()
+		ready <- err
+	}()
+	hashed := sync.OnceValue(func() error { return <-ready })
+	r, err := readRemote(ctx, c, opts.Bucket, true, bounds, guess, func(keys []string) ([]string, error) {
+		if err := hashed(); err != nil {
+			return nil, err
+		}
+		own := manifestKey(early.m.Release)
 		if early.started {
 			// The listing may or may not show a manifest written meanwhile;
 			// one this deploy created, it knows already.
@@ -202,13 +272,18 @@ func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache 
 		}
 		return keys, nil
 	})
-	// Join the write whatever happened: nothing of this deploy may land
-	// after its lock is released.
-	etag, werr := early.wait()
-	if err == nil {
-		err = werr
+	if err != nil {
+		// Join the write if it started, not the hashing (Deploy stops it):
+		// nothing of this deploy may land after its lock is released.
+		mu.Lock()
+		gaveUp = true
+		mu.Unlock()
+		_, _ = early.wait()
+		return nil, "", err
 	}
-	return r, etag, err
+	herr := hashed()
+	etag, werr := early.wait()
+	return r, etag, cmp.Or(herr, werr)
 }
 
 func (o *Options) defaults() {
@@ -387,7 +462,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket, false, nil, nil)
+	r, err := readRemote(ctx, c, bucket, false, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

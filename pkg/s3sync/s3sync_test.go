@@ -388,6 +388,51 @@ func TestIdenticalReuploadByAnotherTool(t *testing.T) {
 	}
 }
 
+// TestListingInRanges: the bucket is listed in ranges at once, split at the
+// local files' keys or at the last listing's; however many objects a range
+// holds, the listing finds each once.
+func TestListingInRanges(t *testing.T) {
+	defer s3sync.SetListRanges(3, 1)()
+	s := newSite(t)
+	cache := filepath.Join(t.TempDir(), "hashes.json")
+	withCache := func(o *s3sync.Options) { o.HashCache = cache }
+	dir := build(t, "v1")
+	r1 := s.deploy(t, dir, withCache)
+	if r1.Uploaded != 13 {
+		t.Fatalf("uploaded %d files, want 13", r1.Uploaded)
+	}
+	// Objects of another tool in every range, more than a range asks for.
+	var extra []string
+	for _, k := range s.keys(t) {
+		for i := range 5 {
+			if !strings.HasPrefix(k, ".empctl/") {
+				extra = append(extra, fmt.Sprintf("%s.other%d", k, i))
+			}
+		}
+	}
+	for _, k := range extra {
+		if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, mod := range [][]func(*s3sync.Options){{withCache}, {withCache}, nil} {
+		s.proxy.Reset()
+		res := s.deploy(t, dir, mod...)
+		if !res.Live || res.Unchanged != 13 || res.Untracked != len(extra) || len(s.puts()) != 0 {
+			t.Errorf("deploy %d: live %v, %d unchanged, %d untracked, uploaded %v; want live, 13, %d, none", i+2, res.Live, res.Unchanged, res.Untracked, s.puts(), len(extra))
+		}
+		lists := 0
+		for _, r := range s.proxy.Requests() {
+			if r.Method == http.MethodGet && r.Query.Has("list-type") && r.Query.Get("prefix") == "" && r.Query.Get("continuation-token") == "" {
+				lists++
+			}
+		}
+		if lists < 3 {
+			t.Errorf("deploy %d listed the bucket in %d ranges, want several", i+2, lists)
+		}
+	}
+}
+
 func TestRetention(t *testing.T) {
 	s := newSite(t)
 	keep := func(o *s3sync.Options) { o.Keep = 2 }
