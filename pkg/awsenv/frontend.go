@@ -21,8 +21,10 @@ import (
 
 // DeployFrontend syncs dist to the webapp bucket by content (pkg/s3sync:
 // assets, then config.json, then index.html; old files deleted once the new
-// index.html is live and past the retention window), then invalidates the
-// changed unhashed paths in CloudFront and waits for it (pkg/cdn).
+// index.html is live and past the retention window), invalidates the changed
+// unhashed paths in CloudFront as soon as index.html is live, and waits for
+// the invalidation (pkg/cdn). Paths whose invalidation failed stay pending in
+// the release's manifest, and the next deploy sends them again.
 func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {
 	start := time.Now()
 	s3c, cf, err := e.frontendClients(ctx, opts.Concurrency)
@@ -34,6 +36,9 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	if err := cdn.Check(ctx, cf, distribution); err != nil {
 		return env.Frontend{}, err
 	}
+	cdnOpts := cdn.Options{Progress: cdnProgress(progress)}
+	var inv *cdn.Invalidation
+	var invErr error
 	res, err := s3sync.Deploy(ctx, s3c, s3sync.Options{
 		Bucket:      bucket,
 		Dir:         dist,
@@ -44,28 +49,30 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 		Owner:       deployer(),
 		HashCache:   filepath.Join(config.EnvDir(e.SourceDir, e.Name()), "webapp-hashes.json"),
 		Progress:    syncProgress(progress),
+		Invalidate: func(ctx context.Context, release string, keys []string) error {
+			ref := fmt.Sprintf("empctl-%s-%d", release, time.Now().UnixNano())
+			inv, invErr = cdn.Invalidate(ctx, cf, distribution, cdn.Paths(keys), ref, cdnOpts)
+			return invErr
+		},
 	})
+	if invErr != nil {
+		fe := frontendResult(res)
+		fe.InvalidationPaths = cdn.Paths(res.Changed)
+		return fe, fmt.Errorf("release %s is live in the bucket, but CloudFront may serve the old files until its cache expires; run the deploy again to retry the invalidation: %w", res.Release, err)
+	}
 	if err != nil {
 		return env.Frontend{}, err
 	}
 	fe := frontendResult(res)
-	fe.InvalidationPaths = cdn.Paths(res.Changed)
-	if len(res.Changed) == 0 {
-		fe.InvalidationPaths = nil
+	if len(res.Changed) > 0 {
+		fe.InvalidationPaths = cdn.Paths(res.Changed)
 	}
-	if opts.DryRun || len(fe.InvalidationPaths) == 0 {
-		fe.Seconds = time.Since(start).Seconds()
-		return fe, nil
-	}
-	cdnOpts := cdn.Options{Progress: cdnProgress(progress)}
-	inv, err := cdn.Invalidate(ctx, cf, distribution, fe.InvalidationPaths, fmt.Sprintf("empctl-%s-%d", res.Release, time.Now().UnixNano()), cdnOpts)
-	if err != nil {
-		return fe, fmt.Errorf("release %s is live in the bucket, but CloudFront may serve the old index.html until its cache expires: %w", res.Release, err)
-	}
-	fe.Invalidation = inv.ID
-	if !opts.NoWait {
-		if err := cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts); err != nil {
-			return fe, fmt.Errorf("release %s is live; waiting for CloudFront invalidation %s: %w", res.Release, inv.ID, err)
+	if inv != nil {
+		fe.Invalidation = inv.ID
+		if !opts.NoWait {
+			if err := cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts); err != nil {
+				return fe, fmt.Errorf("release %s is live and CloudFront invalidation %s was created (it completes without empctl); waiting for it: %w", res.Release, inv.ID, err)
+			}
 		}
 	}
 	fe.Seconds = time.Since(start).Seconds()

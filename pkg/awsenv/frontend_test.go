@@ -2,6 +2,8 @@ package awsenv_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,11 +68,16 @@ type run struct {
 
 // empctl runs the empctl command line in-process, as main does.
 func (s *stage) empctl(ctx context.Context, args ...string) run {
+	return s.empctlIn(ctx, s.f.Dir, args...)
+}
+
+// empctlIn runs it on the project in dir.
+func (s *stage) empctlIn(ctx context.Context, dir string, args ...string) run {
 	ios, _, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Global: &cmdutil.GlobalOptions{Env: resolve.Local, Output: cmdutil.OutputText, Dir: "."}}
 	f.Environment = func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
 	cmd := root.NewCmdRoot(f)
-	cmd.SetArgs(append([]string{"--dir", s.f.Dir, "--env", awsenvtest.EnvName}, args...))
+	cmd.SetArgs(append([]string{"--dir", dir, "--env", awsenvtest.EnvName}, args...))
 	err := cmd.ExecuteContext(ctx)
 	return run{out: out.String(), errOut: errOut.String(), err: err, code: cmdutil.ExitCode(err)}
 }
@@ -96,21 +103,33 @@ func (s *stage) build(t *testing.T, version string) {
 		for _, c := range name + version {
 			x = (x ^ uint32(c)) * 16777619
 		}
-		return fmt.Sprintf("%08X", x)
+		// 8 characters of base32, as Angular's esbuild names files.
+		return base32.StdEncoding.EncodeToString([]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x), 0})[:8]
+	}
+	// One file of each kind the Angular build emits: 9 content-hashed, and
+	// favicon.ico, 3rdpartylicenses.txt, manifest.webmanifest, config.json
+	// (replaced by the environment's) and index.html.
+	hashed := map[string]string{
+		"main-" + h("main") + ".js":           "console.log('" + version + "')",
+		"main-" + h("main") + ".js.map":       `{"version":3,"file":"` + version + `"}`,
+		"chunk-" + h("chunk") + ".js":         "export const v='" + version + "'",
+		"chunk-" + h("lazy") + ".mjs":         "export const lazy='" + version + "'",
+		"styles-" + h("styles") + ".css":      "body{}/*" + version + "*/",
+		"media/logo-" + h("logo") + ".svg":    "<svg>" + version + "</svg>",
+		"media/photo-" + h("png") + ".png":    "png " + version,
+		"media/photo-" + h("webp") + ".webp":  "webp " + version,
+		"media/inter-" + h("font") + ".woff2": "woff2 " + version,
 	}
 	files := map[string]string{
-		"main-" + h("main") + ".js":        "console.log('" + version + "')",
-		"chunk-" + h("chunk") + ".js":      "export const v='" + version + "'",
-		"styles-" + h("styles") + ".css":   "body{}/*" + version + "*/",
-		"media/logo-" + h("logo") + ".svg": "<svg>" + version + "</svg>",
-		"favicon.ico":                      "ico",
-		"config.json":                      `{ "apiBaseUrl": "http://localhost:8080/api" }`,
+		"favicon.ico":          "ico",
+		"3rdpartylicenses.txt": "MIT",
+		"manifest.webmanifest": `{"name":"webapp"}`,
+		"config.json":          `{ "apiBaseUrl": "http://localhost:8080/api" }`,
 	}
 	var refs []string
-	for name := range files {
-		if webassets.IsHashed(name) {
-			refs = append(refs, `<link href="`+name+`">`)
-		}
+	for name, content := range hashed {
+		files[name] = content
+		refs = append(refs, `<link href="`+name+`">`)
 	}
 	slices.Sort(refs)
 	files["index.html"] = "<!doctype html><html><head>" + strings.Join(refs, "") + "</head><body>" + version + "</body></html>"
@@ -171,6 +190,49 @@ func (s *stage) lastInvalidationPaths(t *testing.T, id string) []string {
 	return paths
 }
 
+// checkMetadata checks the Content-Type and Cache-Control of every file in
+// the bucket, and that the build had every kind of file.
+func (s *stage) checkMetadata(t *testing.T) {
+	t.Helper()
+	types := map[string]string{
+		".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+		".html": "text/html; charset=utf-8", ".json": "application/json", ".map": "application/json",
+		".webmanifest": "application/manifest+json", ".svg": "image/svg+xml", ".ico": "image/vnd.microsoft.icon",
+		".png": "image/png", ".webp": "image/webp", ".woff2": "font/woff2", ".txt": "text/plain; charset=utf-8",
+	}
+	unhashed := []string{"index.html", "config.json", "favicon.ico", "3rdpartylicenses.txt", "manifest.webmanifest"}
+	seen := map[string]bool{}
+	for _, k := range s.keys(t) {
+		if strings.HasPrefix(k, ".empctl/") {
+			continue
+		}
+		head, err := s.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := filepath.Ext(k)
+		seen[ext] = true
+		cache := "public, max-age=31536000, immutable"
+		if slices.Contains(unhashed, k) {
+			cache = "no-cache"
+		}
+		if got := aws.ToString(head.ContentType); got != types[ext] {
+			t.Errorf("%s: Content-Type %q, want %q", k, got, types[ext])
+		}
+		if got := aws.ToString(head.CacheControl); got != cache {
+			t.Errorf("%s: Cache-Control %q, want %q", k, got, cache)
+		}
+		if len(head.Metadata["sha256"]) != 64 {
+			t.Errorf("%s: x-amz-meta-sha256 %q", k, head.Metadata["sha256"])
+		}
+	}
+	for ext := range types {
+		if !seen[ext] {
+			t.Errorf("no %s file in the bucket: the test build lacks a kind of file", ext)
+		}
+	}
+}
+
 var hrefs = regexp.MustCompile(`href="([^"]+)"`)
 
 // checkIndexWhole fails unless every file the live index.html references exists.
@@ -197,14 +259,14 @@ func TestDeployFrontend(t *testing.T) {
 	s := newStage(t)
 	s.build(t, "v1")
 
-	// First deploy: every file, with its metadata, in order; the entry points
+	// First deploy: every file, with its metadata; the unhashed files
 	// invalidated and waited for.
 	r := s.deploy(t, "-o", "json")
 	fe := summary(t, r)
-	if fe.Uploaded != 7 || fe.Files != 7 || fe.Invalidation == "" || fe.Seconds <= 0 {
-		t.Fatalf("summary %+v, want 7 files uploaded and an invalidation", fe)
+	if fe.Uploaded != 14 || fe.Files != 14 || fe.Invalidation == "" || fe.Seconds <= 0 {
+		t.Fatalf("summary %+v, want 14 files uploaded and an invalidation", fe)
 	}
-	if got, want := s.lastInvalidationPaths(t, fe.Invalidation), []string{"/", "/config.json", "/favicon.ico", "/index.html"}; !slices.Equal(got, want) {
+	if got, want := s.lastInvalidationPaths(t, fe.Invalidation), []string{"/", "/3rdpartylicenses.txt", "/config.json", "/favicon.ico", "/index.html", "/manifest.webmanifest"}; !slices.Equal(got, want) {
 		t.Errorf("invalidated %v, want %v", got, want)
 	}
 	if !strings.Contains(r.errOut, "invalidation "+fe.Invalidation+" completed") {
@@ -216,21 +278,7 @@ func TestDeployFrontend(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(config.EnvDir(s.f.Dir, awsenvtest.EnvName), "webapp-hashes.json")); err != nil {
 		t.Errorf("no hash cache for the next deploy: %v", err)
 	}
-	for _, key := range []string{"index.html", "config.json", "favicon.ico", "main-" + "*"} {
-		for _, k := range s.keys(t) {
-			if ok, _ := filepath.Match(key, k); !ok {
-				continue
-			}
-			head, err := s.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(k)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if aws.ToString(head.ContentType) != webassets.ContentType(k) || aws.ToString(head.CacheControl) != webassets.CacheControl(k) || len(head.Metadata["sha256"]) != 64 {
-				t.Errorf("%s: Content-Type %q, Cache-Control %q, sha256 %q", k, aws.ToString(head.ContentType), aws.ToString(head.CacheControl), head.Metadata["sha256"])
-			}
-		}
-	}
-
+	s.checkMetadata(t)
 	// An identical deploy: no file, no invalidation.
 	s.proxy.Reset()
 	r = s.deploy(t)
@@ -249,7 +297,7 @@ func TestDeployFrontend(t *testing.T) {
 	}
 	s.proxy.Reset()
 	fe = summary(t, s.deploy(t, "-o", "json", "--no-wait"))
-	if puts := s.puts(); !slices.Equal(puts, []string{"favicon.ico"}) || fe.Uploaded != 1 || fe.UnchangedFiles != 6 {
+	if puts := s.puts(); !slices.Equal(puts, []string{"favicon.ico"}) || fe.Uploaded != 1 || fe.UnchangedFiles != 13 {
 		t.Errorf("after a one-file edit uploaded %v (summary %+v), want only favicon.ico", puts, fe)
 	}
 	if got := s.lastInvalidationPaths(t, fe.Invalidation); !slices.Equal(got, []string{"/favicon.ico"}) {
@@ -261,29 +309,44 @@ func TestDeployFrontend(t *testing.T) {
 		}
 	}
 
-	// A new build: assets, then config.json... then index.html.
+	// A new build, and a config.json in the bucket that is not the
+	// environment's (as an earlier empctl wrote it): the assets, then
+	// config.json, then index.html, each phase done before the next starts.
+	older := `{"apiBaseUrl":"/api/v0"}`
+	if _, err := s.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String("config.json"),
+		Body: strings.NewReader(older), ContentType: aws.String("application/json"), CacheControl: aws.String("no-cache"),
+		Metadata: map[string]string{"sha256": fmt.Sprintf("%x", sha256.Sum256([]byte(older)))}}); err != nil {
+		t.Fatal(err)
+	}
 	s.build(t, "v2")
 	s.proxy.Reset()
 	s.deploy(t, "--keep", "2")
 	puts := s.puts()
-	if len(puts) != 6 || puts[len(puts)-1] != "index.html" {
-		t.Errorf("v2 uploaded %v, want its 4 hashed assets and favicon.ico (back to v1's), then index.html", puts)
+	if len(puts) != 12 || puts[len(puts)-2] != "config.json" || puts[len(puts)-1] != "index.html" {
+		t.Errorf("v2 uploaded %v, want its 9 hashed assets and favicon.ico (back to v1's), then config.json, then index.html", puts)
 	}
-	var assetsEnd, indexStart int
+	var assetsEnd, configStart, configEnd, indexStart int
 	for _, req := range s.proxy.Requests() {
 		key := req.S3Key(s.bucket)
 		switch {
 		case req.Method != http.MethodPut || key == "" || strings.HasPrefix(key, ".empctl/"):
 		case key == "index.html":
 			indexStart = req.Start
+		case key == "config.json":
+			configStart, configEnd = req.Start, req.End
 		default:
 			assetsEnd = max(assetsEnd, req.End)
 		}
 	}
-	if !(assetsEnd < indexStart) {
-		t.Errorf("index.html started (%d) before every asset was up (%d)", indexStart, assetsEnd)
+	if assetsEnd == 0 || configStart == 0 || !(assetsEnd < configStart && configEnd < indexStart) {
+		t.Errorf("the assets were all up at %d, config.json went up %d-%d, index.html started at %d: want each phase done before the next starts",
+			assetsEnd, configStart, configEnd, indexStart)
+	}
+	if got := s.get(t, "config.json"); got != webassets.ConfigJSON {
+		t.Errorf("config.json = %q, want the AWS environment's %q", got, webassets.ConfigJSON)
 	}
 	s.checkIndexWhole(t)
+	s.checkMetadata(t)
 
 	// A third build with --keep 2: v1's assets go, after index.html is live.
 	v1Assets := slices.DeleteFunc(s.keys(t), func(k string) bool { return !webassets.IsHashed(k) })
@@ -299,8 +362,8 @@ func TestDeployFrontend(t *testing.T) {
 			firstDelete = req.Start
 		}
 	}
-	if fe.Deleted != 4 || firstDelete == 0 || firstDelete < indexEnd {
-		t.Errorf("deleted %d files (first delete at %d, index.html done at %d); want v1's 4 assets, after index.html", fe.Deleted, firstDelete, indexEnd)
+	if fe.Deleted != 9 || firstDelete == 0 || firstDelete < indexEnd {
+		t.Errorf("deleted %d files (first delete at %d, index.html done at %d); want v1's 9 assets, after index.html", fe.Deleted, firstDelete, indexEnd)
 	}
 	keys := s.keys(t)
 	gone := 0
@@ -309,8 +372,8 @@ func TestDeployFrontend(t *testing.T) {
 			gone++
 		}
 	}
-	if gone != 4 {
-		t.Errorf("%d of v1's assets are gone, want 4 (v1 is past --keep 2); bucket: %v", gone, keys)
+	if gone != 9 {
+		t.Errorf("%d of v1's assets are gone, want 9 (v1 is past --keep 2); bucket: %v", gone, keys)
 	}
 	s.checkIndexWhole(t)
 }
@@ -350,6 +413,82 @@ func TestDeployFrontendInterruptedThenRerun(t *testing.T) {
 	s.checkIndexWhole(t)
 }
 
+// TestDeployFrontendRetriesTheInvalidation: a release that went live whose
+// CloudFront invalidation failed, or was cut, is invalidated by the next
+// deploy, even of the same build (which uploads nothing); once that has
+// succeeded, a further deploy invalidates nothing.
+func TestDeployFrontendRetriesTheInvalidation(t *testing.T) {
+	s := newStage(t)
+	s.build(t, "v1")
+	s.deploy(t)
+	createsInvalidation := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invalidation")
+	}
+	invalidations := func() int {
+		n := 0
+		for _, r := range s.proxy.Requests() {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/invalidation") && r.Status == http.StatusCreated {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name string
+		hook func(cancel func()) func(*http.Request) (int, string)
+	}{
+		{"refused", func(func()) func(*http.Request) (int, string) {
+			return func(r *http.Request) (int, string) {
+				if createsInvalidation(r) {
+					return http.StatusForbidden, testenv.AWSError("AccessDenied", "denied by the test")
+				}
+				return 0, ""
+			}
+		}},
+		{"cut", func(cancel func()) func(*http.Request) (int, string) {
+			return func(r *http.Request) (int, string) {
+				if createsInvalidation(r) {
+					cancel() // Ctrl-C as the request goes out: CloudFront never gets it
+					return http.StatusServiceUnavailable, testenv.AWSError("ServiceUnavailable", "cut by the test")
+				}
+				return 0, ""
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s.build(t, "build-"+tc.name)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s.proxy.SetHook(tc.hook(cancel))
+			r := s.empctl(ctx, "deploy", "frontend", "--no-build")
+			s.proxy.SetHook(nil)
+			if r.code == 0 || !strings.Contains(s.get(t, "index.html"), "build-"+tc.name) {
+				t.Fatalf("the deploy whose invalidation failed: exit %d, %v; index.html %q", r.code, r.err, s.get(t, "index.html"))
+			}
+			if tc.name == "refused" && !strings.Contains(r.err.Error(), "run the deploy again") {
+				t.Errorf("the error does not say a rerun retries the invalidation: %v", r.err)
+			}
+
+			// The same build again: nothing to upload, but the invalidation
+			// is sent and waited for.
+			s.proxy.Reset()
+			fe := summary(t, s.deploy(t, "-o", "json"))
+			if puts := s.puts(); len(puts) != 0 || fe.Invalidation == "" || invalidations() != 1 {
+				t.Fatalf("the rerun uploaded %v and sent %d invalidations (summary %+v): want none and one", puts, invalidations(), fe)
+			}
+			if got := s.lastInvalidationPaths(t, fe.Invalidation); !slices.Contains(got, "/index.html") || !slices.Contains(got, "/") {
+				t.Errorf("the rerun invalidated %v, want at least / and /index.html", got)
+			}
+
+			// Done: the next deploy has nothing to invalidate.
+			s.proxy.Reset()
+			if fe := summary(t, s.deploy(t, "-o", "json")); fe.Invalidation != "" || invalidations() != 0 {
+				t.Errorf("a third deploy invalidated again: %+v", fe)
+			}
+		})
+	}
+}
+
 func TestDeployFrontendDryRun(t *testing.T) {
 	s := newStage(t)
 	s.build(t, "v1")
@@ -366,7 +505,7 @@ func TestDeployFrontendDryRun(t *testing.T) {
 	if !slices.Equal(s.keys(t), before) {
 		t.Error("a dry run changed the bucket")
 	}
-	for _, want := range []string{"upload     5 files", "+ index.html", "unchanged  2 files", "delete     4 files", "invalidate / /index.html", "Dry run: nothing was changed."} {
+	for _, want := range []string{"upload     10 files", "+ index.html", "unchanged  4 files", "delete     9 files", "invalidate / /index.html", "Dry run: nothing was changed."} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("the plan lacks %q:\n%s", want, r.out)
 		}
@@ -509,6 +648,12 @@ func TestDeployFrontendKilledThenRerun(t *testing.T) {
 func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
 	s := newStage(t)
 	s.build(t, "v1")
+	// The other deploy runs from another checkout (another machine, CI): two
+	// from one checkout wait for each other's use of its webapp build.
+	other := t.TempDir()
+	if err := os.CopyFS(other, os.DirFS(s.f.Dir)); err != nil {
+		t.Fatal(err)
+	}
 	inside, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	s.proxy.SetHook(func(r *http.Request) (int, string) {
@@ -520,7 +665,7 @@ func TestDeployFrontendRefusesAConcurrentDeploy(t *testing.T) {
 	first := make(chan run, 1)
 	go func() { first <- s.empctl(context.Background(), "deploy", "frontend", "--no-build") }()
 	<-inside
-	r := s.empctl(context.Background(), "deploy", "frontend", "--no-build")
+	r := s.empctlIn(context.Background(), other, "deploy", "frontend", "--no-build")
 	close(release)
 	if r.code != cmdutil.ExitError || !strings.Contains(r.err.Error(), "another deploy is in progress") || !strings.Contains(r.err.Error(), "expires at") {
 		t.Errorf("the second deploy: exit %d, %v", r.code, r.err)

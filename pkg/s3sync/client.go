@@ -60,7 +60,7 @@ func statusCode(err error) int {
 }
 
 // HTTPClient is an HTTP client for the S3 client of a deploy with the given
-// concurrency: the SDK's default keeps 10 idle connections per host, so 16
+// concurrency: the SDK's default keeps 10 idle connections per host, so 64
 // uploads at once would keep opening new ones (a TLS handshake each on S3).
 func HTTPClient(concurrency int) *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {

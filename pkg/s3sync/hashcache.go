@@ -18,9 +18,9 @@ import (
 type hashCache struct {
 	Written time.Time             `json:"written"`
 	Files   map[string]cacheEntry `json:"files"` // by absolute path
-	// Deployed is the last deploy that completed from here: its guesses
-	// save the next deploy round trips (see readBucket); a wrong one costs
-	// no extra round trip.
+	// Deployed is the last deploy from here that got as far as its plan:
+	// its guesses save the next deploy round trips (see readBucket); a
+	// wrong one costs no extra round trip.
 	Deployed *deployRecord `json:"deployed,omitempty"`
 
 	hashed time.Time // when this deploy's hashes were taken
@@ -32,6 +32,9 @@ type deployRecord struct {
 	Release string `json:"release"`
 	// Manifests are the keys of the release manifests it left.
 	Manifests []string `json:"manifests"`
+	// Bounds split the bucket's keys, as it listed them, into ranges for
+	// the next listing (listRanges).
+	Bounds []string `json:"bounds,omitempty"`
 }
 
 // lastDeploy returns the record of the last deploy to bucket, or nil.

@@ -43,18 +43,11 @@ func (f File) open() (io.ReadSeeker, func(), error) {
 // scan lists the regular files under dir plus extra (which replace files of the
 // same key), sorted by key; hashAll hashes them.
 func scan(dir string, extra map[string][]byte) ([]File, error) {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s does not exist (build the webapp first)", ErrNoBuild, dir)
-		}
+	if err := checkBuild(dir, extra); err != nil {
 		return nil, err
 	}
-	if !fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is not a folder", ErrNoBuild, dir)
-	}
 	var files []File
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -92,6 +85,28 @@ func scan(dir string, extra map[string][]byte) ([]File, error) {
 		return nil, fmt.Errorf("%w: %s has no index.html (is it the webapp's build output?)", ErrNoBuild, dir)
 	}
 	return files, nil
+}
+
+// checkBuild makes sure dir is a folder with an index.html (or extra has
+// one), without reading the rest of it.
+func checkBuild(dir string, extra map[string][]byte) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s does not exist (build the webapp first)", ErrNoBuild, dir)
+		}
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a folder", ErrNoBuild, dir)
+	}
+	if _, ok := extra[IndexKey]; ok {
+		return nil
+	}
+	if fi, err := os.Stat(filepath.Join(dir, IndexKey)); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s has no index.html (is it the webapp's build output?)", ErrNoBuild, dir)
+	}
+	return nil
 }
 
 func hasIndex(files []File) bool {

@@ -40,6 +40,14 @@ type Manifest struct {
 	Created   time.Time        `json:"created"`
 	Published *time.Time       `json:"published,omitempty"`
 	Files     map[string]Entry `json:"files"`
+	// Pending are changed keys the CDN in front (Options.Invalidate) has not
+	// been told of yet: set when the release is published, cleared once the
+	// invalidation is sent. A deploy that finds them on the live release
+	// invalidates them again, so a failed or cut invalidation is retried.
+	Pending []string `json:"pending,omitempty"`
+
+	etag     string    // of the object read
+	modified time.Time // its LastModified in the listing
 }
 
 // Entry is one file of a release.
@@ -125,6 +133,7 @@ func getManifests(ctx context.Context, c Client, bucket string, keys []string, m
 			if err := json.Unmarshal(body, &m); err != nil || m.Release == "" {
 				return fmt.Errorf("s3://%s/%s is not a release manifest (%v): remove it if something else wrote it", bucket, key, err)
 			}
+			m.etag = aws.ToString(resp.ETag)
 			out[i] = &m
 			return nil
 		})

@@ -1,6 +1,7 @@
 package s3sync
 
 import (
+	"maps"
 	"slices"
 	"sort"
 
@@ -17,8 +18,9 @@ type Plan struct {
 	Uploads     []File `json:"uploads"`
 	UploadBytes int64  `json:"uploadBytes"`
 	Unchanged   int    `json:"unchanged"`
-	// Deletions are objects that only releases past the retention window use,
-	// deleted once the new index.html is live.
+	// Deletions are objects that only releases past the retention window, or
+	// deploys cut before their index.html went live, use; deleted once the
+	// new index.html is live.
 	Deletions   []string `json:"deletions"`
 	DeleteBytes int64    `json:"deleteBytes"`
 	// ExpiredReleases are the manifests removed with them.
@@ -41,7 +43,7 @@ type Plan struct {
 
 // makePlan compares the local files with the bucket, and works out retention
 // as if the new release (m, the manifest of files) were published: keep every
-// file that one of the keep newest releases uses.
+// file that one of the keep newest releases that went live uses.
 func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Manifest) *Plan {
 	id := m.Release
 	p := &Plan{Release: id, Files: len(files), remote: r, manifest: m}
@@ -55,40 +57,46 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Ma
 		p.UploadBytes += f.Size
 	}
 	sortByPhase(p.Uploads)
-	if len(r.manifests) > 0 && r.manifests[0].Release == id && r.manifests[0].Published != nil && len(p.Uploads) == 0 {
+	cut := cutAfterIndex(r, stored[IndexKey])
+	wentLive := func(m *Manifest) bool { return m.Published != nil || m == cut }
+	if i := slices.IndexFunc(r.manifests, wentLive); i >= 0 && r.manifests[i].Release == id && r.manifests[i].Published != nil && len(p.Uploads) == 0 {
 		p.Live = true
-		p.manifest = r.manifests[0]
+		p.manifest = r.manifests[i]
 	}
 
-	releases := []*Manifest{p.manifest}
+	// The window: the new release, then the newest releases that went live.
+	// A deploy cut before its index.html went live leaves a manifest that is
+	// not a release anyone loaded: it takes no place in the window (else two
+	// interrupted deploys would push the release that was live out of it),
+	// and its files go unless a release in the window uses them.
+	live, never := []*Manifest{p.manifest}, []*Manifest(nil)
 	for _, m := range r.manifests {
-		if m.Release != id {
-			releases = append(releases, m)
+		switch {
+		case m.Release == id:
+		case wentLive(m):
+			live = append(live, m)
+		default:
+			never = append(never, m)
 		}
 	}
+	keep = min(keep, len(live))
+	window, expired := live[:keep], slices.Concat(live[keep:], never)
 	kept := map[string]bool{}
-	for i, m := range releases {
-		if i >= keep {
-			break
-		}
+	for _, m := range window {
 		for key := range m.Files {
 			kept[key] = true
 		}
 	}
 	doomed := map[string]bool{}
-	known := map[string]bool{}
-	for i, m := range releases {
+	known := maps.Clone(kept)
+	for _, m := range expired {
 		for key := range m.Files {
 			known[key] = true
-			if i >= keep && !kept[key] {
-				if _, exists := r.objects[key]; exists {
-					doomed[key] = true
-				}
+			if _, exists := r.objects[key]; exists && !kept[key] {
+				doomed[key] = true
 			}
 		}
-		if i >= keep {
-			p.ExpiredReleases = append(p.ExpiredReleases, m.Release)
-		}
+		p.ExpiredReleases = append(p.ExpiredReleases, m.Release)
 	}
 	for key := range doomed {
 		p.Deletions = append(p.Deletions, key)
@@ -111,6 +119,25 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Ma
 	return p
 }
 
+// cutAfterIndex returns the unpublished manifest of the release whose
+// index.html is the bucket's (liveIndex is its hash): a deploy cut between its
+// index.html and its published manifest, so browsers may have loaded it. It is
+// the newest manifest with that index.html, unless that one is published.
+func cutAfterIndex(r *remote, liveIndex string) *Manifest {
+	if liveIndex == "" {
+		return nil
+	}
+	for _, m := range r.manifests {
+		if e, ok := m.Files[IndexKey]; ok && e.SHA256 == liveIndex {
+			if m.Published == nil {
+				return m
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // manifestsLeft returns the keys of the release manifests the deploy leaves
 // in the bucket: the new release's and those of the releases not expired.
 func (p *Plan) manifestsLeft() []string {
@@ -124,9 +151,11 @@ func (p *Plan) manifestsLeft() []string {
 }
 
 // changed returns the unhashed keys that differ from the last published
-// release, or were uploaded or deleted now. Comparing with the published
-// release as well as with the bucket catches a deploy cut after its index.html
-// went up: the rerun uploads nothing, but the CDN still needs invalidating.
+// release, or were uploaded or deleted now, or that release's invalidation
+// left pending. Comparing with the published release as well as with the
+// bucket catches a deploy cut after its index.html went up: the rerun uploads
+// nothing, but the CDN still needs invalidating; the pending keys catch one
+// whose invalidation failed or was cut after it was published.
 func changed(p *Plan, files []File, r *remote) []string {
 	set := map[string]bool{}
 	for _, f := range p.Uploads {
@@ -135,15 +164,18 @@ func changed(p *Plan, files []File, r *remote) []string {
 	for _, key := range p.Deletions {
 		set[key] = true
 	}
-	if !p.Live {
-		var prev *Manifest
-		for _, m := range r.manifests {
-			if m.Published != nil {
-				prev = m
-				break
-			}
+	var prev *Manifest
+	for _, m := range r.manifests {
+		if m.Published != nil {
+			prev = m
+			break
 		}
-		if prev != nil && prev.Release != p.Release {
+	}
+	if prev != nil {
+		for _, key := range prev.Pending {
+			set[key] = true
+		}
+		if !p.Live && prev.Release != p.Release {
 			for _, f := range files {
 				if e, ok := prev.Files[f.Key]; !ok || e.SHA256 != f.SHA256 {
 					set[f.Key] = true

@@ -9,6 +9,7 @@
 package s3sync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,13 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Defaults for Options.
+// Defaults for Options. Against S3 a deploy waits on round trips, not on
+// bandwidth or CPU: at 64 requests at once, 2,000 files take 32 round trips
+// (at 16, 125: 2.5 s at 20 ms each, no faster than `aws s3 sync`). Memory
+// stays bounded whatever the concurrency: small files stream from disk, and
+// at most maxMultipart large ones buffer parts.
 const (
-	DefaultConcurrency = 16
+	DefaultConcurrency = 64
 	DefaultKeep        = 3
 	DefaultLockTTL     = 15 * time.Minute
 )
@@ -39,7 +44,9 @@ type Options struct {
 	Extra map[string][]byte
 	// Concurrency is how many uploads (and metadata reads) run at once.
 	Concurrency int
-	// Keep is how many releases, the new one included, keep their files.
+	// Keep is how many releases that went live, the new one included, keep
+	// their files. A deploy cut before its index.html went live takes no
+	// place among them.
 	Keep int
 	// DryRun returns the plan and changes nothing (no lock either).
 	DryRun bool
@@ -52,6 +59,12 @@ type Options struct {
 	HashCache string
 	// Progress, if set, is called as the deploy goes, never concurrently.
 	Progress func(Progress)
+	// Invalidate, if set, tells the CDN in front of the bucket of the keys
+	// that changed (Plan.Changed), once the new index.html is live. The keys
+	// are recorded as pending in the published manifest until it returns nil,
+	// so that a rerun after it failed, or after the deploy was cut, sends them
+	// again. Deploy returns its error.
+	Invalidate func(ctx context.Context, release string, keys []string) error
 }
 
 // Progress is a step of a deploy. During uploads, Files/Bytes count what is
@@ -85,33 +98,67 @@ type Result struct {
 // Deploy publishes opts.Dir to opts.Bucket. On error the live site is the one
 // before the deploy (or the new one, if only the clean-up after index.html
 // failed); running Deploy again completes it.
+//
+// A deploy waits on round trips to S3, so it overlaps every one it can: the
+// lock is taken while the local files are listed; they are hashed while the
+// lock is taken and the bucket read; the hash cache is written meanwhile.
 func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error) {
 	start := time.Now()
 	opts.defaults()
 	opts.Progress(Progress{Phase: PhaseHash})
-	files, err := scan(opts.Dir, opts.Extra)
-	if err != nil {
+	// A folder that is no build stops the deploy before the bucket is
+	// touched. The lock comes before the bucket is read, so that no deploy
+	// finishing in between can make the plan stale.
+	if err := checkBuild(opts.Dir, opts.Extra); err != nil {
 		return nil, err
 	}
-	// Hash while taking the lock. The lock comes before the bucket is read,
-	// so that no deploy finishing in between can make the plan stale.
 	var l *lock
-	cache := loadHashCache(opts.HashCache)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := hashAll(gctx, files, cache); err != nil {
-			return err
-		}
-		// Only a cache for a later deploy: failing to write it fails nothing.
-		_ = cache.save(opts.HashCache, files)
-		return nil
-	})
+	var g errgroup.Group
 	if !opts.DryRun {
 		g.Go(func() (err error) {
-			l, err = acquireLock(gctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
+			l, err = acquireLock(ctx, c, opts.Bucket, opts.Owner, opts.LockTTL, time.Now())
 			return err
 		})
 	}
+	cache := loadHashCache(opts.HashCache)
+	files, err := scan(opts.Dir, opts.Extra)
+	if err != nil {
+		_ = g.Wait()
+		if l != nil {
+			_ = l.release()
+		}
+		return nil, err
+	}
+	// Hashing runs until the plan needs it; whatever happens, it is over
+	// (and the cache written) when Deploy returns. Until then, only the
+	// keys may be read.
+	keys := make([]string, len(files))
+	for i := range files {
+		keys[i] = files[i].Key
+	}
+	hashCtx, cancelHash := context.WithCancel(ctx)
+	hashed := make(chan error, 1)
+	cacheSaved := make(chan struct{})
+	go func() {
+		err := hashAll(hashCtx, files, cache)
+		hashed <- err
+		if err == nil {
+			// Only a cache for a later deploy: failing to write it fails
+			// nothing.
+			_ = cache.save(opts.HashCache, files)
+		}
+		close(cacheSaved)
+	}()
+	defer func() { cancelHash(); <-cacheSaved }()
+	var m *Manifest
+	manifest := sync.OnceValues(func() (*Manifest, error) {
+		if err := <-hashed; err != nil {
+			return nil, err
+		}
+		m = newManifest(releaseID(files), files, time.Now())
+		return m, nil
+	})
+
 	err = g.Wait()
 	locked := ctx // the deploy's context while it holds the lock
 	unlock := func() error { return nil }
@@ -137,45 +184,80 @@ func Deploy(ctx context.Context, c Client, opts Options) (res *Result, err error
 		return nil, err
 	}
 	opts.Progress(Progress{Phase: PhaseCompare, TotalFiles: len(files)})
-	m := newManifest(releaseID(files), files, time.Now())
-	r, early, err := readBucket(locked, c, opts, m, cache)
+	r, early, err := readBucket(locked, c, opts, keys, manifest, cache)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := r.storedHashes(locked, c, opts.Bucket, files, opts.Concurrency)
+	stored, err := r.storedHashes(locked, c, opts.Bucket, keys, opts.Concurrency)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := manifest(); err != nil {
 		return nil, err
 	}
 	res = &Result{Plan: *makePlan(files, stored, r, opts.Keep, m), DryRun: opts.DryRun}
-	if !opts.DryRun {
-		err = publish(ctx, locked, c, opts, res, early, unlock)
+	if opts.DryRun {
+		res.Duration = time.Since(start)
+		return res, nil
 	}
-	if err == nil && !opts.DryRun {
-		cache.Deployed = &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft()}
+	// What this deploy will leave, for the next one's guesses, written while
+	// it publishes: if it fails, the guesses are wrong, which costs nothing.
+	record := &deployRecord{Bucket: opts.Bucket, Release: m.Release, Manifests: res.manifestsLeft(), Bounds: r.bounds}
+	recorded := make(chan struct{})
+	go func() {
+		<-cacheSaved
+		cache.Deployed = record
 		_ = cache.save(opts.HashCache, files)
-	}
+		close(recorded)
+	}()
+	err = publish(ctx, locked, c, opts, res, early, unlock)
+	<-recorded
 	res.Duration = time.Since(start)
 	return res, err
 }
 
 // readBucket reads the bucket under the lock (readRemote) and, for a release
-// that has no manifest yet, writes m meanwhile (earlyManifest), returning its
-// ETag if written. What the last deploy from here left (cache) is a guess of
-// the manifests to read; if it deployed another release, m is likely new and
-// is written as soon as the lock is held, else only once the listing shows no
-// manifest of it, so that a no-change deploy writes nothing.
-func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache *hashCache) (*remote, string, error) {
-	own := manifestKey(m.Release)
-	early := &earlyManifest{c: c, bucket: opts.Bucket, m: m}
+// that has no manifest yet, writes its manifest meanwhile (earlyManifest),
+// returning its ETag if written. The manifest is known once the files are
+// hashed, which runs meanwhile. What the last deploy from here left (cache)
+// is a guess of the manifests to read; if it deployed another release, this
+// one is likely new and its manifest is written as soon as it is known, else
+// only once the listing shows none of it, so that a no-change deploy writes
+// nothing.
+func readBucket(ctx context.Context, c Client, opts Options, keys []string, manifest func() (*Manifest, error), cache *hashCache) (*remote, string, error) {
 	var guess []string
 	last := cache.lastDeploy(opts.Bucket)
 	if last != nil {
 		guess = last.Manifests
 	}
-	if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
-		early.start(ctx)
+	// The bucket holds at least the files it held at the last listing, and
+	// likely the local ones (keys, sorted): split by whichever knows of more.
+	bounds := splitEvery(keys, rangeSize)
+	if last != nil && len(last.Bounds) >= len(bounds) {
+		bounds = slices.Compact(slices.Sorted(slices.Values(last.Bounds)))
 	}
-	r, err := readRemote(ctx, c, opts.Bucket, true, guess, func(keys []string) ([]string, error) {
+	early := &earlyManifest{c: c, bucket: opts.Bucket}
+	var mu sync.Mutex // guards starting the early write against giving up
+	gaveUp := false
+	ready := make(chan error, 1)
+	go func() {
+		m, err := manifest()
+		mu.Lock()
+		if err == nil && !gaveUp {
+			early.m = m
+			if !opts.DryRun && opts.HashCache != "" && (last == nil || last.Release != m.Release) {
+				early.start(ctx)
+			}
+		}
+		mu.Unlock()
+		ready <- err
+	}()
+	hashed := sync.OnceValue(func() error { return <-ready })
+	r, err := readRemote(ctx, c, opts.Bucket, true, bounds, guess, func(keys []string) ([]string, error) {
+		if err := hashed(); err != nil {
+			return nil, err
+		}
+		own := manifestKey(early.m.Release)
 		if early.started {
 			// The listing may or may not show a manifest written meanwhile;
 			// one this deploy created, it knows already.
@@ -190,13 +272,18 @@ func readBucket(ctx context.Context, c Client, opts Options, m *Manifest, cache 
 		}
 		return keys, nil
 	})
-	// Join the write whatever happened: nothing of this deploy may land
-	// after its lock is released.
-	etag, werr := early.wait()
-	if err == nil {
-		err = werr
+	if err != nil {
+		// Join the write if it started, not the hashing (Deploy stops it):
+		// nothing of this deploy may land after its lock is released.
+		mu.Lock()
+		gaveUp = true
+		mu.Unlock()
+		_, _ = early.wait()
+		return nil, "", err
 	}
-	return r, etag, err
+	herr := hashed()
+	etag, werr := early.wait()
+	return r, etag, cmp.Or(herr, werr)
 }
 
 func (o *Options) defaults() {
@@ -216,13 +303,17 @@ func (o *Options) defaults() {
 
 // publish runs the plan under the lock (locked is ctx while it is held): the
 // manifest (unless written already, with ETag early), the uploads phase by
-// phase, then the deletions and the manifest again as published, at once.
-// The lock is released (unlock) as soon as the deletions are done, while the
-// published manifest may still be on its way: see publishManifest.
+// phase, then at once the deletions, the manifest again as published, and the
+// invalidation. The lock is released (unlock) as soon as the deletions are
+// done, while the published manifest may still be on its way: see
+// publishManifest.
 func publish(ctx, locked context.Context, c Client, opts Options, res *Result, early string, unlock func() error) error {
 	p := &res.Plan
 	if p.Live {
-		return deleteExpired(locked, c, opts, res)
+		var g errgroup.Group
+		g.Go(func() error { return invalidateLive(ctx, c, opts, p) })
+		g.Go(func() error { return deleteExpired(locked, c, opts, res) })
+		return g.Wait()
 	}
 	etag := early
 	if etag == "" {
@@ -256,8 +347,27 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 	}
 	now := time.Now().UTC()
 	m.Published = &now
+	invalidate := opts.Invalidate != nil && len(p.Changed) > 0
+	if invalidate {
+		m.Pending = p.Changed
+	}
 	var g errgroup.Group
-	g.Go(func() error { return publishManifest(ctx, c, opts.Bucket, m, etag) })
+	g.Go(func() error {
+		// The manifest says the release is live with its keys pending while
+		// the CDN is told of them; once it has been, they are cleared.
+		var pg errgroup.Group
+		var published string
+		pg.Go(func() (err error) { published, err = publishManifest(ctx, c, opts.Bucket, m, etag); return err })
+		if invalidate {
+			pg.Go(func() error { return opts.Invalidate(ctx, p.Release, p.Changed) })
+		}
+		if err := pg.Wait(); err != nil || !invalidate || published == "" {
+			return err
+		}
+		m.Pending = nil
+		_, err := publishManifest(ctx, c, opts.Bucket, m, published)
+		return err
+	})
 	g.Go(func() error {
 		if err := deleteExpired(locked, c, opts, res); err != nil {
 			return err
@@ -265,6 +375,29 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 		return unlock()
 	})
 	return g.Wait()
+}
+
+// invalidateLive tells the CDN of what a no-change deploy changed: the keys
+// the live release's invalidation left pending, and unhashed files deleted
+// now. The live manifest records what is still pending: nothing once the CDN
+// has been told, else all of it.
+func invalidateLive(ctx context.Context, c Client, opts Options, p *Plan) error {
+	if opts.Invalidate == nil || len(p.Changed) == 0 {
+		return nil
+	}
+	err := opts.Invalidate(ctx, p.Release, p.Changed)
+	m := p.manifest
+	pending := p.Changed
+	if err == nil {
+		pending = nil
+	}
+	if !slices.Equal(m.Pending, pending) {
+		m.Pending = pending
+		if _, perr := publishManifest(ctx, c, opts.Bucket, m, m.etag); err == nil {
+			err = perr
+		}
+	}
+	return err
 }
 
 // publishManifest rewrites the release's manifest as published, only over the
@@ -276,12 +409,14 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 // deploy has already rewritten the manifest (the same build again) or
 // deleted it (expired), the write is refused rather than bringing back an
 // old record.
-func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) error {
-	_, err := putManifest(ctx, c, bucket, m, false, etag)
+//
+// It returns the written manifest's ETag, or "" if the write was refused.
+func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, etag string) (string, error) {
+	written, err := putManifest(ctx, c, bucket, m, false, etag)
 	if preconditionFailed(err) || notFound(err) {
-		return nil // a later deploy owns the record now
+		return "", nil // a later deploy owns the record now
 	}
-	return err
+	return written, err
 }
 
 // deleteExpired removes the files only expired releases used, then their
@@ -327,7 +462,7 @@ var ErrNoRelease = errors.New("no frontend release has been published")
 
 // Live returns the published release: the newest manifest with Published set.
 func Live(ctx context.Context, c Client, bucket string) (*Manifest, error) {
-	r, err := readRemote(ctx, c, bucket, false, nil, nil)
+	r, err := readRemote(ctx, c, bucket, false, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package s3sync_test
 
 import (
 	"context"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -62,7 +63,7 @@ func client(endpoint string) *s3.Client {
 func build(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
-	h := func(s string) string { return fmt.Sprintf("%08X", crc(s+version)) }
+	h := func(s string) string { return esbuildHash(crc(s + version)) }
 	files := map[string]string{
 		"main-" + h("main") + ".js":          "console.log('main " + version + "')",
 		"main-" + h("main") + ".js.map":      `{"version":3}`,
@@ -89,6 +90,12 @@ func build(t *testing.T, version string) string {
 		write(t, filepath.Join(dir, name), content)
 	}
 	return dir
+}
+
+// esbuildHash spells x as Angular's esbuild spells a content hash in a file
+// name: 8 characters of base32.
+func esbuildHash(x uint32) string {
+	return base32.StdEncoding.EncodeToString([]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x), 0})[:8]
 }
 
 func crc(s string) uint32 {
@@ -321,6 +328,111 @@ func TestObjectWithoutHashCountsAsChanged(t *testing.T) {
 	}
 }
 
+// TestIdenticalReuploadByAnotherTool: another tool (aws s3 sync) puts a file
+// of the live release again, the same bytes, so the same ETag, but without
+// the hash, Content-Type and Cache-Control: the next deploy repairs it.
+func TestIdenticalReuploadByAnotherTool(t *testing.T) {
+	s := newSite(t)
+	dir := build(t, "v1")
+	r1 := s.deploy(t, dir)
+	manifest := ".empctl/releases/" + r1.Release + ".json"
+	modified := func(key string) time.Time {
+		head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToTime(head.LastModified)
+	}
+	etag := func(key string) string {
+		head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(head.ETag)
+	}
+	// S3 dates objects to the second: the re-upload must come in a later
+	// second than the manifest for anything to tell them apart.
+	time.Sleep(time.Until(modified(manifest).Add(time.Second + 100*time.Millisecond)))
+	before := etag("favicon.ico")
+	if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("favicon.ico"),
+		Body: strings.NewReader("ico"), ContentType: aws.String("binary/octet-stream")}); err != nil {
+		t.Fatal(err)
+	}
+	if etag("favicon.ico") != before || !modified("favicon.ico").After(modified(manifest)) {
+		t.Fatalf("the re-upload has ETag %s (was %s), dated %v (the manifest %v): want the same ETag, later", etag("favicon.ico"), before, modified("favicon.ico"), modified(manifest))
+	}
+
+	s.proxy.Reset()
+	res := s.deploy(t, dir)
+	if puts := s.puts(); !slices.Equal(puts, []string{"favicon.ico"}) || res.Live {
+		t.Errorf("the deploy after the re-upload uploaded %v, want favicon.ico", puts)
+	}
+	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("favicon.ico")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(head.ContentType) != "image/vnd.microsoft.icon" || aws.ToString(head.CacheControl) != "no-cache" || len(head.Metadata["sha256"]) != 64 {
+		t.Errorf("favicon.ico after the deploy: Content-Type %q, Cache-Control %q, metadata %v", aws.ToString(head.ContentType), aws.ToString(head.CacheControl), head.Metadata)
+	}
+	// Only the re-uploaded object's metadata was read.
+	for _, r := range s.proxy.Requests() {
+		if r.Method == http.MethodHead && r.S3Key(bucket) != "favicon.ico" {
+			t.Errorf("the deploy read the metadata of %s, which nothing rewrote", r.S3Key(bucket))
+		}
+	}
+
+	// Repaired: the next deploy trusts the record again.
+	s.proxy.Reset()
+	if res := s.deploy(t, dir); !res.Live || len(s.puts()) != 0 {
+		t.Errorf("the deploy after the repair: live %v, uploaded %v", res.Live, s.puts())
+	}
+}
+
+// TestListingInRanges: the bucket is listed in ranges at once, split at the
+// local files' keys or at the last listing's; however many objects a range
+// holds, the listing finds each once.
+func TestListingInRanges(t *testing.T) {
+	defer s3sync.SetListRanges(3, 1)()
+	s := newSite(t)
+	cache := filepath.Join(t.TempDir(), "hashes.json")
+	withCache := func(o *s3sync.Options) { o.HashCache = cache }
+	dir := build(t, "v1")
+	r1 := s.deploy(t, dir, withCache)
+	if r1.Uploaded != 13 {
+		t.Fatalf("uploaded %d files, want 13", r1.Uploaded)
+	}
+	// Objects of another tool in every range, more than a range asks for.
+	var extra []string
+	for _, k := range s.keys(t) {
+		for i := range 5 {
+			if !strings.HasPrefix(k, ".empctl/") {
+				extra = append(extra, fmt.Sprintf("%s.other%d", k, i))
+			}
+		}
+	}
+	for _, k := range extra {
+		if _, err := s.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, mod := range [][]func(*s3sync.Options){{withCache}, {withCache}, nil} {
+		s.proxy.Reset()
+		res := s.deploy(t, dir, mod...)
+		if !res.Live || res.Unchanged != 13 || res.Untracked != len(extra) || len(s.puts()) != 0 {
+			t.Errorf("deploy %d: live %v, %d unchanged, %d untracked, uploaded %v; want live, 13, %d, none", i+2, res.Live, res.Unchanged, res.Untracked, s.puts(), len(extra))
+		}
+		lists := 0
+		for _, r := range s.proxy.Requests() {
+			if r.Method == http.MethodGet && r.Query.Has("list-type") && r.Query.Get("prefix") == "" && r.Query.Get("continuation-token") == "" {
+				lists++
+			}
+		}
+		if lists < 3 {
+			t.Errorf("deploy %d listed the bucket in %d ranges, want several", i+2, lists)
+		}
+	}
+}
+
 func TestRetention(t *testing.T) {
 	s := newSite(t)
 	keep := func(o *s3sync.Options) { o.Keep = 2 }
@@ -361,6 +473,161 @@ func TestRetention(t *testing.T) {
 	s.checkIndexWhole(t)
 	if n := countPrefix(keys, ".empctl/releases/"); n != 2 {
 		t.Errorf("%d release manifests remain, want 2", n)
+	}
+}
+
+// TestInterruptedDeploysTakeNoPlaceInTheWindow: deploys cut before their
+// index.html went live leave manifests of releases nobody loaded; they must
+// not push the release that was live out of the retention window.
+func TestInterruptedDeploysTakeNoPlaceInTheWindow(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 2 }
+	s.deploy(t, build(t, "v1"), keep)
+	live := s.deploy(t, build(t, "v2"), keep)
+
+	// Two deploys of other builds, each cut at its first asset PUT.
+	var cutAssets []string
+	for _, v := range []string{"v3", "v4"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var once sync.Once
+		s.proxy.SetHook(func(r *http.Request) (int, string) {
+			key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
+			if r.Method == http.MethodPut && !strings.HasPrefix(key, ".empctl/") {
+				once.Do(cancel)
+			}
+			return 0, ""
+		})
+		dir := build(t, v)
+		if _, err := s.try(ctx, dir, keep); !errors.Is(err, context.Canceled) {
+			t.Fatalf("the deploy of %s, cut: %v", v, err)
+		}
+		s.proxy.SetHook(nil)
+		cancel()
+		for _, k := range s.keys(t) {
+			if webassets.IsHashed(k) && strings.Contains(s.get(t, k), v) {
+				cutAssets = append(cutAssets, k)
+			}
+		}
+	}
+	if n := countPrefix(s.keys(t), ".empctl/releases/"); n != 4 {
+		t.Fatalf("%d release manifests before the next deploy, want 4 (v1, v2 and the two cut ones)", n)
+	}
+
+	// The next deploy with --keep 2: v2, the release live until now, keeps
+	// its files; v1 is past the window; the cut deploys' files go.
+	res := s.deploy(t, build(t, "v5"), keep)
+	keys := s.keys(t)
+	for _, k := range hashedKeys(live) {
+		if !slices.Contains(keys, k) {
+			t.Errorf("%s of the release live before this deploy was deleted (deleted: %v)", k, res.Deletions)
+		}
+	}
+	for _, k := range cutAssets {
+		if slices.Contains(keys, k) {
+			t.Errorf("%s, uploaded by a cut deploy that never went live, is still there", k)
+		}
+	}
+	if slices.Contains(keys, ".empctl/releases/"+live.Release+".json") == false || countPrefix(keys, ".empctl/releases/") != 2 {
+		t.Errorf("release manifests left: %v; want v5's and v2's", keys)
+	}
+	s.checkIndexWhole(t)
+	s.checkRecorded(t)
+}
+
+// TestDeployCutAfterIndexCountsAsLive: a deploy cut after its index.html
+// went up but before its manifest said so served browsers: the next deploy
+// keeps its files as those of a live release.
+func TestDeployCutAfterIndexCountsAsLive(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 2 }
+	s.deploy(t, build(t, "v1"), keep)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/.empctl/releases/") && r.Header.Get("If-Match") != "" {
+			cancel() // the published manifest never lands
+			return http.StatusServiceUnavailable, testenv.AWSError("SlowDown", "cut by the test")
+		}
+		return 0, ""
+	})
+	v2 := build(t, "v2")
+	if _, err := s.try(ctx, v2, keep); err == nil {
+		t.Fatal("the cut deploy succeeded")
+	}
+	s.proxy.SetHook(nil)
+	if !strings.Contains(s.get(t, "index.html"), "v2") {
+		t.Fatal("the deploy was cut before its index.html went up")
+	}
+	var v2Assets []string
+	for _, k := range s.keys(t) {
+		if webassets.IsHashed(k) && strings.Contains(s.get(t, k), "v2") {
+			v2Assets = append(v2Assets, k)
+		}
+	}
+
+	res := s.deploy(t, build(t, "v3"), keep)
+	keys := s.keys(t)
+	for _, k := range v2Assets {
+		if !slices.Contains(keys, k) {
+			t.Errorf("%s of v2, whose index.html was live, was deleted (deleted: %v)", k, res.Deletions)
+		}
+	}
+	if len(res.Deletions) == 0 {
+		t.Error("v1's files were kept: v3 and v2 fill a window of 2")
+	}
+	s.checkIndexWhole(t)
+	s.checkRecorded(t)
+}
+
+// TestPendingInvalidation: keys whose invalidation failed stay pending on the
+// live release, and the next deploy, of another build or of the same one,
+// passes them to Invalidate again, until a call succeeds.
+func TestPendingInvalidation(t *testing.T) {
+	s := newSite(t)
+	var calls [][]string
+	var fail error
+	invalidate := func(o *s3sync.Options) {
+		o.Invalidate = func(_ context.Context, _ string, keys []string) error {
+			calls = append(calls, keys)
+			return fail
+		}
+	}
+	dir := build(t, "v1")
+	s.deploy(t, dir, invalidate)
+
+	// favicon.ico changes; its invalidation fails.
+	write(t, filepath.Join(dir, "favicon.ico"), "ICO2")
+	fail = errors.New("CloudFront is down")
+	calls = nil
+	if _, err := s.try(context.Background(), dir, invalidate); !errors.Is(err, fail) {
+		t.Fatalf("the deploy returned %v, want Invalidate's error", err)
+	}
+	if m, err := s3sync.Live(context.Background(), s.direct, bucket); err != nil || !slices.Equal(m.Pending, []string{"favicon.ico"}) {
+		t.Fatalf("live release %+v (%v), want favicon.ico pending", m, err)
+	}
+
+	// Another build that keeps favicon.ico: it is still invalidated.
+	write(t, filepath.Join(dir, "3rdpartylicenses.txt"), "BSD")
+	fail, calls = nil, nil
+	s.deploy(t, dir, invalidate)
+	if len(calls) != 1 || !slices.Equal(calls[0], []string{"3rdpartylicenses.txt", "favicon.ico"}) {
+		t.Errorf("Invalidate got %v, want the edited file and the pending one", calls)
+	}
+	if m, err := s3sync.Live(context.Background(), s.direct, bucket); err != nil || len(m.Pending) != 0 {
+		t.Errorf("live release %+v (%v), want nothing pending", m, err)
+	}
+
+	// Nothing pending, nothing changed: no call, no write.
+	calls = nil
+	s.proxy.Reset()
+	if res := s.deploy(t, dir, invalidate); !res.Live || len(calls) != 0 {
+		t.Errorf("a no-change deploy: live %v, Invalidate got %v", res.Live, calls)
+	}
+	for _, r := range s.proxy.Requests() {
+		if r.Method != http.MethodGet && r.S3Key(bucket) != ".empctl/deploy.lock" {
+			t.Errorf("a no-change deploy sent %s %s", r.Method, r.Path)
+		}
 	}
 }
 
@@ -522,7 +789,7 @@ func TestMultipartForLargeFiles(t *testing.T) {
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "media", "video-ABCDEF12.webp"), big, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "media", "video-ABCDEF23.webp"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.deploy(t, dir)
@@ -539,7 +806,7 @@ func TestMultipartForLargeFiles(t *testing.T) {
 	if s.deploy(t, dir); len(s.puts()) != 0 {
 		t.Errorf("the second deploy uploaded %v: a multipart object's ETag should match its manifest entry", s.puts())
 	}
-	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("media/video-ABCDEF12.webp")})
+	head, err := s.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("media/video-ABCDEF23.webp")})
 	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(big)) || head.Metadata["sha256"] == "" {
 		t.Errorf("the large object: %v, %d bytes, metadata %v", err, aws.ToInt64(head.ContentLength), head.Metadata)
 	}

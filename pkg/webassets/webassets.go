@@ -20,9 +20,14 @@ const (
 // deploy does not provide one.
 const ConfigJSON = `{"apiBaseUrl":"/api"}` + "\n"
 
-// Angular (esbuild) names bundles like main-ABCD1234.js or chunk-5XGH2K3L.js,
-// and their source maps main-ABCD1234.js.map.
-var hashedName = regexp.MustCompile(`[-.][A-Za-z0-9_]{8,}\.((m?js|css)(\.map)?|map|woff2?|ttf|eot|svg|png|jpe?g|gif|webp|avif|ico)$`)
+// Angular's esbuild build (outputHashing "all") names what it emits
+// name-HASH.ext, the hash the first 8 characters of a base32 digest (A-Z and
+// 2-7): main-WBYMEBHO.js, chunk-6M7YBOKQ.js, styles-QHD6RH5T.css, their source
+// maps (.js.map), and the files CSS references (media/logo-K2Q7ZD3M.svg).
+// Anything looser also matches hand-named files (header-background.png,
+// banner-20240101.png), which would then be cached for a year and never
+// invalidated.
+var hashedName = regexp.MustCompile(`.-[A-Z2-7]{8}\.((m?js|css)(\.map)?|woff2?|ttf|eot|otf|svg|png|jpe?g|gif|webp|avif|ico|cur)$`)
 
 // IsHashed reports whether the file's name carries a content hash, so that a
 // new release never overwrites it with different content.

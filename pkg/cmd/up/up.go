@@ -130,7 +130,16 @@ func Run(ctx context.Context, opts *Options) error {
 		rel = &stack.Release{Version: bin.Version, Binary: bin.Binary, Digest: bin.Digest}
 	}
 	webDist, webNote := "", "--no-webapp: serving the API only"
+	unlockWeb := func() {}
 	if !opts.NoWebapp {
+		// Until the stack has copied the build (stack.Start): no deploy may
+		// rebuild it meanwhile.
+		unlockWeb, err = build.LockWebapp(ctx, opts.Dir, "empctl up", func(holder string) {
+			fmt.Fprintf(errOut, "Waiting for %s, which is building or publishing the webapp...\n", holder)
+		})
+		if err != nil {
+			return err
+		}
 		webDist, webNote = buildWebapp(ctx, opts, log)
 	}
 
@@ -154,6 +163,7 @@ func Run(ctx context.Context, opts *Options) error {
 		Events:              d.event,
 	}
 	st, err := stack.Start(ctx, sopts, rel)
+	unlockWeb()
 	if err != nil {
 		if ctx.Err() != nil {
 			return &cmdutil.ExitCodeError{Code: cmdutil.ExitCancel, Err: errors.New("interrupted before the replicas were healthy; everything is stopped")}

@@ -90,6 +90,7 @@ func WebappDist(srcDir string) string {
 // .empctl/cache/webapp-sources.sha256, so a checkout or a touch that changes
 // no byte does not rebuild, and any edit does. force always builds. It
 // returns the build folder, or "" and no error when the project has no webapp.
+// Call it holding LockWebapp, until done with the build folder.
 func Webapp(ctx context.Context, srcDir string, force bool, log io.Writer) (dist string, built bool, err error) {
 	webapp := filepath.Join(srcDir, "webapp")
 	if !isFile(filepath.Join(webapp, "package.json")) {

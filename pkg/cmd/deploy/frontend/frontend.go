@@ -18,6 +18,7 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/s3sync"
 )
 
 type Options struct {
@@ -47,7 +48,9 @@ browser still running an old index.html can load them.
 
 Locally the files go to a new release folder and the balancer switches to it.
 On AWS they are synced to the S3 bucket by content (only changed files are
-uploaded) and the CloudFront paths that changed are invalidated.`,
+uploaded, 64 at once by default: S3 answers each request in tens of
+milliseconds, so a deploy's time is mostly how many requests it waits for in
+turn) and the CloudFront paths that changed are invalidated.`,
 		Example: `  empctl deploy frontend
   empctl deploy frontend --env prod --dry-run
   empctl deploy frontend --env prod --no-build --no-wait`,
@@ -69,8 +72,8 @@ uploaded) and the CloudFront paths that changed are invalidated.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.NoBuild, "no-build", false, "publish the existing webapp build (webapp/dist) without building")
 	fl.BoolVar(&opts.Publish.DryRun, "dry-run", false, "show what would be uploaded, deleted and invalidated, and change nothing")
-	fl.IntVar(&opts.Publish.Concurrency, "concurrency", 16, "parallel uploads (AWS)")
-	fl.IntVar(&opts.Publish.Keep, "keep", 3, "releases whose files stay available (AWS)")
+	fl.IntVar(&opts.Publish.Concurrency, "concurrency", s3sync.DefaultConcurrency, "parallel uploads (AWS)")
+	fl.IntVar(&opts.Publish.Keep, "keep", s3sync.DefaultKeep, "releases whose files stay available (AWS)")
 	fl.BoolVar(&opts.Publish.NoWait, "no-wait", false, "do not wait for the CloudFront invalidation to complete (AWS)")
 	return cmd
 }
@@ -80,6 +83,15 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// The build folder is shared with other deploys and `empctl up`: none may
+	// rebuild it while this one builds it or publishes from it.
+	unlock, err := build.LockWebapp(ctx, opts.Dir, "empctl deploy frontend", func(holder string) {
+		fmt.Fprintf(opts.IO.ErrOut, "Waiting for %s, which is building or publishing the webapp...\n", orNone(holder))
+	})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dist, err := opts.dist(ctx)
 	if err != nil {
 		return err
@@ -103,14 +115,20 @@ func Run(ctx context.Context, opts *Options) error {
 		return cmdutil.PrintJSON(opts.IO.Out, info)
 	}
 	switch {
+	case err != nil && info.Invalidation != "":
+		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files) and CloudFront invalidation %s was created, but it was not seen to complete\n", info.Release, info.Files, info.Invalidation)
+		return err
 	case err != nil:
-		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires\n", info.Release, info.Files)
+		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", info.Release, info.Files)
 		return err
 	case opts.Publish.DryRun:
 		printPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
+		if info.Invalidation != "" {
+			fmt.Fprintf(opts.IO.Out, "  CloudFront invalidation %s (what an earlier deploy could not invalidate): %s\n", info.Invalidation, strings.Join(info.InvalidationPaths, " "))
+		}
 	default:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from earlier releases)\n", info.Release, info.Files, info.Retained)
 		if info.Uploaded+info.UnchangedFiles+info.Deleted > 0 {

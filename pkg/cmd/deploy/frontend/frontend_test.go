@@ -17,6 +17,8 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/local/build"
+	"github.com/empctl/empctl/pkg/s3sync"
 )
 
 func cmdWithBuild(build func(context.Context, string, io.Writer) (string, error)) func(*cmdutil.Factory) *cobra.Command {
@@ -42,6 +44,79 @@ func TestPublishesTheBuild(t *testing.T) {
 	arg, _ := fake.Called("DeployFrontend")
 	if c := arg.(envtest.FrontendCall); c.Dist != dist || c.Opts != (env.FrontendOptions{Concurrency: 4, Keep: 5, NoWait: true}) {
 		t.Fatalf("DeployFrontend got %+v", c)
+	}
+}
+
+// The defaults: 64 uploads at once (the issue's speed target cannot be met
+// at 16, see s3sync.DefaultConcurrency), the last 3 releases kept.
+func TestDefaults(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 12}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake)
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
+	}
+	arg, _ := fake.Called("DeployFrontend")
+	want := env.FrontendOptions{Concurrency: s3sync.DefaultConcurrency, Keep: s3sync.DefaultKeep}
+	if c := arg.(envtest.FrontendCall); c.Opts != want || c.Opts.Concurrency != 64 || c.Opts.Keep != 3 {
+		t.Fatalf("DeployFrontend got %+v, want %+v (64 at once, keep 3)", c.Opts, want)
+	}
+}
+
+// lockProbe is the fake environment, checking that the command holds the
+// project's webapp lock while it publishes.
+type lockProbe struct {
+	*envtest.Fake
+	t   *testing.T
+	dir string
+}
+
+func (p *lockProbe) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {
+	if !webappLocked(p.t, p.dir) {
+		p.t.Error("publishing without the webapp lock: another deploy or `empctl up` could rebuild the folder meanwhile")
+	}
+	return p.Fake.DeployFrontend(ctx, dist, opts, progress)
+}
+
+// webappLocked reports whether something holds dir's webapp lock.
+func webappLocked(t *testing.T, dir string) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // do not wait
+	unlock, err := build.LockWebapp(ctx, dir, "the test", nil)
+	if err != nil {
+		return true
+	}
+	unlock()
+	return false
+}
+
+// The build and the publish from the build folder happen under the project's
+// webapp lock, released when the command ends.
+func TestHoldsTheWebappLock(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := &lockProbe{Fake: &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 1}}, t: t}
+	r := cmdtest.Run(t, cmdWithBuild(func(_ context.Context, dir string, _ io.Writer) (string, error) {
+		probe.dir = dir
+		if !webappLocked(t, dir) {
+			t.Error("building without the webapp lock")
+		}
+		return dist, nil
+	}), probe)
+	if r.Code != 0 || probe.dir == "" {
+		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
+	}
+	if _, called := probe.Called("DeployFrontend"); !called {
+		t.Fatal("nothing was published")
+	}
+	if webappLocked(t, probe.dir) {
+		t.Error("the webapp lock is still held after the command")
 	}
 }
 
@@ -74,7 +149,14 @@ func TestLiveReleaseWithAFailedInvalidationIsReported(t *testing.T) {
 	}
 
 	r = cmdtest.Run(t, build, fake)
-	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation failed") {
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation I1 was created, but it was not seen to complete") {
+		t.Fatalf("exit %d (%v), want the live release and the unfinished wait:\n%s", r.Code, r.Err, r.Out)
+	}
+
+	// Not even created: a deploy retries it.
+	fake = &envtest.Fake{Frontend: env.Frontend{Release: "r3", Files: 12}, FrontendErr: errors.New("release r3 is live in the bucket, but ...: access denied")}
+	r = cmdtest.Run(t, build, fake)
+	if r.Code != cmdutil.ExitError || !strings.Contains(r.Out, "release r3 is live") || !strings.Contains(r.Out, "invalidation failed") || !strings.Contains(r.Out, "until a deploy") {
 		t.Fatalf("exit %d (%v), want the live release and the failed invalidation:\n%s", r.Code, r.Err, r.Out)
 	}
 }
