@@ -44,12 +44,11 @@ func (e *events) text() string {
 	return b.String()
 }
 
-// TestBackendAgainstMotoAndARegistry builds the real server image, plans,
-// pushes it to a real registry with the ECR token moto hands out, registers
-// the revision and updates the service in moto. moto never progresses an ECS
-// deployment, so the watch ends at its timeout; how a rollout ends is tested
-// against the scripted ECS fake in pkg/ecsdeploy.
-func TestBackendAgainstMotoAndARegistry(t *testing.T) {
+// registryEnv provisions the moto fixture with a real registry standing in for
+// ECR, and the environment built from its outputs, which edit may change
+// (given the registry's host).
+func registryEnv(t *testing.T, edit func(*config.Outputs, string)) (*awsenvtest.Fixture, *awsenv.Env) {
+	t.Helper()
 	f := awsenvtest.Provision(t, awsenvtest.Options{})
 	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
 	f.UseRegistry(t, reg.Host)
@@ -58,10 +57,24 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ec, _ := cfg.Env(awsenvtest.EnvName)
-	e, err := awsenv.New(repoRoot, ec, f.Outputs)
+	o := f.Outputs
+	if edit != nil {
+		edit(&o, reg.Host)
+	}
+	e, err := awsenv.New(repoRoot, ec, o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, e
+}
+
+// TestBackendAgainstMotoAndARegistry builds the real server image, plans,
+// pushes it to a real registry with the ECR token moto hands out, registers
+// the revision and updates the service in moto. moto never progresses an ECS
+// deployment, so the watch ends at its timeout; how a rollout ends is tested
+// against the scripted ECS fake in pkg/ecsdeploy.
+func TestBackendAgainstMotoAndARegistry(t *testing.T) {
+	f, e := registryEnv(t, nil)
 	ctx := t.Context()
 
 	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
@@ -132,6 +145,11 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 	// A registry that refuses the token: a clear error after one fresh token.
 	bad := f.Outputs
 	bad.ECRRepositoryURL = testenv.StartRegistry(t, "AWS", "another-password").Host + "/empctl-test"
+	cfg, err := config.Load(f.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, _ := cfg.Env(awsenvtest.EnvName)
 	e2, _ := awsenv.New(repoRoot, ec, bad)
 	rel2, err := e2.BuildBackend(ctx, env.BuildOptions{Force: true}, io.Discard)
 	if err != nil {
@@ -148,18 +166,7 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 // build input that is not reproducible), the deploy pushes nothing, deploys
 // the registry's image, and warns, saying how to deploy the local build.
 func TestDeployReusesTheRegistryImageOfItsVersion(t *testing.T) {
-	f := awsenvtest.Provision(t, awsenvtest.Options{})
-	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
-	f.UseRegistry(t, reg.Host)
-	cfg, err := config.Load(f.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec, _ := cfg.Env(awsenvtest.EnvName)
-	e, err := awsenv.New(repoRoot, ec, f.Outputs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, e := registryEnv(t, nil)
 	ctx := t.Context()
 	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
 	if err != nil {
@@ -221,20 +228,11 @@ func TestDeployReusesTheRegistryImageOfItsVersion(t *testing.T) {
 // and what to do, before anything is pushed. The stand-in registry would take
 // any repository; ECR's own answer is moto's.
 func TestMissingRepository(t *testing.T) {
-	f := awsenvtest.Provision(t, awsenvtest.Options{})
-	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
-	f.UseRegistry(t, reg.Host)
-	cfg, err := config.Load(f.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec, _ := cfg.Env(awsenvtest.EnvName)
-	o := f.Outputs
-	o.ECRRepositoryURL = reg.Host + "/empctl-gone"
-	e, err := awsenv.New(repoRoot, ec, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var o config.Outputs
+	f, e := registryEnv(t, func(out *config.Outputs, host string) {
+		out.ECRRepositoryURL = host + "/empctl-gone"
+		o = *out
+	})
 	ctx := t.Context()
 	rel, err := e.BuildBackend(ctx, env.BuildOptions{}, io.Discard)
 	if err != nil {
