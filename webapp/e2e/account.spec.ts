@@ -186,6 +186,9 @@ test('sign in with the keyboard alone', async ({ page, request }) => {
   const user = newUser('Keyboard', 'User');
   await createUser(request, user);
   await page.goto('/sign-in');
+  // A Tab pressed while the app is still starting has nothing to land on: wait for the page,
+  // as a keyboard user would.
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
   await page.keyboard.press('Enter');
