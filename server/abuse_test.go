@@ -100,7 +100,10 @@ func TestLoginBurstCannotBypassThrottle(t *testing.T) {
 	checkThrottled(t, rs)
 
 	// 99 wrong guesses and the right one, from a fresh client: at most five
-	// passwords are checked, whichever five get there first.
+	// wrong passwords are checked before the right one gets through, if it
+	// is among the first; its success clears the pair's failures (as for an
+	// owner who mistyped), so at most five more may follow it, guesses from a
+	// client that holds the password already.
 	rs = burst(100, func(i int) response {
 		pw := fmt.Sprintf("wrong guess %d", i)
 		if i == 50 {
@@ -109,8 +112,8 @@ func TestLoginBurstCannotBypassThrottle(t *testing.T) {
 		return h.doFrom("203.0.113.50", "POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": pw})
 	})
 	got = statuses(rs)
-	if got[http.StatusUnauthorized]+got[http.StatusOK] > 5 {
-		t.Fatalf("a burst of 100 guesses verified %d passwords: %v", got[http.StatusUnauthorized]+got[http.StatusOK], got)
+	if allowed := 5 + 5*got[http.StatusOK]; got[http.StatusUnauthorized] > allowed || got[http.StatusOK] > 1 {
+		t.Fatalf("a burst of 100 guesses verified %d wrong passwords (at most %d allowed): %v", got[http.StatusUnauthorized], allowed, got)
 	}
 	checkThrottled(t, rs)
 

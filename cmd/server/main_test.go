@@ -22,7 +22,7 @@ import (
 // started is a server running in-process through run().
 type started struct {
 	addr  string
-	done  chan struct{} // closed when run returns
+	done  chan struct{} // closed when run has returned and its log is read
 	err   error
 	stop  context.CancelFunc // SIGTERM, as main wires it
 	mu    sync.Mutex
@@ -56,13 +56,16 @@ func startServer(t *testing.T, env map[string]string) (*started, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &started{done: make(chan struct{}), stop: cancel}
+	read := make(chan struct{}) // every log line is in s.lines
 	go func() {
 		s.err = run(ctx, nil, func(k string) string { return base[k] }, pw)
 		_ = pw.Close()
+		<-read
 		close(s.done)
 	}()
 	addr := make(chan string, 1)
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			s.mu.Lock()

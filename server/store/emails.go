@@ -72,7 +72,9 @@ func normalizeEmails(ctx context.Context, x execer, isDuplicate func(error) bool
 		}
 	}
 	slices.Sort(conflicts)
-	log.Info("stored e-mail addresses normalised (NFKC)", "rewritten", rewritten, "conflicts", len(conflicts), "invalid", len(invalid))
+	if rewritten+len(conflicts)+len(invalid) > 0 { // a new database has nothing to say
+		log.Info("stored e-mail addresses normalised (NFKC)", "rewritten", rewritten, "conflicts", len(conflicts), "invalid", len(invalid))
+	}
 	if len(conflicts) > 0 {
 		log.Warn("e-mail addresses left as they were: their normalised form belongs to another account, or to several; "+
 			"these users cannot sign in until an operator settles which account keeps the address",

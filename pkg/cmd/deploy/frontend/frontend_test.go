@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,6 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
-	"github.com/empctl/empctl/pkg/local/build"
 	"github.com/empctl/empctl/pkg/s3sync"
 )
 
@@ -82,15 +82,22 @@ func (p *lockProbe) DeployFrontend(ctx context.Context, dist string, opts env.Fr
 }
 
 // webappLocked reports whether something holds dir's webapp lock.
+// webappLocked tries the lock without waiting: a waiter (LockWebapp with a
+// cancelled context) would take it in the background once it is free.
 func webappLocked(t *testing.T, dir string) bool {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // do not wait
-	unlock, err := build.LockWebapp(ctx, dir, "the test", nil)
+	f, err := os.OpenFile(filepath.Join(dir, ".empctl", "cache", "webapp.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
 		return true
 	}
-	unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	return false
 }
 
