@@ -41,7 +41,7 @@ const usage = `Usage: server [seed-demo]
   server            run the API server until SIGTERM or SIGINT
   server seed-demo  create the demo user (DEMO_EMAIL, DEMO_PASSWORD) if missing, then exit
 
-Configuration is read from the environment: PORT, HOST, DATABASE_URL (or DB_HOST,
+Configuration is read from the environment: PORT, HOST, LISTEN_FD, DATABASE_URL (or DB_HOST,
 DB_PORT, DB_NAME, DB_SECRET_ARN or DB_SECRET), DB_TLS, DB_TLS_CA, DB_TIMEOUT,
 DB_CONN_MAX_LIFETIME, APP_VERSION, INSTANCE_ID, DRAIN_DELAY, SHUTDOWN_TIMEOUT,
 SESSION_TTL, DEMO_EMAIL, DEMO_PASSWORD, LOG_LEVEL, TRUSTED_PROXIES,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -65,9 +64,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	})
 	defer closeStore() // on the error paths
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, getenv)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w (is PORT in use?)", cfg.Addr, err)
+		return err
 	}
 	var draining atomic.Bool
 	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -59,7 +60,14 @@ func fakeReplicaMain() int {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"version": version, "instanceId": instance})
 	})
-	ln, err := net.Listen("tcp", net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT")))
+	// As the real server: the socket the stack handed over (LISTEN_FD), else HOST:PORT.
+	var ln net.Listener
+	var err error
+	if fd, _ := strconv.Atoi(os.Getenv("LISTEN_FD")); fd >= 3 {
+		ln, err = net.FileListener(os.NewFile(uintptr(fd), "LISTEN_FD"))
+	} else {
+		ln, err = net.Listen("tcp", net.JoinHostPort(os.Getenv("HOST"), os.Getenv("PORT")))
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake replica:", err)
 		return 1

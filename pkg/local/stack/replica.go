@@ -35,12 +35,22 @@ type replica struct {
 	stopping bool   // a stop was asked for: its exit is not a failure
 }
 
-// startReplica starts rel's binary listening on a free loopback port.
+// startReplica starts rel's binary on a loopback port that this process binds
+// and hands over (LISTEN_FD=3): a port only chosen here could be taken by
+// another process before the replica binds it, and the replica would die at
+// start. PORT is set too, for a binary that ignores LISTEN_FD.
 func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
-	port, err := freePort()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening a loopback port for a replica: %w", err)
 	}
+	sock, err := ln.(*net.TCPListener).File()
+	_ = ln.Close() // sock is a copy; the child gets its own
+	if err != nil {
+		return nil, fmt.Errorf("handing over a replica's port: %w", err)
+	}
+	defer func() { _ = sock.Close() }()
+	port := ln.Addr().(*net.TCPAddr).Port
 	id := "local-" + randomHex(3)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
@@ -54,7 +64,8 @@ func startReplica(rel *Release, logDir string, env []string) (*replica, error) {
 	r := &replica{id: id, rel: rel, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), logPath: logPath, exited: make(chan struct{}), state: "running"}
 	cmd := exec.Command(rel.Binary, rel.Args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "INSTANCE_ID="+id, "APP_VERSION="+rel.Version)
+	cmd.Env = append(cmd.Env, "HOST=127.0.0.1", "PORT="+strconv.Itoa(port), "LISTEN_FD=3", "INSTANCE_ID="+id, "APP_VERSION="+rel.Version)
+	cmd.ExtraFiles = []*os.File{sock} // fd 3 in the child
 	for k, v := range rel.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -132,15 +143,6 @@ func (r *replica) exitReason() string {
 		return r.exitErr.Error()
 	}
 	return "exit status 0"
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {
