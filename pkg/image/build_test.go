@@ -19,7 +19,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -191,31 +190,15 @@ func checkLayers(t *testing.T, img *Image, i v1.Image) {
 // extractBinary writes the image's server binary to a temporary file.
 func extractBinary(t *testing.T, i v1.Image) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "server")
-	fs := mutate.Extract(i)
-	defer func() { _ = fs.Close() }()
-	tr := tar.NewReader(fs)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("no usr/local/bin/server in the image: %v", err)
-		}
-		if h.Name != "usr/local/bin/server" {
-			continue
-		}
-		if h.Mode&0o111 == 0 || h.Uid != 0 {
-			t.Errorf("binary mode %o uid %d: want executable, owned by root", h.Mode, h.Uid)
-		}
-		out, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			t.Fatal(err)
-		}
-		_ = out.Close()
-		return bin
+	body, h := fileIn(t, i, "/usr/local/bin/server")
+	if h.Mode&0o111 == 0 || h.Uid != 0 {
+		t.Errorf("binary mode %o uid %d: want executable, owned by root", h.Mode, h.Uid)
 	}
+	bin := filepath.Join(t.TempDir(), "server")
+	if err := os.WriteFile(bin, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // checkMachine: the binary is a static ELF executable for arch.

@@ -102,7 +102,7 @@ func TestBuildWithFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fileIn(t, pulled, bundlePath); got != pem {
+		if got, _ := fileIn(t, pulled, bundlePath); got != pem {
 			t.Errorf("%s: %s in the pushed image is %q, want %q", d.Platform, bundlePath, got, pem)
 		}
 	}
@@ -129,8 +129,9 @@ func layerEntries(t *testing.T, l v1.Layer) map[string]*tar.Header {
 	}
 }
 
-// fileIn is the content of the file at p in the image's file system.
-func fileIn(t *testing.T, i v1.Image, p string) string {
+// fileIn is the content of the file at p in the image's file system, and its
+// header.
+func fileIn(t *testing.T, i v1.Image, p string) (string, *tar.Header) {
 	t.Helper()
 	fs := mutate.Extract(i)
 	defer func() { _ = fs.Close() }()
@@ -145,7 +146,7 @@ func fileIn(t *testing.T, i v1.Image, p string) string {
 			if _, err := io.Copy(&b, tr); err != nil {
 				t.Fatal(err)
 			}
-			return b.String()
+			return b.String(), h
 		}
 	}
 }
