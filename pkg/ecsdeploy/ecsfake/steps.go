@@ -339,9 +339,13 @@ func Lagging() Step { return func(f *Fake) { f.lagging = true } }
 // between the watch's last look and the request, whenever that came.
 func WaitForStop() Step { return waitForStop }
 
-func waitForStop(f *Fake) {
-	if f.calls["StopServiceDeployment"] == 0 {
-		f.pending = append([]Step{waitForStop}, f.pending...)
+func waitForStop(f *Fake) { f.waitForCall("StopServiceDeployment", waitForStop) }
+
+// waitForCall puts self (the step calling it) back at the head of the script
+// until the API call has arrived, then runs the next step in the same look.
+func (f *Fake) waitForCall(call string, self Step) {
+	if f.calls[call] == 0 {
+		f.pending = append([]Step{self}, f.pending...)
 		return
 	}
 	if len(f.pending) > 0 {

@@ -99,14 +99,4 @@ func (f *Fake) StoppedByUser() []types.Task {
 // killed one of its tasks, however slow the test's machine.
 func WaitForTaskStop() Step { return waitForTaskStop }
 
-func waitForTaskStop(f *Fake) {
-	if f.calls["StopTask"] == 0 {
-		f.pending = append([]Step{waitForTaskStop}, f.pending...)
-		return
-	}
-	if len(f.pending) > 0 {
-		next := f.pending[0]
-		f.pending = f.pending[1:]
-		next(f)
-	}
-}
+func waitForTaskStop(f *Fake) { f.waitForCall("StopTask", waitForTaskStop) }
