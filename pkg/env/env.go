@@ -7,6 +7,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // An Environment is where the app runs.
@@ -70,6 +72,12 @@ type DeployOptions struct {
 	PollInterval time.Duration
 	// NoRollback leaves a timed-out rollout running instead of rolling back.
 	NoRollback bool
+	// Strategy is how the new version replaces the old; the zero value is a
+	// rolling deploy.
+	Strategy rollout.Config
+	// Gate promotes a progressive rollout from what clients see; required
+	// when Strategy is progressive.
+	Gate rollout.Gate `json:"-"`
 }
 
 // RollbackOptions say where to roll back to.
@@ -119,6 +127,11 @@ type Event struct {
 	// replace (a deployment's counts, target health per zone): a terminal
 	// redraws it in place, plain output prints each change once.
 	Key string `json:"key,omitempty"`
+	// Rollout is a progressive rollout's position (stage, weight, the
+	// gate's figures) at this event.
+	Rollout *rollout.State `json:"rollout,omitempty"`
+	// Verdict is the gate's decision, on the event that reports one.
+	Verdict *rollout.Verdict `json:"verdict,omitempty"`
 }
 
 // Outcomes of a rollout.
@@ -144,6 +157,10 @@ type Rollout struct {
 	// its last log lines (or the stopped tasks' reasons on AWS).
 	FailedTarget string   `json:"failedTarget,omitempty"`
 	Logs         []string `json:"logs,omitempty"`
+	// Strategy is how the rollout ran; Verdicts are the gate's decisions, in
+	// order, the last being the one that promoted or rolled back.
+	Strategy rollout.Strategy  `json:"strategy,omitempty"`
+	Verdicts []rollout.Verdict `json:"verdicts,omitempty"`
 }
 
 // Duration is how long the rollout took.
@@ -189,13 +206,15 @@ type Status struct {
 	Version         string `json:"version"`
 	PreviousVersion string `json:"previousVersion,omitempty"`
 	// Service, Revision and Image describe the ECS service (AWS).
-	Service   string    `json:"service,omitempty"`
-	Revision  string    `json:"revision,omitempty"`
-	Image     string    `json:"image,omitempty"`
-	Deploying bool      `json:"deploying"`
-	Desired   int       `json:"desired"`
-	Targets   []Target  `json:"targets"`
-	Frontend  *Frontend `json:"frontend,omitempty"`
+	Service   string `json:"service,omitempty"`
+	Revision  string `json:"revision,omitempty"`
+	Image     string `json:"image,omitempty"`
+	Deploying bool   `json:"deploying"`
+	// Progressive is the progressive rollout in flight, if one is.
+	Progressive *rollout.State `json:"progressive,omitempty"`
+	Desired     int            `json:"desired"`
+	Targets     []Target       `json:"targets"`
+	Frontend    *Frontend      `json:"frontend,omitempty"`
 	// Deployments are the service's deployments in progress or just ended (AWS).
 	Deployments []Deployment `json:"deployments,omitempty"`
 	// Events are the service's latest events, newest first (AWS).
