@@ -472,14 +472,26 @@ func TestStatusWhileTheServiceDeploymentIsNotDescribed(t *testing.T) {
 
 // An ECS endpoint whose services show currentServiceDeployment but that does
 // not know the service deployments operations (the field and the API are not
-// one release): the watch learns it when DescribeServiceDeployments fails,
+// one release), or answers them UnsupportedFeatureException (a Region without
+// the feature): the watch learns it when DescribeServiceDeployments fails,
 // says so once, and judges by the service's deployments from then on.
 func TestCurrentServiceDeploymentWithoutTheAPI(t *testing.T) {
-	fieldOnly := func(t *testing.T) *ecsfake.Fake {
-		f := ecsfake.New(t, false)
-		f.CurrentServiceDeploymentWithoutAPI()
-		return f
+	for _, refusal := range []string{"UnknownOperation", "UnsupportedFeature"} {
+		t.Run(refusal, func(t *testing.T) {
+			testWithoutTheAPI(t, func(t *testing.T) *ecsfake.Fake {
+				f := ecsfake.New(t, false)
+				if refusal == "UnsupportedFeature" {
+					f.UnsupportedFeature()
+				} else {
+					f.CurrentServiceDeploymentWithoutAPI()
+				}
+				return f
+			})
+		})
 	}
+}
+
+func testWithoutTheAPI(t *testing.T, fieldOnly func(*testing.T) *ecsfake.Fake) {
 	const noAPI = "ECS has no service deployments API here"
 	t.Run("RollingUpdate", func(t *testing.T) {
 		f := fieldOnly(t)

@@ -58,7 +58,8 @@ type Fake struct {
 
 	mu          sync.Mutex
 	withAPI     bool
-	fieldOnly   bool // currentServiceDeployment shown without the API
+	fieldOnly   bool   // currentServiceDeployment shown without the API
+	noAPICode   string // how the service deployments operations are refused without the API
 	svc         types.Service
 	taskDefs    []types.TaskDefinition
 	tdTags      map[string][]types.Tag // by task definition ARN
@@ -86,7 +87,7 @@ type Fake struct {
 // ListServiceDeployments, StopServiceDeployment); without it, it answers those
 // as an endpoint that does not know them and judges by deployments[] only.
 func New(t testing.TB, withAPI bool) *Fake {
-	f := &Fake{withAPI: withAPI, sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{}, tdTags: map[string][]types.Tag{},
+	f := &Fake{withAPI: withAPI, noAPICode: "UnknownOperationException", sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{}, tdTags: map[string][]types.Tag{},
 		throttle: map[string]int{}, calls: map[string]int{}, depCreated: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
@@ -138,6 +139,17 @@ func (f *Fake) CurrentServiceDeploymentWithoutAPI() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fieldOnly = true
+}
+
+// UnsupportedFeature makes a fake without the service deployments API refuse
+// its operations with UnsupportedFeatureException, ECS's answer to a feature
+// not available in the Region or partition (ECS API reference, "Common
+// errors" of ListServiceDeployments: "May throw UnsupportedFeatureException"), instead of
+// UnknownOperationException; its services show currentServiceDeployment.
+func (f *Fake) UnsupportedFeature() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fieldOnly, f.noAPICode = true, "UnsupportedFeatureException"
 }
 
 // Tags are the tags of a task definition revision.

@@ -35,7 +35,10 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return nil, apiError("SerializationException", "%v", err)
 	}
 	if !f.withAPI && slices.Contains(serviceDeploymentOps, op) {
-		return nil, apiError("UnknownOperationException", "Operation %s is not supported.", op)
+		if f.noAPICode == "UnsupportedFeatureException" {
+			return nil, apiError(f.noAPICode, "The service deployments feature is not supported in this Region.")
+		}
+		return nil, apiError(f.noAPICode, "Operation %s is not supported.", op)
 	}
 	if req.Cluster != "" && req.Cluster != Cluster && req.Cluster != prefix+"cluster/"+Cluster {
 		return nil, apiError("ClusterNotFoundException", "Cluster not found.")
