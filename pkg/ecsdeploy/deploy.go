@@ -83,8 +83,9 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 // one the circuit breaker rejected.
 const ServedTag = "empctl:served"
 
-// markServed tags the revision that now serves. Without the permission
-// (ecs:TagResource) the rollout still succeeded: say so and go on.
+// markServed tags the revision that now serves. Register needs
+// ecs:TagResource already (tag-on-create); if the tag fails all the same, the
+// rollout still succeeded: say so and go on.
 func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
 	_, err := w.c.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(taskDefARN),
 		Tags: []types.Tag{{Key: aws.String(ServedTag), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
@@ -554,4 +555,33 @@ func testWithoutTheAPI(t *testing.T, fieldOnly func(*testing.T) *ecsfake.Fake) {
 			t.Fatalf("Status = %+v, %v; want revision 1 from the service's deployments", st, err)
 		}
 	})
+}
+
+// The family's revisions carry tags (Terraform's default_tags), which
+// Register copies: ECS authorizes them as ecs:TagResource (tag-on-create), so
+// an identity without it cannot register, and the error must say which
+// permission is missing and where the deploy permissions are listed.
+func TestRegisterNeedsTagResource(t *testing.T) {
+	f := ecsfake.New(t, true)
+	td1, _ := twoRevisions(f)
+	if _, err := f.Client().TagResource(t.Context(), &ecs.TagResourceInput{ResourceArn: aws.String(ecsfake.TaskDefinitionARN(2)),
+		Tags: []types.Tag{{Key: aws.String("Project"), Value: aws.String("empctl")}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.WithoutTagResource()
+	_, err := ecsdeploy.Register(t.Context(), clients(f), svc, image+strings.Repeat("3", 64), "v3")
+	var ad *types.AccessDeniedException
+	if !errors.As(err, &ad) {
+		t.Fatalf("Register without ecs:TagResource = %v; want ECS's AccessDeniedException", err)
+	}
+	for _, want := range []string{"not authorized to perform: ecs:TagResource", "allow ecs:TagResource on the task definitions of empctl-api", "terraform/README.md"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// The fake refuses only the tags: an untagged register goes through.
+	if _, err := f.Client().RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(ecsfake.Family),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(td1)}}}); err != nil {
+		t.Errorf("untagged RegisterTaskDefinition without ecs:TagResource = %v; want it accepted", err)
+	}
 }

@@ -60,6 +60,7 @@ type Fake struct {
 	withAPI     bool
 	fieldOnly   bool   // currentServiceDeployment shown without the API
 	noAPICode   string // how the service deployments operations are refused without the API
+	noTagging   bool   // the caller may not ecs:TagResource
 	svc         types.Service
 	taskDefs    []types.TaskDefinition
 	tdTags      map[string][]types.Tag // by task definition ARN
@@ -150,6 +151,26 @@ func (f *Fake) UnsupportedFeature() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fieldOnly, f.noAPICode = true, "UnsupportedFeatureException"
+}
+
+// WithoutTagResource makes the caller an identity without ecs:TagResource.
+// ECS authorizes the tags of a tag-on-create action (RegisterTaskDefinition
+// among them) as ecs:TagResource: a register with tags is refused
+// AccessDeniedException, one without is not ("Grant permission to tag
+// resources on creation", ECS developer guide). TagResource itself is refused
+// too.
+func (f *Fake) WithoutTagResource() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noTagging = true
+}
+
+// Caller is the identity the fake's AccessDeniedException messages name.
+const Caller = "arn:aws:sts::" + Account + ":assumed-role/empctl-deployer/ci"
+
+// deniedTagging is IAM's refusal of ecs:TagResource on arn, as ECS words it.
+func deniedTagging(arn string) error {
+	return apiError("AccessDeniedException", "User: %s is not authorized to perform: ecs:TagResource on resource: %s because no identity-based policy allows the ecs:TagResource action", Caller, arn)
 }
 
 // Tags are the tags of a task definition revision.

@@ -143,6 +143,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			return nil, apiError("ClientException", "%v", err)
 		}
 		arn := aws.ToString(in.ResourceArn)
+		if f.noTagging {
+			return nil, deniedTagging(arn)
+		}
 		if f.taskDef(arn) == nil {
 			return nil, apiError("InvalidParameterException", "The specified resource does not exist: %s", arn)
 		}
@@ -168,6 +171,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			if aws.ToString(td.Family) == aws.ToString(in.Family) && td.Revision >= rev {
 				rev = td.Revision + 1
 			}
+		}
+		if f.noTagging && len(in.Tags) > 0 {
+			return nil, deniedTagging(TaskDefinitionARN(int(rev)))
 		}
 		td := types.TaskDefinition{
 			TaskDefinitionArn: aws.String(TaskDefinitionARN(int(rev))), Family: in.Family, Revision: rev, Status: types.TaskDefinitionStatusActive,
