@@ -195,13 +195,20 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 			ServiceDeploymentArn: aws.String(v.arn), StopType: types.StopServiceDeploymentStopTypeRollback,
 		})
 		rb.Method = "stop-service-deployment"
-		if err != nil && ctx.Err() == nil {
-			// Refused because the deployment moved on (the circuit breaker
-			// started its own rollback, or it finished) between the last look
-			// and the request: follow it rather than start another.
-			if sd, e := w.serviceDeployment(ctx, v.arn); e == nil && !slices.Contains(running, sd.Status) {
-				w.info("ECS refused the stop (%v): the deployment is %s already; following it", err, sd.Status)
-				rb.Method, err = "none", nil
+		if ctx.Err() == nil {
+			// The deployment may have moved on between the last look and the
+			// request. ECS accepts a stop of a deployment rolling back already
+			// and carries on ("Stopping Amazon ECS service deployments"): a
+			// rollback the circuit breaker (or an alarm) started is ECS's, not
+			// ours. It refuses a stop of one that ended: follow that instead.
+			if sd, e := w.serviceDeployment(ctx, v.arn); e == nil {
+				if by := ownRollback(sd); by != "" {
+					w.info("%s was rolling back the deployment already (%s); following it", by, sd.Status)
+					rb.Method, rb.Reason, err = "none", by+" was rolling back already", nil
+				} else if err != nil && !slices.Contains(running, sd.Status) {
+					w.info("ECS refused the stop (%v): the deployment is %s already; following it", err, sd.Status)
+					rb.Method, rb.Reason, err = "none", "the deployment was "+string(sd.Status)+" already", nil
+				}
 			}
 		}
 		if err == nil {
@@ -215,7 +222,7 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 			case Completed:
 				return &RollbackInfo{Outcome: Completed}, nil
 			default:
-				rb.Outcome, rb.Reason = rv.outcome, rv.reason
+				rb.Outcome, rb.Reason = rv.outcome, joinReasons(rb.Reason, rv.reason)
 			}
 			return rb, nil
 		}
@@ -239,6 +246,24 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 	}
 	rb.Outcome, rb.Reason = rv.outcome, rv.reason
 	return rb, nil
+}
+
+// ownRollback names what rolled a deployment back by itself (its circuit
+// breaker or alarms TRIGGERED while it rolls back), "" when nothing did.
+func ownRollback(sd *types.ServiceDeployment) string {
+	switch sd.Status {
+	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress,
+		types.ServiceDeploymentStatusRollbackSuccessful, types.ServiceDeploymentStatusRollbackFailed:
+	default:
+		return ""
+	}
+	switch {
+	case sd.DeploymentCircuitBreaker != nil && sd.DeploymentCircuitBreaker.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered:
+		return "the deployment circuit breaker"
+	case sd.Alarms != nil && sd.Alarms.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered:
+		return "a CloudWatch alarm"
+	}
+	return ""
 }
 
 // running are the statuses of a service deployment that has not ended nor

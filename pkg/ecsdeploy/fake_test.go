@@ -196,7 +196,8 @@ func TestTimeoutRollsBack(t *testing.T) {
 	})
 	t.Run("AlreadyRollingBack", func(t *testing.T) {
 		// The circuit breaker began its rollback, slower than the timeout:
-		// ECS refuses the stop, and the watch follows ECS's rollback. The
+		// ECS accepts the stop and carries on with its rollback, which the
+		// watch follows and reports as the breaker's, not empctl's. The
 		// fake's stop first runs the steps before WaitForStop, so the stop
 		// finds the rollback started whenever the timeout comes.
 		f := ecsfake.New(t, true)
@@ -212,7 +213,11 @@ func TestTimeoutRollsBack(t *testing.T) {
 		if rb := res.Rollback; rb == nil || rb.Method != "none" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
 			t.Errorf("rollback = %+v", res.Rollback)
 		}
-		if r.count("the deployment is ROLLBACK_IN_PROGRESS already; following it") != 1 || !strings.Contains(err.Error(), "; rolled back to revision 1") {
+		if f.StopRequested() != "ROLLBACK" {
+			t.Errorf("the fake got stop type %q; want the stop sent (and accepted)", f.StopRequested())
+		}
+		if r.count("the deployment circuit breaker was rolling back the deployment already (ROLLBACK_IN_PROGRESS); following it") != 1 ||
+			!strings.Contains(err.Error(), "; not rolled back by empctl: the deployment circuit breaker was rolling back already, and ECS rolled it back to revision 1") {
 			r.log(t)
 			t.Errorf("error %q", err)
 		}

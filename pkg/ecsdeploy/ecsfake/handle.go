@@ -117,7 +117,17 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		if sd == nil {
 			return nil, apiError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
 		}
-		if sd.Status != types.ServiceDeploymentStatusInProgress && sd.Status != types.ServiceDeploymentStatusPending {
+		// "Stopping Amazon ECS service deployments" (ECS developer guide): a
+		// deployment PENDING or IN_PROGRESS moves to ROLLBACK_REQUESTED; one
+		// STOP_REQUESTED, ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS accepts
+		// the stop and carries on as it was. An ended one is not listed; the
+		// fake refuses it.
+		switch sd.Status {
+		case types.ServiceDeploymentStatusStopRequested, types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
+			f.stopRequest = req.StopType
+			return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
+		case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress:
+		default:
 			return nil, apiError("ConflictException", "The service deployment is %s and cannot be stopped.", sd.Status)
 		}
 		f.stopRequest = req.StopType

@@ -283,6 +283,7 @@ func (f *Fake) rollBack(failure, reason string) {
 	sd.Status = types.ServiceDeploymentStatusRollbackInProgress
 	if failure != "" {
 		sd.StatusReason = aws.String(failure)
+		sd.DeploymentCircuitBreaker.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
 	}
 	var to *string
 	if len(sd.SourceServiceRevisions) > 0 {
