@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -106,7 +107,13 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 	current := aws.ToString(s.TaskDefinition)
 	var target string
 	if toRevision > 0 {
-		td, _, err := describeTaskDefinition(ctx, c, fmt.Sprintf("%s:%d", svc.Family, toRevision))
+		name := fmt.Sprintf("%s:%d", svc.Family, toRevision)
+		td, _, err := describeTaskDefinition(ctx, c, name)
+		var nf *NotFoundError
+		if errors.As(err, &nf) && deregistered(ctx, c, svc, name) || err == nil && td.Status == types.TaskDefinitionStatusInactive {
+			return Result{}, fmt.Errorf("revision %s was deregistered (INACTIVE): ECS does not start tasks of it any more. "+
+				"Roll back to an ACTIVE revision (`aws ecs list-task-definitions --family-prefix %s`), or deploy that version again from its commit", name, svc.Family)
+		}
 		if err != nil {
 			return Result{}, err
 		}
@@ -124,6 +131,27 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 		opts.Progress(Event{Time: time.Now(), Kind: EventInfo, Message: fmt.Sprintf("rolling back %s from %s to %s", svc.Name, shortTaskDef(current), shortTaskDef(target))})
 	}
 	return Deploy(ctx, c, svc, target, opts)
+}
+
+// deregistered says whether ECS lists name (family:revision) among the
+// family's INACTIVE revisions, which it describes only while something still
+// uses them (DescribeTaskDefinition, ECS API reference).
+func deregistered(ctx context.Context, c Clients, svc Service, name string) bool {
+	p := ecs.NewListTaskDefinitionsPaginator(c.ECS, &ecs.ListTaskDefinitionsInput{
+		FamilyPrefix: aws.String(svc.Family), Status: types.TaskDefinitionStatusInactive, Sort: types.SortOrderDesc,
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if shortTaskDef(arn) == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *watcher) update(ctx context.Context, taskDefARN string) error {
@@ -170,9 +198,12 @@ func (w *watcher) preflight(ctx context.Context, s *types.Service, target string
 }
 
 // neverSucceeded asks the service deployments API, where ECS has it, whether
-// any deployment of the service succeeded in the history it keeps.
+// any deployment of the service succeeded. ECS lists "the most recent 90-day
+// history for deployments created on or after October 25, 2024" ("Viewing
+// Amazon ECS service deployments"): an empty list says never only for a
+// service created within that window.
 func (w *watcher) neverSucceeded(ctx context.Context, s *types.Service) bool {
-	if s.CurrentServiceDeployment == nil {
+	if s.CurrentServiceDeployment == nil || s.CreatedAt == nil || s.CreatedAt.Before(historyStart(time.Now())) {
 		return false
 	}
 	out, err := w.c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
@@ -264,6 +295,16 @@ func ownRollback(sd *types.ServiceDeployment) string {
 		return "a CloudWatch alarm"
 	}
 	return ""
+}
+
+// historyStart is the oldest time from which ListServiceDeployments surely
+// lists every deployment (a day's margin on the 90 days).
+func historyStart(now time.Time) time.Time {
+	begins := time.Date(2024, 10, 25, 0, 0, 0, 0, time.UTC)
+	if t := now.AddDate(0, 0, -89); t.After(begins) {
+		return t
+	}
+	return begins
 }
 
 // running are the statuses of a service deployment that has not ended nor

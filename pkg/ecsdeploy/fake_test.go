@@ -469,10 +469,11 @@ func TestStatusWhileTheServiceDeploymentIsNotDescribed(t *testing.T) {
 		t.Errorf("deployments = %+v; want the new PRIMARY one in progress beside the old one", st.Deployments)
 	}
 
-	// Once ECS describes it, Status shows it.
+	// Once ECS describes it, Status shows it: PENDING, as every service
+	// deployment starts, until its tasks launch.
 	st, err = ecsdeploy.Status(t.Context(), clients(f), svc, 5)
-	if err != nil || st.Deployment == nil || st.Deployment.Status != "IN_PROGRESS" {
-		t.Fatalf("Status = %+v, %v; want the service deployment IN_PROGRESS", st.Deployment, err)
+	if err != nil || st.Deployment == nil || st.Deployment.Status != "PENDING" || !st.Deploying() {
+		t.Fatalf("Status = %+v, %v; want the service deployment PENDING, deploying", st.Deployment, err)
 	}
 }
 
@@ -588,5 +589,69 @@ func TestRegisterNeedsTagResource(t *testing.T) {
 	if _, err := f.Client().RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(ecsfake.Family),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(td1)}}}); err != nil {
 		t.Errorf("untagged RegisterTaskDefinition without ecs:TagResource = %v; want it accepted", err)
+	}
+}
+
+// ListServiceDeployments covers 90 days: a service older than that whose
+// deployment failed may well have succeeded before, so an empty answer must
+// not make the progress claim that it never did.
+func TestNeverSucceededOnlyWithinTheHistory(t *testing.T) {
+	f := ecsfake.New(t, true)
+	f.AddTaskDefinition(1, image+strings.Repeat("1", 64), "v1")
+	td2 := f.AddTaskDefinition(2, image+strings.Repeat("2", 64), "v2")
+	f.SetFailedFirstDeployment(ecsfake.TaskDefinitionARN(1), 3)
+	f.Age(100 * 24 * time.Hour)
+	f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Complete())
+	var r recorder
+	if res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour)); err != nil || res.Outcome != ecsdeploy.Completed {
+		r.log(t)
+		t.Fatalf("Deploy = %+v, %v; want completed", res, err)
+	}
+	if r.count("runs no task: its deployment ecs-svc/") != 1 || r.count("never had a successful deployment") != 0 {
+		r.log(t)
+		t.Error("the progress claims the 100-day-old service never had a successful deployment from a 90-day history")
+	}
+	out, err := f.Client().ListServiceDeployments(t.Context(), &ecs.ListServiceDeploymentsInput{Cluster: aws.String(svc.Cluster), Service: aws.String(svc.Name)})
+	if err != nil || len(out.ServiceDeployments) != 1 {
+		t.Errorf("ListServiceDeployments = %d deployments, %v; want only the one of the last 90 days", len(out.ServiceDeployments), err)
+	}
+}
+
+// `rollback --to N` of a deregistered revision: ECS no longer describes it
+// (nothing uses it), and the error says it was deregistered, not that the
+// environment is not provisioned.
+func TestRollbackToADeregisteredRevision(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	f.Script(1, ecsfake.Settle())
+	if _, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, ecsdeploy.WatchOptions{PollInterval: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	f.Deregister(1)
+	_, err := ecsdeploy.Rollback(t.Context(), clients(f), svc, 1, ecsdeploy.WatchOptions{PollInterval: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "revision empctl-api:1 was deregistered (INACTIVE)") || !strings.Contains(err.Error(), "Roll back to an ACTIVE revision") {
+		t.Errorf("Rollback --to 1 of a deregistered revision = %v", err)
+	}
+	if f.Calls("UpdateService") != 1 {
+		t.Errorf("UpdateService called %d times; want only the deploy's", f.Calls("UpdateService"))
+	}
+	// The running revision deregistered: ECS still describes it while the
+	// service uses it, so status works.
+	f.Deregister(2)
+	if st, err := ecsdeploy.Status(t.Context(), clients(f), svc, 1); err != nil || st.Revision != 2 || st.Version != "v2" {
+		t.Errorf("Status on a deregistered running revision = %+v, %v", st, err)
+	}
+}
+
+func TestDeploying(t *testing.T) {
+	one := []ecsdeploy.Deployment{{Status: "PRIMARY"}}
+	for status, want := range map[string]bool{
+		"PENDING": true, "IN_PROGRESS": true, "STOP_REQUESTED": true, "ROLLBACK_REQUESTED": true, "ROLLBACK_IN_PROGRESS": true,
+		"SUCCESSFUL": false, "STOPPED": false, "ROLLBACK_SUCCESSFUL": false, "ROLLBACK_FAILED": false,
+	} {
+		st := ecsdeploy.ServiceStatus{Deployments: one, Deployment: &ecsdeploy.CurrentDeployment{Status: status}}
+		if st.Deploying() != want {
+			t.Errorf("Deploying with the service deployment %s = %v, want %v", status, st.Deploying(), want)
+		}
 	}
 }

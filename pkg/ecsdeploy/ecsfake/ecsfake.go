@@ -173,6 +173,48 @@ func deniedTagging(arn string) error {
 	return apiError("AccessDeniedException", "User: %s is not authorized to perform: ecs:TagResource on resource: %s because no identity-based policy allows the ecs:TagResource action", Caller, arn)
 }
 
+// Deregister makes a revision INACTIVE, as DeregisterTaskDefinition does.
+func (f *Fake) Deregister(revision int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if td := f.taskDef(TaskDefinitionARN(revision)); td != nil {
+		td.Status = types.TaskDefinitionStatusInactive
+	}
+}
+
+// Age moves everything the fake did so far d into the past: the service's
+// creation, its deployments, its service deployments.
+func (f *Fake) Age(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	back := func(ts ...**time.Time) {
+		for _, t := range ts {
+			if *t != nil {
+				*t = aws.Time((*t).Add(-d))
+			}
+		}
+	}
+	back(&f.svc.CreatedAt)
+	for i := range f.svc.Deployments {
+		back(&f.svc.Deployments[i].CreatedAt, &f.svc.Deployments[i].UpdatedAt)
+	}
+	for _, sd := range f.sds {
+		back(&sd.CreatedAt, &sd.StartedAt, &sd.UpdatedAt, &sd.FinishedAt)
+	}
+}
+
+// historyStart is where ListServiceDeployments' history begins: "the most
+// recent 90-day history for deployments created on or after October 25,
+// 2024" ("Viewing Amazon ECS service deployments", ECS developer guide).
+func historyStart() time.Time {
+	if t := time.Now().AddDate(0, 0, -90); t.After(historyBegins) {
+		return t
+	}
+	return historyBegins
+}
+
+var historyBegins = time.Date(2024, 10, 25, 0, 0, 0, 0, time.UTC)
+
 // Tags are the tags of a task definition revision.
 func (f *Fake) Tags(taskDefARN string) []types.Tag {
 	f.mu.Lock()

@@ -71,6 +71,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		if f.taskDef(req.TaskDefinition) == nil {
 			return nil, apiError("ClientException", "TaskDefinition not found.")
 		}
+		if f.taskDef(req.TaskDefinition).Status == types.TaskDefinitionStatusInactive {
+			return nil, apiError("ClientException", "TaskDefinition is inactive")
+		}
 		f.updates++
 		f.beforeUpdate = f.view()
 		if req.DesiredCount != nil {
@@ -103,6 +106,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			}
 		}
 		for _, sd := range f.sds {
+			if aws.ToTime(sd.CreatedAt).Before(historyStart()) {
+				continue
+			}
 			if len(statuses) == 0 || slices.Contains(statuses, string(sd.Status)) {
 				out.ServiceDeployments = append(out.ServiceDeployments, types.ServiceDeploymentBrief{
 					ServiceDeploymentArn: sd.ServiceDeploymentArn, Status: sd.Status, StatusReason: sd.StatusReason,
@@ -143,7 +149,10 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
 	case "DescribeTaskDefinition":
 		td := f.taskDef(req.TaskDefinition)
-		if td == nil {
+		// "You can only describe INACTIVE task definitions while an active
+		// task or service references them" (DescribeTaskDefinition, ECS API
+		// reference).
+		if td == nil || td.Status == types.TaskDefinitionStatusInactive && !f.referenced(aws.ToString(td.TaskDefinitionArn)) {
 			return nil, apiError("ClientException", "Unable to describe task definition.")
 		}
 		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td, Tags: f.tdTags[aws.ToString(td.TaskDefinitionArn)]}, nil
@@ -196,8 +205,14 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td, Tags: in.Tags}, nil
 	case "ListTaskDefinitions":
 		out := &ecs.ListTaskDefinitionsOutput{}
+		var status string // ACTIVE unless asked otherwise
+		if len(req.Status) > 0 {
+			if err := json.Unmarshal(req.Status, &status); err != nil {
+				return nil, apiError("SerializationException", "status: %v", err)
+			}
+		}
 		for _, td := range slices.Backward(f.taskDefs) { // newest first, as Sort DESC asks
-			if strings.HasPrefix(aws.ToString(td.Family), req.FamilyPrefix) {
+			if strings.HasPrefix(aws.ToString(td.Family), req.FamilyPrefix) && string(td.Status) == cmpOr(status, "ACTIVE") {
 				out.TaskDefinitionArns = append(out.TaskDefinitionArns, aws.ToString(td.TaskDefinitionArn))
 			}
 		}
@@ -225,6 +240,21 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 	return nil, apiError("UnknownOperationException", "the ECS fake does not implement %s", op)
 }
 
+// referenced says whether the service or a running task uses a task definition.
+func (f *Fake) referenced(arn string) bool {
+	for _, d := range f.svc.Deployments {
+		if aws.ToString(d.TaskDefinition) == arn {
+			return true
+		}
+	}
+	for _, t := range f.tasks {
+		if aws.ToString(t.TaskDefinitionArn) == arn && aws.ToString(t.DesiredStatus) == "RUNNING" {
+			return true
+		}
+	}
+	return false
+}
+
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
@@ -242,7 +272,7 @@ func (f *Fake) taskDef(name string) *types.TaskDefinition {
 		if name == arn || strings.HasSuffix(arn, "/"+name) {
 			return td
 		}
-		if name == aws.ToString(td.Family) && (latest == nil || td.Revision > latest.Revision) {
+		if name == aws.ToString(td.Family) && td.Status == types.TaskDefinitionStatusActive && (latest == nil || td.Revision > latest.Revision) {
 			latest = td
 		}
 	}
