@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -443,9 +444,15 @@ func deleteExpired(ctx context.Context, c Client, opts Options, res *Result) err
 		if err != nil {
 			return explain(err, opts.Bucket, "deleting expired files")
 		}
+		// DeleteObjects answers 200 with an error per key it did not delete
+		// (AccessDenied among them): as an API error, explain gives its hint.
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
-			return explain(fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)), opts.Bucket, "deleting "+aws.ToString(e.Key))
+			doing := "deleting " + aws.ToString(e.Key)
+			if len(out.Errors) > 1 {
+				doing += fmt.Sprintf(" (and %d other expired files)", len(out.Errors)-1)
+			}
+			return explain(&smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}, opts.Bucket, doing)
 		}
 		for _, k := range keys[:n] {
 			if !isManifestKey(k) {

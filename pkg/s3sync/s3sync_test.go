@@ -1023,3 +1023,24 @@ func TestLockConflictIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// DeleteObjects answers 200 with an error per key it did not delete: an
+// AccessDenied there (s3:DeleteObject missing) surfaces as ErrAccessDenied
+// with the permissions a deploy needs, like any other refusal.
+func TestPerKeyAccessDeniedInDeleteObjects(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 1 }
+	s.deploy(t, build(t, "v1"), keep)
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPost && r.URL.Query().Has("delete") {
+			return http.StatusOK, `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+				`<Error><Key>main-OLD.js</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>`
+		}
+		return 0, ""
+	})
+	_, err := s.try(context.Background(), build(t, "v2"), keep)
+	if !errors.Is(err, s3sync.ErrAccessDenied) || !strings.Contains(err.Error(), "deleting main-OLD.js") ||
+		!strings.Contains(err.Error(), "s3:DeleteObject and s3:AbortMultipartUpload") {
+		t.Errorf("got %v; want ErrAccessDenied for main-OLD.js naming the permissions", err)
+	}
+}
