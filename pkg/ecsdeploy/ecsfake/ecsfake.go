@@ -7,7 +7,7 @@
 //
 // It holds one service. Each UpdateService starts a deployment as ECS does
 // (a new PRIMARY entry, the previous one ACTIVE, a new service deployment
-// IN_PROGRESS), then every DescribeServices first applies the next step of the
+// PENDING), then every DescribeServices first applies the next step of the
 // script given for that update: tasks start, turn healthy, fail, the circuit
 // breaker rolls back... The steps are modelled on the states and events AWS
 // documents for rolling updates, the deployment circuit breaker and service
@@ -143,10 +143,11 @@ func (f *Fake) CurrentServiceDeploymentWithoutAPI() {
 }
 
 // UnsupportedFeature makes a fake without the service deployments API refuse
-// its operations with UnsupportedFeatureException, ECS's answer to a feature
-// not available in the Region or partition (ECS API reference, "Common
-// errors" of ListServiceDeployments: "May throw UnsupportedFeatureException"), instead of
-// UnknownOperationException; its services show currentServiceDeployment.
+// its operations with UnsupportedFeatureException (ECS's answer where a
+// feature is not offered: "The specified task isn't supported in this
+// Region"; ListServiceDeployments lists it among its errors in the ECS API
+// reference) instead of UnknownOperationException; its services show
+// currentServiceDeployment.
 func (f *Fake) UnsupportedFeature() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
