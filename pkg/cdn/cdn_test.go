@@ -102,7 +102,11 @@ func TestInvalidateAndWait(t *testing.T) {
 	if err := cdn.Check(ctx, c, id); err != nil {
 		t.Fatal(err)
 	}
-	paths := cdn.Paths([]string{"index.html", "config.json"})
+	// A real file name with characters CloudFront wants as they are.
+	paths := cdn.Paths([]string{"index.html", "config.json", "media/Résumé (final)!.pdf"})
+	if !slices.Contains(paths, "/media/R%C3%A9sum%C3%A9%20(final)!.pdf") {
+		t.Fatalf("paths %v", paths)
+	}
 	inv, err := cdn.Invalidate(ctx, c, id, paths, "r1", fast)
 	if err != nil {
 		t.Fatal(err)
