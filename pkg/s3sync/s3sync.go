@@ -5,7 +5,9 @@
 // only once no release in the retention window uses them, after the new
 // index.html is live. Each release's file list is a manifest in the bucket,
 // under .empctl/releases/; a lock object (.empctl/deploy.lock, taken with S3
-// conditional writes) keeps two deploys from running at once.
+// conditional writes, renewed while the deploy runs; a 409 from a concurrent
+// conditional write is re-read and retried) keeps two deploys from running at
+// once.
 package s3sync
 
 import (
