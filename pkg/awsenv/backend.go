@@ -184,6 +184,11 @@ func (e *Env) push(ctx context.Context, img *image.Image, progress func(env.Even
 		switch {
 		case err == nil:
 			return pub, nil
+		case errors.Is(err, image.ErrReadDenied) && attempt == 0:
+			info(progress, "The registry refused to read the tag; fetching a new login token in case this one expired")
+			continue
+		case errors.Is(err, image.ErrReadDenied):
+			return pub, fmt.Errorf("%w; grant ecr:BatchGetImage on the repository to the credentials in use (see the deploy permissions in terraform/README.md)", err)
 		case errors.Is(err, image.ErrUnauthorized) && attempt == 0:
 			info(progress, "The registry refused the login token; fetching a new one")
 			continue

@@ -28,7 +28,7 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	st := env.Status{
 		Env: e.Name(), Endpoint: e.Outputs.AppURL(), Version: s.Version, Service: s.Service,
 		Revision: shortARN(s.TaskDefinition), Image: s.Image, Desired: int(s.Desired), Targets: []env.Target{},
-		Deploying: len(s.Deployments) > 1 || (s.Deployment != nil && s.Deployment.Status == "IN_PROGRESS"),
+		Deploying: s.Deploying(),
 	}
 	// As on the local stack, Version is what serves until a rollout
 	// completes: during one, the version of the deployment being replaced.

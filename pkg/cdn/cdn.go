@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -60,9 +59,28 @@ func Paths(changed []string) []string {
 	return paths
 }
 
-// escape makes key an invalidation path: CloudFront wants characters outside
-// URLs' safe set percent-encoded, as in the request it matches.
-func escape(key string) string { return (&url.URL{Path: "/" + key}).EscapedPath() }
+// escape makes key an invalidation path as the CloudFront developer guide
+// asks ("What you need to know when invalidating files", Invalidation paths):
+// non-ASCII characters and the characters RFC 1738 calls unsafe are
+// percent-encoded (their UTF-8 bytes), and no others: a path with others
+// encoded does not invalidate the file, so ( ) ! * ' $ + , ; : @ & = stay as
+// they are. ? is encoded too: in a path as is, it would start a query string.
+func escape(key string) string {
+	var b strings.Builder
+	b.WriteByte('/')
+	for i := range len(key) {
+		c := key[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(unsafe, c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// unsafe are RFC 1738's unsafe characters (section 2.2) but space, and ?.
+const unsafe = `<>"#%{}|\^~[]` + "`?"
 
 // Event is a step of an invalidation, for progress.
 type Event struct {

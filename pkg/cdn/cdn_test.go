@@ -29,6 +29,12 @@ func TestPaths(t *testing.T) {
 		{[]string{"docs/index.html"}, []string{"/docs/", "/docs/index.html"}},
 		{[]string{"not-index.html"}, []string{"/not-index.html"}},
 		{[]string{"media/a b ü.txt"}, []string{"/media/a%20b%20%C3%BC.txt"}},
+		// Only non-ASCII and RFC 1738's unsafe characters are encoded; the
+		// others as they are, or the invalidation misses the file.
+		{[]string{"media/Résumé (final)!.pdf"}, []string{"/media/R%C3%A9sum%C3%A9%20(final)!.pdf"}},
+		{[]string{"O'Brien's notes*.txt"}, []string{"/O'Brien's%20notes*.txt"}},
+		{[]string{"$a+b,c;d:e@f&g=h.txt"}, []string{"/$a+b,c;d:e@f&g=h.txt"}},
+		{[]string{"u<>\"#%{}|\\^~[]`?.txt"}, []string{"/u%3C%3E%22%23%25%7B%7D%7C%5C%5E%7E%5B%5D%60%3F.txt"}},
 		{manyKeys(15), nil}, // 15 paths: named one by one
 		{append(manyKeys(14), "index.html"), []string{"/*"}}, // 16 with /
 	} {
@@ -96,7 +102,11 @@ func TestInvalidateAndWait(t *testing.T) {
 	if err := cdn.Check(ctx, c, id); err != nil {
 		t.Fatal(err)
 	}
-	paths := cdn.Paths([]string{"index.html", "config.json"})
+	// A real file name with characters CloudFront wants as they are.
+	paths := cdn.Paths([]string{"index.html", "config.json", "media/Résumé (final)!.pdf"})
+	if !slices.Contains(paths, "/media/R%C3%A9sum%C3%A9%20(final)!.pdf") {
+		t.Fatalf("paths %v", paths)
+	}
 	inv, err := cdn.Invalidate(ctx, c, id, paths, "r1", fast)
 	if err != nil {
 		t.Fatal(err)

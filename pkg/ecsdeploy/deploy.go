@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -83,8 +84,9 @@ func Deploy(ctx context.Context, c Clients, svc Service, taskDefARN string, opts
 // one the circuit breaker rejected.
 const ServedTag = "empctl:served"
 
-// markServed tags the revision that now serves. Without the permission
-// (ecs:TagResource) the rollout still succeeded: say so and go on.
+// markServed tags the revision that now serves. Register needs
+// ecs:TagResource already (tag-on-create); if the tag fails all the same, the
+// rollout still succeeded: say so and go on.
 func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
 	_, err := w.c.ECS.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(taskDefARN),
 		Tags: []types.Tag{{Key: aws.String(ServedTag), Value: aws.String(time.Now().UTC().Format(time.RFC3339))}}})
@@ -105,7 +107,13 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 	current := aws.ToString(s.TaskDefinition)
 	var target string
 	if toRevision > 0 {
-		td, _, err := describeTaskDefinition(ctx, c, fmt.Sprintf("%s:%d", svc.Family, toRevision))
+		name := fmt.Sprintf("%s:%d", svc.Family, toRevision)
+		td, _, err := describeTaskDefinition(ctx, c, name)
+		var nf *NotFoundError
+		if errors.As(err, &nf) && deregistered(ctx, c, svc, name) || err == nil && td.Status == types.TaskDefinitionStatusInactive {
+			return Result{}, fmt.Errorf("revision %s was deregistered (INACTIVE): ECS does not start tasks of it any more. "+
+				"Roll back to an ACTIVE revision (`aws ecs list-task-definitions --family-prefix %s`), or deploy that version again from its commit", name, svc.Family)
+		}
 		if err != nil {
 			return Result{}, err
 		}
@@ -123,6 +131,27 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 		opts.Progress(Event{Time: time.Now(), Kind: EventInfo, Message: fmt.Sprintf("rolling back %s from %s to %s", svc.Name, shortTaskDef(current), shortTaskDef(target))})
 	}
 	return Deploy(ctx, c, svc, target, opts)
+}
+
+// deregistered says whether ECS lists name (family:revision) among the
+// family's INACTIVE revisions, which it describes only while something still
+// uses them (DescribeTaskDefinition, ECS API reference).
+func deregistered(ctx context.Context, c Clients, svc Service, name string) bool {
+	p := ecs.NewListTaskDefinitionsPaginator(c.ECS, &ecs.ListTaskDefinitionsInput{
+		FamilyPrefix: aws.String(svc.Family), Status: types.TaskDefinitionStatusInactive, Sort: types.SortOrderDesc,
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if shortTaskDef(arn) == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (w *watcher) update(ctx context.Context, taskDefARN string) error {
@@ -169,9 +198,12 @@ func (w *watcher) preflight(ctx context.Context, s *types.Service, target string
 }
 
 // neverSucceeded asks the service deployments API, where ECS has it, whether
-// any deployment of the service succeeded in the history it keeps.
+// any deployment of the service succeeded. ECS lists "the most recent 90-day
+// history for deployments created on or after October 25, 2024" ("Viewing
+// Amazon ECS service deployments"): an empty list says never only for a
+// service created within that window.
 func (w *watcher) neverSucceeded(ctx context.Context, s *types.Service) bool {
-	if s.CurrentServiceDeployment == nil {
+	if s.CurrentServiceDeployment == nil || s.CreatedAt == nil || s.CreatedAt.Before(historyStart(time.Now())) {
 		return false
 	}
 	out, err := w.c.ECS.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
@@ -194,13 +226,20 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 			ServiceDeploymentArn: aws.String(v.arn), StopType: types.StopServiceDeploymentStopTypeRollback,
 		})
 		rb.Method = "stop-service-deployment"
-		if err != nil && ctx.Err() == nil {
-			// Refused because the deployment moved on (the circuit breaker
-			// started its own rollback, or it finished) between the last look
-			// and the request: follow it rather than start another.
-			if sd, e := w.serviceDeployment(ctx, v.arn); e == nil && !slices.Contains(running, sd.Status) {
-				w.info("ECS refused the stop (%v): the deployment is %s already; following it", err, sd.Status)
-				rb.Method, err = "none", nil
+		if ctx.Err() == nil {
+			// The deployment may have moved on between the last look and the
+			// request. ECS accepts a stop of a deployment rolling back already
+			// and carries on ("Stopping Amazon ECS service deployments"): a
+			// rollback the circuit breaker (or an alarm) started is ECS's, not
+			// ours. It refuses a stop of one that ended: follow that instead.
+			if sd, e := w.serviceDeployment(ctx, v.arn); e == nil {
+				if by := ownRollback(sd); by != "" {
+					w.info("%s was rolling back the deployment already (%s); following it", by, sd.Status)
+					rb.Method, rb.Reason, err = "none", by+" was rolling back already", nil
+				} else if err != nil && !slices.Contains(running, sd.Status) {
+					w.info("ECS refused the stop (%v): the deployment is %s already; following it", err, sd.Status)
+					rb.Method, rb.Reason, err = "none", "the deployment was "+string(sd.Status)+" already", nil
+				}
 			}
 		}
 		if err == nil {
@@ -214,7 +253,7 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 			case Completed:
 				return &RollbackInfo{Outcome: Completed}, nil
 			default:
-				rb.Outcome, rb.Reason = rv.outcome, rv.reason
+				rb.Outcome, rb.Reason = rv.outcome, joinReasons(rb.Reason, rv.reason)
 			}
 			return rb, nil
 		}
@@ -238,6 +277,34 @@ func (w *watcher) rollbackAfterTimeout(ctx context.Context, v verdict, from, to 
 	}
 	rb.Outcome, rb.Reason = rv.outcome, rv.reason
 	return rb, nil
+}
+
+// ownRollback names what rolled a deployment back by itself (its circuit
+// breaker or alarms TRIGGERED while it rolls back), "" when nothing did.
+func ownRollback(sd *types.ServiceDeployment) string {
+	switch sd.Status {
+	case types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress,
+		types.ServiceDeploymentStatusRollbackSuccessful, types.ServiceDeploymentStatusRollbackFailed:
+	default:
+		return ""
+	}
+	switch {
+	case sd.DeploymentCircuitBreaker != nil && sd.DeploymentCircuitBreaker.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered:
+		return "the deployment circuit breaker"
+	case sd.Alarms != nil && sd.Alarms.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered:
+		return "a CloudWatch alarm"
+	}
+	return ""
+}
+
+// historyStart is the oldest time from which ListServiceDeployments surely
+// lists every deployment (a day's margin on the 90 days).
+func historyStart(now time.Time) time.Time {
+	begins := time.Date(2024, 10, 25, 0, 0, 0, 0, time.UTC)
+	if t := now.AddDate(0, 0, -89); t.After(begins) {
+		return t
+	}
+	return begins
 }
 
 // running are the statuses of a service deployment that has not ended nor

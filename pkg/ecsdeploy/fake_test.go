@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
@@ -195,7 +196,8 @@ func TestTimeoutRollsBack(t *testing.T) {
 	})
 	t.Run("AlreadyRollingBack", func(t *testing.T) {
 		// The circuit breaker began its rollback, slower than the timeout:
-		// ECS refuses the stop, and the watch follows ECS's rollback. The
+		// ECS accepts the stop and carries on with its rollback, which the
+		// watch follows and reports as the breaker's, not empctl's. The
 		// fake's stop first runs the steps before WaitForStop, so the stop
 		// finds the rollback started whenever the timeout comes.
 		f := ecsfake.New(t, true)
@@ -211,7 +213,11 @@ func TestTimeoutRollsBack(t *testing.T) {
 		if rb := res.Rollback; rb == nil || rb.Method != "none" || rb.Outcome != ecsdeploy.Completed || rb.To != 1 {
 			t.Errorf("rollback = %+v", res.Rollback)
 		}
-		if r.count("the deployment is ROLLBACK_IN_PROGRESS already; following it") != 1 || !strings.Contains(err.Error(), "; rolled back to revision 1") {
+		if f.StopRequested() != "ROLLBACK" {
+			t.Errorf("the fake got stop type %q; want the stop sent (and accepted)", f.StopRequested())
+		}
+		if r.count("the deployment circuit breaker was rolling back the deployment already (ROLLBACK_IN_PROGRESS); following it") != 1 ||
+			!strings.Contains(err.Error(), "; not rolled back by empctl: the deployment circuit breaker was rolling back already, and ECS rolled it back to revision 1") {
 			r.log(t)
 			t.Errorf("error %q", err)
 		}
@@ -463,23 +469,36 @@ func TestStatusWhileTheServiceDeploymentIsNotDescribed(t *testing.T) {
 		t.Errorf("deployments = %+v; want the new PRIMARY one in progress beside the old one", st.Deployments)
 	}
 
-	// Once ECS describes it, Status shows it.
+	// Once ECS describes it, Status shows it: PENDING, as every service
+	// deployment starts, until its tasks launch.
 	st, err = ecsdeploy.Status(t.Context(), clients(f), svc, 5)
-	if err != nil || st.Deployment == nil || st.Deployment.Status != "IN_PROGRESS" {
-		t.Fatalf("Status = %+v, %v; want the service deployment IN_PROGRESS", st.Deployment, err)
+	if err != nil || st.Deployment == nil || st.Deployment.Status != "PENDING" || !st.Deploying() {
+		t.Fatalf("Status = %+v, %v; want the service deployment PENDING, deploying", st.Deployment, err)
 	}
 }
 
 // An ECS endpoint whose services show currentServiceDeployment but that does
 // not know the service deployments operations (the field and the API are not
-// one release): the watch learns it when DescribeServiceDeployments fails,
+// one release), or answers them UnsupportedFeatureException (a Region without
+// the feature): the watch learns it when DescribeServiceDeployments fails,
 // says so once, and judges by the service's deployments from then on.
 func TestCurrentServiceDeploymentWithoutTheAPI(t *testing.T) {
-	fieldOnly := func(t *testing.T) *ecsfake.Fake {
-		f := ecsfake.New(t, false)
-		f.CurrentServiceDeploymentWithoutAPI()
-		return f
+	for _, refusal := range []string{"UnknownOperation", "UnsupportedFeature"} {
+		t.Run(refusal, func(t *testing.T) {
+			testWithoutTheAPI(t, func(t *testing.T) *ecsfake.Fake {
+				f := ecsfake.New(t, false)
+				if refusal == "UnsupportedFeature" {
+					f.UnsupportedFeature()
+				} else {
+					f.CurrentServiceDeploymentWithoutAPI()
+				}
+				return f
+			})
+		})
 	}
+}
+
+func testWithoutTheAPI(t *testing.T, fieldOnly func(*testing.T) *ecsfake.Fake) {
 	const noAPI = "ECS has no service deployments API here"
 	t.Run("RollingUpdate", func(t *testing.T) {
 		f := fieldOnly(t)
@@ -542,4 +561,97 @@ func TestCurrentServiceDeploymentWithoutTheAPI(t *testing.T) {
 			t.Fatalf("Status = %+v, %v; want revision 1 from the service's deployments", st, err)
 		}
 	})
+}
+
+// The family's revisions carry tags (Terraform's default_tags), which
+// Register copies: ECS authorizes them as ecs:TagResource (tag-on-create), so
+// an identity without it cannot register, and the error must say which
+// permission is missing and where the deploy permissions are listed.
+func TestRegisterNeedsTagResource(t *testing.T) {
+	f := ecsfake.New(t, true)
+	td1, _ := twoRevisions(f)
+	if _, err := f.Client().TagResource(t.Context(), &ecs.TagResourceInput{ResourceArn: aws.String(ecsfake.TaskDefinitionARN(2)),
+		Tags: []types.Tag{{Key: aws.String("Project"), Value: aws.String("empctl")}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.WithoutTagResource()
+	_, err := ecsdeploy.Register(t.Context(), clients(f), svc, image+strings.Repeat("3", 64), "v3")
+	var ad *types.AccessDeniedException
+	if !errors.As(err, &ad) {
+		t.Fatalf("Register without ecs:TagResource = %v; want ECS's AccessDeniedException", err)
+	}
+	for _, want := range []string{"not authorized to perform: ecs:TagResource", "allow ecs:TagResource on the task definitions of empctl-api", "terraform/README.md"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// The fake refuses only the tags: an untagged register goes through.
+	if _, err := f.Client().RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(ecsfake.Family),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String(td1)}}}); err != nil {
+		t.Errorf("untagged RegisterTaskDefinition without ecs:TagResource = %v; want it accepted", err)
+	}
+}
+
+// ListServiceDeployments covers 90 days: a service older than that whose
+// deployment failed may well have succeeded before, so an empty answer must
+// not make the progress claim that it never did.
+func TestNeverSucceededOnlyWithinTheHistory(t *testing.T) {
+	f := ecsfake.New(t, true)
+	f.AddTaskDefinition(1, image+strings.Repeat("1", 64), "v1")
+	td2 := f.AddTaskDefinition(2, image+strings.Repeat("2", 64), "v2")
+	f.SetFailedFirstDeployment(ecsfake.TaskDefinitionARN(1), 3)
+	f.Age(100 * 24 * time.Hour)
+	f.Script(1, ecsfake.Launch(3), ecsfake.Healthy(), ecsfake.Complete())
+	var r recorder
+	if res, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, r.opts(time.Hour)); err != nil || res.Outcome != ecsdeploy.Completed {
+		r.log(t)
+		t.Fatalf("Deploy = %+v, %v; want completed", res, err)
+	}
+	if r.count("runs no task: its deployment ecs-svc/") != 1 || r.count("never had a successful deployment") != 0 {
+		r.log(t)
+		t.Error("the progress claims the 100-day-old service never had a successful deployment from a 90-day history")
+	}
+	out, err := f.Client().ListServiceDeployments(t.Context(), &ecs.ListServiceDeploymentsInput{Cluster: aws.String(svc.Cluster), Service: aws.String(svc.Name)})
+	if err != nil || len(out.ServiceDeployments) != 1 {
+		t.Errorf("ListServiceDeployments = %d deployments, %v; want only the one of the last 90 days", len(out.ServiceDeployments), err)
+	}
+}
+
+// `rollback --to N` of a deregistered revision: ECS no longer describes it
+// (nothing uses it), and the error says it was deregistered, not that the
+// environment is not provisioned.
+func TestRollbackToADeregisteredRevision(t *testing.T) {
+	f := ecsfake.New(t, true)
+	_, td2 := twoRevisions(f)
+	f.Script(1, ecsfake.Settle())
+	if _, err := ecsdeploy.Deploy(t.Context(), clients(f), svc, td2, ecsdeploy.WatchOptions{PollInterval: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	f.Deregister(1)
+	_, err := ecsdeploy.Rollback(t.Context(), clients(f), svc, 1, ecsdeploy.WatchOptions{PollInterval: time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "revision empctl-api:1 was deregistered (INACTIVE)") || !strings.Contains(err.Error(), "Roll back to an ACTIVE revision") {
+		t.Errorf("Rollback --to 1 of a deregistered revision = %v", err)
+	}
+	if f.Calls("UpdateService") != 1 {
+		t.Errorf("UpdateService called %d times; want only the deploy's", f.Calls("UpdateService"))
+	}
+	// The running revision deregistered: ECS still describes it while the
+	// service uses it, so status works.
+	f.Deregister(2)
+	if st, err := ecsdeploy.Status(t.Context(), clients(f), svc, 1); err != nil || st.Revision != 2 || st.Version != "v2" {
+		t.Errorf("Status on a deregistered running revision = %+v, %v", st, err)
+	}
+}
+
+func TestDeploying(t *testing.T) {
+	one := []ecsdeploy.Deployment{{Status: "PRIMARY"}}
+	for status, want := range map[string]bool{
+		"PENDING": true, "IN_PROGRESS": true, "STOP_REQUESTED": true, "ROLLBACK_REQUESTED": true, "ROLLBACK_IN_PROGRESS": true,
+		"SUCCESSFUL": false, "STOPPED": false, "ROLLBACK_SUCCESSFUL": false, "ROLLBACK_FAILED": false,
+	} {
+		st := ecsdeploy.ServiceStatus{Deployments: one, Deployment: &ecsdeploy.CurrentDeployment{Status: status}}
+		if st.Deploying() != want {
+			t.Errorf("Deploying with the service deployment %s = %v, want %v", status, st.Deploying(), want)
+		}
+	}
 }

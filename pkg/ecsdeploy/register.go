@@ -2,10 +2,12 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/empctl/empctl/pkg/ecsdeploy/internal/wire"
@@ -31,6 +33,12 @@ func Register(ctx context.Context, c Clients, svc Service, image, version string
 		return Registered{}, err
 	}
 	out, err := c.ECS.RegisterTaskDefinition(ctx, in)
+	var ad *types.AccessDeniedException
+	if errors.As(err, &ad) && len(in.Tags) > 0 {
+		return Registered{}, fmt.Errorf("registering a revision of %s: %w: the revision carries the family's tags (Terraform's default_tags), "+
+			"and ECS authorizes tags given on creation as ecs:TagResource: allow ecs:TagResource on the task definitions of %s "+
+			"to the identity that deploys (the deploy permissions are listed in terraform/README.md)", svc.Family, err, svc.Family)
+	}
 	if err != nil {
 		return Registered{}, fmt.Errorf("registering a revision of %s: %w", svc.Family, err)
 	}

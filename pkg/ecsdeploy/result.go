@@ -33,7 +33,7 @@ type Result struct {
 
 // RollbackInfo is what a timed-out rollout did about it.
 type RollbackInfo struct {
-	Method  string  `json:"method"` // "stop-service-deployment", "update-service", or "none" (not asked for, or ECS was rolling back already)
+	Method  string  `json:"method"` // "stop-service-deployment", "update-service", or "none" (not asked for, or ECS was rolling back already: Reason says why)
 	Outcome Outcome `json:"outcome,omitempty"`
 	To      int     `json:"to,omitempty"`     // the revision rolled back to
 	Reason  string  `json:"reason,omitempty"` // why none, or how it ended
@@ -90,6 +90,8 @@ func (r Result) Summary() string {
 		switch {
 		case rb.Method == "none" && rb.Outcome == "":
 			fmt.Fprintf(&b, "; not rolled back: %s", rb.Reason)
+		case rb.Method == "none" && rb.Outcome == Completed:
+			fmt.Fprintf(&b, "; not rolled back by empctl: %s, and ECS rolled it back to revision %d", rb.Reason, rb.To)
 		case rb.Outcome == Completed:
 			fmt.Fprintf(&b, "; rolled back to revision %d", rb.To)
 		default:

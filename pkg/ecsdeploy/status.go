@@ -34,6 +34,26 @@ type ServiceStatus struct {
 	Events      []ServiceEvent     `json:"events"` // the newest first
 }
 
+// Deploying says whether a rollout is under way: more than one deployment, or
+// a service deployment not yet completed (PENDING, or one of the states AWS
+// calls ongoing: IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED,
+// ROLLBACK_IN_PROGRESS; "View service history using Amazon ECS service
+// deployments").
+func (s ServiceStatus) Deploying() bool {
+	if len(s.Deployments) > 1 {
+		return true
+	}
+	if s.Deployment == nil {
+		return false
+	}
+	switch types.ServiceDeploymentStatus(s.Deployment.Status) {
+	case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress, types.ServiceDeploymentStatusStopRequested,
+		types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
+		return true
+	}
+	return false
+}
+
 // CurrentDeployment is the service's current service deployment.
 type CurrentDeployment struct {
 	ARN    string `json:"arn"`

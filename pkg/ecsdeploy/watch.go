@@ -197,14 +197,15 @@ func (w *watcher) transient(ctx context.Context, err error) bool {
 }
 
 // unsupported is an error saying the endpoint does not know the operation
-// (moto, or an older API).
+// (moto, or an older API), or that the feature is not offered there
+// (UnsupportedFeatureException: ECS's answer in a Region without it).
 func unsupported(err error) bool {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return false
 	}
 	switch ae.ErrorCode() {
-	case "UnknownOperationException", "InvalidAction", "NotImplemented", "UnsupportedOperation":
+	case "UnknownOperationException", "InvalidAction", "NotImplemented", "UnsupportedOperation", "UnsupportedFeatureException":
 		return true
 	}
 	return false

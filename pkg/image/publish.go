@@ -69,6 +69,9 @@ var (
 	ErrTagExists = errors.New("tag already exists")
 	// ErrUnauthorized is the registry refusing the credentials.
 	ErrUnauthorized = errors.New("the registry refused the credentials")
+	// ErrReadDenied is the registry refusing to read the tag before the
+	// push: HTTP 403 to a HEAD, which carries no reason.
+	ErrReadDenied = errors.New("the registry refused to read the tag")
 )
 
 // retryBackoff retries transient failures (connection resets, 429, 5xx) up
@@ -158,6 +161,14 @@ func tagged(tag name.Tag, ropts []remote.Option) (v1.Hash, bool, error) {
 		var terr *transport.Error
 		if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 			return v1.Hash{}, false, nil
+		}
+		// A HEAD answer has no body, so no reason: a 403 to it is a read
+		// the credentials may not make (on ECR, ecr:BatchGetImage missing),
+		// not a push refused. (Or an expired token: a caller that fetched
+		// a fresh one can tell.)
+		if errors.As(err, &terr) && terr.StatusCode == http.StatusForbidden && len(terr.Errors) == 0 {
+			return v1.Hash{}, false, fmt.Errorf("%w: %s answered HTTP 403 Forbidden to reading %s, which a push does first to never overwrite a tag: "+
+				"the credentials may not read the repository %s (on ECR they need ecr:BatchGetImage on it)", ErrReadDenied, tag.RegistryStr(), tag, tag.Context())
 		}
 		return v1.Hash{}, false, classify(err, tag)
 	}

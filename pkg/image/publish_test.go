@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -180,5 +181,36 @@ func TestClassify(t *testing.T) {
 	unknown := classify(&transport.Error{StatusCode: http.StatusNotFound, Errors: []transport.Diagnostic{{Code: transport.NameUnknownErrorCode, Message: "repository not found"}}}, tag)
 	if !strings.Contains(unknown.Error(), "does not exist") || !strings.Contains(unknown.Error(), "empctl provision") {
 		t.Errorf("unknown repository: %v", unknown)
+	}
+}
+
+// forbidHead answers HTTP 403 without a body to the tag check, as ECR does
+// to credentials without ecr:BatchGetImage (a HEAD response has no body).
+type forbidHead struct{ next http.RoundTripper }
+
+func (f forbidHead) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/manifests/") {
+		return &http.Response{StatusCode: http.StatusForbidden, Status: "403 Forbidden", Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+	}
+	return f.next.RoundTrip(req)
+}
+
+// A 403 to the tag check names the read permission, not the push ones.
+func TestPublishTagCheckForbidden(t *testing.T) {
+	reg := testenv.StartRegistry(t, "AWS", testPassword)
+	// The refusal comes before any push: a small random index will do.
+	idx, err := random.Index(256, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &Image{Index: idx, Digest: d, Version: "v1"}
+	_, err = Publish(context.Background(), img, PublishOptions{Repository: reg.Host + "/empctl", Auth: awsAuth(testPassword),
+		Transport: forbidHead{remote.DefaultTransport}})
+	if !errors.Is(err, ErrReadDenied) || errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "ecr:BatchGetImage") || strings.Contains(err.Error(), "push to") {
+		t.Errorf("err = %v; want ErrReadDenied naming ecr:BatchGetImage", err)
 	}
 }

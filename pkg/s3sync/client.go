@@ -31,6 +31,10 @@ var (
 	ErrLocked = errors.New("another deploy is in progress")
 )
 
+// permissions are what a deploy does in the bucket: s3:AbortMultipartUpload
+// for a large file's upload that failed part-way.
+const permissions = "s3:ListBucket, s3:GetObject, s3:PutObject, s3:DeleteObject and s3:AbortMultipartUpload"
+
 // explain turns the S3 errors a user can fix into ones that say how.
 func explain(err error, bucket, doing string) error {
 	if err == nil {
@@ -42,11 +46,11 @@ func explain(err error, bucket, doing string) error {
 		case "NoSuchBucket":
 			return fmt.Errorf("%w: %s while %s (is the environment provisioned? the bucket comes from `webapp_bucket` in its outputs.json)", ErrNoBucket, bucket, doing)
 		case "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
-			return fmt.Errorf("%w to bucket %s while %s (%s): the credentials need s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it", ErrAccessDenied, bucket, doing, apiErr.ErrorMessage())
+			return fmt.Errorf("%w to bucket %s while %s (%s): the credentials need "+permissions+" on it", ErrAccessDenied, bucket, doing, apiErr.ErrorMessage())
 		}
 	}
 	if code := statusCode(err); code == http.StatusForbidden {
-		return fmt.Errorf("%w to bucket %s while %s: the credentials need s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it", ErrAccessDenied, bucket, doing)
+		return fmt.Errorf("%w to bucket %s while %s: the credentials need "+permissions+" on it", ErrAccessDenied, bucket, doing)
 	}
 	return fmt.Errorf("%s in bucket %s: %w", doing, bucket, err)
 }

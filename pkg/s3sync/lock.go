@@ -108,7 +108,7 @@ func (l *lock) hold(ctx context.Context, ttl time.Duration) (context.Context, fu
 			case <-quit:
 				return
 			case now := <-t.C:
-				if err := l.renew(ctx, now.Add(ttl)); preconditionFailed(err) {
+				if err := l.renew(ctx, now.Add(ttl)); errors.Is(err, errNotOurs) {
 					cancel(ErrLockLost)
 					return
 				}
@@ -120,6 +120,11 @@ func (l *lock) hold(ctx context.Context, ttl time.Duration) (context.Context, fu
 	return held, func() { close(quit); <-done; cancel(nil) }
 }
 
+// errNotOurs: the lock object is not the one we wrote last.
+var errNotOurs = errors.New("the deploy lock is not ours")
+
+// renew rewrites the lock with a later expiry, If-Match on our ETag; it
+// returns errNotOurs when another deploy replaced or removed it.
 func (l *lock) renew(ctx context.Context, expires time.Time) error {
 	info := l.info
 	info.Expires = expires.UTC()
@@ -129,15 +134,60 @@ func (l *lock) renew(ctx context.Context, expires time.Time) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out, err := l.c.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(l.bucket), Key: aws.String(lockKey), Body: bytes.NewReader(body),
-		ContentType: aws.String("application/json"), CacheControl: aws.String("no-store"),
-		IfMatch: aws.String(l.etag),
+	return l.whileOurs(ctx, func() error {
+		out, err := l.c.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(l.bucket), Key: aws.String(lockKey), Body: bytes.NewReader(body),
+			ContentType: aws.String("application/json"), CacheControl: aws.String("no-store"),
+			IfMatch: aws.String(l.etag),
+		})
+		if err == nil {
+			l.etag = aws.ToString(out.ETag)
+		}
+		return err
 	})
-	if err == nil {
-		l.etag = aws.ToString(out.ETag)
+}
+
+// conflictRetries bounds the retries after 409 ConditionalRequestConflict,
+// from conflictBackoff doubling: about 3 s in all.
+const (
+	conflictRetries = 5
+	conflictBackoff = 100 * time.Millisecond
+)
+
+// whileOurs runs a conditional write on the lock (If-Match on our ETag).
+// S3 answers 409 ConditionalRequestConflict when another conditional write
+// to the key is in flight (another deploy's acquire), and the documented
+// response is to read the object again and retry ("How to prevent object
+// overwrites with conditional writes", S3 user guide): while the lock still
+// has our ETag, write retries after a back-off. A 412, or another ETag or
+// none after a 409, is errNotOurs. l.mu must be held.
+func (l *lock) whileOurs(ctx context.Context, write func() error) error {
+	delay := conflictBackoff
+	for attempt := 0; ; attempt++ {
+		err := write()
+		if err == nil || !conflict(err) {
+			if preconditionFailed(err) {
+				return fmt.Errorf("%w: %w", errNotOurs, err)
+			}
+			return err
+		}
+		if attempt == conflictRetries {
+			return err
+		}
+		_, etag, rerr := readLock(ctx, l.c, l.bucket)
+		if rerr != nil {
+			return rerr
+		}
+		if etag != l.etag {
+			return fmt.Errorf("%w: %w", errNotOurs, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
 	}
-	return err
 }
 
 // deadHere reports whether the lock's deploy ran on this machine and its
@@ -183,10 +233,13 @@ func (l *lock) release() error {
 	defer cancel()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err := l.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(lockKey), IfMatch: aws.String(l.etag)})
-	// Not ours any more (412), or gone (S3 answers 404 to a conditional
-	// delete of a missing key): nothing to release.
-	if err != nil && !preconditionFailed(err) && !notFound(err) {
+	err := l.whileOurs(ctx, func() error {
+		_, err := l.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(l.bucket), Key: aws.String(lockKey), IfMatch: aws.String(l.etag)})
+		return err
+	})
+	// Not ours any more, or gone (S3 answers 404 to a conditional delete of
+	// a missing key): nothing to release.
+	if err != nil && !errors.Is(err, errNotOurs) && !notFound(err) {
 		return explain(err, l.bucket, "releasing the deploy lock")
 	}
 	return nil
@@ -195,6 +248,16 @@ func (l *lock) release() error {
 func notFound(err error) bool {
 	var apiErr smithy.APIError
 	return (errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchKey") || statusCode(err) == http.StatusNotFound
+}
+
+// conflict: S3 saw a concurrent conditional write to the same key (409
+// ConditionalRequestConflict).
+func conflict(err error) bool {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ConditionalRequestConflict" {
+		return true
+	}
+	return statusCode(err) == http.StatusConflict
 }
 
 // preconditionFailed: a conditional write lost (412), or S3 saw a concurrent

@@ -5,7 +5,9 @@
 // only once no release in the retention window uses them, after the new
 // index.html is live. Each release's file list is a manifest in the bucket,
 // under .empctl/releases/; a lock object (.empctl/deploy.lock, taken with S3
-// conditional writes) keeps two deploys from running at once.
+// conditional writes, renewed while the deploy runs; a 409 from a concurrent
+// conditional write is re-read and retried) keeps two deploys from running at
+// once.
 package s3sync
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -443,9 +446,15 @@ func deleteExpired(ctx context.Context, c Client, opts Options, res *Result) err
 		if err != nil {
 			return explain(err, opts.Bucket, "deleting expired files")
 		}
+		// DeleteObjects answers 200 with an error per key it did not delete
+		// (AccessDenied among them): as an API error, explain gives its hint.
 		if len(out.Errors) > 0 {
 			e := out.Errors[0]
-			return explain(fmt.Errorf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Message)), opts.Bucket, "deleting "+aws.ToString(e.Key))
+			doing := "deleting " + aws.ToString(e.Key)
+			if len(out.Errors) > 1 {
+				doing += fmt.Sprintf(" (and %d other expired files)", len(out.Errors)-1)
+			}
+			return explain(&smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}, opts.Bucket, doing)
 		}
 		for _, k := range keys[:n] {
 			if !isManifestKey(k) {

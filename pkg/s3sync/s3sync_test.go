@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -958,4 +959,88 @@ func TestRedeployOfAnOlderBuild(t *testing.T) {
 		t.Errorf("deleted %v, want v2's assets %v", r3.Deletions, want)
 	}
 	s.checkIndexWhole(t)
+}
+
+// S3 answers 409 ConditionalRequestConflict to a conditional write while
+// another one on the same key is in flight (a second deploy's acquire): the
+// lock's renewal and release read the lock again and retry, rather than
+// stopping the deploy as if the lock were lost, or leaving it to expire.
+func TestLockConflictIsRetried(t *testing.T) {
+	conflict := testenv.AWSError("ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.")
+	isLock := func(r *http.Request, method string) bool {
+		return r.Method == method && strings.HasSuffix(r.URL.Path, "/.empctl/deploy.lock") && r.Header.Get("If-Match") != ""
+	}
+	t.Run("Renewal", func(t *testing.T) {
+		s := newSite(t)
+		renewed := make(chan struct{}, 100)
+		var conflicts atomic.Int32
+		var once sync.Once
+		s.proxy.SetHook(func(r *http.Request) (int, string) {
+			switch {
+			case isLock(r, http.MethodPut):
+				if conflicts.Add(1) == 1 {
+					return http.StatusConflict, conflict
+				}
+				renewed <- struct{}{}
+			case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/index.html"):
+				// Stall the deploy past its lock's first expiry, until a
+				// renewal got through after the conflict.
+				once.Do(func() {
+					select {
+					case <-renewed:
+					case <-time.After(time.Minute):
+						t.Error("the lock was not renewed within a minute after a 409")
+					}
+				})
+			}
+			return 0, ""
+		})
+		if _, err := s.try(context.Background(), build(t, "v1"), func(o *s3sync.Options) { o.LockTTL = 900 * time.Millisecond }); err != nil {
+			t.Fatalf("a deploy whose lock renewal met one 409: %v", err)
+		}
+		if conflicts.Load() < 2 {
+			t.Errorf("%d renewals; want the one answered 409 retried", conflicts.Load())
+		}
+		if slices.Contains(s.keys(t), ".empctl/deploy.lock") {
+			t.Error("the lock was not released")
+		}
+	})
+	t.Run("Release", func(t *testing.T) {
+		s := newSite(t)
+		var conflicts atomic.Int32
+		s.proxy.SetHook(func(r *http.Request) (int, string) {
+			if isLock(r, http.MethodDelete) && conflicts.Add(1) == 1 {
+				return http.StatusConflict, conflict
+			}
+			return 0, ""
+		})
+		s.deploy(t, build(t, "v1"))
+		if conflicts.Load() != 2 {
+			t.Errorf("%d conditional deletes of the lock; want the one answered 409 retried once", conflicts.Load())
+		}
+		if slices.Contains(s.keys(t), ".empctl/deploy.lock") {
+			t.Error("the release met a 409 and left the lock to expire")
+		}
+	})
+}
+
+// DeleteObjects answers 200 with an error per key it did not delete: an
+// AccessDenied there (s3:DeleteObject missing) surfaces as ErrAccessDenied
+// with the permissions a deploy needs, like any other refusal.
+func TestPerKeyAccessDeniedInDeleteObjects(t *testing.T) {
+	s := newSite(t)
+	keep := func(o *s3sync.Options) { o.Keep = 1 }
+	s.deploy(t, build(t, "v1"), keep)
+	s.proxy.SetHook(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodPost && r.URL.Query().Has("delete") {
+			return http.StatusOK, `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+				`<Error><Key>main-OLD.js</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error></DeleteResult>`
+		}
+		return 0, ""
+	})
+	_, err := s.try(context.Background(), build(t, "v2"), keep)
+	if !errors.Is(err, s3sync.ErrAccessDenied) || !strings.Contains(err.Error(), "deleting main-OLD.js") ||
+		!strings.Contains(err.Error(), "s3:DeleteObject and s3:AbortMultipartUpload") {
+		t.Errorf("got %v; want ErrAccessDenied for main-OLD.js naming the permissions", err)
+	}
 }

@@ -7,7 +7,7 @@
 //
 // It holds one service. Each UpdateService starts a deployment as ECS does
 // (a new PRIMARY entry, the previous one ACTIVE, a new service deployment
-// IN_PROGRESS), then every DescribeServices first applies the next step of the
+// PENDING), then every DescribeServices first applies the next step of the
 // script given for that update: tasks start, turn healthy, fail, the circuit
 // breaker rolls back... The steps are modelled on the states and events AWS
 // documents for rolling updates, the deployment circuit breaker and service
@@ -58,7 +58,9 @@ type Fake struct {
 
 	mu          sync.Mutex
 	withAPI     bool
-	fieldOnly   bool // currentServiceDeployment shown without the API
+	fieldOnly   bool   // currentServiceDeployment shown without the API
+	noAPICode   string // how the service deployments operations are refused without the API
+	noTagging   bool   // the caller may not ecs:TagResource
 	svc         types.Service
 	taskDefs    []types.TaskDefinition
 	tdTags      map[string][]types.Tag // by task definition ARN
@@ -86,7 +88,7 @@ type Fake struct {
 // ListServiceDeployments, StopServiceDeployment); without it, it answers those
 // as an endpoint that does not know them and judges by deployments[] only.
 func New(t testing.TB, withAPI bool) *Fake {
-	f := &Fake{withAPI: withAPI, sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{}, tdTags: map[string][]types.Tag{},
+	f := &Fake{withAPI: withAPI, noAPICode: "UnknownOperationException", sds: map[string]*types.ServiceDeployment{}, scripts: map[int][]Step{}, tdTags: map[string][]types.Tag{},
 		throttle: map[string]int{}, calls: map[string]int{}, depCreated: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
@@ -139,6 +141,80 @@ func (f *Fake) CurrentServiceDeploymentWithoutAPI() {
 	defer f.mu.Unlock()
 	f.fieldOnly = true
 }
+
+// UnsupportedFeature makes a fake without the service deployments API refuse
+// its operations with UnsupportedFeatureException (ECS's answer where a
+// feature is not offered: "The specified task isn't supported in this
+// Region"; ListServiceDeployments lists it among its errors in the ECS API
+// reference) instead of UnknownOperationException; its services show
+// currentServiceDeployment.
+func (f *Fake) UnsupportedFeature() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fieldOnly, f.noAPICode = true, "UnsupportedFeatureException"
+}
+
+// WithoutTagResource makes the caller an identity without ecs:TagResource.
+// ECS authorizes the tags of a tag-on-create action (RegisterTaskDefinition
+// among them) as ecs:TagResource: a register with tags is refused
+// AccessDeniedException, one without is not ("Grant permission to tag
+// resources on creation", ECS developer guide). TagResource itself is refused
+// too.
+func (f *Fake) WithoutTagResource() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noTagging = true
+}
+
+// Caller is the identity the fake's AccessDeniedException messages name.
+const Caller = "arn:aws:sts::" + Account + ":assumed-role/empctl-deployer/ci"
+
+// deniedTagging is IAM's refusal of ecs:TagResource on arn, as ECS words it.
+func deniedTagging(arn string) error {
+	return apiError("AccessDeniedException", "User: %s is not authorized to perform: ecs:TagResource on resource: %s because no identity-based policy allows the ecs:TagResource action", Caller, arn)
+}
+
+// Deregister makes a revision INACTIVE, as DeregisterTaskDefinition does.
+func (f *Fake) Deregister(revision int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if td := f.taskDef(TaskDefinitionARN(revision)); td != nil {
+		td.Status = types.TaskDefinitionStatusInactive
+	}
+}
+
+// Age moves everything the fake did so far d into the past: the service's
+// creation, its deployments, its service deployments.
+func (f *Fake) Age(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	back := func(ts ...**time.Time) {
+		for _, t := range ts {
+			if *t != nil {
+				*t = aws.Time((*t).Add(-d))
+			}
+		}
+	}
+	back(&f.svc.CreatedAt)
+	for i := range f.svc.Deployments {
+		back(&f.svc.Deployments[i].CreatedAt, &f.svc.Deployments[i].UpdatedAt)
+	}
+	for _, sd := range f.sds {
+		back(&sd.CreatedAt, &sd.StartedAt, &sd.UpdatedAt, &sd.FinishedAt)
+	}
+}
+
+// historyStart is where ListServiceDeployments' history begins: "the most
+// recent 90-day history for deployments created on or after October 25,
+// 2024" ("Viewing Amazon ECS service deployments", ECS developer guide).
+func historyStart() time.Time {
+	if t := time.Now().AddDate(0, 0, -90); t.After(historyBegins) {
+		return t
+	}
+	return historyBegins
+}
+
+var historyBegins = time.Date(2024, 10, 25, 0, 0, 0, 0, time.UTC)
 
 // Tags are the tags of a task definition revision.
 func (f *Fake) Tags(taskDefARN string) []types.Tag {

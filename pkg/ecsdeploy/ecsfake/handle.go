@@ -35,7 +35,10 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return nil, apiError("SerializationException", "%v", err)
 	}
 	if !f.withAPI && slices.Contains(serviceDeploymentOps, op) {
-		return nil, apiError("UnknownOperationException", "Operation %s is not supported.", op)
+		if f.noAPICode == "UnsupportedFeatureException" {
+			return nil, apiError(f.noAPICode, "The service deployments feature is not supported in this Region.")
+		}
+		return nil, apiError(f.noAPICode, "Operation %s is not supported.", op)
 	}
 	if req.Cluster != "" && req.Cluster != Cluster && req.Cluster != prefix+"cluster/"+Cluster {
 		return nil, apiError("ClusterNotFoundException", "Cluster not found.")
@@ -67,6 +70,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		}
 		if f.taskDef(req.TaskDefinition) == nil {
 			return nil, apiError("ClientException", "TaskDefinition not found.")
+		}
+		if f.taskDef(req.TaskDefinition).Status == types.TaskDefinitionStatusInactive {
+			return nil, apiError("ClientException", "TaskDefinition is inactive")
 		}
 		f.updates++
 		f.beforeUpdate = f.view()
@@ -100,6 +106,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			}
 		}
 		for _, sd := range f.sds {
+			if aws.ToTime(sd.CreatedAt).Before(historyStart()) {
+				continue
+			}
 			if len(statuses) == 0 || slices.Contains(statuses, string(sd.Status)) {
 				out.ServiceDeployments = append(out.ServiceDeployments, types.ServiceDeploymentBrief{
 					ServiceDeploymentArn: sd.ServiceDeploymentArn, Status: sd.Status, StatusReason: sd.StatusReason,
@@ -114,7 +123,17 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		if sd == nil {
 			return nil, apiError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
 		}
-		if sd.Status != types.ServiceDeploymentStatusInProgress && sd.Status != types.ServiceDeploymentStatusPending {
+		// "Stopping Amazon ECS service deployments" (ECS developer guide): a
+		// deployment PENDING or IN_PROGRESS moves to ROLLBACK_REQUESTED; one
+		// STOP_REQUESTED, ROLLBACK_REQUESTED or ROLLBACK_IN_PROGRESS accepts
+		// the stop and carries on as it was. An ended one is not listed; the
+		// fake refuses it.
+		switch sd.Status {
+		case types.ServiceDeploymentStatusStopRequested, types.ServiceDeploymentStatusRollbackRequested, types.ServiceDeploymentStatusRollbackInProgress:
+			f.stopRequest = req.StopType
+			return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
+		case types.ServiceDeploymentStatusPending, types.ServiceDeploymentStatusInProgress:
+		default:
 			return nil, apiError("ConflictException", "The service deployment is %s and cannot be stopped.", sd.Status)
 		}
 		f.stopRequest = req.StopType
@@ -130,7 +149,10 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
 	case "DescribeTaskDefinition":
 		td := f.taskDef(req.TaskDefinition)
-		if td == nil {
+		// "You can only describe INACTIVE task definitions while an active
+		// task or service references them" (DescribeTaskDefinition, ECS API
+		// reference).
+		if td == nil || td.Status == types.TaskDefinitionStatusInactive && !f.referenced(aws.ToString(td.TaskDefinitionArn)) {
 			return nil, apiError("ClientException", "Unable to describe task definition.")
 		}
 		return &ecs.DescribeTaskDefinitionOutput{TaskDefinition: td, Tags: f.tdTags[aws.ToString(td.TaskDefinitionArn)]}, nil
@@ -140,6 +162,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			return nil, apiError("ClientException", "%v", err)
 		}
 		arn := aws.ToString(in.ResourceArn)
+		if f.noTagging {
+			return nil, deniedTagging(arn)
+		}
 		if f.taskDef(arn) == nil {
 			return nil, apiError("InvalidParameterException", "The specified resource does not exist: %s", arn)
 		}
@@ -166,6 +191,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 				rev = td.Revision + 1
 			}
 		}
+		if f.noTagging && len(in.Tags) > 0 {
+			return nil, deniedTagging(TaskDefinitionARN(int(rev)))
+		}
 		td := types.TaskDefinition{
 			TaskDefinitionArn: aws.String(TaskDefinitionARN(int(rev))), Family: in.Family, Revision: rev, Status: types.TaskDefinitionStatusActive,
 			ContainerDefinitions: in.ContainerDefinitions, Cpu: in.Cpu, Memory: in.Memory, NetworkMode: in.NetworkMode,
@@ -177,8 +205,14 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: &td, Tags: in.Tags}, nil
 	case "ListTaskDefinitions":
 		out := &ecs.ListTaskDefinitionsOutput{}
+		var status string // ACTIVE unless asked otherwise
+		if len(req.Status) > 0 {
+			if err := json.Unmarshal(req.Status, &status); err != nil {
+				return nil, apiError("SerializationException", "status: %v", err)
+			}
+		}
 		for _, td := range slices.Backward(f.taskDefs) { // newest first, as Sort DESC asks
-			if strings.HasPrefix(aws.ToString(td.Family), req.FamilyPrefix) {
+			if strings.HasPrefix(aws.ToString(td.Family), req.FamilyPrefix) && string(td.Status) == cmpOr(status, "ACTIVE") {
 				out.TaskDefinitionArns = append(out.TaskDefinitionArns, aws.ToString(td.TaskDefinitionArn))
 			}
 		}
@@ -206,6 +240,21 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 	return nil, apiError("UnknownOperationException", "the ECS fake does not implement %s", op)
 }
 
+// referenced says whether the service or a running task uses a task definition.
+func (f *Fake) referenced(arn string) bool {
+	for _, d := range f.svc.Deployments {
+		if aws.ToString(d.TaskDefinition) == arn {
+			return true
+		}
+	}
+	for _, t := range f.tasks {
+		if aws.ToString(t.TaskDefinitionArn) == arn && aws.ToString(t.DesiredStatus) == "RUNNING" {
+			return true
+		}
+	}
+	return false
+}
+
 func cmpOr(s, def string) string {
 	if s == "" {
 		return def
@@ -223,7 +272,7 @@ func (f *Fake) taskDef(name string) *types.TaskDefinition {
 		if name == arn || strings.HasSuffix(arn, "/"+name) {
 			return td
 		}
-		if name == aws.ToString(td.Family) && (latest == nil || td.Revision > latest.Revision) {
+		if name == aws.ToString(td.Family) && td.Status == types.TaskDefinitionStatusActive && (latest == nil || td.Revision > latest.Revision) {
 			latest = td
 		}
 	}

@@ -57,12 +57,15 @@ func (f *Fake) initService(desired int32) {
 	f.svc = types.Service{
 		ServiceName: aws.String(Service), ServiceArn: aws.String(prefix + "service/" + Cluster + "/" + Service),
 		ClusterArn: aws.String(prefix + "cluster/" + Cluster), Status: aws.String("ACTIVE"),
-		DesiredCount: desired, LaunchType: types.LaunchTypeFargate,
+		DesiredCount: desired, LaunchType: types.LaunchTypeFargate, CreatedAt: aws.Time(time.Now()),
 	}
 }
 
 // startDeployment does what UpdateService does: a new PRIMARY deployment of
-// taskDef, the former PRIMARY now ACTIVE, a new service deployment IN_PROGRESS.
+// taskDef, the former PRIMARY now ACTIVE, a new service deployment PENDING
+// ("Service deployments start in the PENDING state", "View service history
+// using Amazon ECS service deployments"); it turns IN_PROGRESS when its first
+// tasks launch.
 func (f *Fake) startDeployment(taskDef string) {
 	for i := range f.svc.Deployments {
 		f.svc.Deployments[i].Status = aws.String("ACTIVE")
@@ -83,7 +86,7 @@ func (f *Fake) startDeployment(taskDef string) {
 	arn := fmt.Sprintf("%sservice-deployment/%s/%s/dep%04d", prefix, Cluster, Service, f.seq)
 	f.sds[arn] = &types.ServiceDeployment{
 		ServiceDeploymentArn: aws.String(arn), ServiceArn: f.svc.ServiceArn, ClusterArn: f.svc.ClusterArn,
-		Status: types.ServiceDeploymentStatusInProgress, CreatedAt: &now, StartedAt: &now, UpdatedAt: &now,
+		Status: types.ServiceDeploymentStatusPending, CreatedAt: &now, StartedAt: &now, UpdatedAt: &now,
 		TargetServiceRevision:    &types.ServiceRevisionSummary{Arn: aws.String(fmt.Sprintf("%sservice-revision/%s/%s/rev%04d", prefix, Cluster, Service, f.seq)), RequestedTaskCount: f.svc.DesiredCount},
 		SourceServiceRevisions:   source,
 		DeploymentCircuitBreaker: &types.ServiceDeploymentCircuitBreaker{Status: types.ServiceDeploymentRollbackMonitorsStatusMonitoring, Threshold: 10},
@@ -114,7 +117,12 @@ func (f *Fake) event(format string, args ...any) {
 // Launch starts n tasks of the PRIMARY deployment (PROVISIONING, pending).
 func Launch(n int32) Step { return func(f *Fake) { f.launch(n) } }
 
-func (f *Fake) launch(n int32) { f.launchOf(f.primary(), n) }
+func (f *Fake) launch(n int32) {
+	if sd := f.sds[f.current]; sd != nil && sd.Status == types.ServiceDeploymentStatusPending {
+		sd.Status = types.ServiceDeploymentStatusInProgress
+	}
+	f.launchOf(f.primary(), n)
+}
 
 // launchOf starts n tasks of deployment d.
 func (f *Fake) launchOf(d *types.Deployment, n int32) {
@@ -283,6 +291,7 @@ func (f *Fake) rollBack(failure, reason string) {
 	sd.Status = types.ServiceDeploymentStatusRollbackInProgress
 	if failure != "" {
 		sd.StatusReason = aws.String(failure)
+		sd.DeploymentCircuitBreaker.Status = types.ServiceDeploymentRollbackMonitorsStatusTriggered
 	}
 	var to *string
 	if len(sd.SourceServiceRevisions) > 0 {
