@@ -31,12 +31,6 @@ The default environment is "local": the whole stack on this machine, no AWS acco
   empctl deploy backend                  # roll out a new server build
   empctl verify-zero-downtime --rate 200 # prove a rollout drops nothing
   empctl provision --env prod            # create the AWS infrastructure`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.FlagErrorf("unknown command %q for %q\nRun '%s --help' for the list of commands.", args[0], cmd.CommandPath(), cmd.CommandPath())
-			}
-			return nil
-		},
 		RunE:          func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -74,5 +68,6 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(provision.NewCmdProvision(f, nil))
 	cmd.AddCommand(destroy.NewCmdDestroy(f, nil))
 
+	strictArgs(cmd)
 	return cmd
 }
