@@ -353,3 +353,16 @@ func TestInstallTerraformUsesItsCache(t *testing.T) {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", res.stderr, res.stdout)
 	}
 }
+
+// Terraform only warns about an undeclared variable: a misspelt one would
+// leave production on the default. It is refused before any plan.
+func TestProvisionRefusesAMisspeltVariable(t *testing.T) {
+	project := tftest.Project(t, tftest.App, strings.Replace(testYAML, "desired_count", "desired_cuont", 1))
+	res := run(t, project, invocation{}, "--dry-run")
+	if res.err == nil || !strings.Contains(res.err.Error(), `vars.desired_cuont`) || !strings.Contains(res.err.Error(), `did you mean "desired_count"?`) {
+		t.Fatalf("error = %v, want the misspelt variable named with a suggestion", res.err)
+	}
+	if strings.Contains(res.stderr.String(), "Initializing Terraform") {
+		t.Errorf("Terraform ran before the variables were checked:\n%s", res.stderr)
+	}
+}

@@ -53,6 +53,9 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	if env.IsLocal() {
 		return nil, cmdutil.FlagErrorf("the local environment runs on this machine and has no AWS infrastructure (`empctl up` starts it); pass --env with an environment from empctl.yaml")
 	}
+	if err := env.CheckVars(filepath.Join(dir, config.FileName), filepath.Join(dir, moduleDir)); err != nil {
+		return nil, err
+	}
 	execPath, err := findTerraform(ctx, f, fl)
 	if err != nil {
 		return nil, err
