@@ -75,6 +75,11 @@ func Load(dir string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	return Parse(path, data)
+}
+
+// Parse reads the content of an empctl.yaml; path names it in errors.
+func Parse(path string, data []byte) (*Config, error) {
 	cfg := &Config{path: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
