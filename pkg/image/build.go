@@ -87,7 +87,13 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := srcversion.Describe(ctx, opts.Dir)
+	// The image's version follows the server's own inputs (and the image
+	// files git tracks), so a webapp-only change reuses the tag and the push.
+	specs, err := srcversion.GoInputs(ctx, opts.Dir, opts.Package)
+	if err != nil {
+		return nil, err
+	}
+	src, err := srcversion.DescribePaths(ctx, opts.Dir, append(specs, fileSpecs(opts.Dir, files)...))
 	if err != nil {
 		return nil, err
 	}

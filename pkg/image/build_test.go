@@ -20,6 +20,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/empctl/empctl/pkg/srcversion"
 )
 
 // repoRoot is the module root: the sources the tests build.
@@ -44,11 +46,16 @@ func build(t testing.TB, opts BuildOptions) *Image {
 	return img
 }
 
-// gitHead is the checkout's commit, "" where git cannot read it (then the
-// image has no revision either).
+// gitHead is the commit the image names: the last one that changed the
+// server's own inputs, "" where git cannot read it (then the image has no
+// revision either).
 func gitHead(t testing.TB) string {
 	t.Helper()
-	out, _ := exec.Command("git", "-C", repoRoot(t), "rev-parse", "HEAD").Output()
+	specs, err := srcversion.GoInputs(context.Background(), repoRoot(t), "./cmd/server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command("git", append([]string{"-C", repoRoot(t), "log", "-1", "--format=%H", "--"}, specs...)...).Output()
 	return strings.TrimSpace(string(out))
 }
 

@@ -133,6 +133,17 @@ func filesHash(files []extraFile) string {
 // or would (untracked, not ignored), so its contents are in the commit or in
 // the -dirty hash. A file outside the checkout, ignored, or behind a symlink
 // is not.
+// fileSpecs are git pathspecs naming the image files inside dir.
+func fileSpecs(dir string, files []extraFile) []string {
+	var out []string
+	for _, f := range files {
+		if rel, err := filepath.Rel(dir, f.local); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			out = append(out, ":(literal)"+filepath.ToSlash(rel))
+		}
+	}
+	return out
+}
+
 func gitCovers(ctx context.Context, dir string, files []extraFile) (bool, error) {
 	var rels []string
 	for _, f := range files {

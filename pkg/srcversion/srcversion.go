@@ -38,20 +38,37 @@ type Source struct {
 // Describe describes the tree at dir. Outside a git checkout (or without git)
 // it returns Version "dev" and no error; a bad SOURCE_DATE_EPOCH is an error.
 func Describe(ctx context.Context, dir string) (Source, error) {
+	return DescribePaths(ctx, dir, nil)
+}
+
+// DescribePaths describes only what the git pathspecs cover (all of the tree
+// when there are none): the commit is the last one that changed them, and
+// only changes to them make the tree dirty. A release named this way keeps
+// its version, tag and build when the rest of the tree changes.
+func DescribePaths(ctx context.Context, dir string, pathspecs []string) (Source, error) {
 	s := Source{Version: "dev"}
 	if commit, err := git(ctx, dir, "rev-parse", "HEAD"); err == nil {
 		s.Commit = strings.TrimSpace(string(commit))
 	}
+	if s.Commit != "" && len(pathspecs) > 0 {
+		out, err := git(ctx, dir, append([]string{"log", "-1", "--format=%H", "--"}, pathspecs...)...)
+		if err != nil {
+			return Source{}, fmt.Errorf("finding the last commit that changed %s: %w", strings.Join(pathspecs, " "), err)
+		}
+		if c := strings.TrimSpace(string(out)); c != "" {
+			s.Commit = c
+		}
+	}
 	if s.Commit != "" {
-		if out, err := git(ctx, dir, "describe", "--tags", "--always"); err == nil {
+		if out, err := git(ctx, dir, "describe", "--tags", "--always", s.Commit); err == nil {
 			s.Version = strings.TrimSpace(string(out))
 		}
-		if out, err := git(ctx, dir, "show", "-s", "--format=%ct", "HEAD"); err == nil {
+		if out, err := git(ctx, dir, "show", "-s", "--format=%ct", s.Commit); err == nil {
 			if sec, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil {
 				s.Time = time.Unix(sec, 0).UTC()
 			}
 		}
-		hash, dirty, err := changesHash(ctx, dir)
+		hash, dirty, err := changesHash(ctx, dir, pathspecs)
 		if err != nil {
 			return Source{}, err
 		}
@@ -70,14 +87,15 @@ func Describe(ctx context.Context, dir string) (Source, error) {
 	return s, nil
 }
 
-// changesHash hashes what differs from HEAD: the binary diff of tracked files
-// and the paths and contents of untracked, not ignored files.
-func changesHash(ctx context.Context, dir string) (string, bool, error) {
-	diff, err := git(ctx, dir, "diff", "--binary", "HEAD", "--")
+// changesHash hashes what differs from HEAD under the pathspecs: the binary
+// diff of tracked files and the paths and contents of untracked, not ignored
+// files.
+func changesHash(ctx context.Context, dir string, pathspecs []string) (string, bool, error) {
+	diff, err := git(ctx, dir, append([]string{"diff", "--binary", "HEAD", "--"}, pathspecs...)...)
 	if err != nil {
 		return "", false, fmt.Errorf("listing the uncommitted changes in %s (git diff HEAD): %w", dir, err)
 	}
-	others, err := git(ctx, dir, "ls-files", "-z", "--others", "--exclude-standard")
+	others, err := git(ctx, dir, append([]string{"ls-files", "-z", "--others", "--exclude-standard", "--"}, pathspecs...)...)
 	if err != nil {
 		return "", false, fmt.Errorf("listing the untracked files in %s (git ls-files --others): %w", dir, err)
 	}

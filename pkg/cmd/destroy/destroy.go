@@ -17,11 +17,11 @@ import (
 
 // Options are destroy's inputs.
 type Options struct {
-	Factory     *cmdutil.Factory
-	Terraform   provision.TerraformFlags
-	AutoApprove bool
-	Confirm     string
-	DryRun      bool
+	Factory   *cmdutil.Factory
+	Terraform provision.TerraformFlags
+	Yes       bool
+	Confirm   string
+	DryRun    bool
 }
 
 // Result is what --output json prints.
@@ -51,7 +51,8 @@ environment's vars in empctl.yaml and run provision first. RDS still takes a
 final snapshot, named <project>-<env>-final-<creation time>.`,
 		Example: `  empctl destroy --env staging --dry-run       # what would be deleted
   empctl destroy --env staging                 # asks you to type "staging"
-  empctl destroy --env staging --confirm staging  # no prompt (scripts)`,
+  empctl destroy --env staging --confirm staging  # no prompt (scripts)
+  empctl destroy --env staging --yes           # no prompt, no name check`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -61,7 +62,7 @@ final snapshot, named <project>-<env>-final-<creation time>.`,
 		},
 	}
 	opts.Terraform.Register(cmd)
-	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "destroy without asking")
+	cmdutil.YesFlag(cmd, &opts.Yes, "destroy without asking", "auto-approve")
 	cmd.Flags().StringVar(&opts.Confirm, "confirm", "", "the environment's name, to confirm without a prompt")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "plan and summarize only; delete nothing")
 	return cmd
@@ -72,12 +73,16 @@ func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
 	ios := f.IOStreams
 	name := f.Global.Env
+	// What makes the command meaningless is said before any question.
+	if _, err := provision.ResolveEnv(f); err != nil {
+		return err
+	}
 	if opts.Confirm != "" && opts.Confirm != name {
 		return cmdutil.FlagErrorf("--confirm %q does not match --env %q; nothing was destroyed", opts.Confirm, name)
 	}
-	confirmed := opts.AutoApprove || opts.Confirm == name
+	confirmed := opts.Yes || opts.Confirm == name
 	if !opts.DryRun && !confirmed && !ios.IsStdinTTY() {
-		return cmdutil.FlagErrorf("refusing to destroy %s without confirmation: stdin is not a terminal; pass --confirm %s", name, name)
+		return cmdutil.FlagErrorf("refusing to destroy %s without confirmation: stdin is not a terminal; pass --confirm %s (or --yes)", name, name)
 	}
 	s, err := provision.Open(ctx, f, opts.Terraform)
 	if err != nil {

@@ -46,7 +46,7 @@ func provisioned(t *testing.T) string {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.App, testYAML)
 	f, res := factory(project, cmdutil.OutputText, "", false)
-	if err := provision.Run(context.Background(), &provision.Options{Factory: f, AutoApprove: true}); err != nil {
+	if err := provision.Run(context.Background(), &provision.Options{Factory: f, Yes: true}); err != nil {
 		t.Fatalf("provision: %v\n%s", err, res.stderr)
 	}
 	return project
@@ -135,5 +135,25 @@ func TestDestroyRefusals(t *testing.T) {
 				t.Errorf("error = %v (exit %d), want a usage error with %q", res.err, cmdutil.ExitCode(res.err), tc.want)
 			}
 		})
+	}
+}
+
+// What makes the command meaningless is said before any confirmation is
+// asked for: `local` has no infrastructure, and an undefined environment none
+// either.
+func TestMeaninglessDestroyIsSaidBeforeAsking(t *testing.T) {
+	project := tftest.Project(t, tftest.App, testYAML)
+	for env, want := range map[string]string{
+		"local":   "has no AWS infrastructure",
+		"staging": `environment "staging" is not defined`,
+	} {
+		f, res := factory(project, cmdutil.OutputText, "", false)
+		f.Global.Env = env
+		cmd := destroy.NewCmdDestroy(f, nil)
+		cmd.SetArgs(nil)
+		err := cmd.ExecuteContext(context.Background())
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "confirmation") {
+			t.Errorf("--env %s in a pipe: error %v, want %q before any confirmation\n%s", env, err, want, res.stderr)
+		}
 	}
 }

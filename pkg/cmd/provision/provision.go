@@ -18,10 +18,10 @@ import (
 
 // Options are provision's inputs.
 type Options struct {
-	Factory     *cmdutil.Factory
-	Terraform   TerraformFlags
-	AutoApprove bool
-	DryRun      bool
+	Factory   *cmdutil.Factory
+	Terraform TerraformFlags
+	Yes       bool
+	DryRun    bool
 }
 
 // Result is what --output json prints.
@@ -53,8 +53,8 @@ Ctrl-C interrupts Terraform gracefully: it finishes what is in flight and
 saves its state; run provision again to continue.`,
 		Example: `  empctl provision --env prod --dry-run        # show the plan only
   empctl provision --env prod                  # plan, confirm, apply
-  empctl provision --env prod --auto-approve   # in CI: no prompt
-  empctl provision --env prod -o json --auto-approve`,
+  empctl provision --env prod --yes            # in CI: no prompt
+  empctl provision --env prod -o json --yes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -64,7 +64,7 @@ saves its state; run provision again to continue.`,
 		},
 	}
 	opts.Terraform.Register(cmd)
-	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking (required when stdin is not a terminal)")
+	cmdutil.YesFlag(cmd, &opts.Yes, "apply without asking (required when stdin is not a terminal)", "auto-approve")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "plan and summarize only; change nothing")
 	return cmd
 }
@@ -73,9 +73,13 @@ saves its state; run provision again to continue.`,
 func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
 	ios := f.IOStreams
+	// What makes the command meaningless is said before any question.
+	if _, err := ResolveEnv(f); err != nil {
+		return err
+	}
 	// Refuse before a long plan that could never be applied.
-	if !opts.DryRun && !opts.AutoApprove && !ios.IsStdinTTY() {
-		return cmdutil.FlagErrorf("refusing to apply without confirmation: stdin is not a terminal; review with --dry-run, then pass --auto-approve")
+	if !opts.DryRun && !opts.Yes && !ios.IsStdinTTY() {
+		return cmdutil.FlagErrorf("refusing to apply without confirmation: stdin is not a terminal; review with --dry-run, then pass --yes")
 	}
 	s, err := Open(ctx, f, opts.Terraform)
 	if err != nil {
@@ -101,7 +105,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return report(f, res)
 	}
 	if plan.Summary.HasChanges() {
-		if !opts.AutoApprove {
+		if !opts.Yes {
 			answer, err := Ask(ctx, ios, fmt.Sprintf("Apply this plan to %s? [y/N]: ", s.Env.Name))
 			if err != nil {
 				return err

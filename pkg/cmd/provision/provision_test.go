@@ -70,7 +70,7 @@ func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.App, testYAML)
 
-	res := run(t, project, invocation{}, "--auto-approve")
+	res := run(t, project, invocation{}, "--yes")
 	if res.err != nil {
 		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
 	}
@@ -104,7 +104,7 @@ func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
 	}
 
 	// A second run changes nothing and still refreshes outputs.json.
-	res = run(t, project, invocation{}, "--auto-approve")
+	res = run(t, project, invocation{}, "--yes")
 	if res.err != nil {
 		t.Fatalf("second provision: %v\n%s", res.err, res.stderr)
 	}
@@ -116,7 +116,7 @@ func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
 func TestProvisionJSON(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.App, testYAML)
-	res := run(t, project, invocation{output: cmdutil.OutputJSON}, "--auto-approve")
+	res := run(t, project, invocation{output: cmdutil.OutputJSON}, "--yes")
 	if res.err != nil {
 		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
 	}
@@ -132,8 +132,8 @@ func TestProvisionJSON(t *testing.T) {
 func TestProvisionRefusesWithoutTerminal(t *testing.T) {
 	project := tftest.Project(t, tftest.App, testYAML)
 	res := run(t, project, invocation{})
-	if cmdutil.ExitCode(res.err) != cmdutil.ExitUsage || !strings.Contains(res.err.Error(), "--auto-approve") {
-		t.Fatalf("error = %v (exit %d), want a usage error naming --auto-approve", res.err, cmdutil.ExitCode(res.err))
+	if cmdutil.ExitCode(res.err) != cmdutil.ExitUsage || !strings.Contains(res.err.Error(), "--yes") {
+		t.Fatalf("error = %v (exit %d), want a usage error naming --yes", res.err, cmdutil.ExitCode(res.err))
 	}
 	if _, err := os.Stat(filepath.Join(project, ".empctl")); err == nil {
 		t.Error("Terraform ran although the command was refused")
@@ -189,7 +189,7 @@ func TestProvisionDryRun(t *testing.T) {
 func TestProvisionWarnsBeforeReplacingTheDatabase(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.AppReplacingDatabase, testYAML)
-	if res := run(t, project, invocation{}, "--auto-approve"); res.err != nil {
+	if res := run(t, project, invocation{}, "--yes"); res.err != nil {
 		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
 	}
 	yaml := testYAML + "      db_instance_class: db.r6g.large\n"
@@ -214,7 +214,7 @@ func TestProvisionWarnsBeforeReplacingTheDatabase(t *testing.T) {
 func TestProvisionShowsReplacedTargetGroup(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.AppReplacingTargetGroup, testYAML)
-	if res := run(t, project, invocation{}, "--auto-approve"); res.err != nil {
+	if res := run(t, project, invocation{}, "--yes"); res.err != nil {
 		t.Fatalf("provision: %v\n%s", res.err, res.stderr)
 	}
 	yaml := testYAML + "      container_port: 9090\n"
@@ -257,7 +257,7 @@ func TestProvisionCtrlCInterruptsTerraform(t *testing.T) {
 	project := tftest.Project(t, tftest.Slow, testYAML)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd, res := command(project, invocation{}, "--auto-approve")
+	cmd, res := command(project, invocation{}, "--yes")
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
 
@@ -283,7 +283,7 @@ func TestProvisionCtrlCInterruptsTerraform(t *testing.T) {
 func TestProvisionReportsTerraformFailure(t *testing.T) {
 	tftest.Binary(t)
 	project := tftest.Project(t, tftest.Failing, testYAML)
-	res := run(t, project, invocation{}, "--auto-approve")
+	res := run(t, project, invocation{}, "--yes")
 	if res.err == nil || !strings.Contains(res.err.Error(), "terraform apply failed") {
 		t.Fatalf("error = %v", res.err)
 	}
@@ -351,5 +351,18 @@ func TestInstallTerraformUsesItsCache(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr.String(), "Installing Terraform "+tf.PinnedVersion) || !strings.Contains(res.stdout.String(), "3 to add") {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", res.stderr, res.stdout)
+	}
+}
+
+// Terraform only warns about an undeclared variable: a misspelt one would
+// leave production on the default. It is refused before any plan.
+func TestProvisionRefusesAMisspeltVariable(t *testing.T) {
+	project := tftest.Project(t, tftest.App, strings.Replace(testYAML, "desired_count", "desired_cuont", 1))
+	res := run(t, project, invocation{}, "--dry-run")
+	if res.err == nil || !strings.Contains(res.err.Error(), `vars.desired_cuont`) || !strings.Contains(res.err.Error(), `did you mean "desired_count"?`) {
+		t.Fatalf("error = %v, want the misspelt variable named with a suggestion", res.err)
+	}
+	if strings.Contains(res.stderr.String(), "Initializing Terraform") {
+		t.Errorf("Terraform ran before the variables were checked:\n%s", res.stderr)
 	}
 }

@@ -42,16 +42,9 @@ type Session struct {
 // for the result.
 func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session, error) {
 	dir := f.Global.Dir
-	cfg, err := config.Load(dir)
+	env, err := ResolveEnv(f)
 	if err != nil {
 		return nil, err
-	}
-	env, err := cfg.Env(f.Global.Env)
-	if err != nil {
-		return nil, err
-	}
-	if env.IsLocal() {
-		return nil, cmdutil.FlagErrorf("the local environment runs on this machine and has no AWS infrastructure (`empctl up` starts it); pass --env with an environment from empctl.yaml")
 	}
 	execPath, err := findTerraform(ctx, f, fl)
 	if err != nil {
@@ -75,6 +68,28 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 		return nil, err
 	}
 	return &Session{Env: env, Dir: dir, Runner: runner}, nil
+}
+
+// ResolveEnv is the AWS environment --env names, with its variables checked
+// against terraform/: everything that can make provision or destroy
+// meaningless, for them to say before they ask anything.
+func ResolveEnv(f *cmdutil.Factory) (config.Environment, error) {
+	dir := f.Global.Dir
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return config.Environment{}, err
+	}
+	env, err := cfg.Env(f.Global.Env)
+	if err != nil {
+		return config.Environment{}, err
+	}
+	if env.IsLocal() {
+		return config.Environment{}, cmdutil.FlagErrorf("the local environment runs on this machine and has no AWS infrastructure (`empctl up` starts it, `empctl down` stops it); pass --env with an environment from empctl.yaml")
+	}
+	if err := env.CheckVars(filepath.Join(dir, config.FileName), filepath.Join(dir, moduleDir)); err != nil {
+		return config.Environment{}, err
+	}
+	return env, nil
 }
 
 func findTerraform(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (string, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/deploy"
 	"github.com/empctl/empctl/pkg/cmd/destroy"
 	"github.com/empctl/empctl/pkg/cmd/down"
+	initcmd "github.com/empctl/empctl/pkg/cmd/init"
 	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmd/status"
@@ -16,6 +17,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/verify"
 	"github.com/empctl/empctl/pkg/cmd/version"
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 )
 
 // NewCmdRoot returns the `empctl` command tree.
@@ -31,12 +33,6 @@ The default environment is "local": the whole stack on this machine, no AWS acco
   empctl deploy backend                  # roll out a new server build
   empctl verify-zero-downtime --rate 200 # prove a rollout drops nothing
   empctl provision --env prod            # create the AWS infrastructure`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return cmdutil.FlagErrorf("unknown command %q for %q\nRun '%s --help' for the list of commands.", args[0], cmd.CommandPath(), cmd.CommandPath())
-			}
-			return nil
-		},
 		RunE:          func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -61,6 +57,13 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	pf.StringVarP(&f.Global.Output, "output", "o", f.Global.Output, "output format: text or json")
 	pf.BoolVarP(&f.Global.Verbose, "verbose", "v", false, "print more detail")
 	pf.StringVarP(&f.Global.Dir, "dir", "C", f.Global.Dir, "project directory (where empctl.yaml and .empctl/ live)")
+	_ = cmd.RegisterFlagCompletionFunc("env", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		names := []string{config.LocalEnv}
+		if cfg, err := config.Load(f.Global.Dir); err == nil {
+			names = append(names, cfg.Names()...)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{cmdutil.OutputText, cmdutil.OutputJSON}, cobra.ShellCompDirectiveNoFileComp))
 
 	// Subcommands; one line each.
@@ -71,8 +74,10 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(deploy.NewCmdDeploy(f))
 	cmd.AddCommand(rollback.NewCmdRollback(f, nil))
 	cmd.AddCommand(verify.NewCmdVerify(f, nil))
+	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	cmd.AddCommand(provision.NewCmdProvision(f, nil))
 	cmd.AddCommand(destroy.NewCmdDestroy(f, nil))
 
+	strictArgs(cmd)
 	return cmd
 }

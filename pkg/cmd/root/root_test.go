@@ -78,3 +78,28 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		t.Fatalf("exit code %d, want %d (err %v)", got, cmdutil.ExitUsage, err)
 	}
 }
+
+func TestTyposAreUsageErrorsWithSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		suggest string
+	}{
+		{[]string{"staus"}, "status"},
+		{[]string{"deploy", "backnd"}, "backend"},
+		{[]string{"deploy", "frontent"}, "frontend"},
+		{[]string{"rollback", "extra-arg"}, ""},
+		{[]string{"status", "prod"}, ""},
+	} {
+		out, _, err := run(t, tc.args...)
+		if got := cmdutil.ExitCode(err); got != cmdutil.ExitUsage {
+			t.Errorf("%v: exit code %d, want %d (err %v, out %q)", tc.args, got, cmdutil.ExitUsage, err, out)
+			continue
+		}
+		if tc.suggest != "" && !strings.Contains(err.Error(), "Did you mean this?\n\t"+tc.suggest) {
+			t.Errorf("%v: no suggestion of %q in %q", tc.args, tc.suggest, err)
+		}
+		if !strings.Contains(err.Error(), "--help") {
+			t.Errorf("%v: error should point at --help: %v", tc.args, err)
+		}
+	}
+}

@@ -34,7 +34,13 @@ type Binary struct {
 // reproducible (-trimpath, no build date), so the same sources give the same
 // digest and a deploy can tell "nothing changed" apart from a new build.
 func Server(ctx context.Context, srcDir, stateDir string, log io.Writer) (*Binary, error) {
-	src, err := srcversion.Describe(ctx, srcDir)
+	// The version follows the server's own inputs only: a webapp edit or a
+	// new empctl.yaml leaves it, and the build, alone.
+	specs, err := srcversion.GoInputs(ctx, srcDir, "./cmd/server")
+	if err != nil {
+		return nil, err
+	}
+	src, err := srcversion.DescribePaths(ctx, srcDir, specs)
 	if err != nil {
 		return nil, err
 	}

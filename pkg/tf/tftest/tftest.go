@@ -135,6 +135,14 @@ terraform {
 
 variable "environment" { type = string }
 variable "region" { type = string }
+variable "profile" {
+  type    = string
+  default = null
+}
+variable "desired_count" {
+  type    = number
+  default = 3
+}
 
 resource "terraform_data" "first" {
   input = var.environment
@@ -156,6 +164,14 @@ terraform {
 
 variable "environment" { type = string }
 variable "region" { type = string }
+variable "profile" {
+  type    = string
+  default = null
+}
+variable "desired_count" {
+  type    = number
+  default = 3
+}
 
 resource "terraform_data" "broken" {
   provisioner "local-exec" {
