@@ -19,6 +19,7 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/loadtest"
+	"github.com/empctl/empctl/pkg/trafficmix"
 )
 
 type Options struct {
@@ -118,6 +119,11 @@ confirmation unless --yes is given.`,
 	return cmd
 }
 
+// mixOptions is the run's request mix: a reader and 6 writers, and 12
+// sign-ups spread over the run's phases, 19 sign-ups in all, under the app's
+// throttle of 20 per client address per hour.
+var mixOptions = trafficmix.Options{Prefix: "zd", Writers: 6, SignUps: 12}
+
 func Run(ctx context.Context, opts *Options) error {
 	errOut := opts.IO.ErrOut
 	e, err := opts.Env()
@@ -154,29 +160,28 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	fmt.Fprintf(errOut, "Preparing the request mix against %s...\n", endpoint)
-	mix, err := prepareMix(ctx, endpoint)
+	mix, err := trafficmix.Prepare(ctx, endpoint, mixOptions)
 	if err != nil {
 		return err
 	}
-	for _, s := range mix.skipped {
+	for _, s := range mix.Skipped {
 		fmt.Fprintf(errOut, "Note: skipping %s\n", s)
 	}
 
-	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.writes.marker)
-	mix.writes.schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback))
-	mix.writes.enter(phaseWarmup)
-	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
-	api := newAuditClient(endpoint)
+	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.Marker())
+	mix.Schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback), phaseRank)
+	mix.Enter(phaseWarmup)
+	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.Targets, Timeout: opts.Timeout, OnResult: mix.Record})
 	// The run's users exist from here on: whatever ends the run (a failed
 	// deploy, Ctrl-C), the load stops and they are locked.
 	var locked, accounts int
 	lockOnce := sync.OnceFunc(func() {
 		run.Stop() // no sign-up may follow the lock
 		fmt.Fprintln(errOut, "Locking the run's test users...")
-		locked, accounts = lockUsers(ctx, mix, api)
+		locked, accounts = mix.Lock(ctx)
 		if locked < accounts {
 			fmt.Fprintf(errOut, "Warning: %d of the run's %d test users could not be locked: find them by the marker %s in their e-mail (%s-...@example.com) and remove them\n",
-				accounts-locked, accounts, mix.writes.marker, mix.writes.marker)
+				accounts-locked, accounts, mix.Marker(), mix.Marker())
 		}
 	})
 	defer lockOnce()
@@ -184,7 +189,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.writes.enter}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.Enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && !sc.killDone, i == opts.Rollouts); err != nil {
 			return err
@@ -197,19 +202,19 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	cool := max(opts.Cooldown, opts.Duration-time.Since(started))
 	fmt.Fprintf(errOut, "Cool-down %s...\n", cool.Round(100*time.Millisecond))
-	mix.writes.enter(phaseCooldown)
+	mix.Enter(phaseCooldown)
 	if err := sleep(ctx, cool); err != nil {
 		return err
 	}
 	res := run.Stop()
 
 	fmt.Fprintln(errOut, "Auditing the writes...")
-	writes := mix.writes.audit(ctx, api, mix.readerToken)
+	writes := mix.Audit(ctx)
 	lockOnce()
 	writes.Locked, writes.Accounts = locked, accounts
-	writes.SignUps = mix.writes.signUpsByPhase()
+	writes.SignUps = mix.SignUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
-		Targets: mix.names(), Skipped: mix.skipped})
+		Targets: mix.Names(), Skipped: mix.Skipped})
 	if opts.Report != nil {
 		opts.Report(rep)
 	}
