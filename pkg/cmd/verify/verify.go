@@ -16,9 +16,12 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
 	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/gate"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/loadtest"
+	"github.com/empctl/empctl/pkg/rollout"
 	"github.com/empctl/empctl/pkg/trafficmix"
 )
 
@@ -50,10 +53,16 @@ type Options struct {
 	// Deploy are the rollouts' and the rollback's watch options (tests
 	// shorten ECS's 5 s poll).
 	Deploy env.DeployOptions
+	// Strategy resolves the rollouts' strategy for the environment (local
+	// or not) from the flags; nil is a rolling deploy.
+	Strategy func(local bool) (rollout.Config, error)
+	// GateOptions tune the gate of progressive rollouts (tests).
+	GateOptions []gate.Option
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Env: f.Environment}
+	var strategy rollout.Config // the strategy flags, as given
 	cmd := &cobra.Command{
 		Use:   "verify-zero-downtime",
 		Short: "Prove that rollouts, a rollback and a killed task drop no request and lose no write",
@@ -81,11 +90,19 @@ request at the end. The exit code is 0 only then (3 when it fails).
 report.json and report.html (a timeline chart with latency and a marker for
 each action) are written under .empctl/reports/<timestamp>/.
 
+--strategy (and the other flags of deploy backend's strategies) runs the
+rollouts and the rollback that way; a progressive strategy's gate sends its
+own test traffic through the test route (3 sign-ups per rollout) and probes
+each production step, and the report plots the production weight on the new
+version beside the latency, and names each rollout's strategy and the gate's
+verdicts.
+
 --kill on an AWS environment stops a running task (ECS StopTask) and asks for
 confirmation unless --yes is given.`,
 		Example: `  empctl verify-zero-downtime
   empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
   empctl verify-zero-downtime --duration 2m
+  empctl verify-zero-downtime --strategy canary --rollouts 2 --rollback --kill
   empctl verify-zero-downtime --env prod --rate 50 --rollouts 2
   empctl verify-zero-downtime --env prod --target http://internal-alb.example:80   # from inside the VPC
   empctl verify-zero-downtime --output json | jq .writes`,
@@ -98,6 +115,9 @@ confirmation unless --yes is given.`,
 			if opts.Rollouts < 1 {
 				return cmdutil.FlagErrorf("--rollouts must be at least 1")
 			}
+			opts.Strategy = func(local bool) (rollout.Config, error) {
+				return shared.ResolveStrategy(cmd.Flags(), strategy, local, "")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -105,6 +125,7 @@ confirmation unless --yes is given.`,
 		},
 	}
 	fl := cmd.Flags()
+	shared.BindStrategyFlags(fl, &strategy)
 	fl.IntVar(&opts.Rate, "rate", 100, "requests per second")
 	fl.DurationVar(&opts.Warmup, "warmup", 5*time.Second, "load before the first rollout starts")
 	fl.DurationVar(&opts.Cooldown, "cooldown", 5*time.Second, "load after the last rollout has completed")
@@ -134,6 +155,9 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := confirmKill(ctx, opts, e); err != nil {
 			return err
 		}
+	}
+	if err := useStrategy(opts, e); err != nil {
+		return err
 	}
 	endpoint, err := e.Endpoint(ctx)
 	if err != nil {
@@ -189,7 +213,8 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.Enter}
+	weights := &weightLog{}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: weights.tee(shared.Progress(opts.IO, opts.JSON)), deploy: opts.Deploy, enter: mix.Enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && !sc.killDone, i == opts.Rollouts); err != nil {
 			return err
@@ -214,7 +239,7 @@ func Run(ctx context.Context, opts *Options) error {
 	writes.Locked, writes.Accounts = locked, accounts
 	writes.SignUps = mix.SignUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
-		Targets: mix.Names(), Skipped: mix.Skipped})
+		Targets: mix.Names(), Skipped: mix.Skipped, Weights: weights.points()})
 	if opts.Report != nil {
 		opts.Report(rep)
 	}
@@ -240,6 +265,23 @@ func Run(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(errOut, "Report: %s\n", filepath.Join(dir, "report.html"))
 	if rep.Verdict != loadtest.VerdictPass {
 		return cmdutil.VerdictFailed(fmt.Errorf("zero-downtime verification failed: %v", rep.Reasons))
+	}
+	return nil
+}
+
+// useStrategy puts the strategy into the rollouts' and the rollback's deploy
+// options, with a gate when it is progressive.
+func useStrategy(opts *Options, e env.Environment) error {
+	if opts.Strategy == nil {
+		return nil
+	}
+	cfg, err := opts.Strategy(e.Name() == config.LocalEnv)
+	if err != nil {
+		return err
+	}
+	opts.Deploy.Strategy = cfg
+	if cfg.Strategy.Progressive() {
+		opts.Deploy.Gate = gate.New(cfg.Gate, opts.GateOptions...)
 	}
 	return nil
 }
