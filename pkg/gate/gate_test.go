@@ -156,3 +156,20 @@ func TestCtrlCDuringTheTestLocksItsUsers(t *testing.T) {
 	}
 	assertLocked(t, newURL, users, 1)
 }
+
+// Ctrl-C during a production step returns an error at once: the step was
+// not judged, and an error rolls the deployment back.
+func TestCtrlCDuringAStepIsAnError(t *testing.T) {
+	p := newProxy(t, serve(t, version(t, "v1", server.Deps{})), serve(t, version(t, "v2", server.Deps{})))
+	p.weight.Store(10)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	progress := func(m string) {
+		t.Log(m)
+		cancel() // at the first reading
+	}
+	v, err := newGate().Watch(ctx, p.URL, p, 1, 10*time.Minute, progress)
+	if !errors.Is(err, context.Canceled) || v.Promote {
+		t.Fatalf("Ctrl-C: verdict %+v, error %v; want context.Canceled and no promotion", v, err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +21,14 @@ import (
 func TestEveryRequestCarriesTheHeader(t *testing.T) {
 	api := apitest.Handler(t, server.Deps{})
 	var with, without atomic.Int64
+	var mu sync.Mutex
+	var keys []string // the sign-ups' idempotency keys
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/users" {
+			mu.Lock()
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			mu.Unlock()
+		}
 		if r.Header.Get("X-Test-Route") != "yes" {
 			without.Add(1)
 			http.Error(w, "no test header", http.StatusMisdirectedRequest)
@@ -59,6 +68,14 @@ func TestEveryRequestCarriesTheHeader(t *testing.T) {
 	}
 	if locked, accounts := m.Lock(ctx); locked != 3 || accounts != 3 {
 		t.Fatalf("locked %d of %d accounts, want 3 of 3 (one shared reader and writer, 2 sign-ups)", locked, accounts)
+	}
+	// The keys are random: nothing in them names the user.
+	mu.Lock()
+	defer mu.Unlock()
+	for _, k := range keys {
+		if len(k) != 32 || strings.Contains(k, m.Marker()) {
+			t.Errorf("sign-up idempotency key %q: want 32 random hex characters", k)
+		}
 	}
 	if n := without.Load(); n != 0 {
 		t.Fatalf("%d requests without the header (%d with)", n, with.Load())
