@@ -56,8 +56,6 @@ type Options struct {
 	// Strategy resolves the rollouts' strategy for the environment (local
 	// or not) from the flags; nil is a rolling deploy.
 	Strategy func(local bool) (rollout.Config, error)
-	// GateOptions tune the gate of progressive rollouts (tests).
-	GateOptions []gate.Option
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
@@ -281,7 +279,7 @@ func useStrategy(opts *Options, e env.Environment) error {
 	}
 	opts.Deploy.Strategy = cfg
 	if cfg.Strategy.Progressive() {
-		opts.Deploy.Gate = gate.New(cfg.Gate, opts.GateOptions...)
+		opts.Deploy.Gate = gate.New(cfg.Gate)
 	}
 	return nil
 }
