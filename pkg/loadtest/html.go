@@ -53,6 +53,9 @@ type bar struct {
 type chartData struct {
 	Bars             []bar
 	P50Path, P99Path string
+	// WeightPath is the production weight on the new version, full height
+	// being 100 %.
+	WeightPath       string
 	Marks            []markLine
 	YTicks, Y2Ticks  []tick
 	XTicks           []tick
@@ -129,6 +132,9 @@ func buildChart(rep *Report) chartData {
 		p99 = append(p99, fmt.Sprintf("%s%.1f,%.1f", cmd, x+bw/2, c.PlotH-c.PlotH*s.P99/maxP99))
 	}
 	c.P50Path, c.P99Path = strings.Join(p50, " "), strings.Join(p99, " ")
+	if c.WeightPath = weightPath(rep, bw, c.PlotH); c.WeightPath != "" {
+		c.Legend = append(c.Legend, legend{weightColor, "production weight on the new version (full height: 100 %)"})
+	}
 	c.Marks = actionMarks(rep, bw)
 	for i := 0; i <= 4; i++ {
 		c.YTicks = append(c.YTicks, tick{Pos: c.PlotH - c.PlotH*float64(i)/4, Label: fmt.Sprintf("%d", maxReq*i/4)})
@@ -139,6 +145,24 @@ func buildChart(rep *Report) chartData {
 		c.XTicks = append(c.XTicks, tick{Pos: float64(s)*bw + bw/2, Label: fmt.Sprintf("%ds", s)})
 	}
 	return c
+}
+
+const weightColor = "#d37295"
+
+// weightPath draws the production weight as steps: each point holds until
+// the next, the last until the run's end.
+func weightPath(rep *Report, secondWidth, plotH float64) string {
+	if len(rep.Weights) == 0 {
+		return ""
+	}
+	x := func(t time.Time) float64 { return max(t.Sub(rep.Started).Seconds(), 0) * secondWidth }
+	y := func(w float64) float64 { return plotH - plotH*w/100 }
+	parts := []string{fmt.Sprintf("M%.1f,%.1f", x(rep.Weights[0].Time), y(rep.Weights[0].Weight))}
+	for _, p := range rep.Weights[1:] {
+		parts = append(parts, fmt.Sprintf("H%.1f V%.1f", x(p.Time), y(p.Weight)))
+	}
+	parts = append(parts, fmt.Sprintf("H%.1f", x(rep.Ended)))
+	return strings.Join(parts, " ")
 }
 
 // actionMarks puts a labelled line where each rollout, rollback and kill
@@ -220,6 +244,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto}
 {{range .Chart.Marks}}<line x1="{{.X}}" x2="{{.X}}" y1="0" y2="{{$.Chart.PlotH}}" stroke="{{.Color}}" stroke-dasharray="4 3"/>{{if .Label}}<text x="{{add .X 4}}" y="{{.Y}}" fill="{{.Color}}">{{.Label}}</text>{{end}}{{end}}
 <path d="{{.Chart.P99Path}}" fill="none" stroke="#222" stroke-width="1.5"/>
 <path d="{{.Chart.P50Path}}" fill="none" stroke="#888" stroke-width="1.5"/>
+{{if .Chart.WeightPath}}<path d="{{.Chart.WeightPath}}" fill="none" stroke="#d37295" stroke-width="2"><title>production weight on the new version</title></path>{{end}}
 <text x="-40" y="{{add .Chart.PlotH 32}}">requests/s</text><text x="{{.Chart.PlotW}}" y="{{add .Chart.PlotH 32}}" text-anchor="end">p50 and p99 latency (right axis)</text>
 </g></svg>
 <h2>Latency</h2>

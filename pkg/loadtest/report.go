@@ -49,6 +49,18 @@ type Report struct {
 	Actions []Action `json:"actions,omitempty"`
 	// Writes is the audit of the writes in the mix.
 	Writes *Writes `json:"writes,omitempty"`
+	// Weights is the production weight on the new version over the run, as
+	// progressive rollouts reported it (none for rolling ones).
+	Weights []WeightPoint `json:"weights,omitempty"`
+}
+
+// WeightPoint is a progressive rollout's production weight on its new
+// version from Time on.
+type WeightPoint struct {
+	Time    time.Time `json:"time"`
+	Weight  float64   `json:"weight"`
+	Stage   string    `json:"stage"`
+	Version string    `json:"version,omitempty"`
 }
 
 // Kinds of action.
@@ -106,6 +118,7 @@ type Info struct {
 	Actions          []Action
 	Writes           *Writes
 	Targets, Skipped []string
+	Weights          []WeightPoint
 }
 
 // Latency summarises a phase's latencies in milliseconds.
@@ -134,7 +147,7 @@ func (rs *Results) Build(in Info) *Report {
 	ro := in.Rollout
 	rep := &Report{Env: in.Env, Endpoint: in.Endpoint, Rate: rs.Rate, Started: rs.Started, Ended: rs.Ended, Targets: in.Targets, Skipped: in.Skipped,
 		Failures: map[string]int{}, Versions: map[string]int{}, FinalVersions: map[string]int{}, Latency: map[string]Latency{}, Rollout: ro, Timeline: []Second{},
-		Actions: in.Actions, Writes: in.Writes}
+		Actions: in.Actions, Writes: in.Writes, Weights: in.Weights}
 	if ro != nil && ro.Outcome == env.OutcomeCompleted {
 		rep.ExpectedVersion = ro.Version
 	}

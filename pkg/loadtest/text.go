@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // WriteText writes the report's compact text form.
@@ -26,6 +28,11 @@ func WriteText(w io.Writer, rep *Report) {
 	}
 	for _, a := range rep.Actions {
 		fmt.Fprintf(w, "  %s\n", a.describe(rep.Started))
+		if a.Rollout != nil {
+			for _, v := range a.Rollout.Verdicts {
+				fmt.Fprintf(w, "    %s\n", describeVerdict(v))
+			}
+		}
 	}
 	fmt.Fprintf(w, "\nRequests  %d sent, %d succeeded, %d failed\n", rep.Requests, rep.Succeeded, rep.Failed)
 	if len(rep.Failures) > 0 {
@@ -142,7 +149,24 @@ func (a Action) describe(start time.Time) string {
 	case a.Kind == ActionKill:
 		return fmt.Sprintf("kill at %s: %s killed without warning", at, a.Target)
 	case a.Rollout != nil:
-		return fmt.Sprintf("%s at %s: %s → %s %s in %s", a.Kind, at, a.Rollout.PreviousVersion, a.Rollout.Version, a.Rollout.Outcome, took)
+		how := ""
+		if s := a.Rollout.Strategy; s != "" {
+			how = " (" + string(s) + ")"
+		}
+		return fmt.Sprintf("%s%s at %s: %s → %s %s in %s", a.Kind, how, at, a.Rollout.PreviousVersion, a.Rollout.Version, a.Rollout.Outcome, took)
 	}
 	return fmt.Sprintf("%s at %s", a.Kind, at)
+}
+
+// describeVerdict is a gate's decision in the text report.
+func describeVerdict(v rollout.Verdict) string {
+	what := "roll back"
+	if v.Promote {
+		what = "promote"
+	}
+	where := string(v.Stage)
+	if v.Step > 0 {
+		where = fmt.Sprintf("%s %d", v.Stage, v.Step)
+	}
+	return fmt.Sprintf("gate at %s: %s: %s", where, what, v.Reason)
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/empctl/empctl/pkg/loadtest"
 	"github.com/empctl/empctl/pkg/local/localtest"
 	"github.com/empctl/empctl/pkg/testenv"
+	"github.com/empctl/empctl/pkg/trafficmix/apitest"
+	"github.com/empctl/empctl/server"
 )
 
 // awsFixture is an AWS environment whose ECS is the scripted fake (moto
@@ -47,7 +49,7 @@ func newAWSFixture(t *testing.T, fx *awsenvtest.Fixture) *awsFixture {
 	t.Setenv("AWS_ENDPOINT_URL_ECS", f.ecs.URL) // the other services stay on moto
 	f.td1 = f.ecs.AddTaskDefinition(1, fx.Outputs.ECRRepositoryURL+"@sha256:"+strings.Repeat("1", 64), "v1")
 	f.ecs.SetService(f.td1, 3)
-	f.app = f.albStandIn(t, apiServer(t))
+	f.app = f.albStandIn(t, apitest.Server(t, server.Deps{}))
 	return f
 }
 

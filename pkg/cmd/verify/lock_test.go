@@ -17,6 +17,8 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/trafficmix/apitest"
+	"github.com/empctl/empctl/server"
 )
 
 // signUpWatch is the real API behind a recorder of the sign-ups it stored,
@@ -36,7 +38,7 @@ type signUpWatch struct {
 
 func newSignUpWatch(t *testing.T, refuseAfter int) *signUpWatch {
 	w := &signUpWatch{users: map[string]string{}, refuse: refuseAfter, patched: make(chan struct{}), signed: make(chan struct{})}
-	api := apiHandler(t)
+	api := apitest.Handler(t, server.Deps{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPatch && r.URL.Path == "/api/me":
@@ -87,7 +89,7 @@ func (w *signUpWatch) assertLocked(t *testing.T, want int) {
 		t.Fatalf("%d users signed up, want at least %d", len(w.users), want)
 	}
 	for email, password := range w.users {
-		if code := login(t, w.URL, email, password); code != http.StatusUnauthorized {
+		if code := apitest.Login(t, w.URL, email, password); code != http.StatusUnauthorized {
 			t.Errorf("%s still signs in with the run's password (HTTP %d): not locked", email, code)
 		}
 	}
@@ -133,7 +135,7 @@ func TestTheRunsUsersAreLockedOnEveryExitPath(t *testing.T) {
 		if !strings.Contains(errOut, "Locking the run's test users") {
 			t.Fatalf("no lock after the failed deploy:\n%s", errOut)
 		}
-		w.assertLocked(t, 1+writers+1) // a reader, the writers, the load's sign-ups
+		w.assertLocked(t, 1+mixOptions.Writers+1) // a reader, the writers, the load's sign-ups
 	})
 
 	t.Run("CtrlC", func(t *testing.T) {
@@ -149,7 +151,7 @@ func TestTheRunsUsersAreLockedOnEveryExitPath(t *testing.T) {
 		if cmdutil.ExitCode(err) != cmdutil.ExitCancel {
 			t.Fatalf("Ctrl-C: %v (exit %d), want exit %d", err, cmdutil.ExitCode(err), cmdutil.ExitCancel)
 		}
-		w.assertLocked(t, 1+writers)
+		w.assertLocked(t, 1+mixOptions.Writers)
 	})
 
 	t.Run("ASignUpRefusedWhilePreparing", func(t *testing.T) {

@@ -1,11 +1,10 @@
 package verify
 
 import (
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/empctl/empctl/pkg/loadtest"
+	"github.com/empctl/empctl/pkg/trafficmix"
 )
 
 // The capped sign-ups are spread over the run: each rollout, the kill and
@@ -18,50 +17,22 @@ func TestSignUpScheduleCoversEveryPhase(t *testing.T) {
 		for _, kill := range []bool{false, true} {
 			for _, rollback := range []bool{false, true} {
 				phases := runPhases(rollouts, kill, rollback)
-				quota := planSignUps(phases, maxSignUps)
+				quota := trafficmix.PlanSignUps(phases, mixOptions.SignUps, phaseRank)
 				total := 0
 				for _, p := range phases {
 					total += quota[p]
 					// More phases than sign-ups: the kill and the rollback still get theirs.
-					if quota[p] == 0 && len(phases) <= maxSignUps {
+					if quota[p] == 0 && len(phases) <= mixOptions.SignUps {
 						t.Errorf("%d rollouts, kill %v, rollback %v: phase %s gets no sign-up (%v)", rollouts, kill, rollback, p, quota)
 					}
 				}
-				if total != maxSignUps {
-					t.Errorf("%d rollouts, kill %v, rollback %v: %d sign-ups planned, want %d", rollouts, kill, rollback, total, maxSignUps)
+				if total != mixOptions.SignUps {
+					t.Errorf("%d rollouts, kill %v, rollback %v: %d sign-ups planned, want %d", rollouts, kill, rollback, total, mixOptions.SignUps)
 				}
 				if kill && quota[phaseKill] == 0 || rollback && quota[phaseRollback] == 0 {
 					t.Errorf("%d rollouts: the kill or the rollback gets no sign-up (%v)", rollouts, quota)
 				}
 			}
 		}
-	}
-}
-
-// The load sends a phase's sign-ups only once the phase has begun, and
-// counts them by phase for the report.
-func TestSignUpsWaitForTheirPhase(t *testing.T) {
-	w := newWrites("http://127.0.0.1:1", "zd-test", "pw", nil)
-	phases := runPhases(3, true, true)
-	w.schedule(phases)
-	next := func() int {
-		n := 0
-		for w.nextSignUp(&loadtest.Request{}) {
-			n++
-		}
-		return n
-	}
-	if n := next(); n != 0 {
-		t.Fatalf("%d sign-ups before the warm-up began", n)
-	}
-	for _, p := range phases {
-		w.enter(p)
-		if n := next(); n != w.quota[p] || n == 0 {
-			t.Fatalf("phase %s sent %d sign-ups, want its share %d", p, n, w.quota[p])
-		}
-	}
-	got := w.signUpsByPhase()
-	if len(got) != len(phases) || !slices.ContainsFunc(got, func(c loadtest.PhaseCount) bool { return c.Phase == phaseKill && c.Count > 0 }) {
-		t.Fatalf("sign-ups by phase %v", got)
 	}
 }

@@ -16,9 +16,13 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
 	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/gate"
 	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/loadtest"
+	"github.com/empctl/empctl/pkg/rollout"
+	"github.com/empctl/empctl/pkg/trafficmix"
 )
 
 type Options struct {
@@ -49,10 +53,14 @@ type Options struct {
 	// Deploy are the rollouts' and the rollback's watch options (tests
 	// shorten ECS's 5 s poll).
 	Deploy env.DeployOptions
+	// Strategy resolves the rollouts' strategy for the environment (local
+	// or not) from the flags; nil is a rolling deploy.
+	Strategy func(local bool) (rollout.Config, error)
 }
 
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Env: f.Environment}
+	var strategy rollout.Config // the strategy flags, as given
 	cmd := &cobra.Command{
 		Use:   "verify-zero-downtime",
 		Short: "Prove that rollouts, a rollback and a killed task drop no request and lose no write",
@@ -80,11 +88,19 @@ request at the end. The exit code is 0 only then (3 when it fails).
 report.json and report.html (a timeline chart with latency and a marker for
 each action) are written under .empctl/reports/<timestamp>/.
 
+--strategy (and the other flags of deploy backend's strategies) runs the
+rollouts and the rollback that way; a progressive strategy's gate sends its
+own test traffic through the test route (3 sign-ups per rollout) and probes
+each production step, and the report plots the production weight on the new
+version beside the latency, and names each rollout's strategy and the gate's
+verdicts.
+
 --kill on an AWS environment stops a running task (ECS StopTask) and asks for
 confirmation unless --yes is given.`,
 		Example: `  empctl verify-zero-downtime
   empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
   empctl verify-zero-downtime --duration 2m
+  empctl verify-zero-downtime --strategy canary --rollouts 2 --rollback --kill
   empctl verify-zero-downtime --env prod --rate 50 --rollouts 2
   empctl verify-zero-downtime --env prod --target http://internal-alb.example:80   # from inside the VPC
   empctl verify-zero-downtime --output json | jq .writes`,
@@ -97,6 +113,9 @@ confirmation unless --yes is given.`,
 			if opts.Rollouts < 1 {
 				return cmdutil.FlagErrorf("--rollouts must be at least 1")
 			}
+			opts.Strategy = func(local bool) (rollout.Config, error) {
+				return shared.ResolveStrategy(cmd.Flags(), strategy, local, "")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -104,6 +123,7 @@ confirmation unless --yes is given.`,
 		},
 	}
 	fl := cmd.Flags()
+	shared.BindStrategyFlags(fl, &strategy)
 	fl.IntVar(&opts.Rate, "rate", 100, "requests per second")
 	fl.DurationVar(&opts.Warmup, "warmup", 5*time.Second, "load before the first rollout starts")
 	fl.DurationVar(&opts.Cooldown, "cooldown", 5*time.Second, "load after the last rollout has completed")
@@ -118,6 +138,11 @@ confirmation unless --yes is given.`,
 	return cmd
 }
 
+// mixOptions is the run's request mix: a reader and 6 writers, and 12
+// sign-ups spread over the run's phases, 19 sign-ups in all, under the app's
+// throttle of 20 per client address per hour.
+var mixOptions = trafficmix.Options{Prefix: "zd", Writers: 6, SignUps: 12}
+
 func Run(ctx context.Context, opts *Options) error {
 	errOut := opts.IO.ErrOut
 	e, err := opts.Env()
@@ -128,6 +153,9 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := confirmKill(ctx, opts, e); err != nil {
 			return err
 		}
+	}
+	if err := useStrategy(opts, e); err != nil {
+		return err
 	}
 	endpoint, err := e.Endpoint(ctx)
 	if err != nil {
@@ -154,29 +182,28 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	fmt.Fprintf(errOut, "Preparing the request mix against %s...\n", endpoint)
-	mix, err := prepareMix(ctx, endpoint)
+	mix, err := trafficmix.Prepare(ctx, endpoint, mixOptions)
 	if err != nil {
 		return err
 	}
-	for _, s := range mix.skipped {
+	for _, s := range mix.Skipped {
 		fmt.Fprintf(errOut, "Note: skipping %s\n", s)
 	}
 
-	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.writes.marker)
-	mix.writes.schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback))
-	mix.writes.enter(phaseWarmup)
-	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.targets, Timeout: opts.Timeout, OnResult: mix.writes.record})
-	api := newAuditClient(endpoint)
+	fmt.Fprintf(errOut, "Load: %d requests/s; warm-up %s; writes marked %s\n", opts.Rate, opts.Warmup, mix.Marker())
+	mix.Schedule(runPhases(opts.Rollouts, opts.Kill, opts.Rollback), phaseRank)
+	mix.Enter(phaseWarmup)
+	run := loadtest.Start(loadtest.Options{Rate: opts.Rate, Targets: mix.Targets, Timeout: opts.Timeout, OnResult: mix.Record})
 	// The run's users exist from here on: whatever ends the run (a failed
 	// deploy, Ctrl-C), the load stops and they are locked.
 	var locked, accounts int
 	lockOnce := sync.OnceFunc(func() {
 		run.Stop() // no sign-up may follow the lock
 		fmt.Fprintln(errOut, "Locking the run's test users...")
-		locked, accounts = lockUsers(ctx, mix, api)
+		locked, accounts = mix.Lock(ctx)
 		if locked < accounts {
 			fmt.Fprintf(errOut, "Warning: %d of the run's %d test users could not be locked: find them by the marker %s in their e-mail (%s-...@example.com) and remove them\n",
-				accounts-locked, accounts, mix.writes.marker, mix.writes.marker)
+				accounts-locked, accounts, mix.Marker(), mix.Marker())
 		}
 	})
 	defer lockOnce()
@@ -184,7 +211,8 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := sleep(ctx, opts.Warmup); err != nil {
 		return err
 	}
-	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: shared.Progress(opts.IO, opts.JSON), deploy: opts.Deploy, enter: mix.writes.enter}
+	weights := &weightLog{}
+	sc := &scenario{e: e, rel: rel, run: run, errOut: errOut, progress: weights.tee(shared.Progress(opts.IO, opts.JSON)), deploy: opts.Deploy, enter: mix.Enter}
 	for i := 1; i <= opts.Rollouts && !sc.failed(); i++ {
 		if err := sc.rollout(ctx, i, opts.Kill && !sc.killDone, i == opts.Rollouts); err != nil {
 			return err
@@ -197,19 +225,19 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	cool := max(opts.Cooldown, opts.Duration-time.Since(started))
 	fmt.Fprintf(errOut, "Cool-down %s...\n", cool.Round(100*time.Millisecond))
-	mix.writes.enter(phaseCooldown)
+	mix.Enter(phaseCooldown)
 	if err := sleep(ctx, cool); err != nil {
 		return err
 	}
 	res := run.Stop()
 
 	fmt.Fprintln(errOut, "Auditing the writes...")
-	writes := mix.writes.audit(ctx, api, mix.readerToken)
+	writes := mix.Audit(ctx)
 	lockOnce()
 	writes.Locked, writes.Accounts = locked, accounts
-	writes.SignUps = mix.writes.signUpsByPhase()
+	writes.SignUps = mix.SignUpsByPhase()
 	rep := res.Build(loadtest.Info{Env: e.Name(), Endpoint: endpoint, Rollout: sc.last, Actions: sc.actions, Writes: writes,
-		Targets: mix.names(), Skipped: mix.skipped})
+		Targets: mix.Names(), Skipped: mix.Skipped, Weights: weights.points()})
 	if opts.Report != nil {
 		opts.Report(rep)
 	}
@@ -235,6 +263,23 @@ func Run(ctx context.Context, opts *Options) error {
 	fmt.Fprintf(errOut, "Report: %s\n", filepath.Join(dir, "report.html"))
 	if rep.Verdict != loadtest.VerdictPass {
 		return cmdutil.VerdictFailed(fmt.Errorf("zero-downtime verification failed: %v", rep.Reasons))
+	}
+	return nil
+}
+
+// useStrategy puts the strategy into the rollouts' and the rollback's deploy
+// options, with a gate when it is progressive.
+func useStrategy(opts *Options, e env.Environment) error {
+	if opts.Strategy == nil {
+		return nil
+	}
+	cfg, err := opts.Strategy(e.Name() == config.LocalEnv)
+	if err != nil {
+		return err
+	}
+	opts.Deploy.Strategy = cfg
+	if cfg.Strategy.Progressive() {
+		opts.Deploy.Gate = gate.New(cfg.Gate)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
-package verify
+package trafficmix
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,16 +12,21 @@ import (
 	"time"
 )
 
-// auditClient makes the requests outside the measured load: preparing the
-// users and auditing the writes. Each is retried, so that a replica dying
-// under the scenario does not fail the preparation or the audit.
-type auditClient struct {
+// client makes the requests outside the measured load: preparing the
+// users, auditing the writes and locking the users. Each is retried, so that
+// a replica dying under the scenario does not fail the preparation or the
+// audit. header goes on every request (a test route's).
+type client struct {
 	endpoint string
+	header   http.Header
 	hc       *http.Client
+	// signUps is how many sign-ups a run of the mix makes, for the
+	// throttle's message.
+	signUps int
 }
 
-func newAuditClient(endpoint string) *auditClient {
-	return &auditClient{endpoint: endpoint, hc: &http.Client{Timeout: 15 * time.Second}}
+func newClient(endpoint string, header http.Header, signUps int) *client {
+	return &client{endpoint: endpoint, header: header, signUps: signUps, hc: &http.Client{Timeout: 15 * time.Second}}
 }
 
 const auditAttempts = 5
@@ -34,13 +41,13 @@ type answer struct {
 }
 
 // String says what the app answered and, where the run can tell, what to do.
-func (r answer) String() string {
+func (r answer) explain(signUps int) string {
 	switch {
 	case r.Status == http.StatusTooManyRequests && r.Code == "too_many_sign_ups":
 		return fmt.Sprintf("the app's sign-up throttle answered HTTP 429 (%s): this address has used its hour's sign-ups "+
 			"(SIGN_UPS_PER_HOUR, 20 by default, per task or replica; a run makes up to %d). "+
 			"Wait %s for the throttle to let sign-ups through again, or raise SIGN_UPS_PER_HOUR in the server's environment, then run again",
-			r.Message, 1+writers+maxSignUps, retryIn(r.RetryAfter))
+			r.Message, signUps, retryIn(r.RetryAfter))
 	case r.Status == http.StatusTooManyRequests:
 		return fmt.Sprintf("the app throttled this address: HTTP 429 (%s); wait %s and run again", r.Message, retryIn(r.RetryAfter))
 	case r.Message != "":
@@ -59,13 +66,13 @@ func retryIn(seconds string) string {
 // do sends the request (body as JSON when not nil) and decodes a 2xx answer
 // into out. It retries on a transport error or a 5xx, and returns the last
 // status; err is set only when no attempt got an answer below 500.
-func (c *auditClient) do(ctx context.Context, method, path string, header http.Header, body, out any) (int, error) {
+func (c *client) do(ctx context.Context, method, path string, header http.Header, body, out any) (int, error) {
 	r, err := c.call(ctx, method, path, header, body, out)
 	return r.Status, err
 }
 
 // call is do, answering a 4xx's error too.
-func (c *auditClient) call(ctx context.Context, method, path string, header http.Header, body, out any) (answer, error) {
+func (c *client) call(ctx context.Context, method, path string, header http.Header, body, out any) (answer, error) {
 	var b []byte
 	if body != nil {
 		var err error
@@ -86,8 +93,10 @@ func (c *auditClient) call(ctx context.Context, method, path string, header http
 		if err != nil {
 			return answer{}, err
 		}
-		for k, v := range header {
-			req.Header[k] = v
+		for _, h := range []http.Header{c.header, header} {
+			for k, v := range h {
+				req.Header[k] = v
+			}
 		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -121,21 +130,26 @@ func (c *auditClient) call(ctx context.Context, method, path string, header http
 	return answer{}, fmt.Errorf("%s %s: no answer after %d attempts: %w", method, path, auditAttempts, last)
 }
 
-func (c *auditClient) get(ctx context.Context, path, token string, out any) (int, error) {
+func (c *client) get(ctx context.Context, path, token string, out any) (int, error) {
 	return c.do(ctx, http.MethodGet, path, bearer(token), nil, out)
 }
 
 // user signs up a user of this run and signs in, returning the token.
-func (c *auditClient) user(ctx context.Context, name, password string) (string, error) {
+func (c *client) user(ctx context.Context, name, password string) (string, error) {
 	email := name + "@example.com"
 	user := map[string]string{"email": email, "password": password, "firstName": name, "lastName": "Verify", "birthDate": "1990-01-01"}
-	// The key makes a retried sign-up answer as the first did.
-	r, err := c.call(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {name}}, user, nil)
+	// The key makes a retried sign-up answer as the first did; it is random,
+	// as a client's should be, so that it says nothing about the user.
+	key, err := idempotencyKey()
+	if err != nil {
+		return "", err
+	}
+	r, err := c.call(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {key}}, user, nil)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("signing up %s: %w", email, err)
 	case r.Status != http.StatusCreated:
-		return "", fmt.Errorf("signing up %s: %s", email, r)
+		return "", fmt.Errorf("signing up %s: %s", email, r.explain(c.signUps))
 	}
 	var login struct {
 		Token string `json:"token"`
@@ -145,7 +159,7 @@ func (c *auditClient) user(ctx context.Context, name, password string) (string, 
 	case err != nil:
 		return "", fmt.Errorf("signing in as %s: %w", email, err)
 	case r.Status != http.StatusOK:
-		return "", fmt.Errorf("signing in as %s: %s", email, r)
+		return "", fmt.Errorf("signing in as %s: %s", email, r.explain(c.signUps))
 	case login.Token == "":
 		return "", fmt.Errorf("signing in as %s: HTTP 200 without a token: is %s the app's API?", email, c.endpoint)
 	}
@@ -154,4 +168,13 @@ func (c *auditClient) user(ctx context.Context, name, password string) (string, 
 
 func bearer(token string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// idempotencyKey is a random key for one write.
+func idempotencyKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating an idempotency key: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }

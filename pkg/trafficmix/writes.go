@@ -1,4 +1,4 @@
-package verify
+package trafficmix
 
 import (
 	"context"
@@ -24,6 +24,13 @@ type writes struct {
 	endpoint string
 	marker   string
 	password string
+
+	// maxSignUps bounds the sign-ups the load sends: with the users
+	// prepared they must stay under the server's sign-up throttle (20 per
+	// client address per hour, per task or replica) even if every one of
+	// them reaches the same task, so that a run never trips the app's abuse
+	// protection. Profile updates carry the rest of the write load.
+	maxSignUps int
 
 	mu      sync.Mutex
 	signUps int
@@ -56,8 +63,8 @@ type writer struct {
 // sends it, and vegeta reports it back with the result.
 const updateFragment = "zd="
 
-func newWrites(endpoint, marker, password string, tokens []string) *writes {
-	w := &writes{endpoint: endpoint, marker: marker, password: password, signUpAcks: map[string]int{}, signUpIDs: map[string]int64{}, sentIn: map[string]int{}}
+func newWrites(endpoint, marker, password string, tokens []string, maxSignUps int) *writes {
+	w := &writes{endpoint: endpoint, marker: marker, password: password, maxSignUps: maxSignUps, signUpAcks: map[string]int{}, signUpIDs: map[string]int64{}, sentIn: map[string]int{}}
 	for _, t := range tokens {
 		w.writers = append(w.writers, &writer{token: t, acks: map[int]int{}})
 	}
@@ -71,19 +78,11 @@ func (w *writes) targets(signUpWeight, updateWeight int) []loadtest.Target {
 	}
 }
 
-// maxSignUps bounds the sign-ups of one run: with the run's own users (a
-// reader and the writers) they stay under the server's sign-up throttle (20
-// per client address per hour, per task or replica) even if every one of
-// them reaches the same task, so verifying never trips the app's abuse
-// protection. The schedule spreads them over the run's phases; profile
-// updates carry the rest of the write load.
-const maxSignUps = 12
-
 // nextSignUp sends a sign-up the schedule has released, and skips its turn
 // when there is none.
 func (w *writes) nextSignUp(r *loadtest.Request) bool {
 	w.mu.Lock()
-	if len(w.released) == 0 || w.signUps >= maxSignUps {
+	if len(w.released) == 0 || w.signUps >= w.maxSignUps {
 		w.mu.Unlock()
 		return false
 	}
@@ -92,8 +91,12 @@ func (w *writes) nextSignUp(r *loadtest.Request) bool {
 	w.signUps++
 	name := fmt.Sprintf("%s-s%d", w.marker, w.signUps)
 	w.mu.Unlock()
+	key, err := idempotencyKey()
+	if err != nil {
+		return false
+	}
 	r.Body, _ = json.Marshal(map[string]string{"email": name + "@example.com", "password": w.password, "firstName": name, "lastName": "Verify", "birthDate": "1990-01-01"})
-	r.Header = http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {name}}
+	r.Header = http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {key}}
 	return true
 }
 
@@ -109,8 +112,12 @@ func (w *writes) nextUpdate(r *loadtest.Request) bool {
 		u.busy, u.seq = true, u.seq+1
 		r.URL = fmt.Sprintf("%s#%s%d.%d", r.URL, updateFragment, i, u.seq)
 		r.Body = fmt.Appendf(nil, `{"lastName":"seq-%d"}`, u.seq)
-		r.Header = http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + u.token},
-			"Idempotency-Key": {fmt.Sprintf("%s-u%d-%d", w.marker, i, u.seq)}}
+		key, err := idempotencyKey()
+		if err != nil {
+			u.busy, u.seq = false, u.seq-1
+			return false
+		}
+		r.Header = http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + u.token}, "Idempotency-Key": {key}}
 		return true
 	}
 	return false
@@ -172,7 +179,7 @@ const maxProblems = 10
 // measured load and with retries: each sign-up is a user with its name, each
 // writer's profile holds its last acknowledged update, and nothing was
 // acknowledged twice. readerToken reads the public profiles.
-func (w *writes) audit(ctx context.Context, api *auditClient, readerToken string) *loadtest.Writes {
+func (w *writes) audit(ctx context.Context, api *client, readerToken string) *loadtest.Writes {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := &loadtest.Writes{Marker: w.marker}

@@ -1,4 +1,4 @@
-package verify
+package trafficmix
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -25,16 +26,17 @@ func secret() (string, error) {
 // failing.
 const lockTimeout = 2 * time.Minute
 
-// lockUsers locks every user of the run, with a context of its own: the
-// run's may be cancelled (Ctrl-C) or expired.
-func lockUsers(ctx context.Context, m mix, api *auditClient) (locked, accounts int) {
+// Lock locks every user of the run, with a context of its own: the run's may
+// be cancelled (Ctrl-C) or expired. Call it once the load has stopped (no
+// sign-up may follow the lock) and the audit is done.
+func (m *Mix) Lock(ctx context.Context) (locked, accounts int) {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockTimeout)
 	defer cancel()
 	var others []string
 	if m.readerToken != "" {
 		others = append(others, m.readerToken)
 	}
-	return m.writes.lockAccounts(lctx, api, others...)
+	return m.writes.lockAccounts(lctx, m.api, others...)
 }
 
 // lockAccounts locks every user the run created, once the audit is done: it
@@ -44,11 +46,13 @@ func lockUsers(ctx context.Context, m mix, api *auditClient) (locked, accounts i
 // verification leaves behind. Best effort, with the audit client's retries;
 // it returns how many of how many accounts were locked. others are the
 // tokens of the run's users that are not writers (the reader).
-func (w *writes) lockAccounts(ctx context.Context, api *auditClient, others ...string) (locked, accounts int) {
+func (w *writes) lockAccounts(ctx context.Context, api *client, others ...string) (locked, accounts int) {
 	w.mu.Lock()
 	tokens := append([]string(nil), others...)
 	for _, u := range w.writers {
-		tokens = append(tokens, u.token)
+		if !slices.Contains(tokens, u.token) { // a shared reader is a writer too
+			tokens = append(tokens, u.token)
+		}
 	}
 	signUps := w.signUps
 	w.mu.Unlock()
@@ -81,7 +85,7 @@ func (w *writes) lockAccounts(ctx context.Context, api *auditClient, others ...s
 // and signs the token out. A retried change whose first attempt went through
 // answers 403 (the current password is no longer the run's): locked all the
 // same, since no one knows the password any more.
-func (c *auditClient) lock(ctx context.Context, token, password string) bool {
+func (c *client) lock(ctx context.Context, token, password string) bool {
 	fresh, err := secret()
 	if err != nil {
 		return false
