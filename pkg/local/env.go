@@ -112,6 +112,11 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	return e.client.PublishFrontend(ctx, abs, progress)
 }
 
+// RollbackFrontend switches the web root back to a kept release.
+func (e *Env) RollbackFrontend(ctx context.Context, opts env.FrontendRollbackOptions, progress func(env.Event)) (env.Frontend, error) {
+	return e.client.RollbackFrontend(ctx, opts.To, opts.DryRun, progress)
+}
+
 // countFiles counts the regular files under dir, the ones a publish copies.
 func countFiles(dir string) (int, error) {
 	n := 0
