@@ -17,7 +17,8 @@ import (
 )
 
 // Locally, a frontend rollback switches the stack's web root back to a kept
-// release, through the control socket, and status lists the kept releases.
+// release, through the control socket, and status lists the kept releases
+// and the backend's.
 func TestFrontendRollbackThroughTheStack(t *testing.T) {
 	opts := localtest.Options(t)
 	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
@@ -70,6 +71,9 @@ func TestFrontendRollbackThroughTheStack(t *testing.T) {
 	st, err := e.Status(ctx)
 	if err != nil || len(st.FrontendReleases) != 2 || st.FrontendReleases[0].Release != ids[0] || !st.FrontendReleases[0].Live || st.Frontend.Release != ids[0] {
 		t.Errorf("status: %+v, %v", st.FrontendReleases, err)
+	}
+	if len(st.Revisions) != 1 || st.Revisions[0].Version != "v1" || !st.Revisions[0].Live || st.Revisions[0].Served.IsZero() {
+		t.Errorf("the backend's releases in status: %+v, want v1 live since its replicas started", st.Revisions)
 	}
 	if _, err := e.RollbackFrontend(ctx, env.FrontendRollbackOptions{To: "19990101"}, noProgress); !errors.Is(err, env.ErrNotRetained) {
 		t.Errorf("rollback to a release never kept: %v, want ErrNotRetained across the socket", err)
