@@ -83,7 +83,9 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 		return err
 	case info.DryRun:
 		fmt.Fprintf(out, "Would put webapp release %s (%d files) live again, replacing %s\n", info.Release, info.Files, info.From)
-		fmt.Fprintf(out, "  restore    %s\n", orNothing(info.Restored))
+		if len(info.Restored) > 0 {
+			fmt.Fprintf(out, "  restore    %s\n", strings.Join(info.Restored, " "))
+		}
 		if len(info.InvalidationPaths) > 0 {
 			fmt.Fprintf(out, "  invalidate %s\n", strings.Join(info.InvalidationPaths, " "))
 		}
