@@ -9,10 +9,14 @@ import (
 // A deploy overwrites a release's unhashed files (index.html, config.json,
 // icons…) in place, so a rollback needs their earlier bytes from somewhere.
 // The deploy keeps a copy of each, named by content, under copiesPrefix: a
-// rollback restores them with server-side copies, and the copies need no
-// bucket setting (object versions would need versioning on, and their
-// lifecycle rule expires them by age and count, not by the retention window).
-// A copy lives as long as a release in the retention window uses it.
+// rollback restores them with server-side copies (CopyObject, which moto and
+// S3 both serve). Object versions were the other choice: terraform/webapp.tf
+// does turn versioning on, but its lifecycle rule expires noncurrent versions
+// by age and count (30 days past the 10 newest), not by this retention
+// window, a bucket made without it has none, and a rollback would have to
+// record and find version ids. The copies need no bucket setting, cost an
+// upload only when an unhashed file changed, and live exactly as long as a
+// release in the retention window uses them.
 const copiesPrefix = metaPrefix + "files/"
 
 func copyKey(sha256 string) string { return copiesPrefix + sha256 }
