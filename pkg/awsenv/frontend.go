@@ -2,7 +2,6 @@ package awsenv
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -79,25 +78,15 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	return fe, nil
 }
 
-// LiveFrontend is the published webapp release, from its manifest in the
-// bucket, for Status; nil when none has been published yet.
-func (e *Env) LiveFrontend(ctx context.Context) (*env.Frontend, error) {
-	s3c, _, err := e.frontendClients(ctx, 0)
-	if err != nil {
-		return nil, err
+// LiveFrontend is the published webapp release and the retained ones, the
+// live one first, from their manifests in the bucket, for Status; nil when
+// none has been published yet.
+func (e *Env) LiveFrontend(ctx context.Context) (*env.Frontend, []env.FrontendRelease, error) {
+	rs, err := e.FrontendReleases(ctx)
+	if err != nil || len(rs) == 0 {
+		return nil, nil, err
 	}
-	m, err := s3sync.Live(ctx, s3c, e.Outputs.WebappBucket)
-	if errors.Is(err, s3sync.ErrNoRelease) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	fe := &env.Frontend{Release: m.Release, Files: len(m.Files)}
-	if m.Published != nil {
-		fe.Published = *m.Published
-	}
-	return fe, nil
+	return &env.Frontend{Release: rs[0].Release, Files: rs[0].Files, Published: rs[0].Published}, rs, nil
 }
 
 func (e *Env) frontendClients(ctx context.Context, concurrency int) (*s3.Client, *cloudfront.Client, error) {

@@ -56,9 +56,10 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	for _, ev := range s.Events {
 		st.Events = append(st.Events, env.Event{Time: ev.Time, Kind: "service-event", Message: ev.Message})
 	}
+	e.addRevisions(ctx, c, &st)
 	// The webapp is another service's data: a bucket that cannot be read must
 	// not block a backend deploy or a verification, which read the status too.
-	if st.Frontend, err = e.LiveFrontend(ctx); err != nil {
+	if st.Frontend, st.FrontendReleases, err = e.LiveFrontend(ctx); err != nil {
 		st.Events = append([]env.Event{{Time: time.Now(), Kind: "warning",
 			Message: fmt.Sprintf("could not read the live webapp release from s3://%s: %v%s", e.Outputs.WebappBucket, err, accessHint(err, "s3:GetObject and s3:ListBucket"))}}, st.Events...)
 	}

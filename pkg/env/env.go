@@ -36,6 +36,10 @@ type Environment interface {
 	// DeployFrontend publishes the webapp build in dist (built by the command)
 	// so that browsers switch from the old release to the new one at once.
 	DeployFrontend(ctx context.Context, dist string, opts FrontendOptions, progress func(Event)) (Frontend, error)
+	// RollbackFrontend puts a retained webapp release live again (opts.To,
+	// else the one live before the current), without a build or an upload.
+	// A release that is not retained is an error wrapping ErrNotRetained.
+	RollbackFrontend(ctx context.Context, opts FrontendRollbackOptions, progress func(Event)) (Frontend, error)
 	Status(ctx context.Context) (Status, error)
 	// KillTarget stops one serving target without warning (SIGKILL locally,
 	// StopTask on ECS), to prove the app survives it.
@@ -98,6 +102,35 @@ type FrontendOptions struct {
 	DryRun bool
 	// NoWait returns without waiting for the CDN invalidation to complete.
 	NoWait bool
+}
+
+// FrontendRollbackOptions say where to roll the webapp back to.
+type FrontendRollbackOptions struct {
+	// To is a retained release's id or a unique prefix of it; empty means the
+	// release live before the current one.
+	To string
+	// DryRun reports what would change and changes nothing.
+	DryRun bool
+	// NoWait returns without waiting for the CDN invalidation to complete.
+	NoWait bool
+}
+
+// FrontendRelease is one retained webapp release.
+type FrontendRelease struct {
+	Release   string    `json:"release"`
+	Published time.Time `json:"published,omitzero"`
+	Files     int       `json:"files"`
+	Live      bool      `json:"live"`
+}
+
+// Revision is one backend release that served, newest first in a list.
+type Revision struct {
+	Version string `json:"version"`
+	// Revision is the ECS task definition (AWS).
+	Revision string `json:"revision,omitempty"`
+	// Served is when it started serving, where known.
+	Served time.Time `json:"served,omitzero"`
+	Live   bool      `json:"live"`
 }
 
 // Plan is what a backend deploy would do.
@@ -197,6 +230,10 @@ type Frontend struct {
 	Deletions []string `json:"deletions,omitempty"`
 	// Seconds is how long the publish took.
 	Seconds float64 `json:"seconds,omitempty"`
+	// From is the release that was live before a rollback, and Restored the
+	// unhashed files the rollback put back (would put back, with DryRun).
+	From     string   `json:"from,omitempty"`
+	Restored []string `json:"restored,omitempty"`
 }
 
 // Status is an environment's state.
@@ -215,6 +252,10 @@ type Status struct {
 	Desired     int            `json:"desired"`
 	Targets     []Target       `json:"targets"`
 	Frontend    *Frontend      `json:"frontend,omitempty"`
+	// FrontendReleases are the retained webapp releases, the live one first.
+	FrontendReleases []FrontendRelease `json:"frontendReleases,omitempty"`
+	// Revisions are the backend's recent releases that served, newest first.
+	Revisions []Revision `json:"revisions,omitempty"`
 	// Deployments are the service's deployments in progress or just ended (AWS).
 	Deployments []Deployment `json:"deployments,omitempty"`
 	// Events are the service's latest events, newest first (AWS).

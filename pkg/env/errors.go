@@ -11,3 +11,7 @@ var ErrNotRunning = errors.New("the environment is not running")
 
 // ErrSameBuild means the build is the one already running and no redeploy was forced.
 var ErrSameBuild = errors.New("this build is already running")
+
+// ErrNotRetained means a release asked for is past the retention window (or
+// never was published); the error lists the ones that are retained.
+var ErrNotRetained = errors.New("the release is not retained")

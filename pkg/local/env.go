@@ -112,6 +112,11 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	return e.client.PublishFrontend(ctx, abs, progress)
 }
 
+// RollbackFrontend switches the web root back to a kept release.
+func (e *Env) RollbackFrontend(ctx context.Context, opts env.FrontendRollbackOptions, progress func(env.Event)) (env.Frontend, error) {
+	return e.client.RollbackFrontend(ctx, opts.To, opts.DryRun, progress)
+}
+
 // countFiles counts the regular files under dir, the ones a publish copies.
 func countFiles(dir string) (int, error) {
 	n := 0
@@ -131,7 +136,26 @@ func orNone(s string) string {
 	return s
 }
 
-func (e *Env) Status(ctx context.Context) (env.Status, error) { return e.client.Status(ctx) }
+// Status is the stack's, with the two releases it keeps as its recent
+// revisions: the one serving (since its oldest replica started) and the
+// previous one.
+func (e *Env) Status(ctx context.Context) (env.Status, error) {
+	st, err := e.client.Status(ctx)
+	if err != nil || st.Version == "" {
+		return st, err
+	}
+	cur := env.Revision{Version: st.Version, Live: true}
+	for _, t := range st.Targets {
+		if t.Version == st.Version && !t.Started.IsZero() && (cur.Served.IsZero() || t.Started.Before(cur.Served)) {
+			cur.Served = t.Started
+		}
+	}
+	st.Revisions = []env.Revision{cur}
+	if st.PreviousVersion != "" {
+		st.Revisions = append(st.Revisions, env.Revision{Version: st.PreviousVersion})
+	}
+	return st, nil
+}
 
 // KillTarget kills one replica without warning (SIGKILL), for
 // `verify-zero-downtime --kill`.

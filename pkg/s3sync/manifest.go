@@ -144,13 +144,24 @@ func getManifests(ctx context.Context, c Client, bucket string, keys []string, m
 	return out, nil
 }
 
+// sortNewestFirst orders the manifests by when they last went live, or were
+// created if they never did: a rollback publishes an older release again,
+// which makes it the newest.
 func sortNewestFirst(ms []*Manifest) {
 	sort.SliceStable(ms, func(i, j int) bool {
-		if !ms[i].Created.Equal(ms[j].Created) {
-			return ms[i].Created.After(ms[j].Created)
+		ti, tj := ms[i].since(), ms[j].since()
+		if !ti.Equal(tj) {
+			return ti.After(tj)
 		}
 		return ms[i].Release > ms[j].Release
 	})
+}
+
+func (m *Manifest) since() time.Time {
+	if m.Published != nil && m.Published.After(m.Created) {
+		return *m.Published
+	}
+	return m.Created
 }
 
 func isManifestKey(key string) bool {

@@ -39,6 +39,10 @@ type Plan struct {
 
 	manifest *Manifest
 	remote   *remote
+	// copies are the kept copies of unhashed files (copies.go) to upload
+	// with the assets, and to delete with the expired releases.
+	copies        []File
+	expiredCopies []string
 }
 
 // makePlan compares the local files with the bucket, and works out retention
@@ -103,6 +107,8 @@ func makePlan(files []File, stored map[string]string, r *remote, keep int, m *Ma
 		p.DeleteBytes += r.objects[key].Size
 	}
 	sort.Strings(p.Deletions)
+	p.copies = copiesNeeded(files, r.copies)
+	p.expiredCopies = copiesExpired(window, expired, r.copies)
 	for key := range r.objects {
 		if !known[key] {
 			p.Untracked++

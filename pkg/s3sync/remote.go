@@ -21,6 +21,7 @@ type object struct {
 type remote struct {
 	objects   map[string]object // the site's objects, the deploy's records excluded
 	manifests []*Manifest       // newest first
+	copies    map[string]bool   // the kept copies of unhashed files (copyKey)
 	// bounds split the listed keys into ranges of rangeSize, for the next
 	// deploy's listing (listRanges).
 	bounds []string
@@ -36,7 +37,7 @@ type remote struct {
 // trip when the guess is right; the listing decides which manifests count.
 // listed, if set, is given the listed manifest keys and returns those to use.
 func readRemote(ctx context.Context, c Client, bucket string, site bool, bounds []string, guess []string, listed func(keys []string) ([]string, error)) (*remote, error) {
-	r := &remote{objects: map[string]object{}}
+	r := &remote{objects: map[string]object{}, copies: map[string]bool{}}
 	g, gctx := errgroup.WithContext(ctx)
 	var guessed []*Manifest
 	guesses := make(chan error, 1)
@@ -93,7 +94,10 @@ func readRemote(ctx context.Context, c Client, bucket string, site bool, bounds 
 			var keys []string
 			err := listRanges(gctx, c, bucket, bounds, func(key string, o object) {
 				keys = append(keys, key)
-				if !strings.HasPrefix(key, metaPrefix) {
+				switch {
+				case strings.HasPrefix(key, copiesPrefix):
+					r.copies[key] = true
+				case !strings.HasPrefix(key, metaPrefix):
 					r.objects[key] = o
 				}
 			})

@@ -8,6 +8,14 @@
 // conditional writes, renewed while the deploy runs; a 409 from a concurrent
 // conditional write is re-read and retried) keeps two deploys from running at
 // once.
+//
+// Each unhashed file's bytes are also kept under .empctl/files/<sha256> for as
+// long as a retained release uses them, so that Rollback can put a retained
+// release live again with server-side copies, without a build or an upload
+// (see copies.go for why copies rather than object versions). A release is
+// live by its manifest's Published time: a rollback publishes the older
+// manifest again, and the retention window counts releases in the order they
+// last went live.
 package s3sync
 
 import (
@@ -16,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -312,10 +321,13 @@ func (o *Options) defaults() {
 // publishManifest.
 func publish(ctx, locked context.Context, c Client, opts Options, res *Result, early string, unlock func() error) error {
 	p := &res.Plan
+	copies := newUploader(c, opts.Bucket, opts.Concurrency, func(Progress) {}, p.copies)
 	if p.Live {
+		// A release published before the deploy kept copies gets them now.
 		var g errgroup.Group
 		g.Go(func() error { return invalidateLive(ctx, c, opts, p) })
 		g.Go(func() error { return deleteExpired(locked, c, opts, res) })
+		g.Go(func() error { return copies.phase(locked, PhaseAssets, p.copies) })
 		return g.Wait()
 	}
 	etag := early
@@ -333,7 +345,16 @@ func publish(ctx, locked context.Context, c Client, opts Options, res *Result, e
 				batch = append(batch, f)
 			}
 		}
-		err := u.phase(locked, phase, batch)
+		var err error
+		if phase == PhaseAssets {
+			// The copies go up with the assets, before anything is live.
+			var g errgroup.Group
+			g.Go(func() error { return copies.phase(locked, phase, p.copies) })
+			g.Go(func() error { return u.phase(locked, phase, batch) })
+			err = g.Wait()
+		} else {
+			err = u.phase(locked, phase, batch)
+		}
 		res.Uploaded, res.UploadedBytes = u.done.Files, u.done.Bytes
 		if err != nil {
 			return err
@@ -423,9 +444,9 @@ func publishManifest(ctx context.Context, c Client, bucket string, m *Manifest, 
 }
 
 // deleteExpired removes the files only expired releases used, then their
-// manifests, in batches of 1,000 (DeleteObjects' limit).
+// kept copies and manifests, in batches of 1,000 (DeleteObjects' limit).
 func deleteExpired(ctx context.Context, c Client, opts Options, res *Result) error {
-	keys := append([]string(nil), res.Deletions...)
+	keys := slices.Concat(res.Deletions, res.expiredCopies)
 	for _, id := range res.ExpiredReleases {
 		keys = append(keys, manifestKey(id))
 	}
@@ -457,7 +478,7 @@ func deleteExpired(ctx context.Context, c Client, opts Options, res *Result) err
 			return explain(&smithy.GenericAPIError{Code: aws.ToString(e.Code), Message: aws.ToString(e.Message)}, opts.Bucket, doing)
 		}
 		for _, k := range keys[:n] {
-			if !isManifestKey(k) {
+			if !strings.HasPrefix(k, metaPrefix) {
 				res.Deleted++
 			}
 		}

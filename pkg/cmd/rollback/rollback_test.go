@@ -64,3 +64,42 @@ func TestRollbackExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestRollbackBackendIsTheSameCommand(t *testing.T) {
+	fake := &envtest.Fake{Rollout: env.Rollout{Version: "v1", PreviousVersion: "v2", Outcome: env.OutcomeCompleted}}
+	r := cmdtest.Run(t, newCmd, fake, "backend", "--to", "41")
+	if r.Code != cmdutil.ExitOK {
+		t.Fatalf("exit %d: %v", r.Code, r.Err)
+	}
+	if arg, _ := fake.Called("Rollback"); arg.(env.RollbackOptions).To != "41" {
+		t.Fatalf("rollback options %+v", arg)
+	}
+	if _, called := fake.Called("RollbackFrontend"); called {
+		t.Error("rollback backend rolled the frontend back")
+	}
+}
+
+func TestRollbackFrontend(t *testing.T) {
+	fake := &envtest.Fake{Frontend: env.Frontend{Release: "aaaa1111", From: "bbbb2222", Files: 13, Restored: []string{"config.json", "index.html"}}}
+	r := cmdtest.Run(t, newCmd, fake, "frontend", "--to", "aaaa", "--no-wait")
+	if r.Code != cmdutil.ExitOK || !strings.Contains(r.Out, "aaaa1111 is live again") || !strings.Contains(r.Out, "empctl rollback frontend --to bbbb2222") {
+		t.Fatalf("exit %d, %v:\n%s", r.Code, r.Err, r.Out)
+	}
+	arg, _ := fake.Called("RollbackFrontend")
+	if opts := arg.(env.FrontendRollbackOptions); opts.To != "aaaa" || !opts.NoWait || opts.DryRun {
+		t.Errorf("options %+v", opts)
+	}
+	if _, called := fake.Called("Rollback"); called {
+		t.Error("rollback frontend rolled the backend back")
+	}
+
+	fake.Frontend.DryRun = true
+	if r := cmdtest.Run(t, newCmd, fake, "frontend", "--dry-run"); r.Code != 0 || !strings.Contains(r.Out, "Would put webapp release aaaa1111") || !strings.Contains(r.Out, "restore    config.json index.html") {
+		t.Errorf("dry run: exit %d:\n%s", r.Code, r.Out)
+	}
+
+	fake = &envtest.Fake{FrontendErr: fmt.Errorf("%w: no release \"zz\"; the releases kept are:\n  aaaa1111", env.ErrNotRetained)}
+	if r := cmdtest.Run(t, newCmd, fake, "frontend", "--to", "zz"); r.Code != cmdutil.ExitError || !strings.Contains(r.Err.Error(), "aaaa1111") {
+		t.Errorf("a release past retention: exit %d, %v; want 1 listing the kept ones", r.Code, r.Err)
+	}
+}

@@ -27,7 +27,9 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Use:   "status",
 		Short: "Show the environment's replicas, versions and health",
 		Long: `Show the environment's entry point, the version it serves (and the previous
-one), the published webapp release, and each replica's version and health.
+one), the published webapp release, and each replica's version and health;
+then what a rollback can return to: the backend's recent releases and the
+retained webapp releases.
 
 Locally it lists the stack's replicas: state, health, requests in flight,
 address and process. On AWS it shows the ECS service with its task definition
@@ -121,6 +123,7 @@ func Print(w io.Writer, st env.Status) {
 		}
 	}
 	_ = tw.Flush()
+	printReleases(w, st)
 	if len(st.Events) > 0 {
 		fmt.Fprintln(w, "\nLast events")
 		for _, ev := range st.Events {

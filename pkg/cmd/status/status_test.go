@@ -39,3 +39,26 @@ func TestAWSStatus(t *testing.T) {
 		t.Fatalf("status of a stopped env: exit %d", r.Code)
 	}
 }
+
+func TestStatusListsReleases(t *testing.T) {
+	st := awsStatus
+	served := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	st.Revisions = []env.Revision{{Version: "v2", Revision: "empctl-prod-api:7", Served: served, Live: true}, {Version: "v1", Revision: "empctl-prod-api:6", Served: served.Add(-time.Hour)}}
+	st.FrontendReleases = []env.FrontendRelease{{Release: "3f2a9c01", Published: served, Files: 14, Live: true}, {Release: "77aa0b12", Published: served.Add(-time.Hour), Files: 13}}
+	r := cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	for _, want := range []string{"Backend releases", "empctl-prod-api:6", "Webapp releases", "3f2a9c01", "77aa0b12"} {
+		if !strings.Contains(r.Out, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.Out)
+		}
+	}
+	for _, line := range strings.Split(r.Out, "\n") {
+		if strings.Contains(line, "3f2a9c01") != strings.HasSuffix(strings.TrimSpace(line), "live") && (strings.Contains(line, "3f2a9c01") || strings.Contains(line, "77aa0b12")) {
+			t.Errorf("only the live release is marked live: %q", line)
+		}
+	}
+	r = cmdtest.Run(t, newCmd, &envtest.Fake{State: st}, "-o", "json")
+	var got env.Status
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil || len(got.FrontendReleases) != 2 || !got.FrontendReleases[0].Live || got.Revisions[1].Revision != "empctl-prod-api:6" {
+		t.Fatalf("JSON status: %v\n%s", err, r.Out)
+	}
+}

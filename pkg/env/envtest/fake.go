@@ -114,6 +114,12 @@ func (f *Fake) DeployFrontend(_ context.Context, dist string, opts env.FrontendO
 	return f.Frontend, f.FrontendErr
 }
 
+func (f *Fake) RollbackFrontend(_ context.Context, opts env.FrontendRollbackOptions, progress func(env.Event)) (env.Frontend, error) {
+	f.record("RollbackFrontend", opts)
+	f.emit(progress)
+	return f.Frontend, f.FrontendErr
+}
+
 // FrontendCall is DeployFrontend's arguments.
 type FrontendCall struct {
 	Dist string

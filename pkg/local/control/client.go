@@ -94,6 +94,17 @@ func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Ro
 // PublishFrontend publishes the webapp build in dist (an absolute path).
 func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
 	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress)
+	return frontendResult(m, err)
+}
+
+// RollbackFrontend switches the webapp back to a kept release: to, else the
+// one live before the current.
+func (c *Client) RollbackFrontend(ctx context.Context, to string, dryRun bool, progress func(env.Event)) (env.Frontend, error) {
+	m, err := c.stream(ctx, "/v1/frontend/rollback", frontendRollbackRequest{To: to, DryRun: dryRun}, progress)
+	return frontendResult(m, err)
+}
+
+func frontendResult(m streamMsg, err error) (env.Frontend, error) {
 	if err != nil {
 		return env.Frontend{}, err
 	}

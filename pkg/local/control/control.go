@@ -39,6 +39,12 @@ type frontendRequest struct {
 	Dist string `json:"dist"`
 }
 
+// frontendRollbackRequest asks the stack to switch back to a kept release.
+type frontendRollbackRequest struct {
+	To     string `json:"to,omitempty"`
+	DryRun bool   `json:"dryRun,omitempty"`
+}
+
 // killRequest asks the stack to kill one replica without warning.
 type killRequest struct {
 	ID string `json:"id"`
@@ -88,6 +94,20 @@ func Serve(s *stack.Stack) error {
 		}
 		stream(w, func(func(env.Event)) streamMsg {
 			info, err := s.PublishFrontend(req.Dist)
+			if err != nil {
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
+			}
+			return streamMsg{Frontend: &info}
+		})
+	})
+	mux.HandleFunc("POST /v1/frontend/rollback", func(w http.ResponseWriter, r *http.Request) {
+		var req frontendRollbackRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, "bad frontend rollback request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event)) streamMsg {
+			info, err := s.RollbackFrontend(req.To, req.DryRun)
 			if err != nil {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}

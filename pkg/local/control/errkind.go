@@ -20,6 +20,7 @@ var errorKinds = []struct {
 	{"closing", stack.ErrClosing},
 	{"no-previous", stack.ErrNoPrevious},
 	{"no-target", stack.ErrNoTarget},
+	{"not-retained", env.ErrNotRetained},
 }
 
 // errorKind names the sentinel err matches, or "" for any other error.

@@ -32,6 +32,7 @@ func (s *Stack) Status() env.Status {
 	}
 	sort.SliceStable(st.Targets, func(i, j int) bool { return st.Targets[i].Started.Before(st.Targets[j].Started) })
 	st.Frontend = s.web.Current()
+	st.FrontendReleases = s.web.Releases()
 	return st
 }
 
@@ -40,6 +41,16 @@ func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
 	info, err := s.web.Publish(dist)
 	if err == nil && !info.Unchanged {
 		s.emit("frontend", "", "", fmt.Sprintf("webapp release %s published (%d files, %d assets kept from the previous release)", info.Release, info.Files, info.Retained))
+	}
+	return info, err
+}
+
+// RollbackFrontend switches the webapp back to a kept release (to, else the
+// one live before the current).
+func (s *Stack) RollbackFrontend(to string, dryRun bool) (env.Frontend, error) {
+	info, err := s.web.Rollback(to, dryRun)
+	if err == nil && !dryRun && !info.Unchanged {
+		s.emit("frontend", "", "", fmt.Sprintf("webapp rolled back from release %s to %s", info.From, info.Release))
 	}
 	return info, err
 }

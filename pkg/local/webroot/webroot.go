@@ -1,7 +1,8 @@
 // Package webroot serves the published webapp the way the S3 deploy does
 // (the shared Cache-Control rules, index.html for the SPA's routes) and
 // publishes a new build atomically, keeping the previous release's hashed
-// assets available.
+// assets available. The last keepReleases releases that went live stay on
+// disk, and Rollback switches back to one of them as atomically.
 package webroot
 
 import (
@@ -12,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,49 +95,45 @@ func (w *Root) Publish(dist string) (env.Frontend, error) {
 	}
 	retained := 0
 	if prev := w.dir.Load(); prev != nil {
-		for _, name := range readManifest(*prev) {
-			dst := filepath.Join(dir, filepath.FromSlash(name))
-			if !webassets.IsHashed(name) {
-				continue
-			}
-			if _, err := os.Stat(dst); err == nil {
-				continue
-			}
-			if err := copyFile(filepath.Join(*prev, filepath.FromSlash(name)), dst); err != nil {
-				return env.Frontend{}, fmt.Errorf("keeping the previous release's %s: %w", name, err)
-			}
-			retained++
+		if retained, err = keepHashed(*prev, dir); err != nil {
+			return env.Frontend{}, err
 		}
 	}
-	link := filepath.Join(w.base, "current")
-	tmp := link + ".tmp"
-	_ = os.Remove(tmp)
-	if err := os.Symlink(dir, tmp); err != nil {
+	if err := w.switchTo(dir); err != nil {
 		return env.Frontend{}, err
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		return env.Frontend{}, fmt.Errorf("switching to the new webapp release: %w", err)
 	}
 	info := env.Frontend{Release: id, Files: len(files), Retained: retained}
 	w.dir.Store(&dir)
 	w.info.Store(&info)
+	w.recordLive(id, time.Now())
 	w.prune()
 	return info, nil
 }
 
-// prune removes all but the newest release folders.
+// switchTo points the `current` link at dir: a new link renamed over the
+// old one, so the switch is atomic.
+func (w *Root) switchTo(dir string) error {
+	link := filepath.Join(w.base, "current")
+	tmp := link + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(dir, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return fmt.Errorf("switching to the webapp release: %w", err)
+	}
+	return nil
+}
+
+// prune removes all but the keepReleases release folders most recently live.
+// The current one always stays, whatever the history says.
 func (w *Root) prune() {
-	entries, err := os.ReadDir(filepath.Join(w.base, "releases"))
-	if err != nil {
-		return
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	for i := 0; i < len(names)-keepReleases; i++ {
-		_ = os.RemoveAll(filepath.Join(w.base, "releases", names[i]))
+	rs := w.retained()
+	cur := w.Current()
+	for _, r := range rs[min(keepReleases, len(rs)):] {
+		if cur == nil || r.id != cur.Release {
+			_ = os.RemoveAll(filepath.Join(w.base, "releases", r.id))
+		}
 	}
 }
 

@@ -4,11 +4,12 @@ import { filter } from 'rxjs';
 import { AuthService } from './core/auth/auth.service';
 import { SessionStore } from './core/auth/session.store';
 import { UnexpectedFailure } from './core/errors/app-errors';
+import { ReleaseNotice } from './core/release/release-notice';
 import { StatusBar } from './core/status/status-bar';
 
 @Component({
   selector: 'app-root',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusBar],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusBar, ReleaseNotice],
   templateUrl: './app.html',
   styleUrl: './app.css',
 })

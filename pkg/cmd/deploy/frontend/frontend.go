@@ -37,7 +37,7 @@ type Options struct {
 }
 
 func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: f.Environment, Build: buildWebapp}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment, Build: BuildWebapp}
 	cmd := &cobra.Command{
 		Use:   "frontend",
 		Short: "Build the webapp and publish it without breaking the live site",
@@ -92,7 +92,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer unlock()
-	dist, err := opts.dist(ctx)
+	dist, err := opts.Dist(ctx)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", info.Release, info.Files)
 		return err
 	case opts.Publish.DryRun:
-		printPlan(opts.IO.Out, info)
+		PrintPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
 		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
@@ -142,8 +142,8 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// printPlan shows what a dry run would do.
-func printPlan(w io.Writer, info env.Frontend) {
+// PrintPlan shows what a dry run would do.
+func PrintPlan(w io.Writer, info env.Frontend) {
 	if info.Release == "" {
 		// The local stack: a new release folder, named when it is published.
 		fmt.Fprintf(w, "Would publish %d files as a new release, replacing release %s\n", info.Files, orNone(info.Replaces))
@@ -164,9 +164,9 @@ func printPlan(w io.Writer, info env.Frontend) {
 	}
 }
 
-// dist builds the webapp (unless --no-build) and returns its build folder,
-// checked to hold an index.html.
-func (opts *Options) dist(ctx context.Context) (string, error) {
+// Dist builds the webapp (unless --no-build) and returns its build folder,
+// checked to hold an index.html. The caller holds build.LockWebapp.
+func (opts *Options) Dist(ctx context.Context) (string, error) {
 	var dist string
 	if opts.NoBuild {
 		dist = build.WebappDist(opts.Dir)
@@ -202,7 +202,8 @@ func orNone(s string) string {
 	return s
 }
 
-func buildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
+// BuildWebapp builds the project's webapp when its sources changed.
+func BuildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
 	dist, _, err := build.Webapp(ctx, dir, false, log)
 	if err == nil && dist == "" {
 		err = fmt.Errorf("this project has no webapp (no %s)", filepath.Join(dir, "webapp", "package.json"))
