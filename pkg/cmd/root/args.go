@@ -20,7 +20,8 @@ func strictArgs(c *cobra.Command) {
 		strictArgs(sub)
 	}
 	check := c.Args
-	if c.HasSubCommands() && (check == nil || c.Parent() == nil) {
+	// No command with subcommands takes arguments of its own here.
+	if c.HasSubCommands() {
 		check = unknownSubcommand
 		c.SuggestionsMinimumDistance = 2
 		// cobra checks the arguments of runnable commands only.
