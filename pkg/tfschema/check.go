@@ -30,11 +30,22 @@ type Checker struct {
 // NewChecker checks against these schemas; a resource type's provider is the
 // part of its name before the first "_".
 func NewChecker(schemas ...*Schema) *Checker {
-	c := &Checker{schemas: map[string]*Schema{}}
+	c := &Checker{schemas: map[string]*Schema{"terraform": builtin}}
 	for _, s := range schemas {
 		c.schemas[s.Provider] = s
 	}
 	return c
+}
+
+// builtin is Terraform's own provider, which has no bindings.
+var builtin = &Schema{
+	Provider: "terraform",
+	Version:  "builtin",
+	Config:   NewBlock(),
+	Resources: map[string]*Block{
+		"terraform_data": {Attributes: map[string]*Attribute{"input": {}, "triggers_replace": {}}, Blocks: map[string]*NestedBlock{}},
+	},
+	DataSources: map[string]*Block{},
 }
 
 // Meta-arguments Terraform itself takes in a resource or data block.

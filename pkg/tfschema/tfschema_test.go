@@ -105,6 +105,10 @@ resource "demo_thing" "b" {
   settings = { mode = "slow" } # an object-typed argument may be written as an attribute
 }
 
+resource "terraform_data" "guard" {
+  input = 1
+}
+
 data "demo_zones" "all" {
   state = "available"
   lifecycle {
@@ -177,6 +181,8 @@ func TestWhatDoesNotFitFails(t *testing.T) {
 			`provider demo 1.2.0 has no resource type "demo_zones"`},
 		{"resource of a provider without a schema", `resource "demo_thing" "b"`, `resource "other_thing" "b"`,
 			`other_thing.b: no schema loaded for provider "other"`},
+		{"misspelt argument of Terraform's own resource", `input = 1`, `inputs = 1`,
+			`terraform_data.guard: unknown argument "inputs" (did you mean "input"?)`},
 		{"misspelt lifecycle argument", `create_before_destroy = true`, `create_before_destroi = true`,
 			`demo_thing.a.lifecycle: unknown argument "create_before_destroi" (did you mean "create_before_destroy"?)`},
 		{"precondition without a message", `      error_message = "never"`, ``,
