@@ -83,7 +83,7 @@ resource "aws_lb_target_group" "app" {
 
     precondition {
       condition     = var.allow_container_port_change || terraform_data.container_port.output == var.container_port
-      error_message = "container_port changed after the first apply: the target group would be replaced while the running tasks keep listening on the old port, so /api/* would fail until the next deploy. To change it, in a quiet hour: set allow_container_port_change: true with the new port, run `empctl provision` and at once `empctl deploy backend` (its new revision listens on the new port), then set allow_container_port_change back to false and provision again. Or keep the old container_port."
+      error_message = "container_port changed after the first apply: the target group would be replaced while the running tasks keep listening on the old port, so /api/* would fail until the next deploy. To change it, in a quiet hour: set allow_container_port_change: true with the new port, run `empctl provision` (it replaces the target group and the service) and at once `empctl deploy backend` (its new revision listens on the new port), then set allow_container_port_change back to false and provision again. Or keep the old container_port."
     }
   }
 }

@@ -165,6 +165,12 @@ variable "allow_container_port_change" {
   default     = false
 }
 
+variable "progressive_delivery" {
+  description = "Create the plumbing for `empctl deploy backend --strategy blue-green|canary|linear` (ECS's native strategies): an alternate target group, production and test listener rules on the ALB, and the ECS infrastructure role that shifts traffic between them. Off by default: nothing changes for rolling deploys, and the resources cost nothing, so turn it on before the first progressive deploy."
+  type        = bool
+  default     = false
+}
+
 variable "container_name" {
   description = "Name of the API server container in the task definition."
   type        = string

@@ -11,6 +11,12 @@ terraform {
       # raise both together.
       version = ">= 6.25.0, < 7.0.0"
     }
+    # The test route's header value (progressive.tf). 3.7.2 is the release
+    # whose schema `make lint` checks against.
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.7.2, < 4.0.0"
+    }
   }
 
   # State lives outside the repository. `empctl provision` points this local
