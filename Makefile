@@ -11,6 +11,8 @@ PKG     := github.com/empctl/empctl/pkg/buildinfo
 LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
 # checkov lives in its own venv (.ci/lib/35-checkov.sh installs it there).
 CHECKOV ?= /opt/empctl/venv-checkov/bin/checkov
+# The provider schemas terraform/ is checked against (.ci/lib/32-tfschema.sh fetches them).
+TFSCHEMA_DIR ?= /opt/empctl/tfschema
 
 .PHONY: all build up test test-go test-race test-webapp bench lint services clean
 
@@ -50,7 +52,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/image/
 	EMPCTL_AWS_CLI=$$(bash .ci/bench/awscli.sh) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./pkg/s3sync/
 
-## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, tfsec and checkov, the webapp's prettier
+## lint: formatting, vet, golangci-lint, goreleaser config, Terraform fmt, its provider schema, tfsec and checkov, the webapp's prettier
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -59,6 +61,7 @@ lint:
 	@# goreleaser ships macOS builds: every package must compile and vet there too.
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	terraform fmt -check -recursive terraform/
+	$(GO) run ./cmd/tfschema-lint -schemas $(TFSCHEMA_DIR) terraform/
 	tfsec terraform --no-color --no-module-downloads --concise-output
 	$(CHECKOV) -d terraform --framework terraform --compact --quiet --skip-download
 	@if [ -f webapp/package.json ]; then $(MAKE) -C webapp lint; fi

@@ -35,6 +35,22 @@ resource "aws_lb" "this" {
   depends_on = [aws_s3_bucket_policy.logs]
 }
 
+# The port the target group was created with. A later change of container_port
+# would replace the target group while the running revision (which apply never
+# changes: ignore_changes on the service's task_definition) still listens on
+# the old port: /api/* would fail until the next deploy. So the target group
+# refuses it unless allow_container_port_change says the outage is accepted;
+# the guard then takes the new port, and with the flag back off the next
+# change is refused again.
+resource "terraform_data" "container_port" {
+  input            = var.container_port
+  triggers_replace = var.allow_container_port_change ? var.container_port : null
+
+  lifecycle {
+    ignore_changes = [input]
+  }
+}
+
 # name_prefix with create_before_destroy: a change that replaces the group
 # (container_port) creates the new one and moves the listener and the service
 # to it before the old one goes; a fixed name would collide, and the old group
@@ -64,6 +80,11 @@ resource "aws_lb_target_group" "app" {
 
   lifecycle {
     create_before_destroy = true
+
+    precondition {
+      condition     = var.allow_container_port_change || terraform_data.container_port.output == var.container_port
+      error_message = "container_port changed after the first apply: the target group would be replaced while the running tasks keep listening on the old port, so /api/* would fail until the next deploy. To change it, in a quiet hour: set allow_container_port_change: true with the new port, run `empctl provision` (it replaces the target group and the service) and at once `empctl deploy backend` (its new revision listens on the new port), then set allow_container_port_change back to false and provision again. Or keep the old container_port."
+    }
   }
 }
 

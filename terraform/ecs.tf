@@ -120,6 +120,16 @@ resource "aws_ecs_service" "server" {
     target_group_arn = aws_lb_target_group.app.arn
     container_name   = var.container_name
     container_port   = var.container_port
+
+    dynamic "advanced_configuration" {
+      for_each = var.progressive_delivery ? [1] : []
+      content {
+        alternate_target_group_arn = aws_lb_target_group.alternate[0].arn
+        production_listener_rule   = aws_lb_listener_rule.production[0].arn
+        test_listener_rule         = aws_lb_listener_rule.test[0].arn
+        role_arn                   = aws_iam_role.ecs_load_balancers[0].arn
+      }
+    }
   }
 
   lifecycle {
@@ -128,9 +138,18 @@ resource "aws_ecs_service" "server" {
     # CPU, memory, environment, stop timeout) and points the service at it;
     # apply must never undo a rollout. desired_count is set at creation and
     # then left to the deploy (the desired_count output), so a deploy that
-    # scales the service is not undone either.
-    ignore_changes = [task_definition, desired_count]
+    # scales the service is not undone either. deployment_configuration is
+    # what empctl sets per deploy (strategy, bake times, lifecycle hooks), and
+    # ECS swaps the target groups in load_balancer after each blue/green,
+    # linear or canary deployment (progressive.tf; an apply that reset them
+    # breaks the next deployment's alternation, terraform-provider-aws#45678).
+    # So load_balancer is Terraform's at creation only, and a replaced target
+    # group (container_port, with allow_container_port_change) replaces the
+    # service with it.
+    ignore_changes       = [task_definition, desired_count, deployment_configuration, load_balancer]
+    replace_triggered_by = [aws_lb_target_group.app.id]
   }
 
-  depends_on = [aws_lb_listener.http, aws_lb_listener.https, aws_iam_role_policy.execution, aws_iam_role_policy.task]
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https, aws_iam_role_policy.execution, aws_iam_role_policy.task,
+  aws_lb_listener_rule.production, aws_lb_listener_rule.test, aws_iam_role_policy_attachment.ecs_load_balancers]
 }

@@ -1,8 +1,11 @@
 # Regular zones only: Local and Wavelength Zones (opt-in) lack the ALB, RDS
-# Multi-AZ or Fargate support this module needs.
+# Multi-AZ or Fargate support this module needs. Zones where CloudFront has no
+# VPC origins are left out by zone ID (names map to different zones in each
+# account): the ALB, and so the VPC origin, lives in every chosen zone.
 data "aws_availability_zones" "available" {
   #checkov:skip=CKV_AWS_394:Only the first az_count names are used, and a zone AWS adds later gets a later name, so the set in use does not change
-  state = "available"
+  state            = "available"
+  exclude_zone_ids = var.vpc_origin_unsupported_zone_ids
 
   filter {
     name   = "opt-in-status"
@@ -12,7 +15,7 @@ data "aws_availability_zones" "available" {
   lifecycle {
     postcondition {
       condition     = length(self.names) >= var.az_count
-      error_message = "az_count is larger than the number of availability zones this region offers; lower az_count."
+      error_message = "az_count is larger than the number of availability zones this region offers for CloudFront VPC origins (zones in vpc_origin_unsupported_zone_ids are left out); lower az_count."
     }
   }
 }

@@ -74,16 +74,31 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
 }
 
 # Regions from before August 2022 deliver ALB logs from a regional ELB
-# account, later ones through the log-delivery service principal.
+# account, later ones through the log-delivery service principal, which the
+# policy always admits. aws_elb_service_account fails the plan in a region
+# missing from its table, so it is read only in these: the provider's
+# accountIDPerRegionMap (internal/service/elb/service_account_data_source.go,
+# unchanged from 5.x to 6.25), which matches the account list in "Enable access
+# logs for your Application Load Balancer" of the ELB user guide.
+locals {
+  elb_account_regions = [
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1", "cn-north-1", "cn-northwest-1",
+    "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1",
+    "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+  ]
+  elb_account = var.alb_access_logs && contains(local.elb_account_regions, var.region)
+}
+
 data "aws_elb_service_account" "this" {
-  count = var.alb_access_logs ? 1 : 0
+  count = local.elb_account ? 1 : 0
 }
 
 data "aws_iam_policy_document" "logs_bucket" {
   count = local.log_bucket ? 1 : 0
 
   dynamic "statement" {
-    for_each = var.alb_access_logs ? [1] : []
+    for_each = local.elb_account ? [1] : []
     content {
       sid       = "AlbAccessLogs"
       actions   = ["s3:PutObject"]

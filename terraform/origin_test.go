@@ -72,11 +72,25 @@ func TestALBAdmitsOnlyCloudFrontVPCOrigins(t *testing.T) {
 	if got := m.refs(sg, "vpc_id"); len(got) != 1 || got[0] != "aws_vpc.this.id" {
 		t.Errorf("CloudFront's security group is looked up in %v, want this VPC", got)
 	}
-	if got := m.refs(sg, "depends_on"); !slices.Contains(got, "aws_cloudfront_vpc_origin.api") {
-		t.Errorf("the lookup does not wait for the VPC origin that creates the group (depends_on %v)", got)
+	// Whether AWS creates the group with the VPC origin or once a
+	// distribution uses it, it exists after both (issue 17, item 9).
+	for _, dep := range []string{"aws_cloudfront_vpc_origin.api", "aws_cloudfront_distribution.this"} {
+		if got := m.refs(sg, "depends_on"); !slices.Contains(got, dep) {
+			t.Errorf("the lookup does not wait for %s (depends_on %v)", dep, got)
+		}
 	}
 
 	var fromCloudFront bool
+	for key, b := range m.blocks {
+		if !strings.HasPrefix(key, "resource.aws_vpc_security_group_ingress_rule.") || strings.Join(m.refs(b, "security_group_id"), "") != "aws_security_group.alb.id" {
+			continue
+		}
+		got := strings.Join(m.refs(b, "referenced_security_group_id"), "")
+		if got != "data.aws_security_group.cloudfront_vpc_origins.id" {
+			t.Errorf("%s admits %s", key, got)
+		}
+		fromCloudFront = true
+	}
 	for key, b := range m.blocks {
 		if !strings.HasPrefix(key, "resource.aws_security_group_rule.") || strings.Join(m.refs(b, "security_group_id"), "") != "aws_security_group.alb.id" {
 			continue
@@ -85,11 +99,9 @@ func TestALBAdmitsOnlyCloudFrontVPCOrigins(t *testing.T) {
 			continue
 		}
 		if src, ok := b.Body.Attributes["source_security_group_id"]; ok {
-			got := strings.Join(traversals(src.Expr), "")
-			fromCloudFront = fromCloudFront || got == "data.aws_security_group.cloudfront_vpc_origins.id"
-			if got != "data.aws_security_group.cloudfront_vpc_origins.id" {
-				t.Errorf("%s admits %s", key, got)
-			}
+			// aws_security_group_rule deletes and re-creates the rule when the
+			// group it admits changes: CloudFront would be locked out meanwhile.
+			t.Errorf("%s admits the security group %s with aws_security_group_rule", key, strings.Join(traversals(src.Expr), ""))
 			continue
 		}
 		if got := m.refs(b, "cidr_blocks"); len(got) != 1 || got[0] != "var.alb_ingress_cidr_blocks" {
@@ -97,7 +109,7 @@ func TestALBAdmitsOnlyCloudFrontVPCOrigins(t *testing.T) {
 		}
 	}
 	if !fromCloudFront {
-		t.Error("no ALB ingress rule admits CloudFront's VPC-origin security group")
+		t.Error("no aws_vpc_security_group_ingress_rule admits CloudFront's VPC-origin security group to the ALB")
 	}
 }
 

@@ -1,5 +1,6 @@
 # Everything empctl needs after provisioning; `empctl provision` saves these to
-# .empctl/<env>/outputs.json for deploy, status, rollback and verify. None is secret.
+# .empctl/<env>/outputs.json for deploy, status, rollback and verify. None is
+# secret but test_route_header_value, which is sensitive and so never saved.
 
 output "region" {
   description = "AWS region of the environment."
@@ -74,4 +75,41 @@ output "db_secret_arn" {
 output "log_group_name" {
   description = "CloudWatch log group of the API server."
   value       = aws_cloudwatch_log_group.server.name
+}
+
+# Progressive delivery (progressive.tf); empty strings when progressive_delivery is off.
+
+output "alternate_target_group_arn" {
+  description = "Target group ECS registers a new revision in during a blue/green, linear or canary deployment (the groups swap roles afterwards)."
+  value       = var.progressive_delivery ? aws_lb_target_group.alternate[0].arn : ""
+}
+
+output "production_listener_rule_arn" {
+  description = "ALB listener rule ECS shifts production traffic with."
+  value       = var.progressive_delivery ? aws_lb_listener_rule.production[0].arn : ""
+}
+
+output "test_listener_rule_arn" {
+  description = "ALB listener rule that routes requests carrying the test header to the new revision before production traffic does."
+  value       = var.progressive_delivery ? aws_lb_listener_rule.test[0].arn : ""
+}
+
+output "ecs_load_balancers_role_arn" {
+  description = "ECS infrastructure role for load balancers (advancedConfiguration.roleArn)."
+  value       = var.progressive_delivery ? aws_iam_role.ecs_load_balancers[0].arn : ""
+}
+
+output "test_route_header_name" {
+  description = "Header that sends a request through the test listener rule; its value is test_route_header_value."
+  value       = var.progressive_delivery ? local.test_route_header : ""
+}
+
+# Sensitive, so provision does not write it to outputs.json: empctl reads the
+# value from the test rule itself (elasticloadbalancing:DescribeRules on
+# test_listener_rule_arn, its http-header condition), which only an identity
+# allowed to describe the ALB's rules can.
+output "test_route_header_value" {
+  description = "The test header's value, random per environment (sensitive: `terraform output -raw test_route_header_value`)."
+  value       = var.progressive_delivery ? random_password.test_route[0].result : ""
+  sensitive   = true
 }

@@ -9,27 +9,30 @@ resource "aws_security_group" "alb" {
   tags = { Name = "${local.name}-alb" }
 }
 
-# CloudFront creates this group in the VPC with its first VPC origin there and
-# puts its origin-facing network interfaces in it; admitting it (and not the
-# CloudFront prefix list, ~55 rules of the group's quota of 60, that admits
-# every distribution) lets only VPC origins of this account in. It exists
-# once the VPC origin is deployed, hence the depends_on; the lookup runs again
-# only when the VPC origin changes.
+# CloudFront puts its origin-facing network interfaces in this group, which it
+# creates in the VPC; admitting it (and not the CloudFront prefix list, ~55
+# rules of the group's quota of 60, that admits every distribution) lets only
+# VPC origins of this account in. Public reports disagree on whether the group
+# appears with the VPC origin or only once a distribution uses it, so the
+# lookup waits for the distribution: the group exists then either way, and a
+# first apply cannot fail on a lookup that finds nothing.
 data "aws_security_group" "cloudfront_vpc_origins" {
   name   = "CloudFront-VPCOrigins-Service-SG"
   vpc_id = aws_vpc.this.id
 
-  depends_on = [aws_cloudfront_vpc_origin.api]
+  depends_on = [aws_cloudfront_vpc_origin.api, aws_cloudfront_distribution.this]
 }
 
-resource "aws_security_group_rule" "alb_from_cloudfront" {
-  type                     = "ingress"
-  description              = "CloudFront VPC origins"
-  security_group_id        = aws_security_group.alb.id
-  protocol                 = "tcp"
-  from_port                = local.origin_port
-  to_port                  = local.origin_port
-  source_security_group_id = data.aws_security_group.cloudfront_vpc_origins.id
+# aws_vpc_security_group_ingress_rule updates the referenced group in place
+# (aws_security_group_rule would delete and re-create the rule, locking
+# CloudFront out for a moment, whenever the lookup's result is re-read).
+resource "aws_vpc_security_group_ingress_rule" "alb_from_cloudfront" {
+  description                  = "CloudFront VPC origins"
+  security_group_id            = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = local.origin_port
+  to_port                      = local.origin_port
+  referenced_security_group_id = data.aws_security_group.cloudfront_vpc_origins.id
 }
 
 resource "aws_security_group_rule" "alb_from_cidrs" {

@@ -53,7 +53,11 @@ variable "vpc_cidr" {
   default     = "10.0.0.0/16"
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    condition     = strcontains(var.vpc_cidr, "/")
+    error_message = "vpc_cidr needs a prefix length, e.g. 10.0.0.0/16 (it has no \"/\")."
+  }
+  validation {
+    condition     = !strcontains(var.vpc_cidr, "/") || (can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 20, false))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block of /20 or larger."
   }
 }
@@ -66,6 +70,21 @@ variable "az_count" {
   validation {
     condition     = var.az_count >= 2 && var.az_count <= 6 && floor(var.az_count) == var.az_count
     error_message = "az_count must be a whole number from 2 to 6 (the ALB and RDS need at least two zones)."
+  }
+}
+
+# The zones CloudFront's developer guide lists as without VPC origins, in
+# "Restrict access with VPC origins", "Supported AWS Regions for VPC origins":
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html
+# Zone IDs, not names: us-east-1a is a different zone in each account.
+variable "vpc_origin_unsupported_zone_ids" {
+  description = "Availability zone IDs where CloudFront VPC origins are not supported; subnets are never placed there. The default is the list in CloudFront's developer guide (Supported AWS Regions for VPC origins); extend it if AWS adds one."
+  type        = list(string)
+  default     = ["use1-az3", "usw1-az2", "apne1-az3", "cac1-az3"]
+
+  validation {
+    condition     = alltrue([for z in var.vpc_origin_unsupported_zone_ids : can(regex("^[a-z]+[0-9]+-az[0-9]+$", z))])
+    error_message = "vpc_origin_unsupported_zone_ids must hold availability zone IDs such as use1-az3 (not names such as us-east-1a)."
   }
 }
 
@@ -119,10 +138,14 @@ variable "alb_ingress_cidr_blocks" {
   # Each block is one rule per listener port, against the security group's
   # quota of 60 inbound rules; 5 blocks stay far below it.
   validation {
-    condition = length(var.alb_ingress_cidr_blocks) <= 5 && alltrue([for c in var.alb_ingress_cidr_blocks : can(cidrhost(c, 0)) && (
+    condition     = alltrue([for c in var.alb_ingress_cidr_blocks : strcontains(c, "/")])
+    error_message = "Each of alb_ingress_cidr_blocks needs a prefix length, e.g. 10.8.0.0/16 or 10.8.1.7/32 for one address."
+  }
+  validation {
+    condition = length(var.alb_ingress_cidr_blocks) <= 5 && alltrue([for c in var.alb_ingress_cidr_blocks : !strcontains(c, "/") || can(cidrhost(c, 0)) && try(
       (startswith(c, "10.") && tonumber(split("/", c)[1]) >= 8) ||
       (can(regex("^172\\.(1[6-9]|2[0-9]|3[01])\\.", c)) && tonumber(split("/", c)[1]) >= 12) ||
-      (startswith(c, "192.168.") && tonumber(split("/", c)[1]) >= 16)
+      (startswith(c, "192.168.") && tonumber(split("/", c)[1]) >= 16), false
     )])
     error_message = "alb_ingress_cidr_blocks must hold at most 5 private IPv4 CIDR blocks (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16): the ALB is internal."
   }
@@ -135,6 +158,18 @@ variable "alb_deletion_protection" {
 }
 
 # Service
+
+variable "allow_container_port_change" {
+  description = "Accept the outage a container_port change causes (from the provision until the next `empctl deploy backend`); off, such a change is refused. Set it back to false afterwards."
+  type        = bool
+  default     = false
+}
+
+variable "progressive_delivery" {
+  description = "Create the plumbing for `empctl deploy backend --strategy blue-green|canary|linear` (ECS's native strategies): an alternate target group, production and test listener rules on the ALB, and the ECS infrastructure role that shifts traffic between them. Off by default: nothing changes for rolling deploys, and the resources cost nothing, so turn it on before the first progressive deploy."
+  type        = bool
+  default     = false
+}
 
 variable "container_name" {
   description = "Name of the API server container in the task definition."
@@ -247,7 +282,7 @@ variable "log_retention_days" {
 }
 
 variable "ecr_keep_images" {
-  description = "Number of tagged releases the ECR lifecycle policy keeps (with the platform images their indexes reference); untagged images go after a day."
+  description = "Number of tagged releases the ECR lifecycle policy keeps. Untagged images (the platform manifests of multi-architecture releases) never expire: a kept release's index references them."
   type        = number
   default     = 30
 
@@ -264,6 +299,17 @@ variable "ecr_force_delete" {
 }
 
 # Database
+
+variable "db_engine_version" {
+  description = "MySQL major version: 8.4, the long-term-support release (the default), or 8.0 for an environment created with it (8.0 left standard support on 2026-07-31; moving a database from 8.0 to 8.4 is a major upgrade with downtime, done by AWS or by you in a maintenance window, not by this module)."
+  type        = string
+  default     = "8.4"
+
+  validation {
+    condition     = contains(["8.0", "8.4"], var.db_engine_version)
+    error_message = "db_engine_version must be \"8.4\" or, for a database created with it, \"8.0\"."
+  }
+}
 
 variable "db_instance_class" {
   description = "RDS instance class."

@@ -5,9 +5,17 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.82 added aws_cloudfront_vpc_origin and the distribution's
-      # vpc_origin_config (5.77: availability_zone_rebalancing on aws_ecs_service).
-      version = "~> 5.82"
+      # 6.21 added the ECS service's linear and canary strategies (6.4: blue/green,
+      # load_balancer.advanced_configuration). The lower bound is the release whose
+      # schema `make lint` checks every block against (.ci/lib/32-tfschema.sh):
+      # raise both together.
+      version = ">= 6.25.0, < 7.0.0"
+    }
+    # The test route's header value (progressive.tf). 3.7.2 is the release
+    # whose schema `make lint` checks against.
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.7.2, < 4.0.0"
     }
   }
 
