@@ -75,3 +75,13 @@ output "log_group_name" {
   description = "CloudWatch log group of the API server."
   value       = aws_cloudwatch_log_group.server.name
 }
+
+output "task_role_arn" {
+  description = "ARN of the task role; the deployer passes it to ECS with each revision (empctl iam-policy scopes iam:PassRole to it)."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the task execution role; the deployer passes it to ECS with each revision (empctl iam-policy scopes iam:PassRole to it)."
+  value       = aws_iam_role.execution.arn
+}
