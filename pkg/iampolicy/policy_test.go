@@ -86,6 +86,11 @@ func TestGenerateScopesEveryStatement(t *testing.T) {
 			t.Errorf("the policy lacks %s:\n%s", want, data)
 		}
 	}
+	// A managed policy holds at most 6,144 characters, whitespace aside
+	// (IAM quotas); an inline role policy 10,240.
+	if len(data) > 6144 {
+		t.Errorf("the policy is %d characters: too long for a managed policy", len(data))
+	}
 	sids := map[string]bool{}
 	for _, st := range doc.Statement {
 		if st.Effect != "Allow" || len(st.Action) == 0 || len(st.Resource) == 0 || sids[st.Sid] {
