@@ -1,6 +1,7 @@
 package awsenvtest
 
 import (
+	"cmp"
 	"context"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
 	"github.com/empctl/empctl/pkg/iampolicy"
 	"github.com/empctl/empctl/pkg/iampolicy/iamcalls"
@@ -32,11 +34,21 @@ type Recorded struct {
 	AWS, ECSRecorder, RegistryRecorder *testenv.AWSProxy
 }
 
+// RecordedOptions change the recorded fixture's revision 1.
+type RecordedOptions struct {
+	// BaseImage follows the repository URL in revision 1's image; default
+	// ":initial", Terraform's placeholder.
+	BaseImage string
+	// BaseVersion, when set, is revision 1's version label, as a deploy
+	// writes it.
+	BaseVersion string
+}
+
 // ProvisionRecorded provisions the environment. AWS_ENDPOINT_URL and
 // AWS_ENDPOINT_URL_ECS point at the recorders, so an environment whose AWS
 // configuration is loaded afterwards (awsenv loads it at its first call)
 // goes through them; the fixture's own Config goes straight to moto.
-func ProvisionRecorded(t testing.TB) *Recorded {
+func ProvisionRecorded(t testing.TB, opts RecordedOptions) *Recorded {
 	t.Helper()
 	r := &Recorded{Fixture: Provision(t, Options{})}
 	reg := testenv.StartRegistry(t, "AWS", r.ECRPassword(t))
@@ -52,7 +64,11 @@ func ProvisionRecorded(t testing.TB) *Recorded {
 	t.Setenv("AWS_ENDPOINT_URL_ECS", r.ECSRecorder.URL)
 	o := r.Outputs
 	o.ClusterName, o.ServiceName, o.TaskFamily, o.ContainerName = ecsfake.Cluster, ecsfake.Service, ecsfake.Family, "api"
-	td, err := r.ECS.Client().RegisterTaskDefinition(context.Background(), TaskDefinitionInput(o, o.ECRRepositoryURL+":initial"))
+	in := TaskDefinitionInput(o, o.ECRRepositoryURL+cmp.Or(opts.BaseImage, ":initial"))
+	if opts.BaseVersion != "" {
+		in.ContainerDefinitions[0].DockerLabels = map[string]string{ecsdeploy.VersionLabel: opts.BaseVersion}
+	}
+	td, err := r.ECS.Client().RegisterTaskDefinition(context.Background(), in)
 	must(t, "ECS fake RegisterTaskDefinition", err)
 	r.TaskDefinitionARN = aws.ToString(td.TaskDefinition.TaskDefinitionArn)
 	if r.Outputs, err = config.SaveOutputs(r.Dir, EnvName, o); err != nil {

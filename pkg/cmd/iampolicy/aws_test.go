@@ -32,7 +32,7 @@ import (
 // document `empctl iam-policy` prints for the environment. A call added to
 // the commands without a line in pkg/iampolicy fails here.
 func TestPolicyAllowsEveryCallTheCommandsMake(t *testing.T) {
-	r := awsenvtest.ProvisionRecorded(t)
+	r := awsenvtest.ProvisionRecorded(t, awsenvtest.RecordedOptions{})
 	r.ECS.SetFailedFirstDeployment(r.TaskDefinitionARN, 3)
 	e, err := awsenv.New(localtest.RepoRoot(t), config.Environment{Name: awsenvtest.EnvName, Region: r.Outputs.Region}, r.Outputs)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 // image.
 func awsEnv(t *testing.T) (*awsenv.Env, *awsenvtest.Recorded) {
 	t.Helper()
-	r := awsenvtest.ProvisionRecorded(t)
+	r := awsenvtest.ProvisionRecorded(t, awsenvtest.RecordedOptions{})
 	r.ECS.SetFailedFirstDeployment(r.TaskDefinitionARN, 3)
 	o := r.Outputs
 	// desired_count changed in terraform/ after the service was created: the
