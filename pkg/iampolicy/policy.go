@@ -49,14 +49,3 @@ func Generate(s Scope) Document {
 	}
 	return doc
 }
-
-// Actions lists every action of the policy, each once, in rule order.
-func Actions() []string {
-	var out []string
-	for _, r := range rules {
-		if !slices.Contains(out, r.action) {
-			out = append(out, r.action)
-		}
-	}
-	return out
-}
