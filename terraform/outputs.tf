@@ -113,3 +113,13 @@ output "test_route_header_value" {
   value       = var.progressive_delivery ? random_password.test_route[0].result : ""
   sensitive   = true
 }
+
+output "task_role_arn" {
+  description = "ARN of the task role; the deployer passes it to ECS with each revision (empctl iam-policy scopes iam:PassRole to it)."
+  value       = aws_iam_role.task.arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the task execution role; the deployer passes it to ECS with each revision (empctl iam-policy scopes iam:PassRole to it)."
+  value       = aws_iam_role.execution.arn
+}

@@ -34,6 +34,11 @@ type Outputs struct {
 	DBEndpoint               string `json:"db_endpoint"`
 	DBSecretARN              string `json:"db_secret_arn"`
 	LogGroupName             string `json:"log_group_name"`
+	// The roles a task definition revision passes to ECS; only `empctl
+	// iam-policy` needs them, so outputs saved before they existed still
+	// deploy.
+	TaskRoleARN      string `json:"task_role_arn" empctl:"optional"`
+	ExecutionRoleARN string `json:"execution_role_arn" empctl:"optional"`
 }
 
 // AppURL is the app's public address.
@@ -44,13 +49,14 @@ func (o Outputs) AppURL() string {
 	return "https://" + o.CloudFrontDomainName
 }
 
-// Missing lists the Terraform outputs that are empty, by their output names.
+// Missing lists the Terraform outputs that are empty, by their output names,
+// but for the optional ones.
 func (o Outputs) Missing() []string {
 	var missing []string
 	v, t := reflect.ValueOf(o), reflect.TypeOf(o)
 	for i := range t.NumField() {
 		name := t.Field(i).Tag.Get("json")
-		if name == "env" || name == "updated_at" {
+		if name == "env" || name == "updated_at" || t.Field(i).Tag.Get("empctl") == "optional" {
 			continue
 		}
 		if v.Field(i).String() == "" {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"io"
 	"log"
 	"net/http"
@@ -13,7 +14,7 @@ import (
 )
 
 // AWSProxy is a recording HTTP proxy between an AWS SDK client and an
-// emulator (moto): it records every request in the order they start and end,
+// emulator (moto, the ECS fake, a registry standing in for ECR's): it records every request in the order they start and end,
 // and a hook can answer a request itself (an error AWS would return) or act
 // when one arrives (cancel the deploy that sent it).
 type AWSProxy struct {
@@ -34,6 +35,9 @@ type ProxiedRequest struct {
 	Path   string
 	Query  url.Values
 	Header http.Header
+	// Body is a POST request's body (the JSON and query protocols' operation
+	// and parameters, S3's and CloudFront's XML); other bodies are not kept.
+	Body   []byte
 	Status int
 	Start  int
 	End    int
@@ -51,9 +55,18 @@ func NewAWSProxy(t testing.TB, target string) *AWSProxy {
 	// A client that gave up (a cancelled deploy) is expected here, not news.
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body []byte
+		if r.Method == http.MethodPost && r.Body != nil {
+			var err error
+			if body, err = io.ReadAll(r.Body); err != nil {
+				http.Error(w, "reading the request: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		p.mu.Lock()
 		p.seq++
-		rec := &ProxiedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Start: p.seq}
+		rec := &ProxiedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, Start: p.seq}
 		p.reqs = append(p.reqs, rec)
 		hook := p.hook
 		p.mu.Unlock()
@@ -106,6 +119,14 @@ func (p *AWSProxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reqs = nil
+}
+
+// URL is the request's path and query, as sent.
+func (r ProxiedRequest) URL() string {
+	if len(r.Query) == 0 {
+		return r.Path
+	}
+	return r.Path + "?" + r.Query.Encode()
 }
 
 // S3Key returns the object key of an S3 path-style request to bucket, or "".

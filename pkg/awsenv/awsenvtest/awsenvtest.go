@@ -69,6 +69,7 @@ func Provision(t testing.TB, opts Options) *Fixture {
 		TaskFamily: "empctl-test-api", WebappBucket: "empctl-test-webapp", LogGroupName: "/ecs/empctl-test",
 		ALBDNSName: "internal-empctl-test-123.us-east-1.elb.amazonaws.com", DBEndpoint: "empctl-test.abc.us-east-1.rds.amazonaws.com:3306",
 		DBSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-test", DesiredCount: "3",
+		TaskRoleARN: "arn:aws:iam::123456789012:role/empctl-test-task", ExecutionRoleARN: "arn:aws:iam::123456789012:role/empctl-test-execution",
 	}
 
 	repo, err := ecr.NewFromConfig(cfg).CreateRepository(ctx, &ecr.CreateRepositoryInput{
@@ -158,8 +159,8 @@ func TaskDefinitionInput(o config.Outputs, image string) *ecs.RegisterTaskDefini
 		Family: aws.String(o.TaskFamily), NetworkMode: ecstypes.NetworkModeAwsvpc,
 		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
 		Cpu:                     aws.String("512"), Memory: aws.String("1024"),
-		ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/empctl-test-execution"),
-		TaskRoleArn:      aws.String("arn:aws:iam::123456789012:role/empctl-test-task"),
+		ExecutionRoleArn: aws.String(o.ExecutionRoleARN),
+		TaskRoleArn:      aws.String(o.TaskRoleARN),
 		RuntimePlatform:  &ecstypes.RuntimePlatform{CpuArchitecture: ecstypes.CPUArchitectureArm64, OperatingSystemFamily: ecstypes.OSFamilyLinux},
 		Tags:             []ecstypes.Tag{{Key: aws.String("app"), Value: aws.String("empctl")}, {Key: aws.String("env"), Value: aws.String(EnvName)}},
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{

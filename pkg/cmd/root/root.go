@@ -9,6 +9,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/deploy"
 	"github.com/empctl/empctl/pkg/cmd/destroy"
 	"github.com/empctl/empctl/pkg/cmd/down"
+	"github.com/empctl/empctl/pkg/cmd/iampolicy"
 	initcmd "github.com/empctl/empctl/pkg/cmd/init"
 	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmd/rollback"
@@ -77,6 +78,7 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	cmd.AddCommand(provision.NewCmdProvision(f, nil))
 	cmd.AddCommand(destroy.NewCmdDestroy(f, nil))
+	cmd.AddCommand(iampolicy.NewCmdIAMPolicy(f, nil))
 
 	strictArgs(cmd)
 	return cmd

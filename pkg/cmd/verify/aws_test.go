@@ -26,7 +26,6 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/loadtest"
 	"github.com/empctl/empctl/pkg/local/localtest"
-	"github.com/empctl/empctl/pkg/testenv"
 	"github.com/empctl/empctl/pkg/trafficmix/apitest"
 	"github.com/empctl/empctl/server"
 )
@@ -47,7 +46,21 @@ type awsFixture struct {
 func newAWSFixture(t *testing.T, fx *awsenvtest.Fixture) *awsFixture {
 	f := &awsFixture{fx: fx, ecs: ecsfake.New(t, true)}
 	t.Setenv("AWS_ENDPOINT_URL_ECS", f.ecs.URL) // the other services stay on moto
-	f.td1 = f.ecs.AddTaskDefinition(1, fx.Outputs.ECRRepositoryURL+"@sha256:"+strings.Repeat("1", 64), "v1")
+	f.td1 = f.ecs.AddTaskDefinition(1, fx.Outputs.ECRRepositoryURL+baseImage, "v1")
+	return f.serving(t)
+}
+
+const baseImage = "@sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+// newRecordedAWSFixture is newAWSFixture on the recorded environment's own
+// ECS fake, whose requests rec.CheckPolicy judges. Once per rec.
+func newRecordedAWSFixture(t *testing.T, rec *awsenvtest.Recorded) *awsFixture {
+	f := &awsFixture{fx: rec.Fixture, ecs: rec.ECS, td1: rec.TaskDefinitionARN}
+	return f.serving(t)
+}
+
+// serving sets the service running revision 1 and the app behind the ALB's stand-in.
+func (f *awsFixture) serving(t *testing.T) *awsFixture {
 	f.ecs.SetService(f.td1, 3)
 	f.app = f.albStandIn(t, apitest.Server(t, server.Deps{}))
 	return f
@@ -107,15 +120,16 @@ func (f *awsFixture) albStandIn(t *testing.T, api string) string {
 // and the rollback go through ECS, and --kill stops one running task of the
 // version being replaced with StopTask, found by the 2 s status poll.
 func TestVerifyOnAWS(t *testing.T) {
-	fx := awsenvtest.Provision(t, awsenvtest.Options{})
-	reg := testenv.StartRegistry(t, "AWS", fx.ECRPassword(t))
-	fx.UseRegistry(t, reg.Host)
+	// Every request is recorded; the deployer policy must allow each of the
+	// first run's.
+	rec := awsenvtest.ProvisionRecorded(t, awsenvtest.RecordedOptions{BaseImage: baseImage, BaseVersion: "v1"})
+	fx := rec.Fixture
 	fast := func(o *Options) {
 		o.Deploy = env.DeployOptions{PollInterval: 100 * time.Millisecond, Timeout: 5 * time.Minute}
 	}
 
 	t.Run("KillDuringTheFirstOfThreeRolloutsThenARollback", func(t *testing.T) {
-		f := newAWSFixture(t, fx)
+		f := newRecordedAWSFixture(t, rec)
 		// The first rollout goes on only once a task was stopped: however slow
 		// the machine, the kill finds it in progress.
 		f.ecs.Script(1, ecsfake.Launch(3), ecsfake.WaitForTaskStop(), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete())
@@ -185,6 +199,7 @@ func TestVerifyOnAWS(t *testing.T) {
 		if rep.ExpectedVersion != rep.Actions[3].Rollout.PreviousVersion || rep.FinalVersions[rep.ExpectedVersion] == 0 {
 			t.Fatalf("after the rollback %s is expected, %v answered at the end", rep.ExpectedVersion, rep.FinalVersions)
 		}
+		rec.CheckPolicy(t)
 	})
 
 	t.Run("ARolloutTooQuickToKillInLeavesTheKillToTheNext", func(t *testing.T) {

@@ -24,10 +24,16 @@ type Result struct {
 // runs it with args, and maps its error to the exit code as main does.
 func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
+	return RunIn(t, t.TempDir(), newCmd, e, args...)
+}
+
+// RunIn is Run on the project in dir (--dir).
+func RunIn(t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{
 		IOStreams:   ios,
-		Global:      &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: t.TempDir()},
+		Global:      &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: dir},
 		Environment: func() (env.Environment, error) { return e, nil },
 	}
 	cmd := newCmd(f)

@@ -17,35 +17,28 @@ import (
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/ecsdeploy/ecsfake"
 	"github.com/empctl/empctl/pkg/env"
-	"github.com/empctl/empctl/pkg/testenv"
 )
 
 // awsEnv is an AWS environment whose ECR and ELB are moto's, whose registry
 // is a real one on loopback, and whose ECS is the scripted fake (moto never
-// progresses a deployment); its state is the one provision leaves: the
-// service's only deployment failed on the placeholder image.
-func awsEnv(t *testing.T) (*awsenv.Env, *ecsfake.Fake) {
+// progresses a deployment), every request recorded; its state is the one
+// provision leaves: the service's only deployment failed on the placeholder
+// image.
+func awsEnv(t *testing.T) (*awsenv.Env, *awsenvtest.Recorded) {
 	t.Helper()
-	f := awsenvtest.Provision(t, awsenvtest.Options{})
-	reg := testenv.StartRegistry(t, "AWS", f.ECRPassword(t))
-	f.UseRegistry(t, reg.Host)
-
-	fake := ecsfake.New(t, true)
-	t.Setenv("AWS_ENDPOINT_URL_ECS", fake.URL)
-	td1 := fake.AddTaskDefinition(1, f.Outputs.ECRRepositoryURL+":initial", "")
-	fake.SetFailedFirstDeployment(td1, 3)
-	o := f.Outputs
-	o.ClusterName, o.ServiceName, o.TaskFamily, o.ContainerName = ecsfake.Cluster, ecsfake.Service, ecsfake.Family, "api"
+	r := awsenvtest.ProvisionRecorded(t, awsenvtest.RecordedOptions{})
+	r.ECS.SetFailedFirstDeployment(r.TaskDefinitionARN, 3)
+	o := r.Outputs
 	// desired_count changed in terraform/ after the service was created: the
 	// deploy applies it (Terraform ignores the service's count).
 	o.DesiredCount = "4"
 
 	root, _ := filepath.Abs("../../../..")
-	e, err := awsenv.New(root, config.Environment{Name: awsenvtest.EnvName, Region: f.Config.Region}, o)
+	e, err := awsenv.New(root, config.Environment{Name: awsenvtest.EnvName, Region: r.Config.Region}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, fake
+	return e, r
 }
 
 func deploy(t *testing.T, e env.Environment, args ...string) cmdtest.Result {
@@ -55,7 +48,8 @@ func deploy(t *testing.T, e env.Environment, args ...string) cmdtest.Result {
 // The path a user takes after provision: the first deploy brings the failed
 // service to its three tasks, and says what it found.
 func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
-	e, fake := awsEnv(t)
+	e, rec := awsEnv(t)
+	fake := rec.ECS
 	fake.Script(1, ecsfake.Launch(4), ecsfake.Healthy(), ecsfake.Complete())
 	r := deploy(t, e)
 	if r.Code != cmdutil.ExitOK || !strings.Contains(r.Out, "is serving") {
@@ -90,13 +84,15 @@ func TestAWSFirstDeployThenCircuitBreaker(t *testing.T) {
 	if len(ro.Logs) == 0 || !strings.Contains(strings.Join(ro.Logs, "\n"), "exited 1") {
 		t.Errorf("the stopped tasks' reasons and exit codes are missing: %+v", ro.Logs)
 	}
+	rec.CheckPolicy(t)
 }
 
 // Forced redeploys of one image run under versions of their own, and a
 // rollback passes over the revision the circuit breaker rejected to the one
 // that served before, reporting that revision's version.
 func TestAWSForcedRedeployAndRollback(t *testing.T) {
-	e, fake := awsEnv(t)
+	e, rec := awsEnv(t)
+	fake := rec.ECS
 	ok := func(n int) { fake.Script(n, ecsfake.Launch(4), ecsfake.Healthy(), ecsfake.Drain(), ecsfake.Complete()) }
 	run := func(newCmd func(*cmdutil.Factory) *cobra.Command, want int, args ...string) env.Rollout {
 		t.Helper()
@@ -130,4 +126,5 @@ func TestAWSForcedRedeployAndRollback(t *testing.T) {
 	if back.Revision != ecsfake.Family+":3" || back.Version != forced.Version {
 		t.Fatalf("rollback went to %s (%s); want %s:3 (%s), passing over the rejected revision 4", back.Revision, back.Version, ecsfake.Family, forced.Version)
 	}
+	rec.CheckPolicy(t)
 }
