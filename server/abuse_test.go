@@ -340,7 +340,10 @@ func TestSignUpThrottledPerClient(t *testing.T) {
 func TestBcryptSlotsFullAnswer503(t *testing.T) {
 	h := newHarnessOn(t, sqliteTarget(t), func(d *Deps) { d.HashConcurrency = 1 })
 	h.user("ada@example.com", "1990-12-10")
-	release, refused := h.api.hashes.verify(t.Context(), "test")
+	tk, refused := h.api.hashes.admit("test")
+	if refused == nil {
+		refused = tk.wait(t.Context())
+	}
 	if refused != nil {
 		t.Fatal("no free slot")
 	}
@@ -361,7 +364,7 @@ func TestBcryptSlotsFullAnswer503(t *testing.T) {
 	}
 	r = h.doFrom("203.0.113.98", "POST", "/api/users", "", signUpBody("new@example.com"))
 	h.expect(r, http.StatusServiceUnavailable, "busy")
-	release()
+	tk.done()
 	for range 8 {
 		if r := <-queued; r.status != http.StatusOK {
 			t.Fatalf("queued login: %d %s", r.status, r.body)

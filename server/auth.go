@@ -116,24 +116,23 @@ func (s *api) settled(r *http.Request, err error) {
 	}
 }
 
-// verifyPassword compares in one of the bounded bcrypt slots, client's turn.
-func (s *api) verifyPassword(ctx context.Context, client string, hash []byte, password string) (bool, *apiError) {
-	release, refused := s.hashes.verify(ctx, client)
-	if refused != nil {
+// verifyPassword compares in one of the bounded bcrypt slots, in the turn of
+// the ticket's client.
+func (s *api) verifyPassword(ctx context.Context, t *ticket, hash []byte, password string) (bool, *apiError) {
+	if refused := t.wait(ctx); refused != nil {
 		return false, refused
 	}
-	defer release()
 	return passwordMatches(hash, password), nil
 }
 
 // newPasswordHash hashes in one of the slots new hashes may use, or says
 // why not (refused: errBusy or errHashingInFlight).
 func (s *api) newPasswordHash(ctx context.Context, client, password string) (hash []byte, refused *apiError, err error) {
-	release, refused := s.hashes.create(ctx, client)
+	t, refused := s.hashes.create(ctx, client)
 	if refused != nil {
 		return nil, refused, nil
 	}
-	defer release()
+	defer t.done()
 	hash, err = bcrypt.GenerateFromPassword([]byte(password), s.deps.BcryptCost)
 	return hash, nil, err
 }

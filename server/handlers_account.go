@@ -149,11 +149,18 @@ func handleLogin(s *api) http.Handler {
 			account, hash = accountKey(u.ID), []byte(u.PasswordHash)
 		}
 		client := s.client(r)
+		tk, refused := s.hashes.admit(client)
+		if refused != nil {
+			writeError(w, refused)
+			return
+		}
+		defer tk.done()
 		att := s.reserveAttempt(w, r, account, client)
 		if att == nil {
 			return
 		}
-		ok, e := s.verifyPassword(r.Context(), client, hash, q.Password)
+		ok, e := s.verifyPassword(r.Context(), tk, hash, q.Password)
+		tk.done()
 		if e != nil {
 			s.settled(r, att.abandoned(r.Context()))
 			writeError(w, e)

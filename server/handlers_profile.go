@@ -87,11 +87,18 @@ func handleChangePassword(s *api) authedHandler {
 		// A stolen token must not become a way to guess the password: the
 		// same guard as login, keyed on the user and the client.
 		client := s.client(r)
+		tk, refused := s.hashes.admit(client)
+		if refused != nil {
+			writeError(w, refused)
+			return
+		}
+		defer tk.done()
 		att := s.reserveAttempt(w, r, accountKey(sess.user.ID), client)
 		if att == nil {
 			return
 		}
-		ok, e := s.verifyPassword(r.Context(), client, []byte(sess.user.PasswordHash), q.CurrentPassword)
+		ok, e := s.verifyPassword(r.Context(), tk, []byte(sess.user.PasswordHash), q.CurrentPassword)
+		tk.done() // before the new hash takes a ticket of its own
 		if e != nil {
 			s.settled(r, att.abandoned(r.Context()))
 			writeError(w, e)

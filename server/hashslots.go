@@ -42,19 +42,43 @@ func newHashSlots(n int) *hashSlots {
 		creators: make(chan struct{}, max(1, n/2))}
 }
 
-// verify takes a slot for client to check a password; release it when done.
-// The refusal is errBusy or errHashingInFlight.
-func (h *hashSlots) verify(ctx context.Context, client string) (release func(), refused *apiError) {
-	return h.acquire(ctx, client)
+// ticket is a client's admission to hashing: it counts against the
+// client's share from admit to done, waiting or running.
+type ticket struct {
+	h       *hashSlots
+	client  string
+	running bool
+	creator bool
+	ended   bool
 }
 
-// create takes a slot, and one of the creators' share, to hash a new password.
-func (h *hashSlots) create(ctx context.Context, client string) (release func(), refused *apiError) {
+// admit counts one hash for client, or refuses (errHashingInFlight) when it
+// has its share already. It is cheap: callers admit before anything that
+// costs (the throttle's database update, the hash), so a flood's excess is
+// turned away at the door.
+func (h *hashSlots) admit(client string) (*ticket, *apiError) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held[client] >= h.perClient {
+		return nil, errHashingInFlight()
+	}
+	h.held[client]++
+	return &ticket{h: h, client: client}, nil
+}
+
+// create admits client and takes a slot, and one of the creators' share,
+// to hash a new password; done releases them.
+func (h *hashSlots) create(ctx context.Context, client string) (*ticket, *apiError) {
+	t, refused := h.admit(client)
+	if refused != nil {
+		return nil, refused
+	}
 	select {
 	case h.creators <- struct{}{}:
 	default:
 		if h.creatorWait.Add(1) > int32(4*cap(h.creators)) {
 			h.creatorWait.Add(-1)
+			t.done()
 			return nil, errBusy()
 		}
 		select {
@@ -62,69 +86,84 @@ func (h *hashSlots) create(ctx context.Context, client string) (release func(), 
 			h.creatorWait.Add(-1)
 		case <-ctx.Done():
 			h.creatorWait.Add(-1)
+			t.done()
 			return nil, errBusy()
 		}
 	}
-	slot, refused := h.acquire(ctx, client)
-	if refused != nil {
-		<-h.creators
+	t.creator = true
+	if refused := t.wait(ctx); refused != nil {
+		t.done()
 		return nil, refused
 	}
-	return func() { slot(); <-h.creators }, nil
+	return t, nil
 }
 
-func (h *hashSlots) acquire(ctx context.Context, client string) (func(), *apiError) {
+// wait takes a slot: a free one, or the client's turn in the queue. errBusy
+// when the queue is full or ctx ends first.
+func (t *ticket) wait(ctx context.Context) *apiError {
+	h := t.h
 	h.mu.Lock()
-	if h.held[client] >= h.perClient {
-		h.mu.Unlock()
-		return nil, errHashingInFlight()
-	}
-	if h.free == 0 && h.waiting >= h.maxWaiting {
-		h.mu.Unlock()
-		return nil, errBusy()
-	}
-	h.held[client]++
 	if h.free > 0 {
 		h.free--
 		h.mu.Unlock()
-		return func() { h.release(client) }, nil
+		t.running = true
+		return nil
+	}
+	if h.waiting >= h.maxWaiting {
+		h.mu.Unlock()
+		return errBusy()
 	}
 	w := &waiter{ready: make(chan struct{})}
-	if len(h.queues[client]) == 0 {
-		h.turn = append(h.turn, client)
+	if len(h.queues[t.client]) == 0 {
+		h.turn = append(h.turn, t.client)
 	}
-	h.queues[client] = append(h.queues[client], w)
+	h.queues[t.client] = append(h.queues[t.client], w)
 	h.waiting++
 	h.mu.Unlock()
 
 	select {
 	case <-w.ready:
-		return func() { h.release(client) }, nil
+		t.running = true
+		return nil
 	case <-ctx.Done():
 	}
 	h.mu.Lock()
-	if w.granted { // handed a slot as the request ended: pass it on
-		h.mu.Unlock()
-		h.release(client)
-		return nil, errBusy()
+	defer h.mu.Unlock()
+	if w.granted { // handed a slot as the request ended: done passes it on
+		t.running = true
+		return errBusy()
 	}
-	q := h.queues[client]
-	i := 0
-	for q[i] != w {
-		i++
-	}
-	h.dequeue(client, append(q[:i:i], q[i+1:]...))
+	q := h.queues[t.client]
+	i := slices.Index(q, w)
+	h.dequeue(t.client, append(q[:i:i], q[i+1:]...))
 	h.waiting--
-	h.drop(client)
-	h.mu.Unlock()
-	return nil, errBusy()
+	return errBusy()
 }
 
-// release frees client's slot: to the next client in turn, if any waits.
-func (h *hashSlots) release(client string) {
+// done ends the ticket (again: nothing): its slot, if it has one, goes on.
+func (t *ticket) done() {
+	if t.ended {
+		return
+	}
+	t.ended = true
+	h := t.h
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.drop(client)
+	if h.held[t.client]--; h.held[t.client] <= 0 {
+		delete(h.held, t.client)
+	}
+	if t.running {
+		h.handOn()
+	}
+	h.mu.Unlock()
+	if t.creator {
+		<-h.creators
+	}
+	t.running, t.creator = false, false
+}
+
+// handOn gives a freed slot to the next client in turn, if any waits;
+// callers hold mu.
+func (h *hashSlots) handOn() {
 	if len(h.turn) == 0 {
 		h.free++
 		return
@@ -151,12 +190,6 @@ func (h *hashSlots) dequeue(client string, q []*waiter) {
 	delete(h.queues, client)
 	if i := slices.Index(h.turn, client); i >= 0 {
 		h.turn = append(h.turn[:i], h.turn[i+1:]...)
-	}
-}
-
-func (h *hashSlots) drop(client string) {
-	if h.held[client]--; h.held[client] <= 0 {
-		delete(h.held, client)
 	}
 }
 
