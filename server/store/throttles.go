@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -41,12 +42,26 @@ func (s *sqlStore) Throttle(ctx context.Context, keys []string, update func(rows
 			return fmt.Errorf("throttle key %q: want 1-64 characters", k)
 		}
 	}
+	if s.forUpdate != "" {
+		// The rows exist before the transaction locks them: locking absent
+		// rows takes gap locks, which two first reservations of a key both
+		// hold, and their inserts then deadlock.
+		marks := strings.TrimSuffix(strings.Repeat("(?, '', ?),", len(keys)), ",")
+		args := make([]any, 0, 2*len(keys))
+		for _, k := range keys {
+			args = append(args, k, time.Now().Add(time.Hour).UnixMilli())
+		}
+		if _, err := s.db.ExecContext(ctx, `INSERT IGNORE INTO throttles (k, state, expires_at) VALUES `+marks, args...); err != nil {
+			return unavailable(fmt.Errorf("creating throttle rows: %w", err))
+		}
+	}
 	var err error
-	for range throttleAttempts {
+	for i := range throttleAttempts {
 		var retry bool
 		if retry, err = s.throttleOnce(ctx, keys, update); err == nil || !retry {
 			break
 		}
+		time.Sleep(time.Duration(1+rand.IntN(5<<i)) * time.Millisecond)
 	}
 	return unavailable(err)
 }
@@ -74,7 +89,9 @@ func (s *sqlStore) throttleOnce(ctx context.Context, keys []string, update func(
 			_ = rows.Close()
 			return false, err
 		}
-		r.ExpiresAt = time.UnixMilli(exp)
+		if r.State != "" { // "" is a row made just now to be locked
+			r.ExpiresAt = time.UnixMilli(exp)
+		}
 		found[r.Key] = r
 	}
 	if err := rows.Close(); err != nil {
@@ -87,18 +104,17 @@ func (s *sqlStore) throttleOnce(ctx context.Context, keys []string, update func(
 			state[i] = r
 		}
 	}
-	before := slices.Clone(state)
 	if err := update(state); err != nil {
 		return false, err
 	}
 	for i, r := range state {
-		_, existed := found[r.Key]
+		stored, existed := found[r.Key]
 		switch {
 		case r.Key != keys[i]:
 			return false, errors.New("throttle update changed a key")
 		case len(r.State) > MaxThrottleState:
 			return false, fmt.Errorf("throttle state of %d bytes, over %d", len(r.State), MaxThrottleState)
-		case r == before[i] && existed:
+		case existed && r == stored && r.State != "":
 			continue
 		case r.ExpiresAt.IsZero():
 			if existed {
