@@ -73,8 +73,8 @@ func (w *writes) targets(signUpWeight, updateWeight int) []loadtest.Target {
 
 // maxSignUps bounds the sign-ups of one run: with the run's own users (a
 // reader and the writers) they stay under the server's sign-up throttle (20
-// per client address per hour, per task or replica) even if every one of
-// them reaches the same task, so verifying never trips the app's abuse
+// per client address per hour, counted over all tasks and kept across
+// deploys), so one run an hour from an address never trips the app's abuse
 // protection. The schedule spreads them over the run's phases; profile
 // updates carry the rest of the write load.
 const maxSignUps = 12
