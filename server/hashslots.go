@@ -38,7 +38,7 @@ type waiter struct {
 
 func newHashSlots(n int) *hashSlots {
 	n = max(1, n)
-	return &hashSlots{free: n, perClient: max(2, n), maxWaiting: 8 * n, held: map[string]int{}, queues: map[string][]*waiter{},
+	return &hashSlots{free: n, perClient: 2 * n, maxWaiting: 8 * n, held: map[string]int{}, queues: map[string][]*waiter{},
 		creators: make(chan struct{}, max(1, n/2))}
 }
 
