@@ -10,13 +10,14 @@ import (
 
 // hashSlots bounds bcrypt, which takes a core for tens of milliseconds per
 // call: at most n run at once (about the number of cores), and shares them
-// fairly between clients. Each client may have at most perClient hashes
-// running or waiting; waiting ones queue per client and a freed slot goes to
-// the next client in turn (round-robin), so a flood from one client (or one
-// IPv6 /48) waits behind its own requests, not in front of everyone's. New
-// hashes (sign-up, a new password) may use only half of the slots, so a
-// burst of sign-ups cannot delay logins by more than one hash. Past the
-// limits the server answers 503 busy with Retry-After.
+// fairly between clients. Each client may have at most perClient (two per
+// slot) hashes running or waiting, past which it gets 429 at once; waiting
+// ones queue per client and a freed slot goes to the next client in turn
+// (round-robin), so a flood from one client (or one IPv6 /48) waits behind
+// its own requests, not in front of everyone's. New hashes (sign-up, a new
+// password) may use only half of the slots, so a burst of sign-ups cannot
+// delay logins by more than one hash. When the queue is full the server
+// answers 503 busy with Retry-After.
 type hashSlots struct {
 	mu         sync.Mutex
 	free       int
