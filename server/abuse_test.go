@@ -140,6 +140,19 @@ func TestPasswordChangeBurstCannotBypassThrottle(t *testing.T) {
 		t.Fatalf("30 concurrent wrong password changes: %v, want at most 5 × 403 and the rest 429", got)
 	}
 	checkThrottled(t, rs)
+	// Guesses one at a time (the burst met the per-client bound on hashes in
+	// flight too): still at most 5 wrong ones in all.
+	wrong := got[http.StatusForbidden]
+	for i := 0; ; i++ {
+		r := h.doFrom("203.0.113.60", "PUT", "/api/me/password", token, map[string]string{"currentPassword": fmt.Sprintf("later guess %d", i), "newPassword": "stolen and changed"})
+		if r.status == http.StatusTooManyRequests {
+			break
+		}
+		h.expect(r, http.StatusForbidden, "invalid_credentials")
+		if wrong++; wrong > 5 {
+			t.Fatalf("%d wrong current passwords checked", wrong)
+		}
+	}
 	// The right guess now is refused too, and the owner's sessions live on.
 	h.expect(h.doFrom("203.0.113.60", "PUT", "/api/me/password", token, map[string]string{"currentPassword": "correct horse battery", "newPassword": "stolen and changed"}),
 		http.StatusTooManyRequests, "too_many_attempts")
@@ -327,8 +340,11 @@ func TestSignUpThrottledPerClient(t *testing.T) {
 func TestBcryptSlotsFullAnswer503(t *testing.T) {
 	h := newHarnessOn(t, sqliteTarget(t), func(d *Deps) { d.HashConcurrency = 1 })
 	h.user("ada@example.com", "1990-12-10")
-	release, ok := h.api.hashes.verify(t.Context())
-	if !ok {
+	tk, refused := h.api.hashes.admit("test")
+	if refused == nil {
+		refused = tk.wait(t.Context())
+	}
+	if refused != nil {
 		t.Fatal("no free slot")
 	}
 	// Fill the queue (8 per slot) with logins from distinct clients.
@@ -338,7 +354,7 @@ func TestBcryptSlotsFullAnswer503(t *testing.T) {
 			queued <- h.doFrom(fmt.Sprintf("203.0.113.%d", 100+i), "POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
 		}()
 	}
-	for h.api.hashes.waiting.Load() < 8 {
+	for h.api.hashes.waitingNow() < 8 {
 		time.Sleep(time.Millisecond)
 	}
 	r := h.doFrom("203.0.113.99", "POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
@@ -348,7 +364,7 @@ func TestBcryptSlotsFullAnswer503(t *testing.T) {
 	}
 	r = h.doFrom("203.0.113.98", "POST", "/api/users", "", signUpBody("new@example.com"))
 	h.expect(r, http.StatusServiceUnavailable, "busy")
-	release()
+	tk.done()
 	for range 8 {
 		if r := <-queued; r.status != http.StatusOK {
 			t.Fatalf("queued login: %d %s", r.status, r.body)

@@ -92,35 +92,47 @@ func (s *api) client(r *http.Request) string { return clientKey(s.deps.Proxies.c
 // are keyed by the address ("e:...") and can never succeed.
 func accountKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
 
-// reserveAttempt admits one password verification or answers 429.
-func (s *api) reserveAttempt(account, client string) (*attempt, *apiError) {
-	a, wait := s.guard.reserve(account, client)
-	if a != nil {
-		return a, nil
+// reserveAttempt admits one password verification, or answers 429 (or 503
+// when the database cannot answer) and returns nil.
+func (s *api) reserveAttempt(w http.ResponseWriter, r *http.Request, account, client string) *attempt {
+	s.maybeSweep(r.Context())
+	a, wait, err := s.guard.reserve(r.Context(), account, client)
+	if err != nil {
+		s.internal(w, r, "reserving a password attempt", err)
+		return nil
 	}
-	return nil, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-		Message: "too many sign-in attempts; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)}
+	if a == nil {
+		writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+			Message: "too many sign-in attempts; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
+	}
+	return a
 }
 
-// verifyPassword compares in one of the bounded bcrypt slots.
-func (s *api) verifyPassword(ctx context.Context, hash []byte, password string) (bool, *apiError) {
-	release, ok := s.hashes.verify(ctx)
-	if !ok {
-		return false, errBusy()
+// settled logs a settlement the database did not take: the reservation then
+// counts until it lapses (pendingFor), which errs on the safe side.
+func (s *api) settled(r *http.Request, err error) {
+	if err != nil {
+		s.deps.Logger.WarnContext(r.Context(), "settling a password attempt", "request_id", requestID(r.Context()), "err", err)
 	}
-	defer release()
+}
+
+// verifyPassword compares in one of the bounded bcrypt slots, in the turn of
+// the ticket's client.
+func (s *api) verifyPassword(ctx context.Context, t *ticket, hash []byte, password string) (bool, *apiError) {
+	if refused := t.wait(ctx); refused != nil {
+		return false, refused
+	}
 	return passwordMatches(hash, password), nil
 }
 
-// errNoSlot: every bcrypt slot is taken and the queue is full (answer errBusy).
-var errNoSlot = errors.New("no password hashing slot free")
-
-// newPasswordHash hashes in one of the slots new hashes may use.
-func (s *api) newPasswordHash(ctx context.Context, password string) ([]byte, error) {
-	release, ok := s.hashes.create(ctx)
-	if !ok {
-		return nil, errNoSlot
+// newPasswordHash hashes in one of the slots new hashes may use, or says
+// why not (refused: errBusy or errHashingInFlight).
+func (s *api) newPasswordHash(ctx context.Context, client, password string) (hash []byte, refused *apiError, err error) {
+	t, refused := s.hashes.create(ctx, client)
+	if refused != nil {
+		return nil, refused, nil
 	}
-	defer release()
-	return bcrypt.GenerateFromPassword([]byte(password), s.deps.BcryptCost)
+	defer t.done()
+	hash, err = bcrypt.GenerateFromPassword([]byte(password), s.deps.BcryptCost)
+	return hash, nil, err
 }

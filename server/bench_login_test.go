@@ -35,19 +35,7 @@ func BenchmarkLoginUnderSignUpBurst(b *testing.B) {
 		Build: buildinfo.Get(), Instance: Instance{ID: "bench"}}))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	post := func(path, from string, body any) int {
-		raw, _ := json.Marshal(body)
-		req, _ := http.NewRequest("POST", srv.URL+path, bytes.NewReader(raw))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", from) // from loopback: a trusted proxy
-		res, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		_ = res.Body.Close()
-		return res.StatusCode
-	}
+	post := func(path, from string, body any) int { return benchPost(b, client, srv.URL+path, from, body) }
 	owner := signUpBody("owner@example.com")
 	if code := post("/api/users", "198.51.100.1", owner); code != http.StatusCreated {
 		b.Fatalf("sign-up: %d", code)
@@ -104,6 +92,22 @@ func BenchmarkLoginUnderSignUpBurst(b *testing.B) {
 		b.ReportMetric(ms(pct(manyLat, 50)), "login_burst200_p50_ms")
 		b.ReportMetric(ms(pct(manyLat, 100)), "login_burst200_max_ms")
 	}
+}
+
+// benchPost sends body as JSON from client address from (the peer is
+// loopback, a trusted proxy) and returns the status.
+func benchPost(b *testing.B, client *http.Client, url, from string, body any) int {
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", from)
+	res, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res.StatusCode
 }
 
 func pct(d []time.Duration, p int) time.Duration {

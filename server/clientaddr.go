@@ -108,9 +108,17 @@ func parseViewerAddress(s string) netip.Addr {
 	return parseHost(strings.TrimSuffix(strings.TrimPrefix(s[:i], "["), "]"))
 }
 
-// clientKey names a client for throttling: an IPv4 address, or the /64 an
-// IPv6 address belongs to (one subscriber usually holds a whole /64, so
-// counting single addresses would let one attacker rotate through them).
+// ipv6ClientPrefix: an IPv6 client is counted by its /48. Anyone can hold a
+// /48 for free (tunnel brokers hand them out; many hosting providers and
+// business lines assign one), so a narrower key gives one attacker 65,536
+// /64s or 256 /56s, each with a fresh budget and its own turn at hashing.
+// The price: subscribers of an ISP that hands out /56s or /64s from one /48
+// share a budget, which the exemptions of known clients soften
+// (server/README.md).
+const ipv6ClientPrefix = 48
+
+// clientKey names a client for throttling: an IPv4 address, or the /48 an
+// IPv6 address belongs to.
 func clientKey(a netip.Addr) string {
 	switch {
 	case !a.IsValid():
@@ -118,7 +126,7 @@ func clientKey(a netip.Addr) string {
 	case a.Is4():
 		return a.String()
 	default:
-		p, _ := a.Prefix(64)
+		p, _ := a.Prefix(ipv6ClientPrefix)
 		return p.String()
 	}
 }

@@ -52,15 +52,23 @@ func handleSignUp(s *api) http.Handler {
 		// Counted before the hash and the insert, so neither a burst nor
 		// "email taken" answers come for free (server/README.md).
 		client := s.client(r)
-		if wait := s.signUps.take(client); wait > 0 {
+		s.maybeSweep(r.Context())
+		wait, err := s.signUps.take(r.Context(), client)
+		if err != nil {
+			s.internal(w, r, "counting the sign-up", err)
+			return
+		}
+		if wait > 0 {
 			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_sign_ups",
 				Message: "too many sign-ups from this address; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
 			return
 		}
-		hash, err := s.newPasswordHash(r.Context(), q.Password)
-		if errors.Is(err, errNoSlot) {
-			s.signUps.giveBack(client)
-			writeError(w, errBusy())
+		hash, refused, err := s.newPasswordHash(r.Context(), client, q.Password)
+		if refused != nil {
+			if err := s.signUps.giveBack(r.Context(), client); err != nil {
+				s.deps.Logger.WarnContext(r.Context(), "giving back a sign-up", "request_id", requestID(r.Context()), "err", err)
+			}
+			writeError(w, refused)
 			return
 		}
 		if err != nil {
@@ -140,19 +148,26 @@ func handleLogin(s *api) http.Handler {
 		if exists {
 			account, hash = accountKey(u.ID), []byte(u.PasswordHash)
 		}
-		att, e := s.reserveAttempt(account, s.client(r))
-		if e != nil {
-			writeError(w, e)
+		client := s.client(r)
+		tk, refused := s.hashes.admit(client)
+		if refused != nil {
+			writeError(w, refused)
 			return
 		}
-		ok, e := s.verifyPassword(r.Context(), hash, q.Password)
+		defer tk.done()
+		att := s.reserveAttempt(w, r, account, client)
+		if att == nil {
+			return
+		}
+		ok, e := s.verifyPassword(r.Context(), tk, hash, q.Password)
+		tk.done()
 		if e != nil {
-			att.abandoned()
+			s.settled(r, att.abandoned(r.Context()))
 			writeError(w, e)
 			return
 		}
 		if !ok || !exists {
-			att.failed()
+			s.settled(r, att.failed(r.Context()))
 			writeError(w, errInvalidCredentials())
 			return
 		}
@@ -163,16 +178,16 @@ func handleLogin(s *api) http.Handler {
 		if errors.Is(err, store.ErrNotFound) {
 			// The password changed (or the user went) since it was read: the
 			// password just checked is no longer valid.
-			att.abandoned()
+			s.settled(r, att.abandoned(r.Context()))
 			writeError(w, errInvalidCredentials())
 			return
 		}
 		if err != nil {
-			att.abandoned()
+			s.settled(r, att.abandoned(r.Context()))
 			s.internal(w, r, "creating session", err)
 			return
 		}
-		att.succeeded()
+		s.settled(r, att.succeeded(r.Context()))
 		writeJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: sess.ExpiresAt.UTC().Truncate(time.Millisecond), User: toOwnProfile(u, now)})
 	})
 }

@@ -77,29 +77,43 @@ func handleChangePassword(s *api) authedHandler {
 			writeError(w, errValidation(f))
 			return
 		}
-		// A stolen token must not become a way to guess the password: the
-		// same guard as login, keyed on the user and the client.
-		att, e := s.reserveAttempt(accountKey(sess.user.ID), s.client(r))
-		if e != nil {
-			writeError(w, e)
+		// Changing to the same password would change nothing but still cost
+		// two hashes: refused before any.
+		if q.NewPassword == q.CurrentPassword {
+			writeError(w, &apiError{Status: http.StatusUnprocessableEntity, Code: "password_unchanged",
+				Message: "the new password is the current one; choose another", Fields: map[string]string{"newPassword": "must differ from the current password"}})
 			return
 		}
-		ok, e := s.verifyPassword(r.Context(), []byte(sess.user.PasswordHash), q.CurrentPassword)
+		// A stolen token must not become a way to guess the password: the
+		// same guard as login, keyed on the user and the client.
+		client := s.client(r)
+		tk, refused := s.hashes.admit(client)
+		if refused != nil {
+			writeError(w, refused)
+			return
+		}
+		defer tk.done()
+		att := s.reserveAttempt(w, r, accountKey(sess.user.ID), client)
+		if att == nil {
+			return
+		}
+		ok, e := s.verifyPassword(r.Context(), tk, []byte(sess.user.PasswordHash), q.CurrentPassword)
+		tk.done() // before the new hash takes a ticket of its own
 		if e != nil {
-			att.abandoned()
+			s.settled(r, att.abandoned(r.Context()))
 			writeError(w, e)
 			return
 		}
 		if !ok {
-			att.failed()
+			s.settled(r, att.failed(r.Context()))
 			writeError(w, &apiError{Status: http.StatusForbidden, Code: "invalid_credentials", Message: "the current password is wrong",
 				Fields: map[string]string{"currentPassword": "is incorrect"}})
 			return
 		}
-		att.succeeded()
-		hash, err := s.newPasswordHash(r.Context(), q.NewPassword)
-		if errors.Is(err, errNoSlot) {
-			writeError(w, errBusy())
+		s.settled(r, att.succeeded(r.Context()))
+		hash, refused, err := s.newPasswordHash(r.Context(), client, q.NewPassword)
+		if refused != nil {
+			writeError(w, refused)
 			return
 		}
 		if err != nil {
@@ -120,14 +134,32 @@ func handleChangePassword(s *api) authedHandler {
 	}
 }
 
+// profileReadsPerHour bounds reads of other users' profiles per client
+// address and per reader: ids are sequential, and a profile's age changes
+// on the birthday, so reading every profile daily would reveal birth dates
+// (server/README.md).
+const profileReadsPerHour = 120
+
 func handleGetUser(s *api) authedHandler {
-	return func(w http.ResponseWriter, r *http.Request, _ session) {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		raw := r.PathValue("id")
 		id, err := strconv.ParseInt(raw, 10, 64)
 		// Only the canonical form (no "+", no leading zeros): one URL per user.
 		if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 			writeError(w, errNotFound("user"))
 			return
+		}
+		if id != sess.user.ID {
+			wait, err := s.profiles.take(r.Context(), "client "+s.client(r), "reader "+accountKey(sess.user.ID))
+			if err != nil {
+				s.internal(w, r, "counting the profile read", err)
+				return
+			}
+			if wait > 0 {
+				writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_profile_reads",
+					Message: "too many profiles read from this address or account; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
+				return
+			}
 		}
 		u, err := s.deps.Store.UserByID(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {

@@ -208,10 +208,19 @@ func TestSignUpValidation(t *testing.T) {
 	if len(fields) != 5 {
 		t.Fatalf("empty sign-up reported %v", fields)
 	}
-	// Born today is valid (age 0).
-	b := signUpBody("baby@example.com")
-	b["birthDate"] = "2026-11-27"
+	// The youngest accepted age is 13: a day short of it is refused, with
+	// the reason, at sign-up and in PATCH /api/me.
+	b := signUpBody("young@example.com")
+	b["birthDate"] = "2013-11-28"
+	r = h.do("POST", "/api/users", "", b)
+	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
+	if msg := r.field(t, "birthDate"); !strings.Contains(msg, "13") {
+		t.Fatalf("birthDate of a 12-year-old: %q, want the minimum age named", msg)
+	}
+	b["birthDate"] = "2013-11-27"
 	h.expect(h.do("POST", "/api/users", "", b), http.StatusCreated, "")
+	token := h.login("young@example.com", "correct horse battery")
+	h.expect(h.do("PATCH", "/api/me", token, map[string]string{"birthDate": "2020-01-01"}), http.StatusUnprocessableEntity, "validation_failed")
 }
 
 // TestBodyErrors covers the decoding rules shared by every JSON endpoint.
@@ -349,16 +358,18 @@ func TestLoginThrottling(t *testing.T) {
 func TestLoginThrottlingPerClient(t *testing.T) {
 	h := newHarness(t)
 	h.user("ada@example.com", "1990-12-10")
+	h.expect(h.do("POST", "/api/users", "", signUpBody("bob@example.com")), http.StatusCreated, "")
 	// 20 failures over 20 different emails from one address: the address is
-	// blocked, even for an account it never tried.
+	// blocked, even for an account it never tried (but not for one that
+	// signed in from it: TestSharedAddressKeepsItsUsers).
 	for i := range 20 {
 		h.expect(h.do("POST", "/api/login", "", map[string]string{"email": fmt.Sprintf("u%d@example.com", i), "password": "whatever1"}),
 			http.StatusUnauthorized, "invalid_credentials")
 	}
-	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "ada@example.com", "password": "correct horse battery"}),
+	h.expect(h.do("POST", "/api/login", "", map[string]string{"email": "bob@example.com", "password": "correct horse battery"}),
 		http.StatusTooManyRequests, "too_many_attempts")
 	// Behind the ALB the client is the last X-Forwarded-For entry.
-	req, _ := http.NewRequest("POST", h.http.URL+"/api/login", strings.NewReader(`{"email":"ada@example.com","password":"correct horse battery"}`))
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/login", strings.NewReader(`{"email":"bob@example.com","password":"correct horse battery"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Forwarded-For", "127.0.0.1, 203.0.113.9")
 	h.expect(h.send(req), http.StatusOK, "")

@@ -3,9 +3,11 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,8 +56,10 @@ type api struct {
 	metrics   *metrics
 	guard     *attemptGuard // password guesses: login and password change
 	signUps   *rateLimit    // per client
+	profiles  *rateLimit    // reads of other users' profiles, per client and per reader
 	hashes    *hashSlots
 	dummyHash []byte
+	lastSweep atomic.Int64 // Unix ms of this process's last Sweep
 }
 
 // NewServer builds the API: every route of routes.go behind the middleware.
@@ -87,8 +91,9 @@ func newAPI(d Deps) *api {
 	s := &api{
 		deps:     d,
 		registry: prometheus.NewRegistry(),
-		guard:    newAttemptGuard(defaultGuardPolicy, d.Now),
-		signUps:  newRateLimit(d.SignUpsPerHour, time.Hour, d.Now),
+		guard:    newAttemptGuard(d.Store, defaultGuardPolicy, d.Now),
+		signUps:  newRateLimit(d.Store, "sign-up", d.SignUpsPerHour, time.Hour, d.Now),
+		profiles: newRateLimit(d.Store, "profile", profileReadsPerHour, time.Hour, d.Now),
 		hashes:   newHashSlots(d.HashConcurrency),
 	}
 	// Unknown emails are checked against this hash so they cost as much time
@@ -97,6 +102,21 @@ func newAPI(d Deps) *api {
 	s.metrics = newMetrics(s.registry, d.Store)
 	s.registry.MustRegister(newDatabaseUp(s))
 	return s
+}
+
+// sweepEvery: each process deletes expired throttle rows and sessions at
+// most this often, in the request that finds it due.
+const sweepEvery = time.Minute
+
+func (s *api) maybeSweep(ctx context.Context) {
+	now := s.deps.Now()
+	last := s.lastSweep.Load()
+	if now.UnixMilli()-last < sweepEvery.Milliseconds() || !s.lastSweep.CompareAndSwap(last, now.UnixMilli()) {
+		return
+	}
+	if err := s.deps.Store.Sweep(ctx, now); err != nil {
+		s.deps.Logger.WarnContext(ctx, "deleting expired throttles and sessions", "request_id", requestID(ctx), "err", err)
+	}
 }
 
 func (s *api) handler() http.Handler {

@@ -1,194 +1,245 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"math"
-	"sync"
+	"slices"
 	"time"
+
+	"github.com/empctl/empctl/server/store"
 )
 
-// guardPolicy are the limits on password guesses. Hard limits answer 429
-// until failures age out of the window; the per-account limit is soft: past
-// accountFree failures each attempt waits longer, and clients the account
-// signed in from recently are exempt, so an attacker can slow an account down
-// but not lock its owner out.
+// guardPolicy are the limits on password verifications. Hard limits answer
+// 429 until events age out of the window; the per-account failure limit is
+// soft: past accountFree failures each attempt waits longer. A client the
+// account signed in from recently (a known pair) is exempt from the
+// per-account failure delay and from the per-client limits, so neither
+// strangers guessing at the account nor others behind the same address can
+// lock its owner out.
 type guardPolicy struct {
-	window          time.Duration // failures older than this no longer count
-	pairLimit       int           // per (account, client), hard
-	clientLimit     int           // per client over all accounts, hard
-	accountFree     int           // per account before delays start
-	accountBase     time.Duration // first delay; doubles with each failure
-	accountMaxDelay time.Duration
-	knownFor        time.Duration // how long a successful client stays exempt
+	window           time.Duration // events older than this no longer count
+	pairLimit        int           // failures per (account, client), hard
+	clientLimit      int           // failures per client over all accounts, hard
+	clientVerifs     int           // verifications (any outcome) per client, hard
+	accountSuccesses int           // successful verifications per account, hard
+	accountFree      int           // failures per account before delays start
+	accountBase      time.Duration // first delay; doubles with each failure
+	accountMaxDelay  time.Duration
+	knownFor         time.Duration // how long a successful client stays exempt
 }
 
 var defaultGuardPolicy = guardPolicy{
-	window: 15 * time.Minute, pairLimit: 5, clientLimit: 20,
+	window: 15 * time.Minute, pairLimit: 5, clientLimit: 20, clientVerifs: 100, accountSuccesses: 60,
 	accountFree: 20, accountBase: time.Second, accountMaxDelay: time.Minute,
 	knownFor: 30 * 24 * time.Hour,
 }
 
-// maxKnown bounds the memory of known clients (about 100 bytes each).
-const maxKnown = 100_000
+// pendingFor: a reservation not settled by then (its task died mid-request)
+// stops counting; requests end within the 30 s write timeout.
+const pendingFor = time.Minute
 
-// attemptGuard throttles password verifications (login and password change).
-// A caller reserves an attempt before verifying and settles it afterwards;
-// reservations count like failures, so a burst of concurrent requests cannot
-// run more verifications than the limits allow. It lives in process memory:
-// each replica throttles on its own (documented in server/README.md).
-type attemptGuard struct {
-	mu       sync.Mutex
-	p        guardPolicy
-	now      func() time.Time
-	pairs    map[string]*tally
-	clients  map[string]*tally
-	accounts map[string]*tally
-	known    map[string]time.Time // pair key -> last success
-	sweep    int                  // size of the maps that triggers the next sweep
-}
+// maxPending bounds a key's reservations in flight (its row's size).
+const maxPending = 64
 
-// tally is one key's recent failures (oldest first) and attempts in flight.
+// tally is one throttle key's recent events, in Unix milliseconds, oldest
+// first; it is stored as JSON in the key's row of the shared database.
 type tally struct {
-	fails    []time.Time
-	inFlight int
+	Fails   []int64 `json:"f,omitempty"`
+	Pending []int64 `json:"p,omitempty"` // reservations in flight
+	Counted []int64 `json:"c,omitempty"` // successes (account) or verifications (client), or a rateLimit's hits
+	Known   int64   `json:"k,omitempty"` // a pair's last success
 }
 
-func newAttemptGuard(p guardPolicy, now func() time.Time) *attemptGuard {
-	return &attemptGuard{p: p, now: now, pairs: map[string]*tally{}, clients: map[string]*tally{},
-		accounts: map[string]*tally{}, known: map[string]time.Time{}, sweep: 1024}
+func decodeTally(s string) tally {
+	var t tally
+	_ = json.Unmarshal([]byte(s), &t) // a row the server cannot read counts as empty
+	return t
+}
+
+// row writes t back with the time after which it says nothing.
+func (t *tally) row(r *store.ThrottleRow, window, knownFor time.Duration) {
+	var until int64
+	for _, l := range [][]int64{t.Fails, t.Counted} {
+		if len(l) > 0 {
+			until = max(until, l[len(l)-1]+window.Milliseconds())
+		}
+	}
+	if len(t.Pending) > 0 {
+		until = max(until, t.Pending[len(t.Pending)-1]+pendingFor.Milliseconds())
+	}
+	if t.Known != 0 {
+		until = max(until, t.Known+knownFor.Milliseconds())
+	}
+	if until == 0 {
+		r.State, r.ExpiresAt = "", time.Time{}
+		return
+	}
+	b, _ := json.Marshal(t)
+	r.State, r.ExpiresAt = string(b), time.UnixMilli(until)
+}
+
+func (t *tally) prune(now time.Time, window time.Duration) {
+	t.Fails = since(t.Fails, now.Add(-window))
+	t.Counted = since(t.Counted, now.Add(-window))
+	t.Pending = since(t.Pending, now.Add(-pendingFor))
+}
+
+func since(l []int64, cutoff time.Time) []int64 {
+	c := cutoff.UnixMilli()
+	i := 0
+	for i < len(l) && l[i] <= c {
+		i++
+	}
+	return l[i:]
+}
+
+// push appends at, keeping the newest keep entries.
+func push(l []int64, at int64, keep int) []int64 {
+	l = append(l, at)
+	return l[max(0, len(l)-keep):]
+}
+
+// throttleKey names a throttle's row: a hash, so the table holds neither
+// addresses nor e-mails.
+func throttleKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// attemptGuard throttles password verifications (login and password change)
+// with its state in the database every task shares, so the limits hold
+// across tasks and restarts. A caller reserves an attempt before verifying
+// and settles it afterwards; reservations count like failures, so a burst of
+// concurrent requests, on one task or several, cannot run more
+// verifications than the limits allow.
+type attemptGuard struct {
+	st  store.Store
+	p   guardPolicy
+	now func() time.Time
+}
+
+func newAttemptGuard(st store.Store, p guardPolicy, now func() time.Time) *attemptGuard {
+	return &attemptGuard{st: st, p: p, now: now}
 }
 
 // attempt is a reserved verification; settle it exactly once.
 type attempt struct {
 	g                *attemptGuard
-	pair, client, ac string
+	pair, client, ac string // row keys
+	at               int64  // the reservation's time, its entry in Pending
 }
 
 // reserve admits one verification for account from client, or says how long
-// to wait.
-func (g *attemptGuard) reserve(account, client string) (*attempt, time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	g.maybeSweep(now)
-	pk := account + "\x00" + client
-	pair, cl, ac := g.get(g.pairs, pk, now), g.get(g.clients, client, now), g.get(g.accounts, account, now)
-	wait := max(pair.hardWait(g.p.pairLimit, g.p.window, now), cl.hardWait(g.p.clientLimit, g.p.window, now))
-	if last, ok := g.known[pk]; !ok || now.Sub(last) > g.p.knownFor {
-		wait = max(wait, ac.softWait(g.p, now))
+// to wait; err is the database's.
+func (g *attemptGuard) reserve(ctx context.Context, account, client string) (*attempt, time.Duration, error) {
+	a := &attempt{g: g, pair: throttleKey("pair", account, client), client: throttleKey("client", client), ac: throttleKey("account", account)}
+	var wait time.Duration
+	err := g.st.Throttle(ctx, []string{a.pair, a.client, a.ac}, func(rows []store.ThrottleRow) error {
+		now := g.now()
+		a.at = now.UnixMilli()
+		pair, cl, ac := g.load(rows, a.pair, now), g.load(rows, a.client, now), g.load(rows, a.ac, now)
+		wait = max(hardWait(pair.Fails, len(pair.Pending), g.p.pairLimit, g.p.window, now),
+			hardWait(ac.Counted, len(ac.Pending), g.p.accountSuccesses, g.p.window, now))
+		if pair.Known == 0 || now.Sub(time.UnixMilli(pair.Known)) > g.p.knownFor {
+			wait = max(wait, hardWait(cl.Fails, len(cl.Pending), g.p.clientLimit, g.p.window, now),
+				hardWait(cl.Counted, len(cl.Pending), g.p.clientVerifs, g.p.window, now),
+				ac.softWait(g.p, now))
+		}
+		if wait > 0 {
+			return nil
+		}
+		for _, t := range []*tally{pair, cl, ac} {
+			t.Pending = push(t.Pending, a.at, maxPending)
+		}
+		g.save(rows, map[string]*tally{a.pair: pair, a.client: cl, a.ac: ac})
+		return nil
+	})
+	if err != nil || wait > 0 {
+		return nil, wait, err
 	}
-	if wait > 0 {
-		g.drop(g.pairs, pk, pair)
-		g.drop(g.clients, client, cl)
-		g.drop(g.accounts, account, ac)
-		return nil, wait
-	}
-	pair.inFlight++
-	cl.inFlight++
-	ac.inFlight++
-	return &attempt{g: g, pair: pk, client: client, ac: account}, 0
+	return a, 0, nil
 }
 
 // failed records a wrong password.
-func (a *attempt) failed() {
-	a.settle(func(now time.Time, pair, cl, ac *tally) {
-		pair.add(now, a.g.p.pairLimit)
-		cl.add(now, a.g.p.clientLimit)
-		ac.add(now, a.g.p.accountFree+16) // enough to reach the longest delay
+func (a *attempt) failed(ctx context.Context) error {
+	return a.settle(ctx, func(now int64, pair, cl, ac *tally) {
+		p := a.g.p
+		pair.Fails = push(pair.Fails, now, p.pairLimit)
+		cl.Fails = push(cl.Fails, now, p.clientLimit)
+		cl.Counted = push(cl.Counted, now, p.clientVerifs)
+		ac.Fails = push(ac.Fails, now, p.accountFree+16) // enough to reach the longest delay
 	})
 }
 
-// succeeded clears the pair's failures and exempts the client from the
-// account's soft limit. The account's failures stay: they describe the
-// attack, which a successful owner does not end.
-func (a *attempt) succeeded() {
-	a.settle(func(now time.Time, pair, _, _ *tally) {
-		pair.fails = nil
-		if _, ok := a.g.known[a.pair]; !ok && len(a.g.known) >= maxKnown {
-			for k := range a.g.known { // map order is random: evict one at random
-				delete(a.g.known, k)
-				break
+// succeeded counts the verification, clears the pair's failures and makes
+// the pair known. The account's failures stay: they describe the attack,
+// which a successful owner does not end.
+func (a *attempt) succeeded(ctx context.Context) error {
+	return a.settle(ctx, func(now int64, pair, cl, ac *tally) {
+		pair.Fails, pair.Known = nil, now
+		cl.Counted = push(cl.Counted, now, a.g.p.clientVerifs)
+		ac.Counted = push(ac.Counted, now, a.g.p.accountSuccesses)
+	})
+}
+
+// abandoned releases the reservation without a verdict (a database error,
+// no hashing slot).
+func (a *attempt) abandoned(ctx context.Context) error {
+	return a.settle(ctx, func(int64, *tally, *tally, *tally) {})
+}
+
+func (a *attempt) settle(ctx context.Context, f func(now int64, pair, cl, ac *tally)) error {
+	g := a.g
+	// Settling must happen even when the client has gone.
+	ctx = context.WithoutCancel(ctx)
+	return g.st.Throttle(ctx, []string{a.pair, a.client, a.ac}, func(rows []store.ThrottleRow) error {
+		now := g.now()
+		pair, cl, ac := g.load(rows, a.pair, now), g.load(rows, a.client, now), g.load(rows, a.ac, now)
+		for _, t := range []*tally{pair, cl, ac} {
+			if i := slices.Index(t.Pending, a.at); i >= 0 {
+				t.Pending = slices.Delete(t.Pending, i, i+1)
 			}
 		}
-		a.g.known[a.pair] = now
+		f(now.UnixMilli(), pair, cl, ac)
+		g.save(rows, map[string]*tally{a.pair: pair, a.client: cl, a.ac: ac})
+		return nil
 	})
 }
 
-// abandoned releases the reservation without a verdict (a database error).
-func (a *attempt) abandoned() { a.settle(func(time.Time, *tally, *tally, *tally) {}) }
-
-func (a *attempt) settle(f func(now time.Time, pair, cl, ac *tally)) {
-	g := a.g
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	pair, cl, ac := g.get(g.pairs, a.pair, now), g.get(g.clients, a.client, now), g.get(g.accounts, a.ac, now)
-	pair.inFlight--
-	cl.inFlight--
-	ac.inFlight--
-	f(now, pair, cl, ac)
-	g.drop(g.pairs, a.pair, pair)
-	g.drop(g.clients, a.client, cl)
-	g.drop(g.accounts, a.ac, ac)
-}
-
-// get returns key's tally without failures older than the window; callers
-// hold mu.
-func (g *attemptGuard) get(m map[string]*tally, key string, now time.Time) *tally {
-	t := m[key]
-	if t == nil {
-		t = &tally{}
-		m[key] = t
-	}
-	t.prune(now.Add(-g.p.window))
-	return t
-}
-
-// drop forgets a tally with nothing left to say.
-func (g *attemptGuard) drop(m map[string]*tally, key string, t *tally) {
-	if len(t.fails) == 0 && t.inFlight == 0 {
-		delete(m, key)
-	}
-}
-
-func (g *attemptGuard) maybeSweep(now time.Time) {
-	if len(g.pairs)+len(g.clients)+len(g.accounts)+len(g.known) < g.sweep {
-		return
-	}
-	for _, m := range []map[string]*tally{g.pairs, g.clients, g.accounts} {
-		for k := range m {
-			g.drop(m, k, g.get(m, k, now))
+func (g *attemptGuard) load(rows []store.ThrottleRow, key string, now time.Time) *tally {
+	for _, r := range rows {
+		if r.Key == key {
+			t := decodeTally(r.State)
+			t.prune(now, g.p.window)
+			return &t
 		}
 	}
-	for k, last := range g.known {
-		if now.Sub(last) > g.p.knownFor {
-			delete(g.known, k)
+	return &tally{}
+}
+
+func (g *attemptGuard) save(rows []store.ThrottleRow, tallies map[string]*tally) {
+	for i := range rows {
+		if t, ok := tallies[rows[i].Key]; ok {
+			t.row(&rows[i], g.p.window, g.p.knownFor)
 		}
 	}
-	g.sweep = max(1024, 2*(len(g.pairs)+len(g.clients)+len(g.accounts)+len(g.known)))
 }
 
-func (t *tally) prune(cutoff time.Time) {
-	i := 0
-	for i < len(t.fails) && !t.fails[i].After(cutoff) {
-		i++
-	}
-	t.fails = t.fails[i:]
-}
-
-func (t *tally) add(now time.Time, keep int) {
-	t.fails = append(t.fails, now)
-	if len(t.fails) > keep { // older entries can no longer decide anything
-		t.fails = t.fails[len(t.fails)-keep:]
-	}
-}
-
-// hardWait: failures and attempts in flight together may not reach limit.
-func (t *tally) hardWait(limit int, window time.Duration, now time.Time) time.Duration {
+// hardWait: counted events and attempts in flight together may not reach
+// limit.
+func hardWait(events []int64, inFlight, limit int, window time.Duration, now time.Time) time.Duration {
 	switch {
-	case len(t.fails)+t.inFlight < limit:
+	case len(events)+inFlight < limit:
 		return 0
-	case len(t.fails) >= limit:
-		return t.fails[len(t.fails)-limit].Add(window).Sub(now)
+	case len(events) >= limit:
+		return time.UnixMilli(events[len(events)-limit]).Add(window).Sub(now)
 	default: // full only with attempts in flight: they settle within a second
 		return time.Second
 	}
@@ -197,77 +248,83 @@ func (t *tally) hardWait(limit int, window time.Duration, now time.Time) time.Du
 // softWait: past p.accountFree failures, one attempt at a time, each after a
 // delay that doubles with every further failure up to p.accountMaxDelay.
 func (t *tally) softWait(p guardPolicy, now time.Time) time.Duration {
-	n := len(t.fails)
-	if n+t.inFlight < p.accountFree {
+	n := len(t.Fails)
+	if n+len(t.Pending) < p.accountFree {
 		return 0
 	}
-	if t.inFlight > 0 {
+	if len(t.Pending) > 0 {
 		return time.Second
 	}
 	delay := p.accountMaxDelay
 	if over := n - p.accountFree; over < 16 {
 		delay = min(delay, p.accountBase<<over)
 	}
-	return t.fails[n-1].Add(delay).Sub(now)
+	return time.UnixMilli(t.Fails[n-1]).Add(delay).Sub(now)
 }
 
-// rateLimit caps attempts (successful or not) per key in a window; sign-up
-// uses it per client.
+// rateLimit caps hits (successful or not) per key in a window, in the shared
+// database like the guard; sign-ups and profile reads use it per client.
 type rateLimit struct {
-	mu     sync.Mutex
+	st     store.Store
+	name   string
 	limit  int
 	window time.Duration
 	now    func() time.Time
-	hits   map[string][]time.Time
-	sweep  int
 }
 
-func newRateLimit(limit int, window time.Duration, now func() time.Time) *rateLimit {
-	return &rateLimit{limit: limit, window: window, now: now, hits: map[string][]time.Time{}, sweep: 1024}
+func newRateLimit(st store.Store, name string, limit int, window time.Duration, now func() time.Time) *rateLimit {
+	return &rateLimit{st: st, name: name, limit: limit, window: window, now: now}
 }
 
-// take counts one attempt for key, or says how long to wait.
-func (l *rateLimit) take(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.hits) >= l.sweep {
-		for k := range l.hits {
-			l.recent(k, now)
+// take counts one hit for each key, or says how long to wait (and counts
+// none) when one of them is at the limit.
+func (l *rateLimit) take(ctx context.Context, keys ...string) (time.Duration, error) {
+	var wait time.Duration
+	err := l.update(ctx, keys, func(ts []*tally, now time.Time) {
+		wait = 0
+		for _, t := range ts {
+			wait = max(wait, hardWait(t.Counted, 0, l.limit, l.window, now))
 		}
-		l.sweep = max(1024, 2*len(l.hits))
-	}
-	recent := l.recent(key, now)
-	if len(recent) >= l.limit {
-		return recent[len(recent)-l.limit].Add(l.window).Sub(now)
-	}
-	l.hits[key] = append(recent, now)
-	return 0
+		if wait == 0 {
+			for _, t := range ts {
+				t.Counted = push(t.Counted, now.UnixMilli(), l.limit)
+			}
+		}
+	})
+	return wait, err
 }
 
-// giveBack returns the last attempt taken for key (the server, not the
-// client, failed it).
-func (l *rateLimit) giveBack(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if h := l.hits[key]; len(h) > 0 {
-		l.hits[key] = h[:len(h)-1]
-	}
+// giveBack returns the last hit taken for key (the server, not the client,
+// failed it).
+func (l *rateLimit) giveBack(ctx context.Context, key string) error {
+	return l.update(context.WithoutCancel(ctx), []string{key}, func(ts []*tally, _ time.Time) {
+		if c := ts[0].Counted; len(c) > 0 {
+			ts[0].Counted = c[:len(c)-1]
+		}
+	})
 }
 
-func (l *rateLimit) recent(key string, now time.Time) []time.Time {
-	list := l.hits[key]
-	i := 0
-	for i < len(list) && !list[i].After(now.Add(-l.window)) {
-		i++
+func (l *rateLimit) update(ctx context.Context, keys []string, f func([]*tally, time.Time)) error {
+	rowKeys := make([]string, len(keys))
+	for i, k := range keys {
+		rowKeys[i] = throttleKey(l.name, k)
 	}
-	if i == len(list) {
-		delete(l.hits, key)
+	return l.st.Throttle(ctx, rowKeys, func(rows []store.ThrottleRow) error {
+		now := l.now()
+		ts := make([]*tally, len(rowKeys))
+		for i, k := range rowKeys {
+			idx := slices.IndexFunc(rows, func(r store.ThrottleRow) bool { return r.Key == k })
+			t := decodeTally(rows[idx].State)
+			t.prune(now, l.window)
+			ts[i] = &t
+		}
+		f(ts, now)
+		for i, k := range rowKeys {
+			idx := slices.IndexFunc(rows, func(r store.ThrottleRow) bool { return r.Key == k })
+			ts[i].row(&rows[idx], l.window, 0)
+		}
 		return nil
-	}
-	list = list[i:]
-	l.hits[key] = list
-	return list
+	})
 }
 
 // seconds rounds a wait up to whole seconds for Retry-After.

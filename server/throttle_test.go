@@ -1,41 +1,67 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/empctl/empctl/server/store"
 )
 
 func TestAttemptGuardPolicy(t *testing.T) {
+	ctx := context.Background()
+	st, _, err := store.Open(ctx, sqliteTarget(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	c := &clock{t: time.Unix(1e9, 0)}
-	p := guardPolicy{window: time.Minute, pairLimit: 3, clientLimit: 5, accountFree: 4, accountBase: time.Second, accountMaxDelay: 8 * time.Second, knownFor: time.Hour}
-	g := newAttemptGuard(p, c.Now)
+	p := guardPolicy{window: time.Minute, pairLimit: 3, clientLimit: 5, clientVerifs: 100, accountSuccesses: 100,
+		accountFree: 4, accountBase: time.Second, accountMaxDelay: 8 * time.Second, knownFor: time.Hour}
+	g := newAttemptGuard(st, p, c.Now)
+	reserve := func(account, client string) (*attempt, time.Duration) {
+		t.Helper()
+		a, wait, err := g.reserve(ctx, account, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, wait
+	}
+	settle := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	fail := func(account, client string) {
 		t.Helper()
-		a, wait := g.reserve(account, client)
+		a, wait := reserve(account, client)
 		if a == nil {
 			t.Fatalf("%s from %s refused for %v", account, client, wait)
 		}
-		a.failed()
+		settle(a.failed(ctx))
 	}
 	// Hard per pair: the window starts at the oldest counted failure.
 	for range 3 {
 		fail("acct", "c1")
 		c.Advance(10 * time.Second)
 	}
-	if _, wait := g.reserve("acct", "c1"); wait != 30*time.Second {
+	if _, wait := reserve("acct", "c1"); wait != 30*time.Second {
 		t.Fatalf("pair wait %v, want 30s", wait)
 	}
 	// Reservations count while in flight.
-	a, _ := g.reserve("other", "c2")
-	b, _ := g.reserve("other", "c2")
-	d, _ := g.reserve("other", "c2")
-	if _, wait := g.reserve("other", "c2"); wait != time.Second {
+	a, _ := reserve("other", "c2")
+	c.Advance(time.Millisecond) // each reservation has its own entry
+	b, _ := reserve("other", "c2")
+	c.Advance(time.Millisecond)
+	d, _ := reserve("other", "c2")
+	if _, wait := reserve("other", "c2"); wait != time.Second {
 		t.Fatalf("in-flight wait %v, want 1s", wait)
 	}
-	a.abandoned()
-	b.succeeded()
-	d.abandoned()
+	settle(a.abandoned(ctx))
+	settle(b.succeeded(ctx))
+	settle(d.abandoned(ctx))
 	// Soft per account: the fourth failure (from fresh clients) starts
 	// delays of 1s, 2s, 4s, then the cap.
 	c.Advance(time.Minute)
@@ -43,32 +69,58 @@ func TestAttemptGuardPolicy(t *testing.T) {
 		fail("victim", fmt.Sprintf("s%d", i))
 	}
 	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
-		if _, wait := g.reserve("victim", "new"); wait != want {
+		if _, wait := reserve("victim", "new"); wait != want {
 			t.Fatalf("delay %d = %v, want %v", i, wait, want)
 		}
 		c.Advance(want)
 		fail("victim", fmt.Sprintf("x%d", i))
 	}
 	// A known client skips the soft limit.
-	k, _ := g.reserve("victim2", "owner")
-	k.succeeded()
+	k, _ := reserve("victim2", "owner")
+	settle(k.succeeded(ctx))
 	for i := range 6 {
 		c.Advance(8 * time.Second)
 		fail("victim2", fmt.Sprintf("y%d", i))
 	}
-	if a, wait := g.reserve("victim2", "owner"); a == nil {
+	if a, wait := reserve("victim2", "owner"); a == nil {
 		t.Fatalf("known client refused for %v", wait)
+	} else {
+		settle(a.abandoned(ctx))
 	}
-	// Stale keys are swept, so attacker-chosen emails cannot grow memory.
-	for i := range 3000 {
+	// Successes count too: per account, and per client for clients the
+	// account does not know.
+	g.p.accountSuccesses, g.p.clientVerifs = 3, 4
+	for i := range 3 {
+		a, wait := reserve("busy", fmt.Sprintf("b%d", i))
+		if a == nil {
+			t.Fatalf("success %d refused for %v", i, wait)
+		}
+		settle(a.succeeded(ctx))
+	}
+	if _, wait := reserve("busy", "b0"); wait != time.Minute {
+		t.Fatalf("fourth success in the window: wait %v, want 1m", wait)
+	}
+	for i := range 4 {
+		a, _ := reserve(fmt.Sprintf("acct%d", i), "shared")
+		settle(a.succeeded(ctx))
+	}
+	if _, wait := reserve("acct9", "shared"); wait != time.Minute {
+		t.Fatalf("fifth verification from one client: wait %v, want 1m", wait)
+	}
+	if a, wait := reserve("acct0", "shared"); a == nil {
+		t.Fatalf("a client known to the account refused for %v", wait)
+	}
+	// Stale keys are deleted, so attacker-chosen emails cannot grow the table.
+	for i := range 300 {
 		fail(fmt.Sprintf("e:%d", i), fmt.Sprintf("z%d", i))
 	}
-	c.Advance(2 * time.Minute)
-	for i := range 3000 {
-		fail(fmt.Sprintf("n:%d", i), fmt.Sprintf("w%d", i))
+	c.Advance(2 * time.Hour)
+	if err := st.Sweep(ctx, c.Now()); err != nil {
+		t.Fatal(err)
 	}
-	if _, stale := g.accounts["e:0"]; stale || len(g.accounts) > 3001 {
-		t.Fatalf("guard keeps %d accounts, stale ones among them: %v", len(g.accounts), stale)
+	var rows int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM throttles`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("after the window and the known period, %d throttle rows are left (%v)", rows, err)
 	}
 	if seconds(1500*time.Millisecond) != 2 {
 		t.Fatal("Retry-After must round up")

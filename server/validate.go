@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -84,8 +85,15 @@ func checkBirthDate(f fieldErrors, field, s string, now time.Time) {
 		f.add(field, "must not be before 1900-01-01")
 	case d.After(now.UTC()):
 		f.add(field, "must not be in the future")
+	case age(s, now) < minAge:
+		f.add(field, "must be at least "+strconv.Itoa(minAge)+" years ago: empctl is for people aged "+strconv.Itoa(minAge)+" or over")
 	}
 }
+
+// minAge is the youngest age the service accepts (server/README.md: below
+// 13 the law of most countries, COPPA in the US and GDPR article 8 in the
+// EU, asks for a parent's verified consent, which the service cannot get).
+const minAge = 13
 
 // age is the number of whole years from birth (YYYY-MM-DD) to now in UTC;
 // someone born on 29 February turns a year older on 1 March in common years.

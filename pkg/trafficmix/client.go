@@ -45,7 +45,7 @@ func (r answer) explain(signUps int) string {
 	switch {
 	case r.Status == http.StatusTooManyRequests && r.Code == "too_many_sign_ups":
 		return fmt.Sprintf("the app's sign-up throttle answered HTTP 429 (%s): this address has used its hour's sign-ups "+
-			"(SIGN_UPS_PER_HOUR, 20 by default, per task or replica; a run makes up to %d). "+
+			"(SIGN_UPS_PER_HOUR, 20 by default, counted over all tasks and kept across deploys; a run makes up to %d). "+
 			"Wait %s for the throttle to let sign-ups through again, or raise SIGN_UPS_PER_HOUR in the server's environment, then run again",
 			r.Message, signUps, retryIn(r.RetryAfter))
 	case r.Status == http.StatusTooManyRequests:

@@ -65,7 +65,7 @@ func openMySQL(ctx context.Context, t Target) (Store, []string, error) {
 		return nil, nil, fmt.Errorf("connecting to MySQL at %s as %s: %w (check the host, port, user, password and database name, and that the database accepts connections from here)", cfg.Addr, user, err)
 	}
 	return newSQLStore(ctx, db, dialect{migrate: migrateMySQL, isDuplicate: mysqlDuplicate, connLost: mysqlConnLost,
-		timeout: cmp.Or(t.Timeout, defaultTimeout)})
+		timeout: cmp.Or(t.Timeout, defaultTimeout), forUpdate: " FOR UPDATE", retryTx: mysqlRetryTx})
 }
 
 // pingUntil retries so that a server starting next to its database (the
@@ -125,4 +125,11 @@ func mysqlConnLost(err error) bool {
 func mysqlDuplicate(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
+}
+
+// mysqlRetryTx: ER_LOCK_DEADLOCK (InnoDB rolled the transaction back) or
+// ER_LOCK_WAIT_TIMEOUT.
+func mysqlRetryTx(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }

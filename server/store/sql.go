@@ -28,6 +28,12 @@ type dialect struct {
 	connLost func(error) bool
 	// timeout bounds each call; 0 (SQLite, a local file) means none.
 	timeout time.Duration
+	// forUpdate locks the rows a transaction reads (MySQL); SQLite's
+	// immediate transactions hold the write lock already.
+	forUpdate string
+	// retryTx: the transaction lost a deadlock or a lock wait and may be
+	// repeated.
+	retryTx func(error) bool
 }
 
 // newSQLStore migrates an open, reachable db under the dialect's lock and
@@ -191,6 +197,21 @@ func (s *sqlStore) createSession(ctx context.Context, ss Session) error {
 		return err
 	} else if n == 0 {
 		return ErrNotFound
+	}
+	// At most MaxSessionsPerUser: the oldest beyond go, so logging in again
+	// and again cannot grow the table (ties on the millisecond may keep a
+	// few more until the next login).
+	var cutoff int64
+	err = s.db.QueryRowContext(ctx, `SELECT created_at FROM sessions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1 OFFSET ?`,
+		ss.UserID, MaxSessionsPerUser-1).Scan(&cutoff)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("counting sessions: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND created_at < ?`, ss.UserID, cutoff); err != nil {
+		return fmt.Errorf("revoking the oldest sessions: %w", err)
 	}
 	return nil
 }

@@ -47,7 +47,8 @@ func openSQLite(ctx context.Context, path string) (Store, []string, error) {
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("opening SQLite file %s: %w (%s)", path, err, sqliteHint)
 	}
-	return newSQLStore(ctx, db, dialect{migrate: migrateSQLite, isDuplicate: sqliteDuplicate, connLost: func(error) bool { return false }})
+	return newSQLStore(ctx, db, dialect{migrate: migrateSQLite, isDuplicate: sqliteDuplicate, connLost: func(error) bool { return false },
+		retryTx: func(error) bool { return false }})
 }
 
 // pingSQLite opens the first connection. Switching a new file to WAL needs an

@@ -62,6 +62,9 @@ type Session struct {
 	VerifiedHash string
 }
 
+// MaxSessionsPerUser: a login beyond it revokes the user's oldest session.
+const MaxSessionsPerUser = 20
+
 // Store is the server's whole persistence API.
 type Store interface {
 	// CreateUser returns ErrEmailTaken if the email exists.
@@ -79,13 +82,19 @@ type Store interface {
 	// keepTokenHash (when set) is no longer one of its sessions.
 	SetPassword(ctx context.Context, id int64, hash, keepTokenHash string, now time.Time) error
 
-	// CreateSession also deletes the user's expired sessions, which keeps the
-	// table bounded without a background job. ErrNotFound: no such user, or
-	// its password hash is no longer s.VerifiedHash.
+	// CreateSession also deletes the user's expired sessions and its oldest
+	// beyond MaxSessionsPerUser. ErrNotFound: no such user, or its password
+	// hash is no longer s.VerifiedHash.
 	CreateSession(ctx context.Context, s Session) error
 	// SessionUser returns the user owning a live (unexpired) session.
 	SessionUser(ctx context.Context, tokenHash string, now time.Time) (User, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
+
+	// Throttle updates the rows of keys atomically across every process on
+	// the database (see throttles.go).
+	Throttle(ctx context.Context, keys []string, update func(rows []ThrottleRow) error) error
+	// Sweep deletes expired throttle rows and sessions.
+	Sweep(ctx context.Context, now time.Time) error
 
 	Ping(ctx context.Context) error
 	// DB exposes the pool for its statistics (metrics).
