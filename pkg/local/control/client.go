@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/balancer"
 	"github.com/empctl/empctl/pkg/local/stack"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // Client talks to a running stack through its control socket.
@@ -81,19 +84,93 @@ func (c *Client) Status(ctx context.Context) (env.Status, error) {
 
 // Deploy rolls rel out and streams the rollout's events to progress.
 func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(env.Event)) (env.Rollout, error) {
-	m, err := c.stream(ctx, "/v1/deploy", rel, progress)
+	m, err := c.stream(ctx, "/v1/deploy", rel, progress, nil)
 	return rolloutResult(m, err)
+}
+
+// DeployProgressive rolls rel out with the progressive strategy in cfg,
+// running gate here at each of the stack's gate hooks. Cancelling ctx
+// (Ctrl-C) asks the stack to roll back and waits for it to have done so.
+func (c *Client) DeployProgressive(ctx context.Context, rel stack.Release, cfg rollout.Config, gate rollout.Gate, progress func(env.Event)) (env.Rollout, error) {
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := c.post(actx, "/v1/abort", nil); err != nil && progress != nil {
+				progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not ask `empctl up` to roll back: " + err.Error()})
+			}
+		case <-finished:
+		}
+	}()
+	// The stream outlives ctx: once the stack has rolled back, it answers
+	// with the result.
+	m, err := c.stream(context.WithoutCancel(ctx), "/v1/deploy", deployRequest{Release: rel, Strategy: &cfg}, progress, func(h hookMsg) {
+		go c.runHook(ctx, gate, h, progress)
+	})
+	return rolloutResult(m, err)
+}
+
+// runHook runs the gate call the stack asked for and answers it. Once ctx
+// is cancelled it does not answer: the abort says why the rollout ends.
+func (c *Client) runHook(ctx context.Context, gate rollout.Gate, h hookMsg, progress func(env.Event)) {
+	say := func(msg string) {
+		if progress != nil {
+			progress(env.Event{Time: time.Now(), Kind: "gate", Key: "gate", Message: "gate: " + msg})
+		}
+	}
+	var v rollout.Verdict
+	var err error
+	switch h.Call {
+	case "test":
+		v, err = gate.Test(ctx, rollout.TestRoute{BaseURL: h.BaseURL, Header: h.Header}, say)
+	case "watch":
+		v, err = gate.Watch(ctx, h.Endpoint, remoteTraffic{c}, h.Step, h.Bake, say)
+	default:
+		err = fmt.Errorf("unknown gate call %q (empctl and `empctl up` are different versions?)", h.Call)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	a := hookAnswer{ID: h.ID, Verdict: v}
+	if err != nil {
+		a.Error = err.Error()
+	}
+	if err := c.post(context.WithoutCancel(ctx), "/v1/hook", a); err != nil && progress != nil {
+		progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not answer the stack's gate hook: " + err.Error()})
+	}
+}
+
+// Traffic returns the balancer's per-group counters.
+func (c *Client) Traffic(ctx context.Context) (balancer.Traffic, error) {
+	var tr balancer.Traffic
+	resp, err := c.do(ctx, http.MethodGet, "/v1/traffic", nil)
+	if err != nil {
+		return tr, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return tr, json.NewDecoder(resp.Body).Decode(&tr)
+}
+
+func (c *Client) post(ctx context.Context, path string, body any) error {
+	resp, err := c.do(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
 
 // Rollback rolls back to the previous release.
 func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
-	m, err := c.stream(ctx, "/v1/rollback", nil, progress)
+	m, err := c.stream(ctx, "/v1/rollback", nil, progress, nil)
 	return rolloutResult(m, err)
 }
 
 // PublishFrontend publishes the webapp build in dist (an absolute path).
 func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
-	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress)
+	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress, nil)
 	if err != nil {
 		return env.Frontend{}, err
 	}
@@ -108,7 +185,7 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 
 // KillTarget kills the replica id without warning (SIGKILL).
 func (c *Client) KillTarget(ctx context.Context, id string) error {
-	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil)
+	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -127,7 +204,9 @@ func (c *Client) Down(ctx context.Context) error {
 	return resp.Body.Close()
 }
 
-func (c *Client) stream(ctx context.Context, path string, body any, progress func(env.Event)) (streamMsg, error) {
+// stream sends the request and passes its events to progress and its gate
+// hooks to hook, until the result.
+func (c *Client) stream(ctx context.Context, path string, body any, progress func(env.Event), hook func(hookMsg)) (streamMsg, error) {
 	resp, err := c.do(ctx, http.MethodPost, path, body)
 	if err != nil {
 		return streamMsg{}, err
@@ -144,6 +223,13 @@ func (c *Client) stream(ctx context.Context, path string, body any, progress fun
 			if progress != nil {
 				progress(*m.Event)
 			}
+			continue
+		}
+		if m.Hook != nil {
+			if hook == nil {
+				return streamMsg{}, errors.New("`empctl up` asked for a gate this command does not run")
+			}
+			hook(*m.Hook)
 			continue
 		}
 		return m, nil
