@@ -114,12 +114,8 @@ func defaultStrategy(dir, envName string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if envName == "" {
-		envName = config.LocalEnv
+	if envName == "" || envName == config.LocalEnv {
+		return cfg.Deploy.Strategy, nil
 	}
-	ec, err := cfg.Env(envName)
-	if err != nil {
-		return "", nil
-	}
-	return ec.Deploy.Strategy, nil
+	return cfg.Environments[envName].Deploy.Strategy, nil
 }
