@@ -92,25 +92,48 @@ func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(en
 // running gate here at each of the stack's gate hooks. Cancelling ctx
 // (Ctrl-C) asks the stack to roll back and waits for it to have done so.
 func (c *Client) DeployProgressive(ctx context.Context, rel stack.Release, cfg rollout.Config, gate rollout.Gate, progress func(env.Event)) (env.Rollout, error) {
+	if err := ctx.Err(); err != nil {
+		return env.Rollout{}, err
+	}
+	req := deployRequest{Release: rel, Strategy: &cfg, ID: newID()}
 	finished := make(chan struct{})
 	defer close(finished)
 	go func() {
 		select {
 		case <-ctx.Done():
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := c.post(actx, "/v1/abort", nil); err != nil && progress != nil {
-				progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not ask `empctl up` to roll back: " + err.Error()})
-			}
+			c.abort(context.WithoutCancel(ctx), req.ID, finished, progress)
 		case <-finished:
 		}
 	}()
 	// The stream outlives ctx: once the stack has rolled back, it answers
 	// with the result.
-	m, err := c.stream(context.WithoutCancel(ctx), "/v1/deploy", deployRequest{Release: rel, Strategy: &cfg}, progress, func(h hookMsg) {
+	m, err := c.stream(context.WithoutCancel(ctx), "/v1/deploy", req, progress, func(h hookMsg) {
 		go c.runHook(ctx, gate, h, progress)
 	})
 	return rolloutResult(m, err)
+}
+
+// abort asks the stack to cancel the deploy id until it has (the request
+// may not have reached it yet) or the deploy has finished.
+func (c *Client) abort(ctx context.Context, id string, finished <-chan struct{}, progress func(env.Event)) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.post(ctx, "/v1/abort", abortRequest{ID: id})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			if progress != nil {
+				progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not ask `empctl up` to roll back: " + err.Error()})
+			}
+			return
+		}
+		select {
+		case <-finished:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // runHook runs the gate call the stack asked for and answers it. Once ctx

@@ -62,7 +62,7 @@ func Serve(s *stack.Stack) error {
 	}
 	_ = os.Chmod(sock, 0o600)
 	mux := http.NewServeMux()
-	pending := &hooks{}
+	pending, inFlight := &hooks{}, &deploys{}
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Status())
@@ -73,13 +73,19 @@ func Serve(s *stack.Stack) error {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
 			return
 		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		if req.ID != "" {
+			inFlight.add(req.ID, cancel)
+			defer inFlight.remove(req.ID)
+		}
 		stream(w, func(progress func(env.Event), hook func(hookMsg)) streamMsg {
 			var opts env.DeployOptions
 			if req.Strategy != nil {
 				opts.Strategy = *req.Strategy
 				opts.Gate = &remoteGate{hooks: pending, send: hook}
 			}
-			ro, err := s.DeployWith(r.Context(), &req.Release, opts, progress)
+			ro, err := s.DeployWith(ctx, &req.Release, opts, progress)
 			return rolloutMsg(ro, err)
 		})
 	})
@@ -94,7 +100,14 @@ func Serve(s *stack.Stack) error {
 		}
 	})
 	mux.HandleFunc("POST /v1/abort", func(w http.ResponseWriter, r *http.Request) {
-		s.Abort()
+		var req abortRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ID == "" {
+			http.Error(w, "bad abort request", http.StatusBadRequest)
+			return
+		}
+		if !inFlight.cancel(req.ID) {
+			http.Error(w, "no deploy in flight has this id", http.StatusNotFound)
+		}
 	})
 	mux.HandleFunc("GET /v1/traffic", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -44,6 +44,45 @@ type hookAnswer struct {
 type deployRequest struct {
 	stack.Release
 	Strategy *rollout.Config `json:"strategy,omitempty"`
+	// ID names the deploy for POST /v1/abort.
+	ID string `json:"id,omitempty"`
+}
+
+// abortRequest cancels the deploy ID, as if its client had gone: the
+// stack rolls back and the stream answers with the result.
+type abortRequest struct {
+	ID string `json:"id"`
+}
+
+// deploys are the deploys in flight that an abort can cancel, by ID.
+type deploys struct {
+	mu      sync.Mutex
+	cancels map[string]context.CancelFunc
+}
+
+func (d *deploys) add(id string, cancel context.CancelFunc) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cancels == nil {
+		d.cancels = map[string]context.CancelFunc{}
+	}
+	d.cancels[id] = cancel
+}
+
+func (d *deploys) remove(id string) {
+	d.mu.Lock()
+	delete(d.cancels, id)
+	d.mu.Unlock()
+}
+
+func (d *deploys) cancel(id string) bool {
+	d.mu.Lock()
+	cancel, ok := d.cancels[id]
+	d.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok
 }
 
 // hooks are the gate calls awaiting the client's answer.
@@ -70,10 +109,14 @@ type remoteGate struct {
 	send  func(hookMsg)
 }
 
-func (g *remoteGate) call(ctx context.Context, m hookMsg) (rollout.Verdict, error) {
+func newID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	m.ID = hex.EncodeToString(b)
+	return hex.EncodeToString(b)
+}
+
+func (g *remoteGate) call(ctx context.Context, m hookMsg) (rollout.Verdict, error) {
+	m.ID = newID()
 	ch := make(chan hookAnswer, 1)
 	g.hooks.mu.Lock()
 	if g.hooks.waiting == nil {

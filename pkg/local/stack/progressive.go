@@ -232,17 +232,5 @@ func (s *Stack) abortProgressive(ctx context.Context, run *progressiveRun, progr
 	}, nil
 }
 
-// Abort ends the progressive rollout in flight, if any, as a cancelled
-// deploy: the command that started it was interrupted (Ctrl-C), and no one
-// vouched for the release.
-func (s *Stack) Abort() {
-	s.mu.Lock()
-	run := s.prog
-	s.mu.Unlock()
-	if run != nil {
-		run.abort(context.Canceled)
-	}
-}
-
 // Traffic is the balancer's per-group counters, which the gate reads.
 func (s *Stack) Traffic() balancer.Traffic { return s.lb.Traffic() }
