@@ -58,6 +58,13 @@ func (s *Stack) progressive(ctx context.Context, cur, rel *Release, cfg rollout.
 	steps := cfg.Steps()
 	actx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
+	go func() { // a shutdown ends the rollout: `empctl down` does not wait for a bake
+		select {
+		case <-s.closingCh:
+			abort(ErrClosing)
+		case <-actx.Done():
+		}
+	}()
 	run := &progressiveRun{state: rollout.State{Strategy: cfg.Strategy, Stage: rollout.StageScaleUp, Steps: len(steps)}, abort: abort, done: make(chan struct{})}
 	s.lb.ResetSplit()
 	s.mu.Lock()
@@ -170,11 +177,15 @@ func (s *Stack) decide(ctx context.Context, run *progressiveRun, ro env.Rollout,
 	return ro, err, false
 }
 
-// cause says why ctx ended at stage: `empctl rollback` (a verdict, exit 3)
-// or a cancelled deploy (Ctrl-C, exit 130), which nobody vouched for.
+// cause says why ctx ended at stage: `empctl rollback` (a verdict, exit 3),
+// the stack shutting down, or a cancelled deploy (Ctrl-C, exit 130), which
+// nobody vouched for.
 func (s *Stack) cause(ctx context.Context, stage rollout.Stage) error {
-	if c := context.Cause(ctx); errors.Is(c, errRolledBack) {
+	switch c := context.Cause(ctx); {
+	case errors.Is(c, errRolledBack):
 		return fmt.Errorf("%w: rolled back at %s: %v", env.ErrRolloutFailed, stage, c)
+	case errors.Is(c, ErrClosing):
+		return fmt.Errorf("rolled back at %s: %w", stage, c)
 	}
 	return fmt.Errorf("rolled back: no one vouched for it (cancelled at %s): %w", stage, context.Canceled)
 }

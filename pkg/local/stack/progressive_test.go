@@ -271,3 +271,19 @@ func TestProgressiveCancelAndRollbackDuringABake(t *testing.T) {
 		t.Fatalf("after the rollback: %+v", st)
 	}
 }
+
+// Shutting the stack down during a bake ends the rollout at once rather
+// than waiting for the bake.
+func TestProgressiveShutdownDuringABake(t *testing.T) {
+	s := localtest.Start(t, progressiveOptions(t))
+	gate := &localtest.TestGate{Reads: 2, OnStage: func(st rollout.Stage, _ int) {
+		if st == rollout.StageProductionShift {
+			go func() { _ = s.Shutdown(context.Background()) }()
+		}
+	}}
+	_, err := s.DeployWith(context.Background(), release(t, nil), env.DeployOptions{Strategy: config(rollout.Canary, time.Hour), Gate: gate}, nil)
+	if !errors.Is(err, stack.ErrClosing) {
+		t.Fatalf("deploy during a shutdown: %v, want ErrClosing", err)
+	}
+	<-s.Done()
+}
