@@ -1,8 +1,9 @@
 // Package stack supervises the local environment the way ECS behind an ALB
 // runs the app on AWS: server replicas as child processes behind the load
 // balancer (package balancer) and the webapp (package webroot), rolling
-// deploys with a circuit breaker, replacements for replicas that die, and an
-// orderly shutdown.
+// deploys with a circuit breaker, progressive ones (blue/green, canary,
+// linear) promoted by a gate (progressive.go), replacements for replicas
+// that die, and an orderly shutdown.
 package stack
 
 import (
