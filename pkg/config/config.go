@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // FileName is the configuration file at the project root.
@@ -29,8 +31,27 @@ type Config struct {
 	Environments map[string]Environment `yaml:"environments"`
 	// Image adds to the server's container image.
 	Image Image `yaml:"image"`
+	// Deploy is how the local environment deploys, and every AWS
+	// environment that does not say otherwise.
+	Deploy Deploy `yaml:"deploy"`
 	// path is where the file was read from, for error messages; empty if absent.
 	path string
+}
+
+// Deploy says how `empctl deploy backend` rolls out by default.
+type Deploy struct {
+	// Strategy is rolling (the default), blue-green, canary or linear.
+	Strategy string `yaml:"strategy"`
+}
+
+func (d Deploy) validate() error {
+	if d.Strategy == "" {
+		return nil
+	}
+	if _, err := rollout.ParseStrategy(d.Strategy); err != nil {
+		return fmt.Errorf("deploy.strategy: %w", err)
+	}
+	return nil
 }
 
 // Image is what empctl.yaml adds to the server's container image.
@@ -52,6 +73,8 @@ type Environment struct {
 	// Backend holds -backend-config settings for `terraform init`; with the
 	// module's local backend and no settings, state goes to .empctl/<env>/.
 	Backend map[string]any `yaml:"backend"`
+	// Deploy overrides the file's top-level deploy settings.
+	Deploy Deploy `yaml:"deploy"`
 }
 
 // IsLocal reports whether this is the local environment.
@@ -96,8 +119,14 @@ func Parse(path string, data []byte) (*Config, error) {
 	if err := cfg.Image.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := cfg.Deploy.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	for name, env := range cfg.Environments {
 		env.Name = name
+		if env.Deploy.Strategy == "" {
+			env.Deploy = cfg.Deploy
+		}
 		if err := env.validate(); err != nil {
 			return nil, fmt.Errorf("%s: environment %q: %w", path, name, err)
 		}
@@ -115,6 +144,9 @@ func (e Environment) validate() error {
 	}
 	if e.Region == "" {
 		return errors.New("region is missing, e.g. region: eu-west-1")
+	}
+	if err := e.Deploy.validate(); err != nil {
+		return err
 	}
 	for _, v := range reservedVars {
 		if _, ok := e.Vars[v]; ok {
@@ -160,7 +192,7 @@ func (c *Config) ImageFiles() map[string]string {
 // Env returns the named environment. "local" always exists.
 func (c *Config) Env(name string) (Environment, error) {
 	if name == LocalEnv {
-		return Environment{Name: LocalEnv}, nil
+		return Environment{Name: LocalEnv, Deploy: c.Deploy}, nil
 	}
 	if env, ok := c.Environments[name]; ok {
 		return env, nil

@@ -143,3 +143,32 @@ func TestImageFiles(t *testing.T) {
 		t.Errorf("no empctl.yaml: ImageFiles() = %v, %v; want none", cfg.ImageFiles(), err)
 	}
 }
+
+// deploy.strategy at the top is the local environment's and the default of
+// every AWS environment; an environment may say otherwise; an unknown
+// strategy is refused, naming the valid ones.
+func TestDeployStrategy(t *testing.T) {
+	cfg, err := Load(writeConfig(t, `
+deploy:
+  strategy: canary
+environments:
+  prod:
+    region: eu-west-1
+    deploy:
+      strategy: linear
+  staging:
+    region: us-east-1
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"local": "canary", "prod": "linear", "staging": "canary"} {
+		if e, err := cfg.Env(name); err != nil || e.Deploy.Strategy != want {
+			t.Errorf("%s: strategy %q (%v), want %q", name, e.Deploy.Strategy, err, want)
+		}
+	}
+	_, err = Load(writeConfig(t, "deploy:\n  strategy: blue\n"))
+	if err == nil || !strings.Contains(err.Error(), "deploy.strategy") || !strings.Contains(err.Error(), "blue-green, canary, linear") {
+		t.Fatalf("unknown strategy: %v", err)
+	}
+}

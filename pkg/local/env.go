@@ -6,6 +6,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -67,9 +68,20 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 }
 
 // DeployBackend rolls rel out; the local stack's rollout has its own grace
-// period, so opts' AWS timings do not apply.
-func (e *Env) DeployBackend(ctx context.Context, rel env.Release, _ env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
-	return e.client.Deploy(ctx, stack.Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}, progress)
+// period, so opts' AWS timings do not apply. A progressive strategy's gate
+// runs here, at the stack's gate hooks.
+func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
+	srel := stack.Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}
+	if opts.Strategy.Strategy.Progressive() {
+		if err := opts.Strategy.Validate(); err != nil {
+			return env.Rollout{}, err
+		}
+		if opts.Gate == nil {
+			return env.Rollout{}, errors.New("a progressive rollout needs a gate to promote it")
+		}
+		return e.client.DeployProgressive(ctx, srel, opts.Strategy, opts.Gate, progress)
+	}
+	return e.client.Deploy(ctx, srel, progress)
 }
 
 // Rollback returns to the previous release, the only one the stack keeps.

@@ -2,8 +2,10 @@ package local_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/empctl/empctl/pkg/env"
@@ -11,6 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/local/control"
 	"github.com/empctl/empctl/pkg/local/localtest"
 	"github.com/empctl/empctl/pkg/local/stack"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // This test binary is also the fake replica of localtest.FakeRelease.
@@ -59,5 +62,37 @@ func TestFrontendDryRunNamesTheReleaseItWouldReplace(t *testing.T) {
 	}
 	if st := s.Status(); st.Frontend == nil || st.Frontend.Release != live.Release {
 		t.Fatalf("after the dry run the live release is %+v, want %s", st.Frontend, live.Release)
+	}
+}
+
+// A progressive deploy through the local environment runs the gate given in
+// the options at the stack's gate hooks; without a gate it is refused
+// before anything starts.
+func TestProgressiveDeployRunsTheGate(t *testing.T) {
+	opts := localtest.Options(t)
+	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	if err := control.Serve(s); err != nil {
+		t.Fatal(err)
+	}
+	e := local.NewEnv(t.TempDir(), opts.StateDir)
+	fake := localtest.FakeRelease(t, "v2")
+	rel := env.Release{Version: fake.Version, Artifact: fake.Binary, Digest: fake.Digest, Env: fake.Env}
+	cfg := rollout.Defaults(true)
+	cfg.Strategy, cfg.StepPercent, cfg.StepBake, cfg.Bake = rollout.Linear, 50, 0, 0
+	if _, err := e.DeployBackend(context.Background(), rel, env.DeployOptions{Strategy: cfg}, func(env.Event) {}); err == nil {
+		t.Fatal("a progressive deploy without a gate was accepted")
+	}
+	var stages []string
+	gate := &localtest.TestGate{Reads: 2, OnStage: func(st rollout.Stage, step int) { stages = append(stages, fmt.Sprintf("%s %d", st, step)) }}
+	ro, err := e.DeployBackend(context.Background(), rel, env.DeployOptions{Strategy: cfg, Gate: gate}, func(env.Event) {})
+	if err != nil || ro.Outcome != env.OutcomeCompleted || ro.Strategy != rollout.Linear {
+		t.Fatalf("linear deploy: %+v, %v", ro, err)
+	}
+	if got := strings.Join(stages, ","); got != "test-traffic 0,production-shift 1,production-shift 2" {
+		t.Fatalf("the gate was called at %s", got)
 	}
 }

@@ -27,7 +27,11 @@ returns to the release you rolled back from.
 
 On AWS the default is the newest earlier task definition revision whose
 deployment succeeded (empctl tags each one that served); a revision the
-circuit breaker rejected is passed over. --to names a revision number.`
+circuit breaker rejected is passed over. --to names a revision number.
+
+During a progressive rollout (deploy backend --strategy blue-green, canary or
+linear) in a bake or a paused stage, it instead returns all production
+traffic to the old version at once (it still runs) and ends that rollout.`
 
 // NewCmdRollback is `empctl rollback`: the backend's rollback, with
 // `backend` (its explicit spelling) and `frontend` below it.

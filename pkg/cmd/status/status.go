@@ -13,6 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 type Options struct {
@@ -35,7 +36,11 @@ Locally it lists the stack's replicas: state, health, requests in flight,
 address and process. On AWS it shows the ECS service with its task definition
 revision and digest-pinned image, each running task's version, revision,
 availability zone and target health, the deployments in progress or just
-ended with their task counts, and the service's latest events.`,
+ended with their task counts, and the service's latest events.
+
+During a progressive rollout (deploy backend --strategy blue-green, canary
+or linear) it shows the strategy, the stage, the production weights of the
+new and the old version, and the time left in a bake.`,
 		Example: `  empctl status
   empctl status --env prod
   empctl status --env prod --output json | jq .deployments`,
@@ -64,6 +69,25 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	Print(opts.IO.Out, st)
 	return nil
+}
+
+// printProgressive says where a progressive rollout in flight is.
+func printProgressive(w io.Writer, p *rollout.State) {
+	fmt.Fprintf(w, "Rollout     %s, stage %s", p.Strategy, p.Stage)
+	if p.Step > 0 {
+		fmt.Fprintf(w, " (production shift %d of %d)", p.Step, p.Steps)
+	}
+	fmt.Fprintf(w, "; production traffic: %g%% new, %g%% old", p.Weight, 100-p.Weight)
+	if p.Hook != "" {
+		fmt.Fprintf(w, "; hook %s", p.Hook)
+	}
+	if !p.BakeEnds.IsZero() {
+		fmt.Fprintf(w, "; bake ends in %s", max(time.Until(p.BakeEnds), 0).Round(time.Second))
+	}
+	fmt.Fprintln(w)
+	if p.New != nil && p.Old != nil {
+		fmt.Fprintf(w, "            new: %d requests, %d failed; old: %d requests, %d failed\n", p.New.Requests, p.New.Errors, p.Old.Requests, p.Old.Errors)
+	}
 }
 
 // Print writes the status as a short text table.
@@ -97,6 +121,9 @@ func Print(w io.Writer, st env.Status) {
 		}
 	}
 	fmt.Fprintf(w, "Targets     %d healthy, %d desired\n", healthy, st.Desired)
+	if p := st.Progressive; p != nil {
+		printProgressive(w, p)
+	}
 	if len(st.Deployments) > 0 {
 		fmt.Fprintln(w, "\nDeployments")
 		for _, d := range st.Deployments {

@@ -12,6 +12,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 func newCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdStatus(f, nil) }
@@ -59,6 +60,23 @@ func TestStatusListsReleases(t *testing.T) {
 	r = cmdtest.Run(t, newCmd, &envtest.Fake{State: st}, "-o", "json")
 	var got env.Status
 	if err := json.Unmarshal([]byte(r.Out), &got); err != nil || len(got.FrontendReleases) != 2 || !got.FrontendReleases[0].Live || got.Revisions[1].Revision != "empctl-prod-api:6" {
+		t.Fatalf("JSON status: %v\n%s", err, r.Out)
+	}
+}
+
+func TestProgressiveStatus(t *testing.T) {
+	st := env.Status{Env: "local", Endpoint: "http://127.0.0.1:8080", Version: "v1", Deploying: true, Desired: 3,
+		Progressive: &rollout.State{Strategy: rollout.Canary, Stage: rollout.StageProductionShift, Step: 1, Steps: 2, Weight: 10,
+			BakeEnds: time.Now().Add(time.Minute), Old: &rollout.Counts{Requests: 900}, New: &rollout.Counts{Requests: 100, Errors: 1}}}
+	r := cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	for _, want := range []string{"canary, stage production-shift (production shift 1 of 2)", "10% new, 90% old", "bake ends in ", "new: 100 requests, 1 failed"} {
+		if !strings.Contains(r.Out, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.Out)
+		}
+	}
+	r = cmdtest.Run(t, newCmd, &envtest.Fake{State: st}, "-o", "json")
+	var got env.Status
+	if err := json.Unmarshal([]byte(r.Out), &got); err != nil || got.Progressive == nil || got.Progressive.Weight != 10 || got.Progressive.BakeEnds.IsZero() {
 		t.Fatalf("JSON status: %v\n%s", err, r.Out)
 	}
 }

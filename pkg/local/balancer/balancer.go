@@ -1,6 +1,10 @@
-// Package balancer is the local stand-in for an ALB and its target group:
+// Package balancer is the local stand-in for an ALB and its target groups:
 // round-robin routing to healthy targets, active health checks, draining,
-// and replays of requests a dying target cut off when that is safe.
+// and replays of requests a dying target cut off when that is safe. For a
+// progressive rollout it holds a second target group (the new version's):
+// production traffic is split between the groups by weight, a test route
+// reaches only the new group, and each group's answers are counted
+// (groups.go).
 package balancer
 
 import (
@@ -49,6 +53,7 @@ type target struct {
 	health   Health // guarded by Balancer.mu
 	ok, fail int    // consecutive check results, guarded by Balancer.mu
 	inflight atomic.Int64
+	group    Group         // guarded by Balancer.mu
 	healthy  chan struct{} // closed the first time the target turns healthy
 	stop     chan struct{} // stops the health checker
 }
@@ -65,6 +70,14 @@ type Balancer struct {
 	closed  bool // after Close, Register starts no health checks
 	next    atomic.Uint64
 
+	// The progressive rollout's split (groups.go): the new group's weight in
+	// hundredths of a percent, the test route's secret header value, and
+	// each group's counters.
+	weight   atomic.Int64
+	seq      atomic.Uint64
+	testKey  string
+	counters [numGroups]counters
+
 	checker   *http.Client
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
@@ -73,7 +86,7 @@ type Balancer struct {
 // New returns a balancer with no targets. onChange, if set, is called
 // (outside locks) on every health transition.
 func New(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
-	b := &Balancer{hc: hc, onChange: onChange}
+	b := &Balancer{hc: hc, onChange: onChange, testKey: newTestKey()}
 	b.checker = &http.Client{Timeout: hc.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	b.transport = &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -97,6 +110,8 @@ func New(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
 			pr.SetXForwarded()
 			pr.Out.Header.Del("CloudFront-Viewer-Address")
+			// The test route's secret stays with the balancer.
+			pr.Out.Header.Del(TestRouteHeader)
 			if ap, err := netip.ParseAddrPort(pr.In.RemoteAddr); err == nil {
 				pr.Out.Header.Set("CloudFront-Viewer-Address", ap.Addr().Unmap().String()+":"+strconv.Itoa(int(ap.Port())))
 			}
@@ -108,16 +123,26 @@ func New(hc HealthCheck, onChange func(id string, h Health)) *Balancer {
 	return b
 }
 
-// ServeHTTP proxies the request to a healthy target.
-func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.proxy.ServeHTTP(w, r) }
+// ServeHTTP proxies the request to a healthy target of the group the
+// request is routed to (routeRequest).
+func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := b.routeRequest(r)
+	rw := &statusWriter{ResponseWriter: w}
+	b.proxy.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+	b.count(rt, rw.code, r.Context().Err() != nil)
+}
 
 // ErrClosed is Register's answer once the balancer is closed.
 var ErrClosed = errors.New("the load balancer is closed")
 
-// Register adds a target in the initial state and starts checking its
-// health. After Close it registers nothing and returns ErrClosed.
-func (b *Balancer) Register(id, addr string) error {
-	t := &target{id: id, addr: addr, health: HealthInitial, healthy: make(chan struct{}), stop: make(chan struct{})}
+// Register adds a target to the serving group in the initial state and
+// starts checking its health. After Close it registers nothing and returns
+// ErrClosed.
+func (b *Balancer) Register(id, addr string) error { return b.RegisterIn(GroupServing, id, addr) }
+
+// RegisterIn is Register into group g.
+func (b *Balancer) RegisterIn(g Group, id, addr string) error {
+	t := &target{id: id, addr: addr, group: g, health: HealthInitial, healthy: make(chan struct{}), stop: make(chan struct{})}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -219,7 +244,7 @@ func (b *Balancer) find(id string) *target {
 	return nil
 }
 
-// pick chooses the next healthy target round-robin, skipping except, and
+// pick chooses the next healthy target of group g round-robin, skipping except, and
 // counts the request as in flight on it. Doing both under the lock means a
 // target that Drain has marked draining can no longer gain requests.
 //
@@ -227,23 +252,23 @@ func (b *Balancer) find(id string) *target {
 // an ALB does and routes to those: a failing readiness check (a database
 // outage, say) then degrades the answers instead of refusing them all. Targets
 // still in their initial checks or draining never get requests.
-func (b *Balancer) pick(except *target) *target {
+func (b *Balancer) pick(g Group, except *target) *target {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	start := int(b.next.Add(1))
-	if t := b.next1(HealthHealthy, start, except); t != nil {
+	if t := b.next1(g, HealthHealthy, start, except); t != nil {
 		return t
 	}
-	return b.next1(HealthUnhealthy, start, except)
+	return b.next1(g, HealthUnhealthy, start, except)
 }
 
-// next1 returns the first target in health h from start on, skipping except,
-// with the request counted in flight; the caller holds mu.
-func (b *Balancer) next1(h Health, start int, except *target) *target {
+// next1 returns the first target of group g in health h from start on,
+// skipping except, with the request counted in flight; the caller holds mu.
+func (b *Balancer) next1(g Group, h Health, start int, except *target) *target {
 	n := len(b.targets)
 	for i := range n {
 		t := b.targets[(start+i)%n]
-		if t.health == h && t != except {
+		if t.group == g && t.health == h && t != except {
 			t.inflight.Add(1)
 			return t
 		}
@@ -330,7 +355,12 @@ const maxAttempts = 3
 const maxReplayBody = 1 << 20
 
 func (lt *lbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t := lt.b.pick(nil)
+	// A request stays in the group it was routed to, replays included.
+	rt, _ := req.Context().Value(routeKey{}).(*route)
+	if rt == nil {
+		rt = &route{}
+	}
+	t := lt.b.pickRoute(rt)
 	if t == nil {
 		return nil, errNoHealthyTargets
 	}
@@ -358,7 +388,7 @@ func (lt *lbTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !refused && !replay {
 			return nil, err
 		}
-		t2 := lt.b.pick(t)
+		t2 := lt.b.pick(rt.group, t)
 		if t2 == nil {
 			return nil, err
 		}
@@ -410,6 +440,9 @@ func (lt *lbTransport) send(req *http.Request, t *target) (*http.Response, error
 // proxyError answers as an ALB does: 503 with no target to route to, 504 on a
 // timeout, 502 when the target could not be reached or broke the connection.
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if rt, ok := r.Context().Value(routeKey{}).(*route); ok {
+		rt.noAnswer = true
+	}
 	code := http.StatusBadGateway
 	var ne net.Error
 	switch {

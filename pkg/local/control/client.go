@@ -12,9 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/balancer"
 	"github.com/empctl/empctl/pkg/local/stack"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // Client talks to a running stack through its control socket.
@@ -81,26 +84,123 @@ func (c *Client) Status(ctx context.Context) (env.Status, error) {
 
 // Deploy rolls rel out and streams the rollout's events to progress.
 func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(env.Event)) (env.Rollout, error) {
-	m, err := c.stream(ctx, "/v1/deploy", rel, progress)
+	m, err := c.stream(ctx, "/v1/deploy", rel, progress, nil)
 	return rolloutResult(m, err)
+}
+
+// DeployProgressive rolls rel out with the progressive strategy in cfg,
+// running gate here at each of the stack's gate hooks. Cancelling ctx
+// (Ctrl-C) asks the stack to roll back and waits for it to have done so.
+func (c *Client) DeployProgressive(ctx context.Context, rel stack.Release, cfg rollout.Config, gate rollout.Gate, progress func(env.Event)) (env.Rollout, error) {
+	if err := ctx.Err(); err != nil {
+		return env.Rollout{}, err
+	}
+	req := deployRequest{Release: rel, Strategy: &cfg, ID: newID()}
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.abort(context.WithoutCancel(ctx), req.ID, finished, progress)
+		case <-finished:
+		}
+	}()
+	// The stream outlives ctx: once the stack has rolled back, it answers
+	// with the result.
+	m, err := c.stream(context.WithoutCancel(ctx), "/v1/deploy", req, progress, func(h hookMsg) {
+		go c.runHook(ctx, gate, h, progress)
+	})
+	return rolloutResult(m, err)
+}
+
+// abort asks the stack to cancel the deploy id until it has (the request
+// may not have reached it yet) or the deploy has finished.
+func (c *Client) abort(ctx context.Context, id string, finished <-chan struct{}, progress func(env.Event)) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.post(ctx, "/v1/abort", abortRequest{ID: id})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			if progress != nil {
+				progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not ask `empctl up` to roll back: " + err.Error()})
+			}
+			return
+		}
+		select {
+		case <-finished:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// runHook runs the gate call the stack asked for and answers it. Once ctx
+// is cancelled it does not answer: the abort says why the rollout ends.
+func (c *Client) runHook(ctx context.Context, gate rollout.Gate, h hookMsg, progress func(env.Event)) {
+	say := func(msg string) {
+		if progress != nil {
+			progress(env.Event{Time: time.Now(), Kind: "gate", Key: "gate", Message: "gate: " + msg})
+		}
+	}
+	var v rollout.Verdict
+	var err error
+	switch h.Call {
+	case "test":
+		v, err = gate.Test(ctx, rollout.TestRoute{BaseURL: h.BaseURL, Header: h.Header}, say)
+	case "watch":
+		v, err = gate.Watch(ctx, h.Endpoint, remoteTraffic{c}, h.Step, h.Bake, say)
+	default:
+		err = fmt.Errorf("unknown gate call %q (empctl and `empctl up` are different versions?)", h.Call)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	a := hookAnswer{ID: h.ID, Verdict: v}
+	if err != nil {
+		a.Error = err.Error()
+	}
+	if err := c.post(context.WithoutCancel(ctx), "/v1/hook", a); err != nil && progress != nil {
+		progress(env.Event{Time: time.Now(), Kind: "error", Message: "could not answer the stack's gate hook: " + err.Error()})
+	}
+}
+
+// Traffic returns the balancer's per-group counters.
+func (c *Client) Traffic(ctx context.Context) (balancer.Traffic, error) {
+	var tr balancer.Traffic
+	resp, err := c.do(ctx, http.MethodGet, "/v1/traffic", nil)
+	if err != nil {
+		return tr, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return tr, json.NewDecoder(resp.Body).Decode(&tr)
+}
+
+func (c *Client) post(ctx context.Context, path string, body any) error {
+	resp, err := c.do(ctx, http.MethodPost, path, body)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
 
 // Rollback rolls back to the previous release.
 func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
-	m, err := c.stream(ctx, "/v1/rollback", nil, progress)
+	m, err := c.stream(ctx, "/v1/rollback", nil, progress, nil)
 	return rolloutResult(m, err)
 }
 
 // PublishFrontend publishes the webapp build in dist (an absolute path).
 func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
-	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress)
+	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress, nil)
 	return frontendResult(m, err)
 }
 
 // RollbackFrontend switches the webapp back to a kept release: to, else the
 // one live before the current.
 func (c *Client) RollbackFrontend(ctx context.Context, to string, dryRun bool, progress func(env.Event)) (env.Frontend, error) {
-	m, err := c.stream(ctx, "/v1/frontend/rollback", frontendRollbackRequest{To: to, DryRun: dryRun}, progress)
+	m, err := c.stream(ctx, "/v1/frontend/rollback", frontendRollbackRequest{To: to, DryRun: dryRun}, progress, nil)
 	return frontendResult(m, err)
 }
 
@@ -119,7 +219,7 @@ func frontendResult(m streamMsg, err error) (env.Frontend, error) {
 
 // KillTarget kills the replica id without warning (SIGKILL).
 func (c *Client) KillTarget(ctx context.Context, id string) error {
-	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil)
+	m, err := c.stream(ctx, "/v1/kill", killRequest{ID: id}, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -138,7 +238,9 @@ func (c *Client) Down(ctx context.Context) error {
 	return resp.Body.Close()
 }
 
-func (c *Client) stream(ctx context.Context, path string, body any, progress func(env.Event)) (streamMsg, error) {
+// stream sends the request and passes its events to progress and its gate
+// hooks to hook, until the result.
+func (c *Client) stream(ctx context.Context, path string, body any, progress func(env.Event), hook func(hookMsg)) (streamMsg, error) {
 	resp, err := c.do(ctx, http.MethodPost, path, body)
 	if err != nil {
 		return streamMsg{}, err
@@ -155,6 +257,13 @@ func (c *Client) stream(ctx context.Context, path string, body any, progress fun
 			if progress != nil {
 				progress(*m.Event)
 			}
+			continue
+		}
+		if m.Hook != nil {
+			if hook == nil {
+				return streamMsg{}, errors.New("`empctl up` asked for a gate this command does not run")
+			}
+			hook(*m.Hook)
 			continue
 		}
 		return m, nil

@@ -28,7 +28,10 @@ type streamMsg struct {
 	Event    *env.Event    `json:"event,omitempty"`
 	Rollout  *env.Rollout  `json:"rollout,omitempty"`
 	Frontend *env.Frontend `json:"frontend,omitempty"`
-	Error    string        `json:"error,omitempty"`
+	// Hook asks the client to run its gate and answer (hooks.go); the
+	// stream goes on.
+	Hook  *hookMsg `json:"hook,omitempty"`
+	Error string   `json:"error,omitempty"`
 	// Kind classifies Error so the client rebuilds an error that matches
 	// the same sentinel (errors.Is), without parsing the text.
 	Kind string `json:"kind,omitempty"`
@@ -65,23 +68,59 @@ func Serve(s *stack.Stack) error {
 	}
 	_ = os.Chmod(sock, 0o600)
 	mux := http.NewServeMux()
+	pending, inFlight := &hooks{}, &deploys{}
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Status())
 	})
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
-		var rel stack.Release
-		if err := json.NewDecoder(r.Body).Decode(&rel); err != nil || rel.Binary == "" {
+		var req deployRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Binary == "" {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
 			return
 		}
-		stream(w, func(progress func(env.Event)) streamMsg {
-			ro, err := s.Deploy(r.Context(), &rel, progress)
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		if req.ID != "" {
+			inFlight.add(req.ID, cancel)
+			defer inFlight.remove(req.ID)
+		}
+		stream(w, func(progress func(env.Event), hook func(hookMsg)) streamMsg {
+			var opts env.DeployOptions
+			if req.Strategy != nil {
+				opts.Strategy = *req.Strategy
+				opts.Gate = &remoteGate{hooks: pending, send: hook}
+			}
+			ro, err := s.DeployWith(ctx, &req.Release, opts, progress)
 			return rolloutMsg(ro, err)
 		})
 	})
+	mux.HandleFunc("POST /v1/hook", func(w http.ResponseWriter, r *http.Request) {
+		var a hookAnswer
+		if err := json.NewDecoder(r.Body).Decode(&a); err != nil || a.ID == "" {
+			http.Error(w, "bad hook answer", http.StatusBadRequest)
+			return
+		}
+		if !pending.answer(a) {
+			http.Error(w, "no gate call awaits this answer (the rollout ended?)", http.StatusConflict)
+		}
+	})
+	mux.HandleFunc("POST /v1/abort", func(w http.ResponseWriter, r *http.Request) {
+		var req abortRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ID == "" {
+			http.Error(w, "bad abort request", http.StatusBadRequest)
+			return
+		}
+		if !inFlight.cancel(req.ID) {
+			http.Error(w, "no deploy in flight has this id", http.StatusNotFound)
+		}
+	})
+	mux.HandleFunc("GET /v1/traffic", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Traffic())
+	})
 	mux.HandleFunc("POST /v1/rollback", func(w http.ResponseWriter, r *http.Request) {
-		stream(w, func(progress func(env.Event)) streamMsg {
+		stream(w, func(progress func(env.Event), _ func(hookMsg)) streamMsg {
 			ro, err := s.Rollback(r.Context(), progress)
 			return rolloutMsg(ro, err)
 		})
@@ -92,7 +131,7 @@ func Serve(s *stack.Stack) error {
 			http.Error(w, "bad frontend request", http.StatusBadRequest)
 			return
 		}
-		stream(w, func(func(env.Event)) streamMsg {
+		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
 			info, err := s.PublishFrontend(req.Dist)
 			if err != nil {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
@@ -106,7 +145,7 @@ func Serve(s *stack.Stack) error {
 			http.Error(w, "bad frontend rollback request", http.StatusBadRequest)
 			return
 		}
-		stream(w, func(func(env.Event)) streamMsg {
+		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
 			info, err := s.RollbackFrontend(req.To, req.DryRun)
 			if err != nil {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
@@ -120,7 +159,7 @@ func Serve(s *stack.Stack) error {
 			http.Error(w, "bad kill request", http.StatusBadRequest)
 			return
 		}
-		stream(w, func(func(env.Event)) streamMsg {
+		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
 			if err := s.KillTarget(req.ID); err != nil {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}
@@ -151,11 +190,13 @@ func rolloutMsg(ro env.Rollout, err error) streamMsg {
 	return m
 }
 
-// stream runs op, sending its events to the client as they happen, then its result.
-func stream(w http.ResponseWriter, op func(progress func(env.Event)) streamMsg) {
+// stream runs op, sending its events and gate hooks to the client as they
+// happen, then its result.
+func stream(w http.ResponseWriter, op func(progress func(env.Event), hook func(hookMsg)) streamMsg) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	flusher, _ := w.(http.Flusher)
 	events := make(chan env.Event, 256)
+	hooks := make(chan hookMsg)
 	result := make(chan streamMsg, 1)
 	go func() {
 		result <- op(func(ev env.Event) {
@@ -163,11 +204,20 @@ func stream(w http.ResponseWriter, op func(progress func(env.Event)) streamMsg) 
 			case events <- ev:
 			default: // a slow client misses progress lines, never the result
 			}
-		})
+		}, func(m hookMsg) { hooks <- m }) // the loop below reads until op returns
 	}()
 	enc := json.NewEncoder(w)
 	for {
 		select {
+		case m := <-hooks:
+			for len(events) > 0 { // the events before it, in order
+				ev := <-events
+				_ = enc.Encode(streamMsg{Event: &ev})
+			}
+			_ = enc.Encode(streamMsg{Hook: &m})
+			if flusher != nil {
+				flusher.Flush()
+			}
 		case ev := <-events:
 			_ = enc.Encode(streamMsg{Event: &ev})
 			if flusher != nil {

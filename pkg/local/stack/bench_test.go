@@ -20,7 +20,9 @@ import (
 
 	"github.com/empctl/empctl/pkg/local/localtest"
 
+	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/local/balancer"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // closedLoop sends GET url from workers concurrent clients for d. Its
@@ -199,5 +201,51 @@ func BenchmarkRollout(b *testing.B) {
 		}
 		b.ReportMetric(ro.Duration().Seconds(), "rollout-s")
 		b.Logf("rolling deploy of 3 replicas (%s → %s): %s", ro.PreviousVersion, ro.Version, ro.Duration().Round(10*time.Millisecond))
+	}
+}
+
+// instantGate is a gate written for benchmarks: it promotes at once, so
+// that a progressive rollout's time is the stack's alone (the gate's test
+// load and the bakes excluded).
+type instantGate struct{}
+
+func (instantGate) Test(context.Context, rollout.TestRoute, func(string)) (rollout.Verdict, error) {
+	return rollout.Verdict{Promote: true, Stage: rollout.StageTestTraffic}, nil
+}
+
+func (instantGate) Watch(_ context.Context, _ string, _ rollout.Traffic, step int, _ time.Duration, _ func(string)) (rollout.Verdict, error) {
+	return rollout.Verdict{Promote: true, Stage: rollout.StageProductionShift, Step: step}, nil
+}
+
+// BenchmarkRolloutStrategies measures each strategy's rollout of 3
+// replicas next to a rolling one, with `empctl up`'s timings as
+// BenchmarkRollout and a gate that promotes at once: what a strategy adds
+// is the stack's own work (a second target group, the weight shifts, the
+// promotion), not its gate's load or bakes, which are the user's choice.
+func BenchmarkRolloutStrategies(b *testing.B) {
+	opts := localtest.Options(b)
+	opts.Health = balancer.DefaultHealthCheck()
+	opts.Env["DRAIN_DELAY"] = "2s"
+	opts.DeregistrationDelay = 5 * time.Second
+	s := localtest.Start(b, opts)
+	for _, strategy := range rollout.Strategies {
+		b.Run(string(strategy), func(b *testing.B) {
+			var do env.DeployOptions
+			if strategy.Progressive() {
+				do.Strategy = rollout.Defaults(true)
+				do.Strategy.Strategy = strategy
+				do.Gate = instantGate{}
+			}
+			for b.Loop() {
+				rel := localtest.ServerRelease(b)
+				rel.Force = true
+				ro, err := s.DeployWith(context.Background(), rel, do, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(ro.Duration().Seconds(), "rollout-s")
+				b.Logf("%s deploy of 3 replicas: %s", strategy, ro.Duration().Round(10*time.Millisecond))
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/local/balancer"
 )
 
 // Deploy rolls rel out as ECS does with minimum healthy 100 % and maximum
@@ -19,6 +20,20 @@ import (
 // circuit breaker trips: the new replicas are stopped, the old ones keep
 // serving, and the error wraps env.ErrRolloutFailed.
 func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Event)) (env.Rollout, error) {
+	return s.DeployWith(ctx, rel, env.DeployOptions{}, progress)
+}
+
+// DeployWith is Deploy with opts' strategy: a progressive one (blue/green,
+// canary, linear) runs as progressive.go describes, promoted by opts.Gate.
+func (s *Stack) DeployWith(ctx context.Context, rel *Release, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
+	if opts.Strategy.Strategy.Progressive() {
+		if err := opts.Strategy.Validate(); err != nil {
+			return env.Rollout{}, err
+		}
+		if opts.Gate == nil {
+			return env.Rollout{}, errors.New("a progressive rollout needs a gate to promote it")
+		}
+	}
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
@@ -33,6 +48,9 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 	}
 	rel.Version = s.uniqueVersion(rel.Version)
 	s.mu.Unlock()
+	if opts.Strategy.Strategy.Progressive() {
+		return s.progressive(ctx, cur, rel, opts.Strategy, opts.Gate, progress)
+	}
 	return s.rollout(ctx, cur, rel, progress)
 }
 
@@ -40,8 +58,16 @@ func (s *Stack) Deploy(ctx context.Context, rel *Release, progress func(env.Even
 var ErrNoPrevious = errors.New("there is no previous release to roll back to: deploy one first with `empctl deploy backend`")
 
 // Rollback rolls back to the release that was serving before the current one,
-// the same way Deploy rolls out.
+// the same way Deploy rolls out. During a progressive rollout it instead
+// returns all production traffic to the old version at once and ends that
+// rollout (abortProgressive).
 func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
+	s.mu.Lock()
+	run := s.prog
+	s.mu.Unlock()
+	if run != nil {
+		return s.abortProgressive(ctx, run, progress)
+	}
 	s.deployMu.Lock()
 	defer s.deployMu.Unlock()
 	s.mu.Lock()
@@ -80,29 +106,12 @@ func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(en
 
 	ro := env.Rollout{Version: rel.Version, PreviousVersion: cur.Version, Started: time.Now()}
 	s.emit("rollout", "", rel.Version, fmt.Sprintf("rolling out %s to replace %s: starting %d new replicas (minimum healthy 100%%, maximum 200%%)", rel.Version, cur.Version, s.opts.Replicas))
-	news, err := s.startSet(rel)
+	news, err := s.startSet(balancer.GroupServing, rel)
 	if err == nil {
 		err = s.waitHealthy(ctx, news)
 	}
 	if err != nil {
-		s.emit("circuit-breaker", "", rel.Version, "rollout failed: "+err.Error()+"; stopping the new replicas, "+cur.Version+" keeps serving")
-		var wg sync.WaitGroup
-		for _, r := range news {
-			r.markStopping("stopping")
-			s.lb.Remove(r.id)
-			wg.Go(func() { r.stop(s.opts.StopTimeout) })
-		}
-		wg.Wait()
-		ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
-		// Only a replica that failed its health checks trips the circuit
-		// breaker (the verdict); a cancelled rollout, a shutdown or a binary
-		// that cannot start are errors of their own.
-		var re *rolloutError
-		if !errors.As(err, &re) {
-			return ro, err
-		}
-		ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
-		return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
+		return s.circuitBreak(ro, cur, news, err)
 	}
 
 	s.mu.Lock()
@@ -123,6 +132,29 @@ func (s *Stack) rollout(ctx context.Context, cur, rel *Release, progress func(en
 	ro.Outcome, ro.Finished = env.OutcomeCompleted, time.Now()
 	s.emit("completed", "", rel.Version, fmt.Sprintf("rollout of %s completed in %s", rel.Version, ro.Duration().Round(100*time.Millisecond)))
 	return ro, nil
+}
+
+// circuitBreak stops the new replicas that did not all turn healthy; the old
+// ones keep serving.
+func (s *Stack) circuitBreak(ro env.Rollout, cur *Release, news []*replica, err error) (env.Rollout, error) {
+	s.emit("circuit-breaker", "", ro.Version, "rollout failed: "+err.Error()+"; stopping the new replicas, "+cur.Version+" keeps serving")
+	var wg sync.WaitGroup
+	for _, r := range news {
+		r.markStopping("stopping")
+		s.lb.Remove(r.id)
+		wg.Go(func() { r.stop(s.opts.StopTimeout) })
+	}
+	wg.Wait()
+	ro.Outcome, ro.Reason, ro.Finished = env.OutcomeFailed, err.Error(), time.Now()
+	// Only a replica that failed its health checks trips the circuit
+	// breaker (the verdict); a cancelled rollout, a shutdown or a binary
+	// that cannot start are errors of their own.
+	var re *rolloutError
+	if !errors.As(err, &re) {
+		return ro, err
+	}
+	ro.FailedTarget, ro.Logs = re.r.id, re.r.lastLogLines(15)
+	return ro, fmt.Errorf("%w: %v", env.ErrRolloutFailed, err)
 }
 
 // drainAndStop deregisters the replica (no new requests; in-flight ones

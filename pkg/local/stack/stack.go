@@ -1,8 +1,9 @@
 // Package stack supervises the local environment the way ECS behind an ALB
 // runs the app on AWS: server replicas as child processes behind the load
 // balancer (package balancer) and the webapp (package webroot), rolling
-// deploys with a circuit breaker, replacements for replicas that die, and an
-// orderly shutdown.
+// deploys with a circuit breaker, progressive ones (blue/green, canary,
+// linear) promoted by a gate (progressive.go), replacements for replicas
+// that die, and an orderly shutdown.
 package stack
 
 import (
@@ -131,6 +132,7 @@ type Stack struct {
 	deploying bool
 	closing   bool
 	progress  func(env.Event) // the running rollout's listener
+	prog      *progressiveRun // the progressive rollout in flight, if one is
 	// onStopped run last in Shutdown (closing the control socket, so that
 	// `empctl down` sees the stack running until everything has stopped).
 	onStopped   []func()
@@ -177,7 +179,7 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 	s.emit("start", "", rel.Version, fmt.Sprintf("load balancer listening on %s; starting %d replicas of %s", s.endpoint, opts.Replicas, rel.Version))
 	s.deployMu.Lock()
 	s.versions[rel.Version] = true
-	news, err := s.startSet(rel)
+	news, err := s.startSet(balancer.GroupServing, rel)
 	if err == nil {
 		err = s.waitHealthy(ctx, news)
 	}
@@ -249,7 +251,11 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 }
 
 func (s *Stack) emit(kind, target, version, msg string) {
-	ev := env.Event{Time: time.Now(), Kind: kind, Target: target, Version: version, Message: msg}
+	s.send(env.Event{Time: time.Now(), Kind: kind, Target: target, Version: version, Message: msg})
+}
+
+// send passes ev to the stack's and the running rollout's listeners.
+func (s *Stack) send(ev env.Event) {
 	s.mu.Lock()
 	progress := s.progress
 	s.mu.Unlock()
@@ -285,11 +291,12 @@ func (s *Stack) replica(id string) *replica {
 	return nil
 }
 
-// startSet starts the desired count of rel's replicas and registers them.
-func (s *Stack) startSet(rel *Release) ([]*replica, error) {
+// startSet starts the desired count of rel's replicas and registers them in
+// the balancer's group g.
+func (s *Stack) startSet(g balancer.Group, rel *Release) ([]*replica, error) {
 	var out []*replica
 	for range s.opts.Replicas {
-		r, err := s.launch(rel)
+		r, err := s.launch(g, rel)
 		if err != nil {
 			for _, r := range out {
 				s.lb.Remove(r.id)
@@ -302,10 +309,10 @@ func (s *Stack) startSet(rel *Release) ([]*replica, error) {
 	return out, nil
 }
 
-// launch starts one replica, registers it with the balancer in the initial
-// state and watches it. The caller holds deployMu, so Shutdown, which takes
+// launch starts one replica, registers it with the balancer's group g in the
+// initial state and watches it. The caller holds deployMu, so Shutdown, which takes
 // it before stopping the replicas, sees every replica launched.
-func (s *Stack) launch(rel *Release) (*replica, error) {
+func (s *Stack) launch(g balancer.Group, rel *Release) (*replica, error) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -323,7 +330,7 @@ func (s *Stack) launch(rel *Release) (*replica, error) {
 	s.mu.Lock()
 	s.replicas = append(s.replicas, r)
 	s.mu.Unlock()
-	if err := s.lb.Register(r.id, r.addr); err != nil {
+	if err := s.lb.RegisterIn(g, r.id, r.addr); err != nil {
 		r.stop(s.opts.StopTimeout)
 		return nil, ErrClosing
 	}
@@ -390,7 +397,7 @@ func (s *Stack) replace(delay time.Duration) {
 		return
 	}
 	for range s.opts.Replicas - running {
-		r, err := s.launch(rel)
+		r, err := s.launch(balancer.GroupServing, rel)
 		if err != nil {
 			s.emit("error", "", rel.Version, "could not start a replacement replica: "+err.Error())
 			go s.replace(min(2*delay+time.Second, 30*time.Second))

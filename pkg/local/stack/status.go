@@ -18,7 +18,11 @@ func (s *Stack) Status() env.Status {
 		st.PreviousVersion = s.previous.Version
 	}
 	reps := append([]*replica(nil), s.replicas...)
+	run := s.prog
 	s.mu.Unlock()
+	if run != nil {
+		st.Progressive = s.snapshot(run)
+	}
 	for _, r := range reps {
 		state, _ := r.getState()
 		if state == "stopped" {

@@ -26,10 +26,17 @@ type Options struct {
 	DryRun bool
 	SetEnv []string
 	Deploy env.DeployOptions
+
+	// Strategy holds the progressive-delivery flags; DefaultStrategy reads
+	// empctl.yaml's deploy.strategy; NewGate builds the gate.
+	Strategy        strategyFlags
+	DefaultStrategy func() (string, error)
+	NewGate         GateFactory
 }
 
 func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Env: f.Environment}
+	opts := &Options{IO: f.IOStreams, Env: f.Environment, NewGate: newGate,
+		DefaultStrategy: func() (string, error) { return defaultStrategy(f.Global.Dir, f.Global.Env) }}
 	cmd := &cobra.Command{
 		Use:   "backend",
 		Short: "Build the API server and roll it out with zero downtime",
@@ -47,12 +54,27 @@ pushed to ECR, and a new task definition revision (the family's latest, with
 only the image replaced, pinned by digest) is rolled out to the ECS service.
 The rollout is watched until ECS reports it successful; a rollout the circuit
 breaker rolled back exits 3 and says why. Past --timeout it is rolled back
-(unless --no-rollback). Ctrl-C stops watching; the deployment goes on in ECS.`,
+(unless --no-rollback). Ctrl-C stops watching; the deployment goes on in ECS.
+
+Progressive delivery (--strategy, or deploy.strategy in empctl.yaml): the new
+version starts beside the old as a second target group and is promoted only
+by what clients see. Before any production traffic reaches it, the gate sends
+a verification load through a test route that reaches only the new version;
+then production traffic moves to it (blue-green: all at once; canary:
+--canary-percent, then the rest; linear: --step-percent at a time) while the
+gate watches each version's errors for each step's bake and the final --bake.
+A failed check rolls back at once (exit 3: all traffic returns to the old
+version, which still runs); so does Ctrl-C (exit 130: no one vouched for it)
+and ` + "`empctl rollback`" + ` from another terminal. Values outside ECS's limits are
+refused (exit 2). Locally the bakes last seconds; on AWS, minutes.`,
 		Example: `  empctl deploy backend
   empctl deploy backend --force                 # redeploy the same build as a new version
   empctl deploy backend --dry-run               # build and show what would change
   empctl deploy backend --env prod --timeout 30m
-  empctl deploy backend --env prod -o json | jq .outcome`,
+  empctl deploy backend --env prod -o json | jq .outcome
+  empctl deploy backend --strategy canary       # 10 % first, then the rest
+  empctl deploy backend --strategy linear --step-percent 20 --step-bake 10s
+  empctl deploy backend --strategy blue-green --bake 30s -o json 2>events.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose
@@ -66,6 +88,8 @@ breaker rolled back exits 3 and says why. Past --timeout it is rolled back
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "build, then print what would be deployed without deploying")
 	cmd.Flags().StringArrayVar(&opts.SetEnv, "set-env", nil, "add KEY=VALUE to the new replicas' environment (repeatable)")
 	shared.AddWatchFlags(cmd, &opts.Deploy)
+	addStrategyFlags(cmd, &opts.Strategy)
+	opts.Strategy.changed = cmd.Flags().Changed
 	return cmd
 }
 
@@ -81,6 +105,21 @@ func Run(ctx context.Context, opts *Options) error {
 	e, err := opts.Env()
 	if err != nil {
 		return err
+	}
+	def, err := opts.DefaultStrategy()
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.Strategy.config(e, def)
+	if err != nil {
+		return err
+	}
+	if cfg.Strategy.Progressive() {
+		// A rolling deploy keeps its zero strategy: it runs as it always has.
+		if opts.Deploy.Gate, err = opts.NewGate(cfg.Gate, e); err != nil {
+			return err
+		}
+		opts.Deploy.Strategy = cfg
 	}
 	if _, err := e.Status(ctx); err != nil {
 		return err

@@ -28,6 +28,19 @@ func PrintRollout(w io.Writer, ro env.Rollout) {
 			fmt.Fprintf(w, "  last log lines of %s:\n    %s\n", ro.FailedTarget, strings.Join(ro.Logs, "\n    "))
 		}
 	}
+	// A progressive rollout's gate decisions, the last being the one that
+	// promoted or rolled back.
+	for _, v := range ro.Verdicts {
+		decision := "promote"
+		if !v.Promote {
+			decision = "roll back"
+		}
+		fmt.Fprintf(w, "  gate at %s", v.Stage)
+		if v.Step > 0 {
+			fmt.Fprintf(w, " (step %d)", v.Step)
+		}
+		fmt.Fprintf(w, ": %s: %s\n", decision, v.Reason)
+	}
 }
 
 // FinishRollout prints the rollout that ran, if any (as JSON with jsonOut),
