@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
@@ -44,7 +42,7 @@ func handleSignUp(s *api) http.Handler {
 			writeError(w, errValidation(f))
 			return
 		}
-		key, e := signUpKey(r)
+		key, e := signUpKey(r, &q)
 		if e != nil {
 			writeError(w, e)
 			return
@@ -75,7 +73,14 @@ func handleSignUp(s *api) http.Handler {
 			prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key)
 			switch {
 			case perr == nil:
-				u, err = prev, nil
+				same, e := s.isReplay(r, prev, q.Password, now)
+				if e != nil {
+					writeError(w, e)
+					return
+				}
+				if same {
+					u, err = prev, nil
+				}
 			case !errors.Is(perr, store.ErrNotFound):
 				// Unknown whether the account is this client's own: not
 				// email_taken, but 503 (retry) or 500.
@@ -185,21 +190,4 @@ func handleLogout(s *api) authedHandler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// maxIdempotencyKey bounds the Idempotency-Key header, as UUIDs and similar keys need.
-const maxIdempotencyKey = 255
-
-// signUpKey returns the SHA-256 hex of the request's Idempotency-Key, or ""
-// without one. Only the hash is stored, as with session tokens.
-func signUpKey(r *http.Request) (string, *apiError) {
-	k := r.Header.Get("Idempotency-Key")
-	if k == "" {
-		return "", nil
-	}
-	if len(k) > maxIdempotencyKey {
-		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "the Idempotency-Key header is longer than 255 characters"}
-	}
-	sum := sha256.Sum256([]byte(k))
-	return hex.EncodeToString(sum[:]), nil
 }

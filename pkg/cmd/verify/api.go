@@ -130,7 +130,7 @@ func (c *auditClient) user(ctx context.Context, name, password string) (string, 
 	email := name + "@example.com"
 	user := map[string]string{"email": email, "password": password, "firstName": name, "lastName": "Verify", "birthDate": "1990-01-01"}
 	// The key makes a retried sign-up answer as the first did.
-	r, err := c.call(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {name}}, user, nil)
+	r, err := c.call(ctx, http.MethodPost, "/api/users", http.Header{"Idempotency-Key": {signUpKey()}}, user, nil)
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("signing up %s: %w", email, err)

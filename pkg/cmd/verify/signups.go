@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/rand"
 	"fmt"
 	"slices"
 
@@ -89,3 +90,7 @@ func (w *writes) signUpsByPhase() []loadtest.PhaseCount {
 	}
 	return out
 }
+
+// signUpKey is a sign-up's Idempotency-Key: random, since a key someone can
+// guess (the e-mail's local part) lets them register the address first.
+func signUpKey() string { return rand.Text() }

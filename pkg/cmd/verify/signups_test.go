@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -63,5 +64,29 @@ func TestSignUpsWaitForTheirPhase(t *testing.T) {
 	got := w.signUpsByPhase()
 	if len(got) != len(phases) || !slices.ContainsFunc(got, func(c loadtest.PhaseCount) bool { return c.Phase == phaseKill && c.Count > 0 }) {
 		t.Fatalf("sign-ups by phase %v", got)
+	}
+}
+
+// A sign-up's Idempotency-Key cannot be guessed from its e-mail: the server
+// replays a sign-up only for the identical request, but a guessable key
+// still lets someone register the address first under it.
+func TestSignUpKeysAreRandom(t *testing.T) {
+	w := newWrites("http://127.0.0.1:1", "zd-test", "pw", nil)
+	w.schedule(runPhases(1, false, false))
+	w.enter(phaseWarmup)
+	seen := map[string]bool{}
+	for r := (loadtest.Request{}); w.nextSignUp(&r); r = (loadtest.Request{}) {
+		var body struct{ Email string }
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		key := r.Header.Get("Idempotency-Key")
+		if len(key) < 20 || strings.Contains(body.Email, key) || seen[key] {
+			t.Fatalf("sign-up of %s has the Idempotency-Key %q: want a random one of its own", body.Email, key)
+		}
+		seen[key] = true
+	}
+	if len(seen) == 0 {
+		t.Fatal("no sign-up released in the warm-up")
 	}
 }

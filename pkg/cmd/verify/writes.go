@@ -93,7 +93,7 @@ func (w *writes) nextSignUp(r *loadtest.Request) bool {
 	name := fmt.Sprintf("%s-s%d", w.marker, w.signUps)
 	w.mu.Unlock()
 	r.Body, _ = json.Marshal(map[string]string{"email": name + "@example.com", "password": w.password, "firstName": name, "lastName": "Verify", "birthDate": "1990-01-01"})
-	r.Header = http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {name}}
+	r.Header = http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {signUpKey()}}
 	return true
 }
 
