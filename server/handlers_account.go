@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -21,8 +20,7 @@ type signUpRequest struct {
 // validate normalises the request in place.
 func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
-	q.Email = email.Normalize(q.Email)
-	checkEmail(f, "email", q.Email)
+	q.Email = normalizeEmail(f, "email", q.Email)
 	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
 	q.LastName = checkName(f, "lastName", q.LastName)
@@ -124,9 +122,8 @@ func handleLogin(s *api) http.Handler {
 			writeError(w, e)
 			return
 		}
-		q.Email = email.Normalize(q.Email)
 		f := fieldErrors{}
-		checkEmail(f, "email", q.Email)
+		q.Email = normalizeEmail(f, "email", q.Email)
 		if q.Password == "" {
 			f.add("password", "is required")
 		}

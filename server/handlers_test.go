@@ -145,18 +145,18 @@ func TestSignUp(t *testing.T) {
 	}
 }
 
-// TestBodyLimitBoundary: exactly 1 MiB is read; one byte more is 413.
+// TestBodyLimitBoundary: exactly 8 KiB is read; one byte more is 413.
 func TestBodyLimitBoundary(t *testing.T) {
 	h := newHarness(t)
 	body := func(size int) string {
-		prefix := `{"email":"`
+		prefix := `{"email":"a@example.com","password":"`
 		return prefix + strings.Repeat("x", size-len(prefix)-2) + `"}`
 	}
-	r := h.do("POST", "/api/login", "", body(1<<20))
-	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
-	r = h.do("POST", "/api/login", "", body(1<<20+1))
+	r := h.do("POST", "/api/login", "", body(8<<10))
+	h.expect(r, http.StatusUnauthorized, "invalid_credentials")
+	r = h.do("POST", "/api/login", "", body(8<<10+1))
 	h.expect(r, http.StatusRequestEntityTooLarge, "body_too_large")
-	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "1 MiB") {
+	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "8 KiB") {
 		t.Fatalf("413 message = %q, want it to name the limit", msg)
 	}
 }
