@@ -75,7 +75,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	var draining atomic.Bool
 	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL,
-		Draining: draining.Load, Proxies: server.Proxies(cfg.Proxies), SignUpsPerHour: cfg.SignUpsPerHour})
+		Draining: draining.Load, Proxies: server.Proxies(cfg.Proxies), SignUpsPerHour: cfg.SignUpsPerHour,
+		DebugInfo: cfg.PublicDebugInfo})
 	srv := newHTTPServer(api, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
