@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -58,5 +59,23 @@ func TestHugeEmailIsRefusedBeforeNormalising(t *testing.T) {
 	h.expect(r, http.StatusCreated, "")
 	if got := r.json(t)["email"].(string); len(got) != 254 {
 		t.Fatalf("signed up as %q (%d bytes), want the 254-byte ASCII form", got, len(got))
+	}
+}
+
+// BenchmarkHugeEmailLogin: the server's cost of the 1 MB U+FDFA login body
+// (about half a second of CPU each before the body limit). Run with
+// go test -run '^$' -bench HugeEmailLogin -benchtime 20x ./server/
+func BenchmarkHugeEmailLogin(b *testing.B) {
+	h := newHarness(b)
+	body, _ := json.Marshal(map[string]string{"email": strings.Repeat("\uFDFA", 340_000) + "@example.com", "password": "x"})
+	for b.Loop() {
+		req, err := http.NewRequest("POST", h.http.URL+"/api/login", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if r := h.send(req); r.status != http.StatusRequestEntityTooLarge {
+			b.Fatalf("status %d", r.status)
+		}
 	}
 }
