@@ -40,7 +40,7 @@ func handleSignUp(s *api) http.Handler {
 			writeError(w, errValidation(f))
 			return
 		}
-		key, e := signUpKey(r, &q)
+		key, e := signUpKey(r)
 		if e != nil {
 			writeError(w, e)
 			return
@@ -71,7 +71,7 @@ func handleSignUp(s *api) http.Handler {
 			prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key)
 			switch {
 			case perr == nil:
-				same, e := s.isReplay(r, prev, q.Password, now)
+				same, e := s.isReplay(r, prev, &q, now)
 				if e != nil {
 					writeError(w, e)
 					return
