@@ -1,14 +1,11 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -23,8 +20,7 @@ type signUpRequest struct {
 // validate normalises the request in place.
 func (q *signUpRequest) validate(now time.Time) fieldErrors {
 	f := fieldErrors{}
-	q.Email = email.Normalize(q.Email)
-	checkEmail(f, "email", q.Email)
+	q.Email = normalizeEmail(f, "email", q.Email)
 	checkPassword(f, "password", q.Password, q.Email)
 	q.FirstName = checkName(f, "firstName", q.FirstName)
 	q.LastName = checkName(f, "lastName", q.LastName)
@@ -83,7 +79,14 @@ func handleSignUp(s *api) http.Handler {
 			prev, perr := s.deps.Store.UserBySignUp(r.Context(), q.Email, key)
 			switch {
 			case perr == nil:
-				u, err = prev, nil
+				same, e := s.isReplay(r, prev, &q, now)
+				if e != nil {
+					writeError(w, e)
+					return
+				}
+				if same {
+					u, err = prev, nil
+				}
 			case !errors.Is(perr, store.ErrNotFound):
 				// Unknown whether the account is this client's own: not
 				// email_taken, but 503 (retry) or 500.
@@ -127,9 +130,8 @@ func handleLogin(s *api) http.Handler {
 			writeError(w, e)
 			return
 		}
-		q.Email = email.Normalize(q.Email)
 		f := fieldErrors{}
-		checkEmail(f, "email", q.Email)
+		q.Email = normalizeEmail(f, "email", q.Email)
 		if q.Password == "" {
 			f.add("password", "is required")
 		}
@@ -200,21 +202,4 @@ func handleLogout(s *api) authedHandler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-// maxIdempotencyKey bounds the Idempotency-Key header, as UUIDs and similar keys need.
-const maxIdempotencyKey = 255
-
-// signUpKey returns the SHA-256 hex of the request's Idempotency-Key, or ""
-// without one. Only the hash is stored, as with session tokens.
-func signUpKey(r *http.Request) (string, *apiError) {
-	k := r.Header.Get("Idempotency-Key")
-	if k == "" {
-		return "", nil
-	}
-	if len(k) > maxIdempotencyKey {
-		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "the Idempotency-Key header is longer than 255 characters"}
-	}
-	sum := sha256.Sum256([]byte(k))
-	return hex.EncodeToString(sum[:]), nil
 }

@@ -38,10 +38,11 @@ func handleMetrics(s *api) http.Handler {
 func handleVersion(s *api) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := s.deps.Build
-		writeJSON(w, http.StatusOK, map[string]string{
-			"version": b.Version, "commit": b.Commit, "buildTime": b.BuildTime,
-			"goVersion": b.GoVersion, "platform": b.Platform,
-			"instanceId": s.deps.Instance.ID, "availabilityZone": s.deps.Instance.AvailabilityZone,
-		})
+		v := map[string]string{"version": b.Version, "commit": b.Commit, "platform": b.Platform}
+		if s.deps.DebugInfo {
+			v["buildTime"], v["goVersion"] = b.BuildTime, b.GoVersion
+			v["instanceId"], v["availabilityZone"] = s.deps.Instance.ID, s.deps.Instance.AvailabilityZone
+		}
+		writeJSON(w, http.StatusOK, v)
 	})
 }

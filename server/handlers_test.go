@@ -54,12 +54,23 @@ func TestReadinessIgnoresDatabase(t *testing.T) {
 	}
 }
 
+// TestVersionAndHeaders: the public version says the version and commit
+// (the webapp shows them) but not which task answered, its zone, build time
+// or Go version, which help an attacker aim; PUBLIC_DEBUG_INFO adds them.
 func TestVersionAndHeaders(t *testing.T) {
-	h := newHarness(t)
-	r := h.do("GET", "/api/version", "", nil)
-	h.expect(r, http.StatusOK, "")
+	debug := newHarnessOn(t, sqliteTarget(t), func(d *Deps) { d.DebugInfo = true })
+	r := debug.do("GET", "/api/version", "", nil)
+	debug.expect(r, http.StatusOK, "")
 	want := map[string]any{"version": "v9.9.9-test", "commit": "abc123", "buildTime": "2026-11-27T06:00:00Z",
 		"goVersion": "go1.test", "platform": "linux/amd64", "instanceId": "test-instance", "availabilityZone": "eu-west-1a"}
+	if got := r.json(t); fmt.Sprint(got) != fmt.Sprint(want) || r.header.Get("X-App-Instance") != "test-instance" {
+		t.Fatalf("version with debug info = %v, X-App-Instance %q; want %v, test-instance", got, r.header.Get("X-App-Instance"), want)
+	}
+
+	h := newHarness(t)
+	r = h.do("GET", "/api/version", "", nil)
+	h.expect(r, http.StatusOK, "")
+	want = map[string]any{"version": "v9.9.9-test", "commit": "abc123", "platform": "linux/amd64"}
 	if got := r.json(t); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("version = %v, want %v", got, want)
 	}
@@ -73,7 +84,7 @@ func TestVersionAndHeaders(t *testing.T) {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		r, path := h.send(req), c.method+" "+c.path
-		if r.header.Get("X-App-Version") != "v9.9.9-test" || r.header.Get("X-App-Instance") != "test-instance" {
+		if r.header.Get("X-App-Version") != "v9.9.9-test" || r.header.Values("X-App-Instance") != nil {
 			t.Fatalf("%s: version headers %q %q", path, r.header.Get("X-App-Version"), r.header.Get("X-App-Instance"))
 		}
 		if len(r.header.Get("X-Request-Id")) != 16 {
@@ -145,18 +156,18 @@ func TestSignUp(t *testing.T) {
 	}
 }
 
-// TestBodyLimitBoundary: exactly 1 MiB is read; one byte more is 413.
+// TestBodyLimitBoundary: exactly 8 KiB is read; one byte more is 413.
 func TestBodyLimitBoundary(t *testing.T) {
 	h := newHarness(t)
 	body := func(size int) string {
-		prefix := `{"email":"`
+		prefix := `{"email":"a@example.com","password":"`
 		return prefix + strings.Repeat("x", size-len(prefix)-2) + `"}`
 	}
-	r := h.do("POST", "/api/login", "", body(1<<20))
-	h.expect(r, http.StatusUnprocessableEntity, "validation_failed")
-	r = h.do("POST", "/api/login", "", body(1<<20+1))
+	r := h.do("POST", "/api/login", "", body(8<<10))
+	h.expect(r, http.StatusUnauthorized, "invalid_credentials")
+	r = h.do("POST", "/api/login", "", body(8<<10+1))
 	h.expect(r, http.StatusRequestEntityTooLarge, "body_too_large")
-	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "1 MiB") {
+	if msg := r.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "8 KiB") {
 		t.Fatalf("413 message = %q, want it to name the limit", msg)
 	}
 }

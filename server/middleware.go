@@ -97,7 +97,9 @@ func (s *api) middleware(mux *http.ServeMux) http.Handler {
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-App-Version", s.deps.Build.Version)
-		h.Set("X-App-Instance", s.deps.Instance.ID)
+		if s.deps.DebugInfo {
+			h.Set("X-App-Instance", s.deps.Instance.ID)
+		}
 		// Tokens and profiles must not land in shared or browser caches; the
 		// rest keeps JSON from being sniffed, framed or leaking the URL. The
 		// local stack and a direct ALB path have no CloudFront to add them.

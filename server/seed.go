@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/empctl/empctl/server/email"
 	"github.com/empctl/empctl/server/store"
 )
 
@@ -17,9 +16,8 @@ import (
 // the given password if not; an existing user is left untouched. Several
 // replicas may call it at once.
 func SeedUser(ctx context.Context, st store.Store, addr, password string, now time.Time) (created bool, err error) {
-	addr = email.Normalize(addr)
 	f := fieldErrors{}
-	checkEmail(f, "DEMO_EMAIL", addr)
+	addr = normalizeEmail(f, "DEMO_EMAIL", addr)
 	checkPassword(f, "DEMO_PASSWORD", password, addr)
 	if len(f) > 0 {
 		var msgs []string

@@ -30,6 +30,10 @@ type Deps struct {
 	Logger   *slog.Logger
 	Build    buildinfo.Info // Build.Version is what X-App-Version reports
 	Instance Instance
+	// DebugInfo adds the build time, Go version, instance and zone to
+	// /api/version and X-App-Instance to every response; without it they
+	// say only the version and commit (PUBLIC_DEBUG_INFO).
+	DebugInfo bool
 	// SessionTTL is how long a login token lives (default 24h).
 	SessionTTL time.Duration
 	// BcryptCost defaults to bcrypt.DefaultCost; tests lower it.

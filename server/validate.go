@@ -22,10 +22,27 @@ func (f fieldErrors) add(field, msg string) {
 	}
 }
 
-func checkEmail(f fieldErrors, field, addr string) {
+// maxRawEmailBytes bounds an address before it is normalised: trimming,
+// NFKC and lower-casing shrink a character at most fourfold (𝐀, 4 bytes,
+// becomes "a"), so a longer one cannot become a valid address of 254 bytes,
+// and normalising it (U+FDFA grows to 18 characters) is skipped.
+const maxRawEmailBytes = 4 * 254
+
+// normalize is email.Normalize; a variable so tests can see whether it ran.
+var normalize = email.Normalize
+
+// normalizeEmail returns addr in its normalised form, recording in f what is
+// wrong with it.
+func normalizeEmail(f fieldErrors, field, addr string) string {
+	if len(addr) > maxRawEmailBytes && len(strings.TrimSpace(addr)) > maxRawEmailBytes {
+		f.add(field, "must be at most 254 characters")
+		return ""
+	}
+	addr = normalize(addr)
 	if p := email.Problem(addr); p != "" {
 		f.add(field, p)
 	}
+	return addr
 }
 
 // maxPasswordBytes is bcrypt's limit: it ignores every byte after the 72nd.

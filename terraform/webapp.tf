@@ -241,6 +241,12 @@ resource "aws_cloudfront_response_headers_policy" "security" {
       mode_block = true
       override   = true
     }
+    # The webapp's policy, as pkg/webassets/csp.go (its test compares them). No
+    # override: the API sends its own, stricter one (default-src 'none').
+    content_security_policy {
+      content_security_policy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+      override                = false
+    }
   }
 }
 

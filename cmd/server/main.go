@@ -13,16 +13,29 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second signal now kills at once: Ctrl-C twice skips the drain
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go shutdownOnSignals(cancel)
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// shutdownOnSignals starts the graceful shutdown on the first SIGTERM or
+// SIGINT and ends the process on the second (Ctrl-C twice skips the drain).
+// Both arrive on one channel that stays registered throughout: restoring the
+// default handler only after the first had been handled left a window in
+// which a second signal was caught and then dropped.
+func shutdownOnSignals(shutdown func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	<-sigs
+	shutdown()
+	sig := <-sigs
+	signal.Reset(syscall.SIGTERM, os.Interrupt)
+	// Die of the signal itself, as the default handler would have.
+	_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 }
 
 type usageError struct{ msg string }
@@ -45,7 +58,7 @@ Configuration is read from the environment: PORT, HOST, LISTEN_FD, DATABASE_URL 
 DB_PORT, DB_NAME, DB_SECRET_ARN or DB_SECRET), DB_TLS, DB_TLS_CA, DB_TIMEOUT,
 DB_CONN_MAX_LIFETIME, APP_VERSION, INSTANCE_ID, DRAIN_DELAY, SHUTDOWN_TIMEOUT,
 SESSION_TTL, DEMO_EMAIL, DEMO_PASSWORD, LOG_LEVEL, TRUSTED_PROXIES,
-TRUSTED_PROXY_HOPS, SIGN_UPS_PER_HOUR.
+TRUSTED_PROXY_HOPS, SIGN_UPS_PER_HOUR, PUBLIC_DEBUG_INFO.
 See server/README.md.
 `
 

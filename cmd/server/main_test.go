@@ -201,7 +201,7 @@ func TestGracefulShutdown(t *testing.T) {
 func TestVersionOverridesAndDemoUser(t *testing.T) {
 	dbURL := "sqlite://" + filepath.Join(t.TempDir(), "shared.db")
 	env := map[string]string{"DATABASE_URL": dbURL, "APP_VERSION": "v2-same-build", "INSTANCE_ID": "replica-7",
-		"DEMO_EMAIL": "demo@example.com", "DEMO_PASSWORD": "demo passphrase", "DRAIN_DELAY": "0s"}
+		"DEMO_EMAIL": "demo@example.com", "DEMO_PASSWORD": "demo passphrase", "DRAIN_DELAY": "0s", "PUBLIC_DEBUG_INFO": "true"}
 	// Three replicas on one SQLite file start at once, each seeding the demo user.
 	var wg sync.WaitGroup
 	servers := make([]*started, 3)

@@ -26,6 +26,11 @@ const (
 	idleTimeout       = 75 * time.Second
 )
 
+// maxHeaderBytes is what the API's requests need (a bearer token, a few
+// short headers, CloudFront's and the ALB's) with ample room; Go's default
+// of 1 MiB let 200 connections hold 200 MB. Larger headers get 431.
+const maxHeaderBytes = 32 << 10
+
 // setup reads the configuration and makes the JSON logger on stdout the
 // default too, for libraries that log on their own (the MySQL driver).
 func setup(getenv func(string) string, stdout io.Writer) (config.Config, *slog.Logger, error) {
@@ -70,7 +75,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	var draining atomic.Bool
 	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL,
-		Draining: draining.Load, Proxies: server.Proxies(cfg.Proxies), SignUpsPerHour: cfg.SignUpsPerHour})
+		Draining: draining.Load, Proxies: server.Proxies(cfg.Proxies), SignUpsPerHour: cfg.SignUpsPerHour,
+		DebugInfo: cfg.PublicDebugInfo})
 	srv := newHTTPServer(api, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -111,6 +117,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,5 +30,33 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	}
 	if srv.ErrorLog == nil {
 		t.Error("the server's own errors would bypass the JSON log")
+	}
+}
+
+// TestOversizedHeadersGet431: headers past 32 KB are refused with 431
+// instead of being held in memory up to Go's default of 1 MiB, while the
+// size real requests need passes.
+func TestOversizedHeadersGet431(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}), slog.New(slog.DiscardHandler))
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	for size, want := range map[int]int{16 << 10: http.StatusOK, 64 << 10: http.StatusRequestHeaderFieldsTooLarge} {
+		req, err := http.NewRequest("GET", "http://"+ln.Addr().String()+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Padding", strings.Repeat("x", size))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%d bytes of headers: %v", size, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("%d bytes of headers: %d, want %d", size, res.StatusCode, want)
+		}
 	}
 }

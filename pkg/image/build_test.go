@@ -250,7 +250,7 @@ func checkServes(t *testing.T, img *Image, bin string) {
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DRAIN_DELAY=0s", "DATABASE_URL=")
+	cmd.Env = append(os.Environ(), "HOST=127.0.0.1", "PORT="+port, "DRAIN_DELAY=0s", "DATABASE_URL=", "PUBLIC_DEBUG_INFO=true")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel        slog.Level
 	Proxies         Proxies // see proxies.go
 	SignUpsPerHour  int     // per client address; see limits.go
+	PublicDebugInfo bool    // see debuginfo.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -82,6 +83,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Proxies, perrs = proxies(getenv)
 	errs = append(errs, perrs...)
 	if c.SignUpsPerHour, err = signUpsPerHour(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PublicDebugInfo, err = publicDebugInfo(getenv); err != nil {
 		errs = append(errs, err)
 	}
 

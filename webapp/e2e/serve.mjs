@@ -164,6 +164,10 @@ const types = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+// The policy the stack's balancer and CloudFront send (pkg/webassets/csp.go; its test checks
+// this copy), so the tests run the app under it.
+const contentSecurityPolicy = `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'`;
+
 function serveStatic(req, res) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/config.json') {
@@ -194,6 +198,7 @@ function serveStatic(req, res) {
   res.writeHead(200, {
     'Content-Type': types[ext] ?? 'application/octet-stream',
     'Cache-Control': ext === '.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
+    'Content-Security-Policy': contentSecurityPolicy,
   });
   res.end(readFileSync(file));
 }

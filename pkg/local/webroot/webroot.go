@@ -138,8 +138,10 @@ func (w *Root) prune() {
 }
 
 // ServeHTTP serves the webapp: files as they are with the shared
-// Cache-Control rules, index.html for every other path (the SPA's routes).
+// Cache-Control rules and Content-Security-Policy (CloudFront sends the same),
+// index.html for every other path (the SPA's routes).
 func (w *Root) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Content-Security-Policy", webassets.ContentSecurityPolicy)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		rw.Header().Set("Allow", "GET, HEAD")
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)

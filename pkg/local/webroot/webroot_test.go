@@ -118,3 +118,17 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec
 }
+
+// The webapp's files carry the Content-Security-Policy CloudFront sends, so
+// the local stack runs the app under the policy production has.
+func TestWebRootSendsTheContentSecurityPolicy(t *testing.T) {
+	w := New(filepath.Join(t.TempDir(), "web"))
+	if _, err := w.Publish(writeDist(t, map[string]string{"index.html": "v1", "main-AAAAAAAA.js": "a1"})); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/profile", "/main-AAAAAAAA.js", "/config.json"} {
+		if got := get(t, w, path).Header().Get("Content-Security-Policy"); got != webassets.ContentSecurityPolicy {
+			t.Errorf("%s: Content-Security-Policy %q, want %q", path, got, webassets.ContentSecurityPolicy)
+		}
+	}
+}

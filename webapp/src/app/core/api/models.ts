@@ -33,10 +33,11 @@ export interface LoginResponse {
 
 export type ProfileUpdate = Partial<Pick<User, 'firstName' | 'lastName' | 'birthDate'>>;
 
+/** The rest of the fields only where the server's PUBLIC_DEBUG_INFO is on. */
 export interface VersionInfo {
   version: string;
   commit: string;
-  buildTime: string;
-  instanceId: string;
-  availabilityZone: string;
+  buildTime?: string;
+  instanceId?: string;
+  availabilityZone?: string;
 }

@@ -59,6 +59,12 @@ describe('BackendStatusService', () => {
     });
   });
 
+  it('follows the version header alone when the server does not name its instance', () => {
+    TestBed.inject(HttpClient).get('/api/me').subscribe();
+    backend.expectOne('/api/me').flush({}, { headers: { 'X-App-Version': 'v1.1.0' } });
+    expect(status.identity()).toEqual({ version: 'v1.1.0', instanceId: '', availabilityZone: '' });
+  });
+
   it('reports a version change during a rollout, then forgets it', () => {
     status.start();
     backend.expectOne('/api/version').flush(version('v1', 'a'));

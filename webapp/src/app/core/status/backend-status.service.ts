@@ -11,6 +11,7 @@ export const CHANGE_NOTICE_MS = 20000;
 
 export interface BackendIdentity {
   version: string;
+  /** Empty unless the server shows it (PUBLIC_DEBUG_INFO). */
   instanceId: string;
   /** Empty outside AWS, or when the instance that answered last has not reported it yet. */
   availabilityZone: string;
@@ -76,8 +77,8 @@ export class BackendStatusService {
   /** Records the backend named by an API response's headers; any answer means reachable. */
   observeHeaders(headers: HttpHeaders): void {
     const version = headers.get('X-App-Version');
-    const instanceId = headers.get('X-App-Instance');
-    if (version && instanceId) this.record(version, instanceId);
+    // The instance is named only where the server's PUBLIC_DEBUG_INFO is on.
+    if (version) this.record(version, headers.get('X-App-Instance') ?? '');
   }
 
   /** Called when an API request got no answer. */
@@ -99,8 +100,9 @@ export class BackendStatusService {
     this.http.get<VersionInfo>(this.config.api('/version')).subscribe({
       next: (info) => {
         this.inFlight = false;
-        this.zones.set(info.instanceId, info.availabilityZone ?? '');
-        this.record(info.version, info.instanceId);
+        const instanceId = info.instanceId ?? '';
+        this.zones.set(instanceId, info.availabilityZone ?? '');
+        this.record(info.version, instanceId);
         this.reschedule(POLL_INTERVAL_MS);
       },
       error: () => {

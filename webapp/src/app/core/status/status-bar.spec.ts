@@ -74,6 +74,18 @@ describe('StatusBar', () => {
     expect(shown?.textContent).toBe(instanceId);
   });
 
+  it('shows only the version when the server does not name its instance (the default)', async () => {
+    const fixture = await render();
+    backend
+      .expectOne('/api/version')
+      .flush({ version: 'v1.2.0', commit: 'c', platform: 'linux/amd64' });
+    await fixture.whenStable();
+    const el: HTMLElement = fixture.nativeElement;
+    expect(el.querySelector('[data-testid=backend-version]')?.textContent).toBe('v1.2.0');
+    expect(el.querySelector('[data-testid=backend-instance]')).toBeNull();
+    expect(el.textContent).not.toContain('instance');
+  });
+
   it('says when the service is unreachable', async () => {
     const fixture = await render();
     backend.expectOne('/api/version').error(new ProgressEvent('error'));

@@ -17,12 +17,14 @@ import { BackendStatusService } from './backend-status.service';
             <span
               >API <strong data-testid="backend-version">{{ id.version }}</strong></span
             >
-            <span>
-              · instance
-              <span [title]="id.instanceId" data-testid="backend-instance">{{
-                shortInstance()
-              }}</span></span
-            >
+            @if (id.instanceId) {
+              <span>
+                · instance
+                <span [title]="id.instanceId" data-testid="backend-instance">{{
+                  shortInstance()
+                }}</span></span
+              >
+            }
             @if (id.availabilityZone) {
               <span>
                 · zone <span data-testid="backend-zone">{{ id.availabilityZone }}</span></span
