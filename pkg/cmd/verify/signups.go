@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/rand"
 	"fmt"
 )
 
@@ -44,7 +43,3 @@ func phaseRank(p string) int {
 	}
 	return 1
 }
-
-// signUpKey is a sign-up's Idempotency-Key: random, since a key someone can
-// guess (the e-mail's local part) lets them register the address first.
-func signUpKey() string { return rand.Text() }
