@@ -1,8 +1,6 @@
 package verify
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,33 +10,12 @@ import (
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
-// progressiveLocally says whether the local stack runs progressive
-// strategies: they land from another branch of issue #16 (pkg/local then
-// uses pkg/rollout). The lead removes this check at merge.
-func progressiveLocally(t *testing.T) bool {
-	found := false
-	root := filepath.Join(localtest.RepoRoot(t), "pkg", "local")
-	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || found || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		found = err == nil && strings.Contains(string(b), `"github.com/empctl/empctl/pkg/rollout"`)
-		return err
-	})
-	return found
-}
-
 // The end-to-end proof of a gated canary: at 200 requests per second for at
 // least 10,000 requests, two canary rollouts of real server replicas (one
 // SIGKILLed during the first), each promoted by its gate, then a canary
 // rollback: zero failed requests, every acknowledged write stored once, and
 // the weight seen rising in steps.
 func TestVerifyACanaryAcrossRolloutsARollbackAndAKill(t *testing.T) {
-	if !progressiveLocally(t) {
-		t.Skip("the local stack has no progressive strategies yet (nothing in pkg/local uses pkg/rollout): " +
-			"this test runs once issue #16's local stack support is merged")
-	}
 	opts := localtest.UpOptions(t)
 	localtest.Start(t, opts)
 

@@ -114,7 +114,11 @@ confirmation unless --yes is given.`,
 				return cmdutil.FlagErrorf("--rollouts must be at least 1")
 			}
 			opts.Strategy = func(local bool) (rollout.Config, error) {
-				return shared.ResolveStrategy(cmd.Flags(), strategy, local, "")
+				configured, err := shared.ConfiguredStrategy(f.Global.Dir, f.Global.Env)
+				if err != nil {
+					return rollout.Config{}, err
+				}
+				return shared.ResolveStrategy(cmd.Flags(), strategy, local, configured)
 			}
 			if runF != nil {
 				return runF(opts)

@@ -9,11 +9,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 type Options struct {
@@ -27,16 +30,18 @@ type Options struct {
 	SetEnv []string
 	Deploy env.DeployOptions
 
-	// Strategy holds the progressive-delivery flags; DefaultStrategy reads
-	// empctl.yaml's deploy.strategy; NewGate builds the gate.
-	Strategy        strategyFlags
+	// Strategy holds the progressive-delivery flags as given (flags names
+	// those that were); DefaultStrategy reads empctl.yaml's deploy.strategy;
+	// NewGate builds the gate.
+	Strategy        rollout.Config
+	flags           *pflag.FlagSet
 	DefaultStrategy func() (string, error)
 	NewGate         GateFactory
 }
 
 func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Env: f.Environment, NewGate: newGate,
-		DefaultStrategy: func() (string, error) { return defaultStrategy(f.Global.Dir, f.Global.Env) }}
+		DefaultStrategy: func() (string, error) { return shared.ConfiguredStrategy(f.Global.Dir, f.Global.Env) }}
 	cmd := &cobra.Command{
 		Use:   "backend",
 		Short: "Build the API server and roll it out with zero downtime",
@@ -88,8 +93,15 @@ refused (exit 2). Locally the bakes last seconds; on AWS, minutes.`,
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "build, then print what would be deployed without deploying")
 	cmd.Flags().StringArrayVar(&opts.SetEnv, "set-env", nil, "add KEY=VALUE to the new replicas' environment (repeatable)")
 	shared.AddWatchFlags(cmd, &opts.Deploy)
-	addStrategyFlags(cmd, &opts.Strategy)
-	opts.Strategy.changed = cmd.Flags().Changed
+	shared.BindStrategyFlags(cmd.Flags(), &opts.Strategy)
+	opts.flags = cmd.Flags()
+	_ = cmd.RegisterFlagCompletionFunc("strategy", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names := make([]string, len(rollout.Strategies))
+		for i, s := range rollout.Strategies {
+			names[i] = string(s)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 	return cmd
 }
 
@@ -110,7 +122,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := opts.Strategy.config(e, def)
+	cfg, err := shared.ResolveStrategy(opts.flags, opts.Strategy, e.Name() == config.LocalEnv, def)
 	if err != nil {
 		return err
 	}

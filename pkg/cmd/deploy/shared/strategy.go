@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
@@ -83,4 +84,18 @@ func ResolveStrategy(fs *pflag.FlagSet, bound rollout.Config, local bool, config
 		return c, err
 	}
 	return c, nil
+}
+
+// ConfiguredStrategy reads deploy.strategy for the environment from
+// empctl.yaml in dir; an environment the file does not define has none
+// (resolving --env reports that itself).
+func ConfiguredStrategy(dir, envName string) (string, error) {
+	cfg, err := config.Load(dir)
+	if err != nil {
+		return "", err
+	}
+	if envName == "" || envName == config.LocalEnv {
+		return cfg.Deploy.Strategy, nil
+	}
+	return cfg.Environments[envName].Deploy.Strategy, nil
 }
