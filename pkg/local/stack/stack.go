@@ -45,6 +45,14 @@ const (
 	// DefaultDrainDelay is the replicas' DRAIN_DELAY: how long one keeps
 	// serving after SIGTERM, while the balancer takes it out of service.
 	DefaultDrainDelay = 2 * time.Second
+
+	// LocalSignUpsPerHour is the replicas' sign-up throttle unless Env sets
+	// SIGN_UPS_PER_HOUR. The throttle counts per client address across
+	// replicas and restarts, and every client of the local stack is this
+	// machine: at the server's 20, one verify-zero-downtime run (19 sign-ups)
+	// and a progressive rollout's gate (3 each) would lock the developer out
+	// of sign-ups for an hour. The throttle itself is tested in server/.
+	LocalSignUpsPerHour = "1000"
 )
 
 // Options configure the stack. Zero values take the defaults noted.
@@ -320,6 +328,9 @@ func (s *Stack) launch(g balancer.Group, rel *Release) (*replica, error) {
 		return nil, ErrClosing
 	}
 	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL}
+	if _, set := s.opts.Env["SIGN_UPS_PER_HOUR"]; !set {
+		envv = append(envv, "SIGN_UPS_PER_HOUR="+LocalSignUpsPerHour)
+	}
 	for k, v := range s.opts.Env {
 		envv = append(envv, k+"="+v)
 	}
