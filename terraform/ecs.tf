@@ -69,6 +69,8 @@ resource "aws_ecs_task_definition" "server" {
       # Verifying the database's certificate needs the RDS CA bundle in the
       # image (db_tls_ca_file); without it the connection is still encrypted.
       { name = "DB_TLS", value = var.db_tls_ca_file == "" ? "required" : "verify" },
+      # Counted per client address over every task, kept across deploys.
+      { name = "SIGN_UPS_PER_HOUR", value = tostring(var.sign_ups_per_hour) },
       ], var.db_tls_ca_file == "" ? [] : [
       { name = "DB_TLS_CA", value = var.db_tls_ca_file },
     ])

@@ -169,3 +169,16 @@ func TestDatabaseTLSCAFileValidation(t *testing.T) {
 		}
 	}
 }
+
+// The sign-up throttle is the operator's to size (a CI runner that runs
+// verify and gated deploys spends its budget), and reaches the server.
+func TestSignUpsPerHourReachesTheServer(t *testing.T) {
+	m := load(t)
+	wantValue(t, "var.sign_ups_per_hour default", m.vars["sign_ups_per_hour"], cty.NumberIntVal(20))
+	if got := serverEnvironment(t, m, nil)["SIGN_UPS_PER_HOUR"]; got != "20" {
+		t.Errorf("SIGN_UPS_PER_HOUR = %q, want the variable's default 20", got)
+	}
+	if got := serverEnvironment(t, m, map[string]cty.Value{"sign_ups_per_hour": cty.NumberIntVal(200)})["SIGN_UPS_PER_HOUR"]; got != "200" {
+		t.Errorf("SIGN_UPS_PER_HOUR = %q with sign_ups_per_hour = 200", got)
+	}
+}

@@ -377,6 +377,17 @@ variable "db_secret_kms_key_arn" {
   }
 }
 
+variable "sign_ups_per_hour" {
+  description = "Sign-ups the API accepts from one client address an hour (SIGN_UPS_PER_HOUR), counted over every task and kept across deploys. verify-zero-downtime makes 19 and each gated progressive rollout 3 from the machine that runs it: raise it if that machine (a CI runner) runs them more often than that an hour."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.sign_ups_per_hour >= 1 && floor(var.sign_ups_per_hour) == var.sign_ups_per_hour
+    error_message = "sign_ups_per_hour must be a whole number, at least 1."
+  }
+}
+
 variable "db_tls_ca_file" {
   description = "Path inside the server image of the RDS CA bundle (global-bundle.pem), put there by empctl.yaml's image files, e.g. /etc/empctl/rds-global-bundle.pem. Set: the server verifies the database's certificate against it (DB_TLS=verify). Empty: TLS is required but the certificate is not checked (DB_TLS=required). Never a system trust store path (/etc/ssl/certs, /etc/pki/tls/certs, ...): a file there replaces the root certificates the server embeds, and it could no longer reach Secrets Manager. See server/README.md, Database TLS."
   type        = string
