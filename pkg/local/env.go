@@ -95,6 +95,15 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 			return env.Rollout{}, fmt.Errorf("the local stack keeps only the previous release (%s); it cannot roll back to %s", orNone(st.PreviousVersion), opts.To)
 		}
 	}
+	if opts.Strategy.Strategy.Progressive() {
+		if err := opts.Strategy.Validate(); err != nil {
+			return env.Rollout{}, err
+		}
+		if opts.Gate == nil {
+			return env.Rollout{}, errors.New("a progressive rollback needs a gate to promote it")
+		}
+		return e.client.RollbackProgressive(ctx, opts.Strategy, opts.Gate, progress)
+	}
 	return e.client.Rollback(ctx, progress)
 }
 

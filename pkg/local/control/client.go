@@ -95,7 +95,20 @@ func (c *Client) DeployProgressive(ctx context.Context, rel stack.Release, cfg r
 	if err := ctx.Err(); err != nil {
 		return env.Rollout{}, err
 	}
-	req := deployRequest{Release: rel, Strategy: &cfg, ID: newID()}
+	return c.deployProgressive(ctx, deployRequest{Release: rel, Strategy: &cfg, ID: newID()}, gate, progress)
+}
+
+// RollbackProgressive rolls back to the release that served before the
+// current one with cfg's strategy, promoted by gate, as DeployProgressive
+// rolls out.
+func (c *Client) RollbackProgressive(ctx context.Context, cfg rollout.Config, gate rollout.Gate, progress func(env.Event)) (env.Rollout, error) {
+	if err := ctx.Err(); err != nil {
+		return env.Rollout{}, err
+	}
+	return c.deployProgressive(ctx, deployRequest{Rollback: true, Strategy: &cfg, ID: newID()}, gate, progress)
+}
+
+func (c *Client) deployProgressive(ctx context.Context, req deployRequest, gate rollout.Gate, progress func(env.Event)) (env.Rollout, error) {
 	finished := make(chan struct{})
 	defer close(finished)
 	go func() {

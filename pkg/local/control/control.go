@@ -75,7 +75,7 @@ func Serve(s *stack.Stack) error {
 	})
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
 		var req deployRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Binary == "" {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || (req.Binary == "" && !req.Rollback) {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
 			return
 		}
@@ -90,6 +90,10 @@ func Serve(s *stack.Stack) error {
 			if req.Strategy != nil {
 				opts.Strategy = *req.Strategy
 				opts.Gate = &remoteGate{hooks: pending, send: hook}
+			}
+			if req.Rollback {
+				ro, err := s.RollbackWith(ctx, opts, progress)
+				return rolloutMsg(ro, err)
 			}
 			ro, err := s.DeployWith(ctx, &req.Release, opts, progress)
 			return rolloutMsg(ro, err)

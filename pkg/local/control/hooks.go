@@ -46,6 +46,9 @@ type deployRequest struct {
 	Strategy *rollout.Config `json:"strategy,omitempty"`
 	// ID names the deploy for POST /v1/abort.
 	ID string `json:"id,omitempty"`
+	// Rollback deploys the release that served before the current one
+	// (the stack's own) instead of Release.
+	Rollback bool `json:"rollback,omitempty"`
 }
 
 // abortRequest cancels the deploy ID, as if its client had gone: the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,6 +32,14 @@ type clientLoad struct {
 	wg       sync.WaitGroup
 }
 
+// productionClient sends from 127.0.0.2: production's clients are other
+// addresses than the gate's (127.0.0.1), as on AWS, so that the sign-up
+// throttle, which counts per client address over every replica, tells them
+// apart (the balancer passes the address on, as CloudFront does).
+var productionClient = &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+	LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)},
+}).DialContext}}
+
 func startLoad(endpoint string, readers, signUpers int) *clientLoad {
 	l := &clientLoad{answers: map[string]int{}, failedBy: map[string]int{}, stop: make(chan struct{})}
 	worker := func(signUp bool) {
@@ -45,9 +54,9 @@ func startLoad(endpoint string, readers, signUpers int) *clientLoad {
 			if signUp {
 				req, _ := http.NewRequest(http.MethodPost, endpoint+"/api/users", bytes.NewReader(localtest.SignUp()))
 				req.Header.Set("Content-Type", "application/json")
-				resp, err = http.DefaultClient.Do(req)
+				resp, err = productionClient.Do(req)
 			} else {
-				resp, err = http.Get(endpoint + "/api/version")
+				resp, err = productionClient.Get(endpoint + "/api/version")
 			}
 			l.mu.Lock()
 			switch {

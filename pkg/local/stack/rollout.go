@@ -62,6 +62,22 @@ var ErrNoPrevious = errors.New("there is no previous release to roll back to: de
 // returns all production traffic to the old version at once and ends that
 // rollout (abortProgressive).
 func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rollout, error) {
+	return s.RollbackWith(ctx, env.DeployOptions{}, progress)
+}
+
+// RollbackWith rolls back to the previous release with opts' strategy and
+// gate: a progressive rollback is a progressive rollout of the release that
+// served before, promoted by the gate like any other. During a progressive
+// rollout it ends that rollout instead, as Rollback does.
+func (s *Stack) RollbackWith(ctx context.Context, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
+	if opts.Strategy.Strategy.Progressive() {
+		if err := opts.Strategy.Validate(); err != nil {
+			return env.Rollout{}, err
+		}
+		if opts.Gate == nil {
+			return env.Rollout{}, errors.New("a progressive rollback needs a gate to promote it")
+		}
+	}
 	s.mu.Lock()
 	run := s.prog
 	s.mu.Unlock()
@@ -78,6 +94,9 @@ func (s *Stack) Rollback(ctx context.Context, progress func(env.Event)) (env.Rol
 	}
 	if prev == nil {
 		return env.Rollout{}, ErrNoPrevious
+	}
+	if opts.Strategy.Strategy.Progressive() {
+		return s.progressive(ctx, cur, prev, opts.Strategy, opts.Gate, progress)
 	}
 	return s.rollout(ctx, cur, prev, progress)
 }
