@@ -93,7 +93,7 @@ func TestLoadRejectsBadConfig(t *testing.T) {
 		"too long":        {"environments:\n  abcdefghijklmnop: {region: eu-west-1}\n", "1-15 characters"},
 		"reserved var":    {"environments:\n  prod: {region: eu-west-1, vars: {region: us-east-1}}\n", "vars.region is set by empctl"},
 		"unknown field":   {"environments:\n  prod:\n    region: eu-west-1\n    regoin: x\n", `empctl.yaml:4: unknown key "regoin" under environments.prod: did you mean "region"? Valid keys there: backend, `},
-		"top-level typo":  {"enviroments:\n  prod: {region: eu-west-1}\n", `empctl.yaml:1: unknown key "enviroments" at the top level: did you mean "environments"?`},
+		"top-level typo":  {"environmets:\n  prod: {region: eu-west-1}\n", `empctl.yaml:1: unknown key "environmets" at the top level: did you mean "environments"?`},
 		"nested backend": {"environments:\n  prod: {region: eu-west-1, backend: {assume_role: {role_arn: x}}}\n",
 			"backend.assume_role must be a string"},
 		"not yaml": {"environments: [", "empctl.yaml"},
