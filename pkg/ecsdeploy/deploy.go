@@ -98,11 +98,17 @@ func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
 // Rollback puts the service back on an earlier revision of its family: the
 // given one, or with toRevision 0 the newest revision below the running one
 // that a deploy registered (it carries VersionLabel; Terraform's own revisions
-// hold a placeholder image). It is watched like Deploy.
+// hold a placeholder image). It is watched like Deploy. With toRevision 0
+// during a blue/green, canary or linear deployment (a bake, a paused hook) it
+// rolls that deployment back instead: the old revision still runs and takes
+// all traffic at once.
 func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts WatchOptions) (Result, error) {
 	s, err := describeService(ctx, c, svc)
 	if err != nil {
 		return Result{}, err
+	}
+	if sd := inFlight(ctx, newWatcher(c, svc, opts), s); sd != nil && toRevision == 0 {
+		return rollBackInFlight(ctx, newWatcher(c, svc, opts), s, sd)
 	}
 	current := aws.ToString(s.TaskDefinition)
 	var target string
