@@ -34,6 +34,16 @@ type Outputs struct {
 	DBEndpoint               string `json:"db_endpoint"`
 	DBSecretARN              string `json:"db_secret_arn"`
 	LogGroupName             string `json:"log_group_name"`
+
+	// The plumbing of progressive delivery (blue/green, canary, linear),
+	// empty unless terraform/ was applied with progressive_delivery on. The
+	// test route header's value is a sensitive output, kept out of this
+	// file: empctl reads it from the test listener rule.
+	AlternateTargetGroupARN   string `json:"alternate_target_group_arn" output:"optional"`
+	ProductionListenerRuleARN string `json:"production_listener_rule_arn" output:"optional"`
+	TestListenerRuleARN       string `json:"test_listener_rule_arn" output:"optional"`
+	ECSLoadBalancersRoleARN   string `json:"ecs_load_balancers_role_arn" output:"optional"`
+	TestRouteHeaderName       string `json:"test_route_header_name" output:"optional"`
 }
 
 // AppURL is the app's public address.
@@ -44,13 +54,14 @@ func (o Outputs) AppURL() string {
 	return "https://" + o.CloudFrontDomainName
 }
 
-// Missing lists the Terraform outputs that are empty, by their output names.
+// Missing lists the required Terraform outputs that are empty, by their
+// output names.
 func (o Outputs) Missing() []string {
 	var missing []string
 	v, t := reflect.ValueOf(o), reflect.TypeOf(o)
 	for i := range t.NumField() {
 		name := t.Field(i).Tag.Get("json")
-		if name == "env" || name == "updated_at" {
+		if name == "env" || name == "updated_at" || t.Field(i).Tag.Get("output") == "optional" {
 			continue
 		}
 		if v.Field(i).String() == "" {

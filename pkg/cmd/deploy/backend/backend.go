@@ -12,8 +12,11 @@ import (
 
 	"github.com/empctl/empctl/pkg/cmd/deploy/shared"
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/gate"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 type Options struct {
@@ -26,10 +29,14 @@ type Options struct {
 	DryRun bool
 	SetEnv []string
 	Deploy env.DeployOptions
+	// Strategy resolves the strategy flags for the environment (local or
+	// AWS defaults).
+	Strategy func(local bool) (rollout.Config, error)
 }
 
 func NewCmdBackend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Env: f.Environment}
+	var strategy rollout.Config // the strategy flags, as given
 	cmd := &cobra.Command{
 		Use:   "backend",
 		Short: "Build the API server and roll it out with zero downtime",
@@ -47,15 +54,26 @@ pushed to ECR, and a new task definition revision (the family's latest, with
 only the image replaced, pinned by digest) is rolled out to the ECS service.
 The rollout is watched until ECS reports it successful; a rollout the circuit
 breaker rolled back exits 3 and says why. Past --timeout it is rolled back
-(unless --no-rollback). Ctrl-C stops watching; the deployment goes on in ECS.`,
+(unless --no-rollback). Ctrl-C stops watching; the deployment goes on in ECS.
+
+--strategy blue-green, canary or linear (on AWS: an environment provisioned
+with progressive_delivery) starts the new version beside the old and promotes
+it only on the gate's word: test traffic through the test route first, then
+production traffic in steps, each watched; a failure rolls back at once, and
+so does Ctrl-C while the gate runs. ECS bakes in whole minutes: shorter bakes
+are rounded up.`,
 		Example: `  empctl deploy backend
   empctl deploy backend --force                 # redeploy the same build as a new version
   empctl deploy backend --dry-run               # build and show what would change
   empctl deploy backend --env prod --timeout 30m
+  empctl deploy backend --env prod --strategy canary --canary-percent 10 --canary-bake 5m
   empctl deploy backend --env prod -o json | jq .outcome`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose
+			opts.Strategy = func(local bool) (rollout.Config, error) {
+				return shared.ResolveStrategy(cmd.Flags(), strategy, local, "")
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -66,6 +84,7 @@ breaker rolled back exits 3 and says why. Past --timeout it is rolled back
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "build, then print what would be deployed without deploying")
 	cmd.Flags().StringArrayVar(&opts.SetEnv, "set-env", nil, "add KEY=VALUE to the new replicas' environment (repeatable)")
 	shared.AddWatchFlags(cmd, &opts.Deploy)
+	shared.BindStrategyFlags(cmd.Flags(), &strategy)
 	return cmd
 }
 
@@ -81,6 +100,16 @@ func Run(ctx context.Context, opts *Options) error {
 	e, err := opts.Env()
 	if err != nil {
 		return err
+	}
+	if opts.Strategy != nil {
+		cfg, err := opts.Strategy(e.Name() == config.LocalEnv)
+		if err != nil {
+			return err
+		}
+		opts.Deploy.Strategy = cfg
+		if cfg.Strategy.Progressive() {
+			opts.Deploy.Gate = gate.New(cfg.Gate)
+		}
 	}
 	if _, err := e.Status(ctx); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 func newCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdBackend(f, nil) }
@@ -60,8 +61,28 @@ func TestWatchFlagsReachTheEnvironment(t *testing.T) {
 		t.Fatal(r.Err)
 	}
 	arg, _ := fake.Called("DeployBackend")
-	if got := arg.(env.DeployOptions); got != (env.DeployOptions{Timeout: 30 * time.Minute, PollInterval: 2 * time.Second, NoRollback: true}) {
+	got := arg.(env.DeployOptions)
+	if got.Strategy.Strategy != rollout.Rolling || got.Gate != nil {
+		t.Errorf("strategy %+v gate %v, want rolling without a gate by default", got.Strategy, got.Gate)
+	}
+	got.Strategy = rollout.Config{}
+	if got != (env.DeployOptions{Timeout: 30 * time.Minute, PollInterval: 2 * time.Second, NoRollback: true}) {
 		t.Fatalf("deploy options %+v", got)
+	}
+}
+
+func TestStrategyFlagsReachTheEnvironment(t *testing.T) {
+	fake := &envtest.Fake{Rollout: completed}
+	r := cmdtest.Run(t, newCmd, fake, "--strategy", "canary", "--canary-percent", "20")
+	if r.Code != 0 {
+		t.Fatal(r.Err)
+	}
+	arg, _ := fake.Called("DeployBackend")
+	if got := arg.(env.DeployOptions); got.Strategy.Strategy != rollout.Canary || got.Strategy.CanaryPercent != 20 || got.Gate == nil {
+		t.Fatalf("deploy options %+v, want canary at 20 %% with a gate", got)
+	}
+	if r := cmdtest.Run(t, newCmd, &envtest.Fake{Rollout: completed}, "--strategy", "canary", "--canary-percent", "0.01"); r.Code != cmdutil.ExitUsage || !strings.Contains(r.Err.Error(), "0.1 to 100") {
+		t.Errorf("--canary-percent 0.01: exit %d, %v; want a usage error naming the range", r.Code, r.Err)
 	}
 }
 

@@ -1,0 +1,35 @@
+package awsenv
+
+import (
+	"errors"
+
+	"github.com/empctl/empctl/pkg/ecsdeploy"
+	"github.com/empctl/empctl/pkg/env"
+)
+
+// plumbing is what Terraform made for progressive delivery, from the
+// outputs (all empty without progressive_delivery).
+func (e *Env) plumbing() ecsdeploy.Plumbing {
+	o := e.Outputs
+	return ecsdeploy.Plumbing{AlternateTargetGroupARN: o.AlternateTargetGroupARN, ProductionRuleARN: o.ProductionListenerRuleARN,
+		TestRuleARN: o.TestListenerRuleARN, RoleARN: o.ECSLoadBalancersRoleARN, TestHeaderName: o.TestRouteHeaderName}
+}
+
+// checkProgressive refuses a progressive strategy before anything is pushed
+// when the environment lacks its plumbing or the deploy its gate.
+func (e *Env) checkProgressive(opts env.DeployOptions) error {
+	if opts.Gate == nil {
+		return errors.New("a " + string(opts.Strategy.Strategy) + " rollout needs a gate to promote it")
+	}
+	p := e.plumbing()
+	if p.AlternateTargetGroupARN == "" || p.ProductionRuleARN == "" || p.TestRuleARN == "" || p.RoleARN == "" || p.TestHeaderName == "" {
+		return errors.New("env " + e.Name() + ": " + ecsdeploy.ErrNoPlumbing.Error())
+	}
+	return nil
+}
+
+// progressiveOptions drive a blue/green, canary or linear rollout: the test
+// route is the public entry point (CloudFront) with the test rule's header.
+func (e *Env) progressiveOptions(opts env.DeployOptions) ecsdeploy.ProgressiveOptions {
+	return ecsdeploy.ProgressiveOptions{Config: opts.Strategy, Gate: opts.Gate, Plumbing: e.plumbing(), Endpoint: e.Outputs.AppURL()}
+}
