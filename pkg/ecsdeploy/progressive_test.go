@@ -199,6 +199,8 @@ func TestProgressive(t *testing.T) {
 	t.Run("CtrlCAtTheGateRollsBack", func(t *testing.T) { testCtrlCAtTheGate(t, env(t)) })
 	t.Run("RollbackDuringTheBake", func(t *testing.T) { testRollbackDuringTheBake(t, env(t)) })
 	t.Run("LinearWatchesEveryStep", func(t *testing.T) { testLinear(t, env(t)) })
+	t.Run("RollbackAtThePausedHook", func(t *testing.T) { testRollbackAtTheHook(t, env(t)) })
+	t.Run("TargetGroupsSwapEachDeployment", func(t *testing.T) { testTargetGroupsSwap(t, env(t)) })
 }
 
 func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
@@ -406,5 +408,46 @@ func TestECSMinutes(t *testing.T) {
 		if got := ecsMinutes(d); got != want {
 			t.Errorf("ecsMinutes(%s) = %d, want %d", d, got, want)
 		}
+	}
+}
+
+func testRollbackAtTheHook(t *testing.T, e *progressiveEnv) {
+	var rb Result
+	var rbErr error
+	g := &scriptedGate{test: func(ctx context.Context, _ rollout.TestRoute) (rollout.Verdict, error) {
+		rb, rbErr = Rollback(ctx, e.c, e.svc, 0, e.opts()) // another empctl, while this one's gate runs
+		return rollout.Verdict{Promote: true, Reason: "fine, but too late"}, nil
+	}}
+	res, err := e.deploy(t.Context(), canary(), g)
+	if rbErr != nil || rb.Outcome != Completed || rb.RolledBackTo != 1 {
+		e.log(t)
+		t.Fatalf("Rollback at the hook = %+v, %v; want revision 1 back", rb, rbErr)
+	}
+	if got := e.f.ContinueRequests(); !slices.Equal(got, []string{"ROLLBACK"}) {
+		t.Errorf("ContinueServiceDeployment actions %v, want the rollback's ROLLBACK only (the late CONTINUE refused)", got)
+	}
+	if !errors.Is(err, ErrRolloutFailed) || res.Outcome != RolledBack || e.f.Traffic().MaxWeight != 0 {
+		t.Errorf("the deploy = %+v, %v, traffic %+v; want it rolled back before any production traffic", res, err, e.f.Traffic())
+	}
+}
+
+// ECS swaps the target groups' roles at each deployment; the production
+// rule's weights say which one serves.
+func testTargetGroupsSwap(t *testing.T, e *progressiveEnv) {
+	ctx := t.Context()
+	blue, green := e.svc.TargetGroupARN, e.plumbing.AlternateTargetGroupARN
+	old, new, err := liveTargetGroups(ctx, e.c, e.svc, e.plumbing)
+	if err != nil || old != blue || new != green {
+		t.Fatalf("before: old %s new %s (%v), want blue then green", old, new, err)
+	}
+	if _, err := e.c.ELB.(*elb.Client).ModifyRule(ctx, &elb.ModifyRuleInput{RuleArn: aws.String(e.plumbing.ProductionRuleARN), Actions: []elbtypes.Action{{
+		Type: elbtypes.ActionTypeEnumForward, ForwardConfig: &elbtypes.ForwardActionConfig{TargetGroups: []elbtypes.TargetGroupTuple{
+			{TargetGroupArn: aws.String(blue), Weight: aws.Int32(0)}, {TargetGroupArn: aws.String(green), Weight: aws.Int32(100)}}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	old, new, err = liveTargetGroups(ctx, e.c, e.svc, e.plumbing)
+	if err != nil || old != green || new != blue {
+		t.Errorf("after a deployment to green: old %s new %s (%v), want green then blue", old, new, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 type Options struct {
@@ -75,6 +76,9 @@ func Print(w io.Writer, st env.Status) {
 		fmt.Fprint(w, "  [rollout in progress]")
 	}
 	fmt.Fprintln(w)
+	if p := st.Progressive; p != nil {
+		fmt.Fprintf(w, "Rollout     %s\n", progressiveLine(*p, time.Now()))
+	}
 	if st.Service != "" {
 		fmt.Fprintf(w, "Service     %s, task definition %s\n", st.Service, st.Revision)
 		fmt.Fprintf(w, "Image       %s\n", st.Image)
@@ -127,4 +131,24 @@ func Print(w io.Writer, st env.Status) {
 			fmt.Fprintf(w, "  %s  %s\n", ev.Time.Local().Format(time.DateTime), ev.Message)
 		}
 	}
+}
+
+// progressiveLine says where a blue/green, canary or linear rollout is: its
+// stage, the production weight on the new version, the time left in a bake
+// and the hook awaiting action.
+func progressiveLine(p rollout.State, now time.Time) string {
+	s := fmt.Sprintf("%s, %s", p.Strategy, p.Stage)
+	if p.Step > 0 {
+		s += fmt.Sprintf(" %d of %d", p.Step, p.Steps)
+	}
+	if p.Weight > 0 {
+		s += fmt.Sprintf(", %g %% of production traffic on the new version", p.Weight)
+	}
+	if !p.BakeEnds.IsZero() {
+		s += fmt.Sprintf(", bake ends in %s", p.BakeEnds.Sub(now).Round(time.Second))
+	}
+	if p.Hook != "" {
+		s += "; " + p.Hook
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 func newCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdStatus(f, nil) }
@@ -37,5 +38,21 @@ func TestAWSStatus(t *testing.T) {
 	}
 	if r := cmdtest.Run(t, newCmd, &envtest.Fake{StatusErr: env.ErrNotRunning}); r.Code != cmdutil.ExitError {
 		t.Fatalf("status of a stopped env: exit %d", r.Code)
+	}
+}
+
+func TestProgressiveStatus(t *testing.T) {
+	st := awsStatus
+	st.Deploying = true
+	st.Progressive = &rollout.State{Strategy: rollout.Canary, Stage: rollout.StageTestTraffic,
+		Hook: "AWAITING_ACTION at POST_TEST_TRAFFIC_SHIFT (hook h-1; ROLLBACK on its own in 29m0s)"}
+	r := cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	if want := "Rollout     canary, test-traffic; AWAITING_ACTION at POST_TEST_TRAFFIC_SHIFT (hook h-1"; !strings.Contains(r.Out, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.Out)
+	}
+	st.Progressive = &rollout.State{Strategy: rollout.BlueGreen, Stage: rollout.StageBake, Weight: 100, BakeEnds: time.Now().Add(4*time.Minute + 30*time.Second)}
+	r = cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	if want := "blue-green, bake, 100 % of production traffic on the new version, bake ends in 4m"; !strings.Contains(r.Out, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.Out)
 	}
 }
