@@ -1,7 +1,10 @@
 // Package ecsdeploy rolls a new image out to an ECS service and watches the
 // rollout to its end: it registers a task definition revision, updates the
 // service, follows this deployment (not whatever the service looks like) to a
-// verdict, and rolls back on a timeout. It never prints: progress goes to a
+// verdict, and rolls back on a timeout. DeployProgressive does the same with
+// ECS's blue/green, canary and linear strategies, promoted only by a
+// rollout.Gate's verdicts at a PAUSE hook and during the production steps. It
+// never prints: progress goes to a
 // callback, outcomes come back as a Result and typed errors.
 package ecsdeploy
 

@@ -241,16 +241,30 @@ func (pr *progress) run(ctx context.Context, before *types.Service, target strin
 				return verdict{deployment: pr.arn}, pr.fail(ctx, err)
 			}
 		}
-		if time.Now().After(deadline) {
-			pr.decided = ""
-			return verdict{deployment: pr.arn}, pr.rollBack(ctx, nil, "no verdict by the deadline")
+		if time.Now().After(deadline) && pr.arn != "" {
+			if err := pr.rollBack(ctx, nil, "no verdict by the deadline"); err != nil {
+				return verdict{deployment: pr.arn}, err
+			}
+			return verdict{outcome: TimedOut, deployment: pr.arn, reason: "no verdict by the deadline; rolling back"}, nil
 		}
 		select {
 		case <-ctx.Done():
-			return verdict{deployment: pr.arn}, detached(ctx, w.svc, pr.arn)
+			return verdict{deployment: pr.arn}, pr.interrupted(ctx)
 		case <-time.After(w.opts.PollInterval):
 		}
 	}
+}
+
+// interrupted rolls back a deployment whose watch was cancelled between two
+// gates: a progressive rollout is never promoted by default.
+func (pr *progress) interrupted(ctx context.Context) error {
+	if pr.arn == "" {
+		return detached(ctx, pr.w.svc, pr.arn)
+	}
+	if err := pr.rollBack(context.WithoutCancel(ctx), nil, "interrupted"); err != nil {
+		return fmt.Errorf("interrupted; rolling back failed too (%v): %w", err, ctx.Err())
+	}
+	return fmt.Errorf("interrupted: rolled back (ECS puts all traffic back on the old revision): %w", ctx.Err())
 }
 
 // fail is an operational error while following; the deployment goes on in

@@ -199,6 +199,7 @@ func TestProgressive(t *testing.T) {
 	t.Run("CtrlCAtTheGateRollsBack", func(t *testing.T) { testCtrlCAtTheGate(t, env(t)) })
 	t.Run("RollbackDuringTheBake", func(t *testing.T) { testRollbackDuringTheBake(t, env(t)) })
 	t.Run("LinearWatchesEveryStep", func(t *testing.T) { testLinear(t, env(t)) })
+	t.Run("CtrlCBetweenGatesRollsBack", func(t *testing.T) { testCtrlCBetweenGates(t, env(t)) })
 	t.Run("RollbackAtThePausedHook", func(t *testing.T) { testRollbackAtTheHook(t, env(t)) })
 	t.Run("TargetGroupsSwapEachDeployment", func(t *testing.T) { testTargetGroupsSwap(t, env(t)) })
 }
@@ -449,5 +450,26 @@ func testTargetGroupsSwap(t *testing.T, e *progressiveEnv) {
 	old, new, err = liveTargetGroups(ctx, e.c, e.svc, e.plumbing)
 	if err != nil || old != green || new != blue {
 		t.Errorf("after a deployment to green: old %s new %s (%v), want green then blue", old, new, err)
+	}
+}
+
+func testCtrlCBetweenGates(t *testing.T, e *progressiveEnv) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	opts := e.opts()
+	record := opts.Progress
+	opts.Progress = func(ev Event) {
+		record(ev)
+		if ev.Rollout != nil && ev.Rollout.Stage == rollout.StageScaleUp {
+			cancel() // Ctrl-C while the new tasks start
+		}
+	}
+	_, err := DeployProgressive(ctx, e.c, e.svc, e.td2, ProgressiveOptions{Config: canary(), Gate: &scriptedGate{}, Plumbing: e.plumbing, Endpoint: "https://d111.cloudfront.net"}, opts)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted: rolled back") {
+		e.log(t)
+		t.Fatalf("err = %v, want an interruption that says it rolled back", err)
+	}
+	if e.f.StopRequested() != "ROLLBACK" || e.f.Traffic().MaxWeight != 0 {
+		t.Errorf("stop %q traffic %+v: want StopServiceDeployment ROLLBACK before any production traffic", e.f.StopRequested(), e.f.Traffic())
 	}
 }
