@@ -51,7 +51,7 @@ func deploymentConfiguration(c rollout.Config, hookTimeout time.Duration) *types
 			TargetType:      types.DeploymentLifecycleHookTargetTypePause,
 			LifecycleStages: []types.DeploymentLifecycleHookStage{testStage},
 			TimeoutConfiguration: &types.DeploymentLifecycleHookTimeoutConfiguration{
-				TimeoutInMinutes: aws.Int32(max(ecsMinutes(hookTimeout), 1)), Action: types.DeploymentLifecycleHookActionRollback,
+				TimeoutInMinutes: aws.Int32(min(max(ecsMinutes(hookTimeout), 1), 20160)), Action: types.DeploymentLifecycleHookActionRollback,
 			},
 		}},
 	}

@@ -134,6 +134,10 @@ func (f *Fake) planProgressive(in *ecs.UpdateServiceInput) (*progressive, error)
 		if h.TargetType != types.DeploymentLifecycleHookTargetTypePause {
 			return nil, apiError("InvalidParameterException", "the ECS fake models PAUSE hooks only.")
 		}
+		// DeploymentLifecycleHookTimeoutConfiguration: 1 to 20160 minutes.
+		if tc := h.TimeoutConfiguration; tc != nil && tc.TimeoutInMinutes != nil && (*tc.TimeoutInMinutes < 1 || *tc.TimeoutInMinutes > 20160) {
+			return nil, apiError("InvalidParameterException", "timeoutInMinutes must be between 1 and 20160.")
+		}
 		for _, s := range h.LifecycleStages {
 			// "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or
 			// PRODUCTION_TRAFFIC_SHIFT stages" (DeploymentLifecycleHook).
@@ -219,7 +223,7 @@ func (f *Fake) pauseIfHooked() {
 	expires := f.now().Add(timeout)
 	sd := f.sds[p.arn]
 	sd.LifecycleHookDetails = []types.DeploymentLifecycleHookDetail{{
-		HookId: aws.String(fmt.Sprintf("hook-%06d", f.seq)), Status: types.DeploymentLifecycleHookStatusAwaitingAction,
+		HookId: aws.String(fmt.Sprintf("ecs-pause-%06d", f.seq)), Status: types.DeploymentLifecycleHookStatusAwaitingAction,
 		ExpiresAt: &expires, TargetType: types.DeploymentLifecycleHookTargetTypePause, TimeoutAction: action,
 	}}
 	p.paused = true
