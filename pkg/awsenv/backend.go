@@ -151,7 +151,9 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 }
 
 // Rollback puts the service back on an earlier task definition revision:
-// opts.To (a revision number) or the one before the running one.
+// opts.To (a revision number) or the one before the running one; with a
+// progressive strategy, rolled out that way (verify's --rollback). During a
+// progressive deployment it rolls that one back instead.
 func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress func(env.Event)) (env.Rollout, error) {
 	start := time.Now()
 	to := 0
@@ -170,7 +172,15 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 	if err != nil {
 		return env.Rollout{}, e.explain(err)
 	}
-	res, err := ecsdeploy.Rollback(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress))
+	var p *ecsdeploy.ProgressiveOptions
+	if opts.Strategy.Strategy.Progressive() {
+		if err := e.checkProgressive(opts.DeployOptions); err != nil {
+			return env.Rollout{}, err
+		}
+		po := e.progressiveOptions(opts.DeployOptions)
+		p = &po
+	}
+	res, err := ecsdeploy.RollbackWith(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress), p)
 	ro := rollout(res, start)
 	ro.Version, ro.PreviousVersion = e.versionOf(ctx, c, res.To), before.Version
 	return ro, e.rolloutErr(err)

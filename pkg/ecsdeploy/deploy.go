@@ -103,6 +103,12 @@ func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
 // rolls that deployment back instead: the old revision still runs and takes
 // all traffic at once.
 func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts WatchOptions) (Result, error) {
+	return RollbackWith(ctx, c, svc, toRevision, opts, nil)
+}
+
+// RollbackWith is Rollback; with p, the earlier revision is rolled out with
+// p's blue/green, canary or linear strategy and gate, like a deploy.
+func RollbackWith(ctx context.Context, c Clients, svc Service, toRevision int, opts WatchOptions, p *ProgressiveOptions) (Result, error) {
 	s, err := describeService(ctx, c, svc)
 	if err != nil {
 		return Result{}, err
@@ -135,6 +141,9 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 	}
 	if opts.Progress != nil {
 		opts.Progress(Event{Time: time.Now(), Kind: EventInfo, Message: fmt.Sprintf("rolling back %s from %s to %s", svc.Name, shortTaskDef(current), shortTaskDef(target))})
+	}
+	if p != nil {
+		return DeployProgressive(ctx, c, svc, target, *p, opts)
 	}
 	return Deploy(ctx, c, svc, target, opts)
 }

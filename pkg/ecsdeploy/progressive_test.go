@@ -201,6 +201,7 @@ func TestProgressive(t *testing.T) {
 	t.Run("LinearWatchesEveryStep", func(t *testing.T) { testLinear(t, env(t)) })
 	t.Run("CtrlCBetweenGatesRollsBack", func(t *testing.T) { testCtrlCBetweenGates(t, env(t)) })
 	t.Run("RollbackAtThePausedHook", func(t *testing.T) { testRollbackAtTheHook(t, env(t)) })
+	t.Run("RollbackThroughTheStrategy", func(t *testing.T) { testRollbackThroughTheStrategy(t, env(t)) })
 	t.Run("TargetGroupsSwapEachDeployment", func(t *testing.T) { testTargetGroupsSwap(t, env(t)) })
 }
 
@@ -471,5 +472,24 @@ func testCtrlCBetweenGates(t *testing.T, e *progressiveEnv) {
 	}
 	if e.f.StopRequested() != "ROLLBACK" || e.f.Traffic().MaxWeight != 0 {
 		t.Errorf("stop %q traffic %+v: want StopServiceDeployment ROLLBACK before any production traffic", e.f.StopRequested(), e.f.Traffic())
+	}
+}
+
+func testRollbackThroughTheStrategy(t *testing.T, e *progressiveEnv) {
+	if _, err := e.deploy(t.Context(), canary(), &scriptedGate{}); err != nil {
+		t.Fatal(err)
+	}
+	g := &scriptedGate{}
+	p := ProgressiveOptions{Config: canary(), Gate: g, Plumbing: e.plumbing, Endpoint: "https://d111.cloudfront.net"}
+	res, err := RollbackWith(t.Context(), e.c, e.svc, 1, e.opts(), &p)
+	if err != nil || res.Outcome != Completed || res.To != e.td1 {
+		e.log(t)
+		t.Fatalf("RollbackWith = %+v, %v; want revision 1 back through the canary", res, err)
+	}
+	if got := e.f.ContinueRequests(); !slices.Equal(got, []string{"CONTINUE", "CONTINUE"}) || len(g.routes) != 1 {
+		t.Errorf("continues %v, gate tests %d: want the rollback gated like the deploy", got, len(g.routes))
+	}
+	if tr := e.f.Traffic(); tr.NewTargetGroup != e.svc.TargetGroupARN {
+		t.Errorf("traffic %+v: the rollback's revision goes to the group the deploy left (blue)", tr)
 	}
 }
