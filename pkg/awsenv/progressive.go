@@ -2,6 +2,7 @@ package awsenv
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
@@ -23,7 +24,7 @@ func (e *Env) checkProgressive(opts env.DeployOptions) error {
 	}
 	p := e.plumbing()
 	if p.AlternateTargetGroupARN == "" || p.ProductionRuleARN == "" || p.TestRuleARN == "" || p.RoleARN == "" || p.TestHeaderName == "" {
-		return errors.New("env " + e.Name() + ": " + ecsdeploy.ErrNoPlumbing.Error())
+		return fmt.Errorf("env %s: %w", e.Name(), ecsdeploy.ErrNoPlumbing)
 	}
 	return nil
 }

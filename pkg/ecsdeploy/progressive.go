@@ -319,9 +319,7 @@ func inProduction(s types.ServiceDeploymentLifecycleStage) bool {
 // rollback at once (at the hook, ContinueServiceDeployment ROLLBACK; during
 // production, StopServiceDeployment ROLLBACK).
 func (pr *progress) decide(ctx context.Context, sd *types.ServiceDeployment, hook *types.DeploymentLifecycleHookDetail, v rollout.Verdict, err error, stage rollout.Stage) error {
-	if v.Stage == "" {
-		v.Stage = stage
-	}
+	v.Stage = stage // the gate's Watch says production-shift for the final bake too
 	if err != nil && ctx.Err() == nil {
 		v.Promote, v.Reason = false, joinReasons(v.Reason, "the gate failed: "+err.Error())
 	}

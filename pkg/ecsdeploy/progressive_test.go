@@ -239,7 +239,8 @@ func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
 	if tr := e.f.Traffic(); tr.Weight != 100 || tr.MaxWeight != 100 {
 		t.Errorf("traffic %+v, want all on the new revision", tr)
 	}
-	if len(res.Verdicts) != 3 || res.Verdicts[0].Stage != rollout.StageTestTraffic || res.Stage != rollout.StageBake {
+	if len(res.Verdicts) != 3 || res.Verdicts[0].Stage != rollout.StageTestTraffic || res.Verdicts[1].Stage != rollout.StageProductionShift ||
+		res.Verdicts[2].Stage != rollout.StageBake || res.Stage != rollout.StageBake {
 		t.Errorf("verdicts %+v deciding stage %s, want test, step 1 and the bake's", res.Verdicts, res.Stage)
 	}
 	p := paused.Progressive
