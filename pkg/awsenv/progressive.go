@@ -3,9 +3,11 @@ package awsenv
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/empctl/empctl/pkg/ecsdeploy"
 	"github.com/empctl/empctl/pkg/env"
+	strategy "github.com/empctl/empctl/pkg/rollout" // awsenv has a func rollout
 )
 
 // plumbing is what Terraform made for progressive delivery, from the
@@ -21,6 +23,10 @@ func (e *Env) plumbing() ecsdeploy.Plumbing {
 func (e *Env) checkProgressive(opts env.DeployOptions) error {
 	if opts.Gate == nil {
 		return errors.New("a " + string(opts.Strategy.Strategy) + " rollout needs a gate to promote it")
+	}
+	// CanaryConfiguration: "multiples of 0.1 from 0.1 to 100.0".
+	if c := opts.Strategy; c.Strategy == strategy.Canary && math.Abs(c.CanaryPercent*10-math.Round(c.CanaryPercent*10)) > 1e-9 {
+		return &strategy.RangeError{Field: "canary-percent", Msg: fmt.Sprintf("--canary-percent %g: ECS accepts multiples of 0.1 only", c.CanaryPercent)}
 	}
 	p := e.plumbing()
 	if p.AlternateTargetGroupARN == "" || p.ProductionRuleARN == "" || p.TestRuleARN == "" || p.RoleARN == "" || p.TestHeaderName == "" {

@@ -3,6 +3,7 @@ package ecsfake
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -115,8 +116,8 @@ func (f *Fake) planProgressive(in *ecs.UpdateServiceInput) (*progressive, error)
 		p.shifts = []shift{{100, p.bake}}
 	case types.DeploymentStrategyCanary:
 		c := dc.CanaryConfiguration
-		if c == nil || c.CanaryPercent == nil || *c.CanaryPercent < 0.1 || *c.CanaryPercent > 100 {
-			return nil, apiError("InvalidParameterException", "canaryConfiguration.canaryPercent must be between 0.1 and 100.")
+		if c == nil || c.CanaryPercent == nil || *c.CanaryPercent < 0.1 || *c.CanaryPercent > 100 || math.Abs(*c.CanaryPercent*10-math.Round(*c.CanaryPercent*10)) > 1e-9 {
+			return nil, apiError("InvalidParameterException", "canaryConfiguration.canaryPercent must be a multiple of 0.1 between 0.1 and 100.")
 		}
 		p.shifts = []shift{{*c.CanaryPercent, minutes(c.CanaryBakeTimeInMinutes)}, {100, p.bake}}
 	case types.DeploymentStrategyLinear:
