@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
@@ -84,6 +85,12 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 // its end.
 func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
 	start := time.Now()
+	progressive := opts.Strategy.Strategy.Progressive()
+	if progressive {
+		if err := e.checkProgressive(opts); err != nil {
+			return env.Rollout{}, err
+		}
+	}
 	img := e.builtImage(rel.Digest)
 	if img == nil {
 		return env.Rollout{}, fmt.Errorf("release %s (%s) was not built by this command: build it first", rel.Version, rel.Digest)
@@ -131,7 +138,12 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 		return env.Rollout{}, e.explain(err)
 	}
 	info(progress, "Registered %s (from %s)", shortARN(reg.ARN), shortARN(reg.BasedOn))
-	res, err := ecsdeploy.Deploy(ctx, c, svc, reg.ARN, e.watchOptions(opts, progress))
+	var res ecsdeploy.Result
+	if progressive {
+		res, err = ecsdeploy.DeployProgressive(ctx, c, svc, reg.ARN, e.progressiveOptions(opts), e.watchOptions(opts, progress))
+	} else {
+		res, err = ecsdeploy.Deploy(ctx, c, svc, reg.ARN, e.watchOptions(opts, progress))
+	}
 	ro := rollout(res, start)
 	ro.Version, ro.PreviousVersion, ro.Image = version, before.Version, pub.Ref
 	ro.Logs = append(ro.Logs, e.stoppedTaskLogs(ctx, c, reg.ARN, res.StoppedTasks)...)
@@ -139,7 +151,9 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 }
 
 // Rollback puts the service back on an earlier task definition revision:
-// opts.To (a revision number) or the one before the running one.
+// opts.To (a revision number) or the one before the running one; with a
+// progressive strategy, rolled out that way (verify's --rollback). During a
+// progressive deployment it rolls that one back instead.
 func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress func(env.Event)) (env.Rollout, error) {
 	start := time.Now()
 	to := 0
@@ -158,7 +172,15 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 	if err != nil {
 		return env.Rollout{}, e.explain(err)
 	}
-	res, err := ecsdeploy.Rollback(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress))
+	var p *ecsdeploy.ProgressiveOptions
+	if opts.Strategy.Strategy.Progressive() {
+		if err := e.checkProgressive(opts.DeployOptions); err != nil {
+			return env.Rollout{}, err
+		}
+		po := e.progressiveOptions(opts.DeployOptions)
+		p = &po
+	}
+	res, err := ecsdeploy.RollbackWith(ctx, c, e.service(), to, e.watchOptions(opts.DeployOptions, progress), p)
 	ro := rollout(res, start)
 	ro.Version, ro.PreviousVersion = e.versionOf(ctx, c, res.To), before.Version
 	return ro, e.rolloutErr(err)
@@ -247,7 +269,7 @@ func (e *Env) ecsClients(ctx context.Context) (ecsdeploy.Clients, error) {
 	if err != nil {
 		return ecsdeploy.Clients{}, err
 	}
-	return ecsdeploy.Clients{ECS: ecs.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg)}, nil
+	return ecsdeploy.Clients{ECS: ecs.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}, nil
 }
 
 func (e *Env) service() ecsdeploy.Service {
@@ -296,7 +318,7 @@ func steady(s ecsdeploy.ServiceStatus) bool {
 }
 
 func rollout(r ecsdeploy.Result, start time.Time) env.Rollout {
-	ro := env.Rollout{Started: start, Finished: time.Now(), Revision: shortARN(r.To), PreviousRevision: shortARN(r.From)}
+	ro := env.Rollout{Started: start, Finished: time.Now(), Revision: shortARN(r.To), PreviousRevision: shortARN(r.From), Strategy: r.Strategy, Verdicts: r.Verdicts}
 	if r.Outcome == "" {
 		return env.Rollout{}
 	}

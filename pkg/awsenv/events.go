@@ -13,7 +13,7 @@ import (
 // terminal redraws in place.
 func eventsTo(progress func(env.Event)) func(ecsdeploy.Event) {
 	return func(ev ecsdeploy.Event) {
-		out := env.Event{Time: ev.Time, Kind: string(ev.Kind), Message: ev.Message}
+		out := env.Event{Time: ev.Time, Kind: string(ev.Kind), Message: ev.Message, Rollout: ev.Rollout, Verdict: ev.Verdict}
 		switch ev.Kind {
 		case ecsdeploy.EventDeployments:
 			out.Key, out.Message = "deployments", deploymentsLine(ev.Deployments)

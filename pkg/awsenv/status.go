@@ -28,7 +28,7 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 	st := env.Status{
 		Env: e.Name(), Endpoint: e.Outputs.AppURL(), Version: s.Version, Service: s.Service,
 		Revision: shortARN(s.TaskDefinition), Image: s.Image, Desired: int(s.Desired), Targets: []env.Target{},
-		Deploying: s.Deploying(),
+		Deploying: s.Deploying(), Progressive: s.Progressive,
 	}
 	// As on the local stack, Version is what serves until a rollout
 	// completes: during one, the version of the deployment being replaced.

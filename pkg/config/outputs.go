@@ -39,6 +39,16 @@ type Outputs struct {
 	// deploy.
 	TaskRoleARN      string `json:"task_role_arn" empctl:"optional"`
 	ExecutionRoleARN string `json:"execution_role_arn" empctl:"optional"`
+
+	// The plumbing of progressive delivery (blue/green, canary, linear),
+	// empty unless terraform/ was applied with progressive_delivery on. The
+	// test route header's value is a sensitive output, kept out of this
+	// file: empctl reads it from the test listener rule.
+	AlternateTargetGroupARN   string `json:"alternate_target_group_arn" empctl:"optional"`
+	ProductionListenerRuleARN string `json:"production_listener_rule_arn" empctl:"optional"`
+	TestListenerRuleARN       string `json:"test_listener_rule_arn" empctl:"optional"`
+	ECSLoadBalancersRoleARN   string `json:"ecs_load_balancers_role_arn" empctl:"optional"`
+	TestRouteHeaderName       string `json:"test_route_header_name" empctl:"optional"`
 }
 
 // AppURL is the app's public address.

@@ -91,3 +91,19 @@ func TestRemoveOutputs(t *testing.T) {
 		t.Errorf("after remove: %v", err)
 	}
 }
+
+func TestProgressiveDeliveryOutputsAreOptional(t *testing.T) {
+	o, err := ParseOutputs(map[string]json.RawMessage{
+		"test_listener_rule_arn": json.RawMessage(`"arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/a/1/2/3"`),
+		"test_route_header_name": json.RawMessage(`"X-Empctl-Test"`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.TestListenerRuleARN == "" || o.TestRouteHeaderName != "X-Empctl-Test" {
+		t.Errorf("ParseOutputs() = %+v", o)
+	}
+	if m := o.Missing(); slices.Contains(m, "alternate_target_group_arn") || !slices.Contains(m, "cluster_name") {
+		t.Errorf("Missing() = %v: progressive delivery's outputs are optional, the rest required", m)
+	}
+}

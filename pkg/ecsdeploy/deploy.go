@@ -98,11 +98,23 @@ func (w *watcher) markServed(ctx context.Context, taskDefARN string) {
 // Rollback puts the service back on an earlier revision of its family: the
 // given one, or with toRevision 0 the newest revision below the running one
 // that a deploy registered (it carries VersionLabel; Terraform's own revisions
-// hold a placeholder image). It is watched like Deploy.
+// hold a placeholder image). It is watched like Deploy. With toRevision 0
+// during a blue/green, canary or linear deployment (a bake, a paused hook) it
+// rolls that deployment back instead: the old revision still runs and takes
+// all traffic at once.
 func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts WatchOptions) (Result, error) {
+	return RollbackWith(ctx, c, svc, toRevision, opts, nil)
+}
+
+// RollbackWith is Rollback; with p, the earlier revision is rolled out with
+// p's blue/green, canary or linear strategy and gate, like a deploy.
+func RollbackWith(ctx context.Context, c Clients, svc Service, toRevision int, opts WatchOptions, p *ProgressiveOptions) (Result, error) {
 	s, err := describeService(ctx, c, svc)
 	if err != nil {
 		return Result{}, err
+	}
+	if sd := inFlight(ctx, newWatcher(c, svc, opts), s); sd != nil && toRevision == 0 {
+		return rollBackInFlight(ctx, newWatcher(c, svc, opts), s, sd)
 	}
 	current := aws.ToString(s.TaskDefinition)
 	var target string
@@ -129,6 +141,9 @@ func Rollback(ctx context.Context, c Clients, svc Service, toRevision int, opts 
 	}
 	if opts.Progress != nil {
 		opts.Progress(Event{Time: time.Now(), Kind: EventInfo, Message: fmt.Sprintf("rolling back %s from %s to %s", svc.Name, shortTaskDef(current), shortTaskDef(target))})
+	}
+	if p != nil {
+		return DeployProgressive(ctx, c, svc, target, *p, opts)
 	}
 	return Deploy(ctx, c, svc, target, opts)
 }

@@ -1,7 +1,10 @@
 // Package ecsdeploy rolls a new image out to an ECS service and watches the
 // rollout to its end: it registers a task definition revision, updates the
 // service, follows this deployment (not whatever the service looks like) to a
-// verdict, and rolls back on a timeout. It never prints: progress goes to a
+// verdict, and rolls back on a timeout. DeployProgressive does the same with
+// ECS's blue/green, canary and linear strategies, promoted only by a
+// rollout.Gate's verdicts at a PAUSE hook and during the production steps. It
+// never prints: progress goes to a
 // callback, outcomes come back as a Result and typed errors.
 package ecsdeploy
 
@@ -38,6 +41,7 @@ type ECSAPI interface {
 	DescribeServiceDeployments(context.Context, *ecs.DescribeServiceDeploymentsInput, ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error)
 	ListServiceDeployments(context.Context, *ecs.ListServiceDeploymentsInput, ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error)
 	StopServiceDeployment(context.Context, *ecs.StopServiceDeploymentInput, ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error)
+	ContinueServiceDeployment(context.Context, *ecs.ContinueServiceDeploymentInput, ...func(*ecs.Options)) (*ecs.ContinueServiceDeploymentOutput, error)
 	ListTasks(context.Context, *ecs.ListTasksInput, ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(context.Context, *ecs.DescribeTasksInput, ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 	TagResource(context.Context, *ecs.TagResourceInput, ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
@@ -46,13 +50,15 @@ type ECSAPI interface {
 // ELBAPI is the part of *elasticloadbalancingv2.Client this package calls.
 type ELBAPI interface {
 	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
+	DescribeRules(context.Context, *elb.DescribeRulesInput, ...func(*elb.Options)) (*elb.DescribeRulesOutput, error)
 }
 
 // Clients are the AWS clients a rollout uses. ELB may be nil when the service
-// has no target group.
+// has no target group; CW is needed by progressive rollouts only.
 type Clients struct {
 	ECS ECSAPI
 	ELB ELBAPI
+	CW  CloudWatchAPI
 }
 
 // ErrRolloutFailed is wrapped by every error that says the rollout ran but did

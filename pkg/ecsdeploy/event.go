@@ -1,6 +1,10 @@
 package ecsdeploy
 
-import "time"
+import (
+	"time"
+
+	"github.com/empctl/empctl/pkg/rollout"
+)
 
 // EventKind says what an Event carries.
 type EventKind string
@@ -22,6 +26,10 @@ type Event struct {
 	Deployment  string       `json:"deployment,omitempty"` // this rollout's service deployment status, when known
 	Deployments []Deployment `json:"deployments,omitempty"`
 	Targets     []AZHealth   `json:"targets,omitempty"`
+	// Rollout is a progressive rollout's position; Verdict the gate's
+	// decision on the event that reports one.
+	Rollout *rollout.State   `json:"rollout,omitempty"`
+	Verdict *rollout.Verdict `json:"verdict,omitempty"`
 }
 
 // Deployment is one entry of the service's deployments.

@@ -377,8 +377,15 @@ func registerCall(image string) func(context.Context, Clients, Service) error {
 }
 
 // motoSubnet is a subnet of moto's default VPC, which ECS's awsvpc tasks need.
-// It asks EC2's query API directly: one call is not worth the EC2 SDK.
 func motoSubnet(t *testing.T, endpoint string) (subnet, vpc string) {
+	t.Helper()
+	subnets, vpc := motoSubnets(t, endpoint)
+	return subnets[0], vpc
+}
+
+// motoSubnets are the subnets of moto's default VPC, one per zone. It asks
+// EC2's query API directly: one call is not worth the EC2 SDK.
+func motoSubnets(t *testing.T, endpoint string) (subnets []string, vpc string) {
 	t.Helper()
 	form := url.Values{"Action": {"DescribeSubnets"}, "Version": {"2016-11-15"}}.Encode()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form))
@@ -402,5 +409,8 @@ func motoSubnet(t *testing.T, endpoint string) (subnet, vpc string) {
 	if err := xml.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Subnets) == 0 {
 		t.Fatalf("moto DescribeSubnets: %v, %v", out.Subnets, err)
 	}
-	return out.Subnets[0].ID, out.Subnets[0].VPC
+	for _, sn := range out.Subnets {
+		subnets = append(subnets, sn.ID)
+	}
+	return subnets, out.Subnets[0].VPC
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // Outcome is how a rollout ended.
@@ -29,6 +31,11 @@ type Result struct {
 	StoppedTasks []StoppedTask `json:"stoppedTasks,omitempty"` // tasks of the new revision that stopped
 	Rollback     *RollbackInfo `json:"rollback,omitempty"`     // what happened after a timeout
 	Duration     time.Duration `json:"duration"`
+	// Strategy, Verdicts and Stage describe a progressive rollout: the
+	// gate's decisions in order, and the stage whose decision ended it.
+	Strategy rollout.Strategy  `json:"strategy,omitempty"`
+	Verdicts []rollout.Verdict `json:"verdicts,omitempty"`
+	Stage    rollout.Stage     `json:"stage,omitempty"`
 }
 
 // RollbackInfo is what a timed-out rollout did about it.
@@ -85,6 +92,13 @@ func (r Result) Summary() string {
 	}
 	if r.Reason != "" {
 		fmt.Fprintf(&b, ": %s", r.Reason)
+	}
+	if r.Stage != "" && r.Outcome != Completed {
+		fmt.Fprintf(&b, " (decided at %s", r.Stage)
+		if n := len(r.Verdicts); n > 0 && !r.Verdicts[n-1].Promote {
+			fmt.Fprintf(&b, ": %s", r.Verdicts[n-1].Reason)
+		}
+		b.WriteString(")")
 	}
 	if rb := r.Rollback; rb != nil {
 		switch {

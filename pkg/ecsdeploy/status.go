@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 // ServiceStatus is a service as `status` shows it.
@@ -27,11 +29,14 @@ type ServiceStatus struct {
 	// Deployment is the current service deployment; nil where ECS has no
 	// service deployments API or does not describe it yet (right after an
 	// update): Deployments tell then.
-	Deployment  *CurrentDeployment `json:"deployment,omitempty"`
-	Deployments []Deployment       `json:"deployments"`
-	Tasks       []Task             `json:"tasks"`
-	Targets     []AZHealth         `json:"targets,omitempty"`
-	Events      []ServiceEvent     `json:"events"` // the newest first
+	Deployment *CurrentDeployment `json:"deployment,omitempty"`
+	// Progressive is the blue/green, canary or linear deployment under way:
+	// its stage, the hook awaiting action, the end of a bake.
+	Progressive *rollout.State `json:"progressive,omitempty"`
+	Deployments []Deployment   `json:"deployments"`
+	Tasks       []Task         `json:"tasks"`
+	Targets     []AZHealth     `json:"targets,omitempty"`
+	Events      []ServiceEvent `json:"events"` // the newest first
 }
 
 // Deploying says whether a rollout is under way: more than one deployment, or
@@ -109,6 +114,10 @@ func Status(ctx context.Context, c Clients, svc Service, events int) (ServiceSta
 		// may not be described yet; the watch looks again, a status cannot.
 		if sd, err := w.serviceDeployment(ctx, arn); err == nil {
 			st.Deployment = &CurrentDeployment{ARN: arn, Status: string(sd.Status), Reason: aws.ToString(sd.StatusReason)}
+			if dc := sd.DeploymentConfiguration; dc != nil && strategyOf(dc.Strategy).Progressive() && slices.Contains(running, sd.Status) {
+				ps := stateOf(sd, time.Now())
+				st.Progressive = &ps
+			}
 		} else if !unsupported(err) && !errors.Is(err, errNotDescribed) {
 			return st, err
 		}

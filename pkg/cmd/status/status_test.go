@@ -80,3 +80,19 @@ func TestProgressiveStatus(t *testing.T) {
 		t.Fatalf("JSON status: %v\n%s", err, r.Out)
 	}
 }
+
+func TestProgressiveStatusOnAWS(t *testing.T) {
+	st := awsStatus
+	st.Deploying = true
+	st.Progressive = &rollout.State{Strategy: rollout.Canary, Stage: rollout.StageTestTraffic,
+		Hook: "AWAITING_ACTION at POST_TEST_TRAFFIC_SHIFT (hook h-1; ROLLBACK on its own in 29m0s)"}
+	r := cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	if want := "Rollout     canary, stage test-traffic; production traffic: 0% new, 100% old; hook AWAITING_ACTION at POST_TEST_TRAFFIC_SHIFT (hook h-1"; !strings.Contains(r.Out, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.Out)
+	}
+	st.Progressive = &rollout.State{Strategy: rollout.BlueGreen, Stage: rollout.StageBake, Weight: 100, BakeEnds: time.Now().Add(4*time.Minute + 30*time.Second)}
+	r = cmdtest.Run(t, newCmd, &envtest.Fake{State: st})
+	if want := "blue-green, stage bake; production traffic: 100% new, 0% old; bake ends in 4m"; !strings.Contains(r.Out, want) {
+		t.Errorf("status lacks %q:\n%s", want, r.Out)
+	}
+}

@@ -13,7 +13,9 @@
 // documents for rolling updates, the deployment circuit breaker and service
 // deployments; where the documentation is silent (which status the service
 // deployment of a first deployment with nothing to roll back to ends in), the
-// choice is said at the step.
+// choice is said at the step. An UpdateService with a BLUE_GREEN, CANARY or
+// LINEAR deploymentConfiguration starts a deployment that runs through ECS's
+// lifecycle stages by itself instead (progressive.go), on the fake's clock.
 package ecsfake
 
 import (
@@ -78,6 +80,13 @@ type Fake struct {
 	depCreated  map[string]time.Time
 	stopRequest string
 	replacing   []string // tasks started for stopped ones, healthy at the next look
+
+	offset    time.Duration // the fake's clock is time.Now()+offset
+	tick      time.Duration // added to offset by every DescribeServices
+	prog      *progressive  // the progressive deployment in flight
+	traffic   Traffic
+	liveTG    string // the target group serving production after the last progressive deployment
+	continues []string
 
 	beforeUpdate types.Service // the service as the last UpdateService found it
 	lagging      bool          // answer this DescribeServices with beforeUpdate
@@ -294,6 +303,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 		return
 	}
+	f.expireHooks()
 	out, err := f.handle(op, body)
 	if err != nil {
 		var ae *smithy.GenericAPIError

@@ -27,7 +27,7 @@ type request struct {
 	DesiredCount          *int32          `json:"desiredCount"`
 }
 
-var serviceDeploymentOps = []string{"DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment"}
+var serviceDeploymentOps = []string{"DescribeServiceDeployments", "ListServiceDeployments", "StopServiceDeployment", "ContinueServiceDeployment"}
 
 func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 	var req request
@@ -46,7 +46,11 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 	switch op {
 	case "DescribeServices":
 		f.replaced()
-		if len(f.pending) > 0 {
+		f.offset += f.tick
+		f.expireHooks()
+		if f.prog != nil {
+			f.stepProgressive()
+		} else if len(f.pending) > 0 {
 			step := f.pending[0]
 			f.pending = f.pending[1:]
 			step(f)
@@ -74,6 +78,21 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		if f.taskDef(req.TaskDefinition).Status == types.TaskDefinitionStatusInactive {
 			return nil, apiError("ClientException", "TaskDefinition is inactive")
 		}
+		var in ecs.UpdateServiceInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, apiError("SerializationException", "%v", err)
+		}
+		var prog *progressive
+		if dc := in.DeploymentConfiguration; dc != nil && dc.Strategy != "" && dc.Strategy != types.DeploymentStrategyRolling {
+			if f.prog != nil {
+				return nil, apiError("InvalidParameterException", "A service deployment is in progress.")
+			}
+			p, err := f.planProgressive(&in)
+			if err != nil {
+				return nil, err
+			}
+			prog = p
+		}
 		f.updates++
 		f.beforeUpdate = f.view()
 		if req.DesiredCount != nil {
@@ -81,6 +100,9 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 		}
 		f.startDeployment(aws.ToString(f.taskDef(req.TaskDefinition).TaskDefinitionArn))
 		f.pending = f.scripts[f.updates]
+		if prog != nil {
+			f.beginProgressive(prog, &in)
+		}
 		v := f.view()
 		return &ecs.UpdateServiceOutput{Service: &v}, nil
 	case "DescribeServiceDeployments":
@@ -137,6 +159,11 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			return nil, apiError("ConflictException", "The service deployment is %s and cannot be stopped.", sd.Status)
 		}
 		f.stopRequest = req.StopType
+		if f.prog != nil && req.StopType == string(types.StopServiceDeploymentStopTypeRollback) {
+			// Blue/green keeps the old revision running: traffic goes back at once.
+			f.rollBackProgressive("Service deployment rolled back because of a StopServiceDeployment request.")
+			return &ecs.StopServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
+		}
 		sd.Status = types.ServiceDeploymentStatusRollbackRequested
 		if req.StopType == string(types.StopServiceDeploymentStopTypeAbort) {
 			sd.Status = types.ServiceDeploymentStatusStopRequested
@@ -226,6 +253,8 @@ func (f *Fake) handle(op string, body []byte) (smithy.Serializable, error) {
 			}
 		}
 		return out, nil
+	case "ContinueServiceDeployment":
+		return f.continueDeployment(body)
 	case "StopTask":
 		return f.stopTask(body)
 	case "DescribeTasks":

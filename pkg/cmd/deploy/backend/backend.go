@@ -71,7 +71,9 @@ gate watches each version's errors for each step's bake and the final --bake.
 A failed check rolls back at once (exit 3: all traffic returns to the old
 version, which still runs); so does Ctrl-C (exit 130: no one vouched for it)
 and ` + "`empctl rollback`" + ` from another terminal. Values outside ECS's limits are
-refused (exit 2). Locally the bakes last seconds; on AWS, minutes.`,
+refused (exit 2). Locally the bakes last seconds; on AWS, minutes (ECS bakes in
+whole minutes: shorter bakes are rounded up), and the environment must have been
+provisioned with progressive_delivery.`,
 		Example: `  empctl deploy backend
   empctl deploy backend --force                 # redeploy the same build as a new version
   empctl deploy backend --dry-run               # build and show what would change
@@ -79,7 +81,8 @@ refused (exit 2). Locally the bakes last seconds; on AWS, minutes.`,
   empctl deploy backend --env prod -o json | jq .outcome
   empctl deploy backend --strategy canary       # 10 % first, then the rest
   empctl deploy backend --strategy linear --step-percent 20 --step-bake 10s
-  empctl deploy backend --strategy blue-green --bake 30s -o json 2>events.jsonl`,
+  empctl deploy backend --strategy blue-green --bake 30s -o json 2>events.jsonl
+  empctl deploy backend --env prod --strategy canary --canary-percent 10 --canary-bake 5m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.JSON, opts.Verbose = f.JSON(), f.Global.Verbose

@@ -15,6 +15,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil/cmdtest"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/envtest"
+	"github.com/empctl/empctl/pkg/rollout"
 )
 
 func newCmd(f *cmdutil.Factory) *cobra.Command { return NewCmdBackend(f, nil) }
@@ -60,7 +61,12 @@ func TestWatchFlagsReachTheEnvironment(t *testing.T) {
 		t.Fatal(r.Err)
 	}
 	arg, _ := fake.Called("DeployBackend")
-	if got := arg.(env.DeployOptions); got != (env.DeployOptions{Timeout: 30 * time.Minute, PollInterval: 2 * time.Second, NoRollback: true}) {
+	got := arg.(env.DeployOptions)
+	if got.Strategy.Strategy.Progressive() || got.Gate != nil {
+		t.Errorf("strategy %+v gate %v, want rolling without a gate by default", got.Strategy, got.Gate)
+	}
+	got.Strategy = rollout.Config{}
+	if got != (env.DeployOptions{Timeout: 30 * time.Minute, PollInterval: 2 * time.Second, NoRollback: true}) {
 		t.Fatalf("deploy options %+v", got)
 	}
 }
