@@ -33,6 +33,9 @@ func Generate(s Scope) Document {
 	doc := Document{Version: Version}
 	index := map[string]int{}
 	for _, r := range rules {
+		if r.on.only != nil && !r.on.only(s) {
+			continue
+		}
 		i, ok := index[r.on.sid]
 		if !ok {
 			st := Statement{Sid: r.on.sid, Effect: "Allow", Resource: r.on.arns(s)}

@@ -55,13 +55,29 @@ var rules = []struct {
 	{"cloudfront:GetDistribution", distribution},
 	{"cloudfront:CreateInvalidation", distribution},
 	{"cloudfront:GetInvalidation", distribution},
+
+	// Progressive delivery (deploy backend --strategy blue-green, canary,
+	// linear), only for an environment provisioned with progressive_delivery.
+	{"ecs:ContinueServiceDeployment", progressive(serviceDeployments)},
+	{"elasticloadbalancing:DescribeRules", progressive(unscoped)},
+	{"cloudwatch:GetMetricData", progressive(unscoped)},
+	{"iam:PassRole", loadBalancersRole},
 }
 
-// resource is a statement's resources and conditions; sid names it.
+// resource is a statement's resources and conditions; sid names it. only,
+// when set, says whether the scope needs the statement at all.
 type resource struct {
 	sid       string
 	arns      func(Scope) []string
 	condition func(Scope) map[string]map[string][]string
+	only      func(Scope) bool
+}
+
+// progressive is r for an environment with the progressive-delivery
+// plumbing only.
+func progressive(r resource) resource {
+	r.only = func(s Scope) bool { return s.LoadBalancersRoleARN != "" }
+	return r
 }
 
 func one(f func(Scope) string) func(Scope) []string {
@@ -96,6 +112,12 @@ var (
 		condition: func(Scope) map[string]map[string][]string {
 			return map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}
 		}}
+	// loadBalancersRole: a progressive deploy passes the ECS infrastructure
+	// role that shifts the load balancer's traffic (advancedConfiguration).
+	loadBalancersRole = progressive(resource{sid: "PassTheLoadBalancersRoleToECS", arns: func(s Scope) []string { return []string{s.LoadBalancersRoleARN} },
+		condition: func(Scope) map[string]map[string][]string {
+			return map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"ecs.amazonaws.com"}}}
+		}})
 	service            = resource{sid: "Service", arns: one(func(s Scope) string { return s.arn("ecs", "service/"+s.Cluster+"/"+s.Service) })}
 	serviceDeployments = resource{sid: "ServiceDeployments",
 		arns: one(func(s Scope) string { return s.arn("ecs", "service-deployment/"+s.Cluster+"/"+s.Service+"/*") })}

@@ -18,6 +18,11 @@ type Scope struct {
 	DistributionID                string
 	LogGroup                      string
 	TaskRoleARN, ExecutionRoleARN string
+	// LoadBalancersRoleARN is the ECS infrastructure role a progressive
+	// deploy passes (advancedConfiguration.roleArn); empty when the
+	// environment was provisioned without progressive_delivery, and then
+	// the policy has no progressive-delivery statements.
+	LoadBalancersRoleARN string
 }
 
 // ScopeFromOutputs reads the scope from an environment's saved Terraform
@@ -52,7 +57,7 @@ func ScopeFromOutputs(o config.Outputs) (Scope, error) {
 		Partition: tg.Partition, Region: o.Region, Account: tg.AccountID,
 		Cluster: o.ClusterName, Service: o.ServiceName, TaskFamily: o.TaskFamily, Repository: repo,
 		Bucket: o.WebappBucket, DistributionID: o.CloudFrontDistributionID, LogGroup: o.LogGroupName,
-		TaskRoleARN: o.TaskRoleARN, ExecutionRoleARN: o.ExecutionRoleARN,
+		TaskRoleARN: o.TaskRoleARN, ExecutionRoleARN: o.ExecutionRoleARN, LoadBalancersRoleARN: o.ECSLoadBalancersRoleARN,
 	}, nil
 }
 

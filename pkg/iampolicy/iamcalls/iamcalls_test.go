@@ -26,12 +26,17 @@ func target(service, op string) http.Header {
 	return signed(service, http.Header{"X-Amz-Target": {"Prefix_20141113." + op}})
 }
 
-func prodPolicy(t *testing.T) iampolicy.Document {
+func prodPolicy(t *testing.T) iampolicy.Document { return policyWith(t, "") }
+
+// policyWith is prodPolicy for an environment whose progressive-delivery
+// role is lbRole ("" without the plumbing).
+func policyWith(t *testing.T, lbRole string) iampolicy.Document {
 	t.Helper()
 	s, err := iampolicy.ScopeFromOutputs(config.Outputs{
 		Region: "eu-west-1", ClusterName: "c", ServiceName: "s", TaskFamily: "f", ECRRepositoryURL: "111122223333.dkr.ecr.eu-west-1.amazonaws.com/r",
 		TargetGroupARN: "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/t/1", WebappBucket: "b", CloudFrontDistributionID: "E1",
 		LogGroupName: "/ecs/g", TaskRoleARN: "arn:aws:iam::111122223333:role/t", ExecutionRoleARN: "arn:aws:iam::111122223333:role/x",
+		ECSLoadBalancersRoleARN: lbRole,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +118,10 @@ func TestNewCallsAreRefused(t *testing.T) {
 	if got := strs(Disallowed(prodPolicy(t), calls)); !slices.Equal(got, []string{
 		"ecs:ContinueServiceDeployment arn:aws:ecs:eu-west-1:111122223333:service-deployment/c/s/x", "cloudwatch:GetMetricData *"}) {
 		t.Fatalf("refused %v", got)
+	}
+	// With the progressive-delivery plumbing, the gate's calls are the policy's.
+	if got := strs(Disallowed(policyWith(t, "arn:aws:iam::111122223333:role/lb"), calls)); len(got) != 0 {
+		t.Fatalf("a progressive environment's policy refuses %v", got)
 	}
 }
 
