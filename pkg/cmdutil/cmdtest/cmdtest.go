@@ -4,6 +4,7 @@
 package cmdtest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,13 @@ type Result struct {
 // runs it with args, and maps its error to the exit code as main does.
 func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
+	return RunContext(t.Context(), t, newCmd, e, args...)
+}
+
+// RunContext is Run with the context the command runs in: cancelling it is
+// the Ctrl-C of a real process.
+func RunContext(ctx context.Context, t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{
 		IOStreams:   ios,
@@ -38,6 +46,6 @@ func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Envir
 	cmd.SetErr(errOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
-	err := cmd.ExecuteContext(t.Context())
+	err := cmd.ExecuteContext(ctx)
 	return Result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: cmdutil.ExitCode(err)}
 }
