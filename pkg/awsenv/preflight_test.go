@@ -3,6 +3,7 @@ package awsenv
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/testenv"
 )
 
@@ -175,5 +177,21 @@ func TestPreflightExpiredCredentials(t *testing.T) {
 	}
 	if n := attempts.Load(); n != 1 {
 		t.Fatalf("%d STS attempts, want 1", n)
+	}
+}
+
+// A deploy learns that AWS cannot be used before it builds the image.
+func TestBuildBackendChecksFirst(t *testing.T) {
+	testenv.MotoEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	e, attempts := preflightEnv(t)
+	// No sources here: a build would fail otherwise.
+	_, err := e.BuildBackend(t.Context(), env.BuildOptions{}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("building without credentials: %v; want the credentials named first", err)
+	}
+	if n := attempts.Load(); n != 0 {
+		t.Fatalf("%d STS attempts without credentials", n)
 	}
 }
