@@ -109,10 +109,12 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	enc := json.NewEncoder(opts.IO.Out)
 	var writeErr error
+	n := 0
 	emit := func(l env.LogLine) {
 		if writeErr != nil {
 			return
 		}
+		n++
 		if opts.JSON {
 			writeErr = enc.Encode(l)
 			return
@@ -125,6 +127,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if opts.Follow && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		err = nil // Ctrl-C is how a follow ends
+	}
+	if err == nil && n == 0 && !opts.Follow && !since.IsZero() {
+		fmt.Fprintf(opts.IO.ErrOut, "No log lines since %s; --since 0 shows them all.\n", since.Local().Format(time.DateTime))
 	}
 	return err
 }

@@ -71,6 +71,20 @@ func TestLogs(t *testing.T) {
 	}
 }
 
+// Nothing logged lately is said, with how to see older lines; --target
+// completes from the environment's targets.
+func TestNoLinesAndCompletion(t *testing.T) {
+	r := cmdtest.Run(t, newCmd, &envtest.Fake{})
+	if r.Code != 0 || r.Out != "" || !strings.Contains(r.ErrOut, "No log lines since") || !strings.Contains(r.ErrOut, "--since 0") {
+		t.Fatalf("no lines: exit %d, out %q, err %q", r.Code, r.Out, r.ErrOut)
+	}
+	fake := &envtest.Fake{State: env.Status{Targets: []env.Target{{ID: "local-a1b2c3"}, {ID: "local-d4e5f6"}}}}
+	r = cmdtest.Run(t, newCmd, fake, "__complete", "--target", "")
+	if !strings.Contains(r.Out, "local-a1b2c3\nlocal-d4e5f6\n") {
+		t.Fatalf("--target completion:\n%s", r.Out)
+	}
+}
+
 // Ctrl-C is how --follow ends: exit 0, every line printed.
 func TestFollowEndsWithCtrlC(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
