@@ -31,11 +31,15 @@ type Identity struct {
 // so that missing or expired credentials and an unreachable endpoint are
 // named in seconds, in words that say what to do.
 func (e *Env) preflight(ctx context.Context, cfg aws.Config) (Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
-	defer cancel()
+	// Not bounded: a credential process may be waiting for an MFA code.
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return Identity{}, ctx.Err()
+		}
 		return Identity{}, e.credentialsError(err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
 	opts := append([]func(*sts.Options){func(o *sts.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 1) }}, e.stsOptions...)
 	out, err := sts.NewFromConfig(cfg, opts...).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
