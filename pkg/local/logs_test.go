@@ -115,8 +115,9 @@ func TestLogsOfRealReplicas(t *testing.T) {
 	marker := fmt.Sprintf("/api/logs-test-%d", time.Now().UnixNano())
 	found := make(chan env.LogLine, 1)
 	done := make(chan error, 1)
+	since := time.Now() // before the request, whenever the goroutine runs
 	go func() {
-		done <- e.Logs(ctx, env.LogOptions{Follow: true, Since: time.Now()}, func(l env.LogLine) {
+		done <- e.Logs(ctx, env.LogOptions{Follow: true, Since: since}, func(l env.LogLine) {
 			mu.Lock()
 			defer mu.Unlock()
 			if strings.Contains(l.Message, marker) {
