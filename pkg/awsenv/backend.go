@@ -27,6 +27,10 @@ func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Wr
 	if len(opts.Env) > 0 {
 		return env.Release{}, fmt.Errorf("--set-env works on the local environment only; on AWS the tasks' environment is part of the task definition: change it in terraform/ and run `empctl provision --env %s`", e.Name())
 	}
+	// Whether AWS can be used is known before the build, not after it.
+	if _, err := e.AWSConfig(ctx); err != nil {
+		return env.Release{}, err
+	}
 	img, err := image.Build(ctx, image.BuildOptions{
 		Dir:      e.SourceDir,
 		CacheDir: filepath.Join(e.SourceDir, ".empctl", "cache", "image"),

@@ -7,6 +7,7 @@ package awsenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/empctl/empctl/pkg/awsregion"
 
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/env"
@@ -32,6 +36,13 @@ type Env struct {
 	// ImageFiles are empctl.yaml's image.files, local paths absolute: files
 	// the server image gets besides the binary.
 	ImageFiles map[string]string
+
+	// Verbose, when set, is told the account, identity and region the
+	// environment's AWS calls run as (-v).
+	Verbose io.Writer
+	// stsOptions are added to the preflight's STS client (tests count its
+	// attempts).
+	stsOptions []func(*sts.Options)
 
 	cfgOnce sync.Once
 	cfg     aws.Config
@@ -55,6 +66,16 @@ func New(dir string, cfg config.Environment, outputs config.Outputs) (*Env, erro
 	if n, err := strconv.Atoi(outputs.DesiredCount); err != nil || n < 1 {
 		return nil, fmt.Errorf("the saved output desired_count of env %s is %q, not a task count: run `empctl provision --env %s` to write it again", cfg.Name, outputs.DesiredCount, cfg.Name)
 	}
+	if cfg.Region != "" {
+		if err := awsregion.Check(cfg.Region); err != nil {
+			return nil, fmt.Errorf("empctl.yaml: env %s: region: %w", cfg.Name, err)
+		}
+	}
+	if cfg.Region != "" && outputs.Region != "" && cfg.Region != outputs.Region {
+		return nil, fmt.Errorf("env %s is in %s in empctl.yaml but was provisioned in %s: set region: %s back in empctl.yaml, or to move it, "+
+			"`empctl destroy --env %s` with region: %s, then provision it in %s", cfg.Name, cfg.Region, outputs.Region, outputs.Region,
+			cfg.Name, outputs.Region, cfg.Region)
+	}
 	return &Env{Config: cfg, Outputs: outputs, SourceDir: dir}, nil
 }
 
@@ -66,34 +87,54 @@ func (e *Env) Endpoint(context.Context) (string, error) { return e.Outputs.AppUR
 
 // AWSConfig loads the SDK configuration once: the default credential chain
 // with the environment's region and profile. AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK itself.
+// AWS_ENDPOINT_URL_<SERVICE> are honoured by the SDK itself. Before it is
+// handed out, one STS call checks that AWS can be used (preflight).
 func (e *Env) AWSConfig(ctx context.Context) (aws.Config, error) {
 	e.cfgOnce.Do(func() {
-		region := e.Config.Region
-		if region == "" {
-			region = e.Outputs.Region
-		}
-		opts := []func(*awsconfig.LoadOptions) error{
-			awsconfig.WithRegion(region),
-			// Throttling and transient errors are retried with backoff, never
-			// fatal: a rollout watch polls for many minutes.
-			awsconfig.WithRetryer(func() aws.Retryer {
-				return retry.NewStandard(func(o *retry.StandardOptions) {
-					o.MaxAttempts = 10
-					o.MaxBackoff = 20 * time.Second
-				})
-			}),
-		}
-		if e.Config.Profile != "" {
-			opts = append(opts, awsconfig.WithSharedConfigProfile(e.Config.Profile))
-		}
-		e.cfg, e.cfgErr = awsconfig.LoadDefaultConfig(ctx, opts...)
+		e.cfg, e.cfgErr = e.loadConfig(ctx)
 		if e.cfgErr != nil {
-			e.cfgErr = fmt.Errorf("loading the AWS configuration for env %s (profile %q, region %s): %w; check `aws configure list --profile %s`",
-				e.Config.Name, e.Config.Profile, region, e.cfgErr, orDefault(e.Config.Profile))
+			return
+		}
+		var id Identity
+		if id, e.cfgErr = e.preflight(ctx, e.cfg); e.cfgErr == nil && e.Verbose != nil {
+			fmt.Fprintf(e.Verbose, "AWS account %s as %s in %s\n", id.Account, id.ARN, id.Region)
 		}
 	})
 	return e.cfg, e.cfgErr
+}
+
+func (e *Env) loadConfig(ctx context.Context) (aws.Config, error) {
+	region := e.region()
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	if e.Config.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(e.Config.Profile))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, fmt.Errorf("loading the AWS configuration for env %s (profile %q, region %s): %w; check `aws configure list --profile %s`",
+			e.Config.Name, e.Config.Profile, region, err, orDefault(e.Config.Profile))
+	}
+	// Throttling and transient errors of the service calls are retried with
+	// backoff, never fatal: a rollout watch polls for many minutes. Set after
+	// loading so that the credential chain keeps the SDK's own retries: the
+	// instance metadata client takes the configured retryer, and ten attempts
+	// at an IMDS that is not there made a machine without credentials wait 5 s.
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 10
+			o.MaxBackoff = 20 * time.Second
+		})
+	}
+	return cfg, nil
+}
+
+// region is empctl.yaml's region; New has checked it is the one the
+// environment was provisioned in.
+func (e *Env) region() string {
+	if e.Config.Region != "" {
+		return e.Config.Region
+	}
+	return e.Outputs.Region
 }
 
 func orDefault(profile string) string {

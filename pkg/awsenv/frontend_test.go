@@ -51,6 +51,8 @@ func newStage(t *testing.T) *stage {
 	f := awsenvtest.Provision(t, awsenvtest.Options{})
 	proxy := testenv.NewAWSProxy(t, f.Endpoint)
 	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	// The identity check goes straight to moto: the proxy sees the deploy's own calls.
+	t.Setenv("AWS_ENDPOINT_URL_STS", f.Endpoint)
 	return &stage{
 		f: f, proxy: proxy, bucket: f.Outputs.WebappBucket,
 		s3: s3.NewFromConfig(f.Config, func(o *s3.Options) { o.BaseEndpoint = aws.String(f.Endpoint); o.UsePathStyle = true }),

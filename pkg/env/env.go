@@ -44,6 +44,31 @@ type Environment interface {
 	// KillTarget stops one serving target without warning (SIGKILL locally,
 	// StopTask on ECS), to prove the app survives it.
 	KillTarget(ctx context.Context, id string) error
+	// Logs sends the serving targets' log lines from opts.Since to emit in
+	// time order, each naming its target (the replicas' log files locally,
+	// the service's CloudWatch Logs group on AWS). With opts.Follow it then
+	// sends new lines as they come until ctx ends, and returns ctx's error.
+	Logs(ctx context.Context, opts LogOptions, emit func(LogLine)) error
+}
+
+// LogOptions say which log lines to read.
+type LogOptions struct {
+	// Since is the time of the oldest line; zero means all there are.
+	Since time.Time
+	// Follow keeps sending new lines until the context ends.
+	Follow bool
+	// Target limits the lines to one replica or task.
+	Target string
+	// PollInterval is how often new lines are looked for with Follow; zero
+	// takes the environment's default.
+	PollInterval time.Duration
+}
+
+// LogLine is one line a target logged.
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Target  string    `json:"target"`
+	Message string    `json:"message"`
 }
 
 // BuildOptions say how to build a release.

@@ -46,6 +46,7 @@ var rules = []struct {
 	{"ecs:StopTask", tasks},
 	{"elasticloadbalancing:DescribeTargetHealth", unscoped},
 	{"logs:GetLogEvents", logStreams},
+	{"logs:FilterLogEvents", logStreams}, // empctl logs
 
 	{"s3:ListBucket", bucket},
 	{"s3:GetObject", objects}, // also what S3 requires of a conditional write with If-Match (the deploy lock)

@@ -3,6 +3,7 @@
 package factory
 
 import (
+	"github.com/empctl/empctl/pkg/awsenv"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/env/resolve"
@@ -16,6 +17,12 @@ func New() *cmdutil.Factory {
 		IOStreams: iostreams.System(),
 		Global:    &cmdutil.GlobalOptions{Env: resolve.Local, Output: cmdutil.OutputText, Dir: "."},
 	}
-	f.Environment = func() (env.Environment, error) { return resolve.Environment(f.Global.Env, f.Global.Dir) }
+	f.Environment = func() (env.Environment, error) {
+		e, err := resolve.Environment(f.Global.Env, f.Global.Dir)
+		if a, ok := e.(*awsenv.Env); ok && f.Global.Verbose {
+			a.Verbose = f.IOStreams.ErrOut
+		}
+		return e, err
+	}
 	return f
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmd/down"
 	"github.com/empctl/empctl/pkg/cmd/iampolicy"
 	initcmd "github.com/empctl/empctl/pkg/cmd/init"
+	"github.com/empctl/empctl/pkg/cmd/logs"
 	"github.com/empctl/empctl/pkg/cmd/provision"
 	"github.com/empctl/empctl/pkg/cmd/rollback"
 	"github.com/empctl/empctl/pkg/cmd/status"
@@ -74,6 +75,7 @@ The default environment is "local": the whole stack on this machine, no AWS acco
 	cmd.AddCommand(status.NewCmdStatus(f, nil))
 	cmd.AddCommand(deploy.NewCmdDeploy(f))
 	cmd.AddCommand(rollback.NewCmdRollback(f, nil))
+	cmd.AddCommand(logs.NewCmdLogs(f, nil))
 	cmd.AddCommand(verify.NewCmdVerify(f, nil))
 	cmd.AddCommand(initcmd.NewCmdInit(f, nil))
 	cmd.AddCommand(provision.NewCmdProvision(f, nil))

@@ -4,6 +4,7 @@
 package cmdtest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -24,11 +25,23 @@ type Result struct {
 // runs it with args, and maps its error to the exit code as main does.
 func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
-	return RunIn(t, t.TempDir(), newCmd, e, args...)
+	return runIn(t.Context(), t, t.TempDir(), newCmd, e, args...)
 }
 
 // RunIn is Run on the project in dir (--dir).
 func RunIn(t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
+	return runIn(t.Context(), t, dir, newCmd, e, args...)
+}
+
+// RunContext is Run with the context the command runs in: cancelling it is
+// the Ctrl-C of a real process.
+func RunContext(ctx context.Context, t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
+	return runIn(ctx, t, t.TempDir(), newCmd, e, args...)
+}
+
+func runIn(ctx context.Context, t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{
@@ -44,6 +57,6 @@ func RunIn(t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Comman
 	cmd.SetErr(errOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
-	err := cmd.ExecuteContext(t.Context())
+	err := cmd.ExecuteContext(ctx)
 	return Result{Out: out.String(), ErrOut: errOut.String(), Err: err, Code: cmdutil.ExitCode(err)}
 }

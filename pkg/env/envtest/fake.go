@@ -29,6 +29,10 @@ type Fake struct {
 	State       env.Status
 	StatusErr   error // with State, answers Status
 	KillErr     error
+	// LogLines answer Logs; with Follow it then waits for the context to
+	// end, as a follow does when nothing more is logged.
+	LogLines []env.LogLine
+	LogsErr  error
 	// Events are sent to the progress callback of every long operation.
 	Events []env.Event
 
@@ -134,4 +138,16 @@ func (f *Fake) Status(context.Context) (env.Status, error) {
 func (f *Fake) KillTarget(_ context.Context, id string) error {
 	f.record("KillTarget", id)
 	return f.KillErr
+}
+
+func (f *Fake) Logs(ctx context.Context, opts env.LogOptions, emit func(env.LogLine)) error {
+	f.record("Logs", opts)
+	for _, l := range f.LogLines {
+		emit(l)
+	}
+	if f.LogsErr != nil || !opts.Follow {
+		return f.LogsErr
+	}
+	<-ctx.Done()
+	return ctx.Err()
 }
