@@ -2,22 +2,14 @@ package acmcheck_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/acm"
 
 	"github.com/empctl/empctl/pkg/acmcheck"
+	"github.com/empctl/empctl/pkg/acmcheck/acmchecktest"
 	"github.com/empctl/empctl/pkg/testenv"
 )
 
@@ -33,50 +25,6 @@ func motoACM(t *testing.T) aws.Config {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// ImportCertificate imports a self-signed certificate for cn and sans into
-// ACM in region and returns its ARN.
-func ImportCertificate(t *testing.T, cfg aws.Config, region, cn string, sans ...string) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: cn},
-		DNSNames:     sans,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := acm.NewFromConfig(cfg, func(o *acm.Options) { o.Region = region }).ImportCertificate(context.Background(), &acm.ImportCertificateInput{
-		Certificate: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		PrivateKey:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-	})
-	if err != nil {
-		t.Fatalf("ACM ImportCertificate: %v", err)
-	}
-	return aws.ToString(out.CertificateArn)
-}
-
-func requestCertificate(t *testing.T, cfg aws.Config, domain string, sans ...string) string {
-	t.Helper()
-	out, err := acm.NewFromConfig(cfg).RequestCertificate(context.Background(), &acm.RequestCertificateInput{
-		DomainName: aws.String(domain), SubjectAlternativeNames: sans,
-	})
-	if err != nil {
-		t.Fatalf("ACM RequestCertificate: %v", err)
-	}
-	return aws.ToString(out.CertificateArn)
 }
 
 func wantError(t *testing.T, err error, parts ...string) {
@@ -97,8 +45,8 @@ func TestCheckAgainstMoto(t *testing.T) {
 	// The certificates live in eu-west-1, the ALB's region: Check must ask
 	// there, from the ARN, whatever the configuration's region.
 	const region = "eu-west-1"
-	exact := ImportCertificate(t, cfg, region, "example.com", "example.com", "app.example.com")
-	wildcard := ImportCertificate(t, cfg, region, "*.example.com", "*.example.com")
+	exact := acmchecktest.Import(t, cfg, region, "example.com", "example.com", "app.example.com")
+	wildcard := acmchecktest.Import(t, cfg, region, "*.example.com", "*.example.com")
 	if !strings.Contains(exact, ":acm:eu-west-1:") {
 		t.Fatalf("imported certificate %s is not in %s", exact, region)
 	}
@@ -121,7 +69,7 @@ func TestCheckAgainstMoto(t *testing.T) {
 		wantError(t, err, "does not cover example.com, a.b.example.com (it covers *.example.com)")
 	})
 	t.Run("pending validation", func(t *testing.T) {
-		pending := requestCertificate(t, cfg, "app.example.com") // in us-east-1
+		pending := acmchecktest.Request(t, cfg, "us-east-1", "app.example.com")
 		err := acmcheck.Check(ctx, cfg, pending, []string{"app.example.com"})
 		wantError(t, err, "is PENDING_VALIDATION, not ISSUED", "finish its validation")
 	})
