@@ -83,3 +83,20 @@ func TestCheckAgainstMoto(t *testing.T) {
 		wantError(t, err, "is not an ACM certificate ARN")
 	})
 }
+
+// A requested certificate, once validated (moto validates at once with a zero
+// wait), is read with the names it was requested for.
+func TestCheckRequestedCertificate(t *testing.T) {
+	t.Setenv("MOTO_ACM_VALIDATION_WAIT", "0")
+	testenv.MotoEnv(t)
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := acmchecktest.Request(t, cfg, "eu-west-1", "example.com", "*.example.com")
+	if err := acmcheck.Check(context.Background(), cfg, cert, []string{"example.com", "app.example.com"}); err != nil {
+		t.Error(err)
+	}
+	err = acmcheck.Check(context.Background(), cfg, cert, []string{"app.example.com", "a.b.example.com"})
+	wantError(t, err, "does not cover a.b.example.com (it covers example.com, *.example.com)")
+}
