@@ -49,6 +49,11 @@ The outputs are saved to .empctl/<env>/outputs.json, which deploy, status,
 rollback and verify read. State stays in .empctl/<env>/ unless empctl.yaml
 configures a remote backend.
 
+With certificate_arn in the environment's vars, provision first reads the
+certificate from ACM and refuses one that is not ISSUED, is in another region
+or does not cover every name in cloudfront_aliases (CloudFront checks the
+ALB's certificate against the viewer's host name).
+
 Ctrl-C interrupts Terraform gracefully: it finishes what is in flight and
 saves its state; run provision again to continue.`,
 		Example: `  empctl provision --env prod --dry-run        # show the plan only
@@ -74,12 +79,16 @@ func Run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
 	ios := f.IOStreams
 	// What makes the command meaningless is said before any question.
-	if _, err := ResolveEnv(f); err != nil {
+	env, err := ResolveEnv(f)
+	if err != nil {
 		return err
 	}
 	// Refuse before a long plan that could never be applied.
 	if !opts.DryRun && !opts.Yes && !ios.IsStdinTTY() {
 		return cmdutil.FlagErrorf("refusing to apply without confirmation: stdin is not a terminal; review with --dry-run, then pass --yes")
+	}
+	if err := checkCertificate(ctx, f, env); err != nil {
+		return err
 	}
 	s, err := Open(ctx, f, opts.Terraform)
 	if err != nil {
