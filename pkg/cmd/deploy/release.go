@@ -226,7 +226,13 @@ func dryRun(ctx context.Context, opts *ReleaseOptions, e env.Environment, rel en
 	}
 	res.Outcome = ReleaseDryRun
 	res.Backend.Action, res.Backend.After, res.Backend.Plan = TierPlanned, plan.Version, &plan
+	if plan.Action == env.ActionUnchanged {
+		res.Backend.Action, res.Backend.After = TierUnchanged, res.Backend.Before
+	}
 	res.Frontend.Action, res.Frontend.After, res.Frontend.Release = TierPlanned, fe.Release, &fe
+	if fe.Unchanged {
+		res.Frontend.Action = TierUnchanged
+	}
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.IO.Out, res)
 	}

@@ -88,6 +88,22 @@ func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(en
 	return rolloutResult(m, err)
 }
 
+// PlanDeploy says what Deploy would do with rel, deciding as Deploy does;
+// nothing changes.
+func (c *Client) PlanDeploy(ctx context.Context, rel stack.Release) (env.Plan, error) {
+	m, err := c.stream(ctx, "/v1/deploy", deployRequest{Release: rel, DryRun: true}, nil, nil)
+	if err != nil {
+		return env.Plan{}, err
+	}
+	if m.Error != "" {
+		return env.Plan{}, kindError(m.Kind, m.Error)
+	}
+	if m.Plan == nil {
+		return env.Plan{}, errors.New("`empctl up` sent no plan: is it an older empctl? restart it with `empctl down` and `empctl up`")
+	}
+	return *m.Plan, nil
+}
+
 // DeployProgressive rolls rel out with the progressive strategy in cfg,
 // running gate here at each of the stack's gate hooks. Cancelling ctx
 // (Ctrl-C) asks the stack to roll back and waits for it to have done so.
@@ -207,6 +223,13 @@ func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Ro
 // PublishFrontend publishes the webapp build in dist (an absolute path).
 func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
 	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress, nil)
+	return frontendResult(m, err)
+}
+
+// PlanFrontend says what PublishFrontend would do with dist, deciding as it
+// does; nothing changes.
+func (c *Client) PlanFrontend(ctx context.Context, dist string) (env.Frontend, error) {
+	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist, DryRun: true}, nil, nil)
 	return frontendResult(m, err)
 }
 

@@ -28,6 +28,7 @@ type streamMsg struct {
 	Event    *env.Event    `json:"event,omitempty"`
 	Rollout  *env.Rollout  `json:"rollout,omitempty"`
 	Frontend *env.Frontend `json:"frontend,omitempty"`
+	Plan     *env.Plan     `json:"plan,omitempty"`
 	// Hook asks the client to run its gate and answer (hooks.go); the
 	// stream goes on.
 	Hook  *hookMsg `json:"hook,omitempty"`
@@ -40,6 +41,8 @@ type streamMsg struct {
 // frontendRequest asks the stack to publish a webapp build.
 type frontendRequest struct {
 	Dist string `json:"dist"`
+	// DryRun asks what the publish would do, changing nothing.
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // frontendRollbackRequest asks the stack to switch back to a kept release.
@@ -77,6 +80,13 @@ func Serve(s *stack.Stack) error {
 		var req deployRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || (req.Binary == "" && !req.Rollback) {
 			http.Error(w, "bad deploy request", http.StatusBadRequest)
+			return
+		}
+		if req.DryRun {
+			stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
+				plan := s.Plan(req.Release)
+				return streamMsg{Plan: &plan}
+			})
 			return
 		}
 		ctx, cancel := context.WithCancel(r.Context())
@@ -136,7 +146,11 @@ func Serve(s *stack.Stack) error {
 			return
 		}
 		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
-			info, err := s.PublishFrontend(req.Dist)
+			publish := s.PublishFrontend
+			if req.DryRun {
+				publish = s.PlanFrontend
+			}
+			info, err := publish(req.Dist)
 			if err != nil {
 				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
 			}

@@ -142,8 +142,15 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// PrintPlan shows what a dry run would do.
+// PrintPlan shows what a dry run would do, decided as the publish decides.
 func PrintPlan(w io.Writer, info env.Frontend) {
+	if info.Unchanged {
+		fmt.Fprintf(w, "Webapp release %s is already live with this build: nothing would be published\n", info.Release)
+		if len(info.InvalidationPaths) > 0 {
+			fmt.Fprintf(w, "  invalidate %s (what an earlier deploy could not invalidate)\n", strings.Join(info.InvalidationPaths, " "))
+		}
+		return
+	}
 	if info.Release == "" {
 		// The local stack: a new release folder, named when it is published.
 		fmt.Fprintf(w, "Would publish %d files as a new release, replacing release %s\n", info.Files, orNone(info.Replaces))
