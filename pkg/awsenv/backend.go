@@ -79,7 +79,7 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 		}
 	}
 	plan := env.Plan{
-		Env: e.Name(), Action: action, Version: version, Artifact: rel.Artifact + " = " + ref, Current: p.Running,
+		Env: e.Name(), Action: action, Version: version, Artifact: rel.Artifact + " = " + ref, Current: shortARN(p.Running),
 		Steps: []string{
 			fmt.Sprintf("push %s%s to %s, only the blobs it lacks; an existing tag is reused, never overwritten, and the image it names is deployed", rel.Artifact, size, e.registryHost()),
 			fmt.Sprintf("register a new revision of %s from its latest revision %s, with only the %s container's image replaced", e.Outputs.TaskFamily, shortARN(p.BasedOn), e.Outputs.ContainerName),
