@@ -65,10 +65,32 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		return cmdutil.PrintJSON(opts.IO.Out, st)
+		return cmdutil.PrintJSON(opts.IO.Out, statusJSON(st))
 	}
 	Print(opts.IO.Out, st)
 	return nil
+}
+
+// jsonStatus is `status -o json`: the environment's status, its webapp
+// release only as what is live (a deploy's counters of uploads, deletions
+// and retained assets are the deploy's answer, not the environment's state).
+type jsonStatus struct {
+	env.Status
+	Frontend *liveFrontend `json:"frontend,omitempty"`
+}
+
+type liveFrontend struct {
+	Release   string    `json:"release"`
+	Files     int       `json:"files"`
+	Published time.Time `json:"published,omitzero"`
+}
+
+func statusJSON(st env.Status) jsonStatus {
+	out := jsonStatus{Status: st}
+	if f := st.Frontend; f != nil {
+		out.Frontend = &liveFrontend{Release: f.Release, Files: f.Files, Published: f.Published}
+	}
+	return out
 }
 
 // printProgressive says where a progressive rollout in flight is.
