@@ -158,6 +158,9 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		shared.PlanStrategy(&plan, cfg)
+		if plan.Steps == nil {
+			plan.Steps = []string{} // a list in JSON, empty when nothing would be deployed
+		}
 		if opts.JSON {
 			return cmdutil.PrintJSON(opts.IO.Out, plan)
 		}
