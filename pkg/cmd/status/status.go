@@ -40,7 +40,15 @@ ended with their task counts, and the service's latest events.
 
 During a progressive rollout (deploy backend --strategy blue-green, canary
 or linear) it shows the strategy, the stage, the production weights of the
-new and the old version, and the time left in a bake.`,
+new and the old version, and the time left in a bake.
+
+JSON (-o json; the full shape is in
+pkg/cmd/status/testdata/status.golden): {env, endpoint,
+version, previousVersion, service, revision, image, deploying, progressive,
+desired, targets: [...], frontend: {release, files, published},
+frontendReleases: [...], revisions: [...], deployments: [...] (AWS),
+events: [...] (AWS), started}. It describes the environment only: what a
+deploy did is that deploy's answer.`,
 		Example: `  empctl status
   empctl status --env prod
   empctl status --env prod --output json | jq .deployments`,

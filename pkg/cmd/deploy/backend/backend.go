@@ -73,7 +73,24 @@ version, which still runs); so does Ctrl-C (exit 130: no one vouched for it)
 and ` + "`empctl rollback`" + ` from another terminal. Values outside ECS's limits are
 refused (exit 2). Locally the bakes last seconds; on AWS, minutes (ECS bakes in
 whole minutes: shorter bakes are rounded up), and the environment must have been
-provisioned with progressive_delivery.`,
+provisioned with progressive_delivery.
+
+--dry-run builds and decides exactly as the deploy does, changing nothing:
+the build that is running is "nothing to deploy" (as the deploy says),
+--force plans a redeploy under a new version, a changed build a rollout
+(with --strategy, the strategy and its traffic shifts).
+
+JSON (-o json; the full shape is in
+pkg/cmd/deploy/backend/testdata/deploy-backend.golden):
+  a rollout that ran: {version, previousVersion, outcome: "completed" or
+    "failed", reason, started, finished, revision, previousRevision, image,
+    failedTarget, logs, strategy, verdicts}
+  no rollout ran: {outcome: "unchanged" (the build is running; exit 0) or
+    "failed" (e.g. the push failed; exit 1), deployed: false, version,
+    digest, reason}
+  --dry-run: {env, action: "rollout", "redeploy" or "unchanged", reason,
+    version, artifact, current, steps: [...], diff, strategy}
+  Progress goes to stderr as JSON lines (env.Event).`,
 		Example: `  empctl deploy backend
   empctl deploy backend --force                 # redeploy the same build as a new version
   empctl deploy backend --dry-run               # build and show what would change

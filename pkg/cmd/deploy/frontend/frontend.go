@@ -50,7 +50,19 @@ Locally the files go to a new release folder and the balancer switches to it.
 On AWS they are synced to the S3 bucket by content (only changed files are
 uploaded, 64 at once by default: S3 answers each request in tens of
 milliseconds, so a deploy's time is mostly how many requests it waits for in
-turn) and the CloudFront paths that changed are invalidated.`,
+turn) and the CloudFront paths that changed are invalidated.
+
+--dry-run decides as the publish does and changes nothing: the live build
+is "already live", else it lists what would be uploaded and deleted.
+
+JSON (-o json; the full shape is in
+pkg/cmd/deploy/frontend/testdata/deploy-frontend.golden): one
+object {release, files, published, retained, unchanged, replaces, dryRun,
+uploaded, uploadedBytes, unchangedFiles, deleted, deletedBytes,
+invalidation, invalidationPaths, uploads, deletions, seconds}, plus error
+when the release went live and a later step failed. unchanged: true means
+the build was the live one: nothing uploaded, unchangedFiles = files. A
+local dry run has no release name yet: replaces names the live one.`,
 		Example: `  empctl deploy frontend
   empctl deploy frontend --env prod --dry-run
   empctl deploy frontend --env prod --no-build --no-wait`,
