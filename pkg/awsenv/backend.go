@@ -63,9 +63,10 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 		return env.Plan{}, e.explain(err)
 	}
 	ref := e.Outputs.ECRRepositoryURL + "@" + rel.Digest
-	action, err := decide(before, rel, rel.Digest)
-	if err != nil {
-		return env.Plan{Env: e.Name(), Action: action, Reason: err.Error(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: shortARN(before.TaskDefinition)}, nil
+	action, refused := decide(before, rel, rel.Digest)
+	if action == env.ActionUnchanged {
+		// What the deploy would answer, as the plan's reason.
+		return env.Plan{Env: e.Name(), Action: action, Reason: refused.Error(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: shortARN(before.TaskDefinition)}, nil
 	}
 	version := deployVersion(before, rel, rel.Digest, time.Now())
 	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, version)
