@@ -92,7 +92,7 @@ func (w *Root) Publish(dist string) (env.Frontend, error) {
 	if err := w.switchTo(dir); err != nil {
 		return env.Frontend{}, err
 	}
-	info := env.Frontend{Release: id, Files: len(files), Retained: retained, Uploaded: len(files)}
+	info := env.Frontend{Release: id, Files: len(files), Retained: retained}
 	w.dir.Store(&dir)
 	w.info.Store(&info)
 	w.recordLive(id, time.Now())
@@ -123,7 +123,7 @@ func (w *Root) Plan(dist string) (env.Frontend, error) {
 	if err != nil {
 		return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
 	}
-	plan.Files, plan.Uploaded = n, n
+	plan.Files = n
 	return plan, nil
 }
 
@@ -140,7 +140,7 @@ func (w *Root) decide(dist string) (digest string, live *env.Frontend, err error
 	if prev, cur := w.dir.Load(), w.info.Load(); prev != nil && cur != nil {
 		if b, err := os.ReadFile(filepath.Join(*prev, digestName)); err == nil && strings.TrimSpace(string(b)) == digest {
 			info := *cur
-			info.Unchanged, info.UnchangedFiles, info.Uploaded = true, info.Files, 0
+			info.Unchanged, info.UnchangedFiles = true, info.Files
 			return digest, &info, nil
 		}
 	}

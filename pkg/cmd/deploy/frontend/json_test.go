@@ -35,11 +35,11 @@ func TestDeployFrontendJSONShape(t *testing.T) {
 		args []string
 	}{
 		{"published (AWS)", &envtest.Fake{Frontend: published}, nil},
-		{"published (local)", &envtest.Fake{Frontend: env.Frontend{Release: "20261206T120000.000000000", Files: 14, Retained: 3, Uploaded: 14}}, nil},
+		{"published (local)", &envtest.Fake{Frontend: env.Frontend{Release: "20261206T120000.000000000", Files: 14, Retained: 3}}, nil},
 		{"unchanged", &envtest.Fake{Frontend: env.Frontend{Release: "3f2a9c01", Files: 14, Unchanged: true, UnchangedFiles: 14}}, nil},
 		{"dry run (AWS)", &envtest.Fake{Frontend: env.Frontend{Release: "3f2a9c01", Files: 14, DryRun: true, Uploaded: 1, UploadedBytes: 10, UnchangedFiles: 13,
 			Deleted: 1, DeletedBytes: 100, InvalidationPaths: []string{"/"}, Uploads: []string{"index.html"}, Deletions: []string{"main-old.js"}}}, []string{"--dry-run"}},
-		{"dry run (local)", &envtest.Fake{Frontend: env.Frontend{DryRun: true, Files: 14, Uploaded: 14, Replaces: "20261206T120000.000000000"}}, []string{"--dry-run"}},
+		{"dry run (local)", &envtest.Fake{Frontend: env.Frontend{DryRun: true, Files: 14, Replaces: "20261206T120000.000000000"}}, []string{"--dry-run"}},
 		{"live, invalidation failed", &envtest.Fake{Frontend: published, FrontendErr: errors.New("waiting for the invalidation: throttled")}, nil},
 	} {
 		r := cmdtest.Run(t, build, tc.fake, append(tc.args, "-o", "json")...)
