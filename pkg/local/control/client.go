@@ -56,6 +56,10 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 		}
 		return nil, fmt.Errorf("talking to `empctl up` through %s: %w", c.sock, err)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("the running `empctl up` does not know %s %s: it is older than this empctl; restart it (`empctl down`, then `empctl up`)", method, path)
+	}
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
@@ -91,7 +95,7 @@ func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(en
 // PlanDeploy says what Deploy would do with rel, deciding as Deploy does;
 // nothing changes.
 func (c *Client) PlanDeploy(ctx context.Context, rel stack.Release) (env.Plan, error) {
-	m, err := c.stream(ctx, "/v1/deploy", deployRequest{Release: rel, DryRun: true}, nil, nil)
+	m, err := c.stream(ctx, "/v1/plan", rel, nil, nil)
 	if err != nil {
 		return env.Plan{}, err
 	}
@@ -99,7 +103,7 @@ func (c *Client) PlanDeploy(ctx context.Context, rel stack.Release) (env.Plan, e
 		return env.Plan{}, kindError(m.Kind, m.Error)
 	}
 	if m.Plan == nil {
-		return env.Plan{}, errors.New("`empctl up` sent no plan: is it an older empctl? restart it with `empctl down` and `empctl up`")
+		return env.Plan{}, errors.New("`empctl up` sent no plan")
 	}
 	return *m.Plan, nil
 }
@@ -229,7 +233,7 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 // PlanFrontend says what PublishFrontend would do with dist, deciding as it
 // does; nothing changes.
 func (c *Client) PlanFrontend(ctx context.Context, dist string) (env.Frontend, error) {
-	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist, DryRun: true}, nil, nil)
+	m, err := c.stream(ctx, "/v1/frontend/plan", frontendRequest{Dist: dist}, nil, nil)
 	return frontendResult(m, err)
 }
 

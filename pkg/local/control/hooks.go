@@ -49,8 +49,6 @@ type deployRequest struct {
 	// Rollback deploys the release that served before the current one
 	// (the stack's own) instead of Release.
 	Rollback bool `json:"rollback,omitempty"`
-	// DryRun asks for the deploy's plan instead (stack.Plan): nothing runs.
-	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // abortRequest cancels the deploy ID, as if its client had gone: the
