@@ -56,16 +56,31 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 		}
 		return nil, fmt.Errorf("talking to `empctl up` through %s: %w", c.sock, err)
 	}
-	if resp.StatusCode == http.StatusNotFound {
-		_ = resp.Body.Close()
-		return nil, fmt.Errorf("the running `empctl up` does not know %s %s: it is older than this empctl; restart it (`empctl down`, then `empctl up`)", method, path)
-	}
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		return nil, fmt.Errorf("`empctl up` answered %s: %s", resp.Status, bytes.TrimSpace(b))
+		return nil, &answerError{status: resp.Status, code: resp.StatusCode, body: string(bytes.TrimSpace(b))}
 	}
 	return resp, nil
+}
+
+// answerError is the stack's answer to a request it refused.
+type answerError struct {
+	status, body string
+	code         int
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("`empctl up` answered %s: %s", e.status, e.body)
+}
+
+// olderStack names a stack that predates the endpoint path (it answers 404).
+func olderStack(err error, path string) error {
+	var ae *answerError
+	if errors.As(err, &ae) && ae.code == http.StatusNotFound {
+		return fmt.Errorf("the running `empctl up` does not know %s: it is older than this empctl; restart it (`empctl down`, then `empctl up`)", path)
+	}
+	return err
 }
 
 // isDialError reports whether nothing answered on the socket: a stale socket
@@ -97,7 +112,7 @@ func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(en
 func (c *Client) PlanDeploy(ctx context.Context, rel stack.Release) (env.Plan, error) {
 	m, err := c.stream(ctx, "/v1/plan", rel, nil, nil)
 	if err != nil {
-		return env.Plan{}, err
+		return env.Plan{}, olderStack(err, "/v1/plan")
 	}
 	if m.Error != "" {
 		return env.Plan{}, kindError(m.Kind, m.Error)
@@ -234,7 +249,7 @@ func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func
 // does; nothing changes.
 func (c *Client) PlanFrontend(ctx context.Context, dist string) (env.Frontend, error) {
 	m, err := c.stream(ctx, "/v1/frontend/plan", frontendRequest{Dist: dist}, nil, nil)
-	return frontendResult(m, err)
+	return frontendResult(m, olderStack(err, "/v1/frontend/plan"))
 }
 
 // RollbackFrontend switches the webapp back to a kept release: to, else the
