@@ -62,8 +62,18 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 	if err := e.checkRepository(ctx); err != nil {
 		return env.Plan{}, err
 	}
+	before, err := ecsdeploy.Status(ctx, c, e.service(), 0)
+	if err != nil {
+		return env.Plan{}, e.explain(err)
+	}
 	ref := e.Outputs.ECRRepositoryURL + "@" + rel.Digest
-	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, rel.Version)
+	action, refused := decide(before, rel, rel.Digest)
+	if action == env.ActionUnchanged {
+		// What the deploy would answer, as the plan's reason.
+		return env.Plan{Env: e.Name(), Action: action, Reason: refused.Error(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: shortARN(before.TaskDefinition)}, nil
+	}
+	version := deployVersion(before, rel, rel.Digest, time.Now())
+	p, err := ecsdeploy.Plan(ctx, c, e.service(), ref, version)
 	if err != nil {
 		return env.Plan{}, e.explain(err)
 	}
@@ -73,15 +83,44 @@ func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error
 			size = fmt.Sprintf(" (%.1f MB compressed, %d platforms)", float64(n)/1e6, len(img.Platforms))
 		}
 	}
-	return env.Plan{
-		Env: e.Name(), Version: rel.Version, Artifact: rel.Artifact + " = " + ref, Current: p.Running,
+	plan := env.Plan{
+		Env: e.Name(), Action: action, Version: version, Artifact: rel.Artifact + " = " + ref, Current: shortARN(p.Running),
 		Steps: []string{
 			fmt.Sprintf("push %s%s to %s, only the blobs it lacks; an existing tag is reused, never overwritten, and the image it names is deployed", rel.Artifact, size, e.registryHost()),
 			fmt.Sprintf("register a new revision of %s from its latest revision %s, with only the %s container's image replaced", e.Outputs.TaskFamily, shortARN(p.BasedOn), e.Outputs.ContainerName),
 			fmt.Sprintf("update service %s to it (minimum healthy 100 %%, maximum 200 %%) and watch the deployment until ECS reports it successful", e.Outputs.ServiceName),
 		},
 		Diff: p.Diff,
-	}, nil
+	}
+	if action == env.ActionRedeploy {
+		plan.Steps[0] = "the image is the one running: redeploy it as a new version; " + plan.Steps[0]
+	}
+	return plan, nil
+}
+
+// decide is what a deploy of rel does over the service as before describes
+// it, digest being the image that would run (the registry's, when its tag
+// names another), for the deploy and its dry run alike: an error wrapping
+// env.ErrSameBuild when that image already runs, steady, and no redeploy is
+// forced.
+func decide(before ecsdeploy.ServiceStatus, rel env.Release, digest string) (string, error) {
+	switch {
+	case before.Digest != digest || !steady(before):
+		return env.ActionRollout, nil
+	case rel.Force:
+		return env.ActionRedeploy, nil
+	}
+	return env.ActionUnchanged, fmt.Errorf("%w: %s (%s) on %s: nothing to deploy; use --force to roll it out again", env.ErrSameBuild, rel.Version, digest, shortARN(before.TaskDefinition))
+}
+
+// deployVersion is the version the deploy runs digest as: the same image
+// again (--force, or verify's rollouts) runs under a new version, so that
+// responses tell the new tasks from the old ones.
+func deployVersion(before ecsdeploy.ServiceStatus, rel env.Release, digest string, now time.Time) string {
+	if before.Digest == digest {
+		return rel.Version + "+r" + now.UTC().Format("20060102T150405.000")
+	}
+	return rel.Version
 }
 
 // DeployBackend pushes the image, registers a task definition revision
@@ -108,8 +147,8 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	if err != nil {
 		return env.Rollout{}, e.explain(err)
 	}
-	if !rel.Force && before.Digest == rel.Digest && steady(before) {
-		return env.Rollout{}, fmt.Errorf("%w: %s (%s) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, rel.Digest, shortARN(before.TaskDefinition))
+	if _, err := decide(before, rel, rel.Digest); err != nil {
+		return env.Rollout{}, err
 	}
 	info(progress, "Pushing %s to %s", rel.Artifact, e.registryHost())
 	pub, err := e.push(ctx, img, progress)
@@ -123,20 +162,15 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 			"The repository's tags are immutable, so nothing is pushed and the registry's image is deployed. "+
 			"To deploy this build instead, give it a new version: commit (`git commit --allow-empty` if there is nothing to commit) and deploy again",
 			pub.Tag, pub.Digest, pub.Built)})
-		if !rel.Force && before.Digest == pub.Digest.String() && steady(before) {
-			return env.Rollout{}, fmt.Errorf("%w: %s (%s, the registry's image of this version) on %s; use --force to roll it out again", env.ErrSameBuild, rel.Version, pub.Digest, shortARN(before.TaskDefinition))
+		if _, err := decide(before, rel, pub.Digest.String()); err != nil {
+			return env.Rollout{}, fmt.Errorf("%w (the registry's image of this version)", err)
 		}
 	case pub.Reused:
 		info(progress, "The registry already has %s as %s: nothing to push", pub.Tag, pub.Digest)
 	default:
 		info(progress, "Pushed %s (%.1f MB uploaded)", pub.Ref, float64(pub.Uploaded)/1e6)
 	}
-	version := rel.Version
-	if before.Digest == pub.Digest.String() {
-		// The same image again (--force, or verify's rollouts) runs under a new
-		// version, so that responses tell the new tasks from the old ones.
-		version += "+r" + time.Now().UTC().Format("20060102T150405.000")
-	}
+	version := deployVersion(before, rel, pub.Digest.String(), time.Now())
 	reg, err := ecsdeploy.Register(ctx, c, svc, pub.Ref, version)
 	if err != nil {
 		return env.Rollout{}, e.explain(err)

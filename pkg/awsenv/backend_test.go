@@ -94,7 +94,8 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 		t.Fatalf("plan: %v", err)
 	}
 	ref := f.Outputs.ECRRepositoryURL + "@" + rel.Digest
-	if !strings.Contains(plan.Diff, ref) || !strings.Contains(plan.Diff, ":initial") || len(plan.Steps) != 3 {
+	if !strings.Contains(plan.Diff, ref) || !strings.Contains(plan.Diff, ":initial") || len(plan.Steps) != 3 ||
+		plan.Action != env.ActionRollout || plan.Version != rel.Version {
 		t.Fatalf("plan %+v", plan)
 	}
 	repo, _ := name.NewRepository(f.Outputs.ECRRepositoryURL)
@@ -129,17 +130,30 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 
-	// The same build again: without --force it is refused as running; with
-	// it, the tag is reused and nothing is uploaded.
-	if _, err := e.DeployBackend(ctx, rel, opts, func(env.Event) {}); !errors.Is(err, env.ErrSameBuild) {
-		t.Fatalf("a second deploy of the running build: %v, want ErrSameBuild", err)
+	// The same build again: without --force it is refused as running, and
+	// its dry run says so in the same words; with it, the dry run plans a
+	// redeploy under a new version and the deploy runs one, reusing the tag
+	// and uploading nothing.
+	plan, err = e.PlanBackend(ctx, rel)
+	if err != nil || plan.Action != env.ActionUnchanged || len(plan.Steps) != 0 || !strings.Contains(plan.Reason, "nothing to deploy") {
+		t.Fatalf("dry run of the running build: %+v, %v; want nothing to deploy", plan, err)
+	}
+	if _, err := e.DeployBackend(ctx, rel, opts, func(env.Event) {}); !errors.Is(err, env.ErrSameBuild) || err.Error() != plan.Reason {
+		t.Fatalf("a second deploy of the running build: %v, want ErrSameBuild saying what the dry run said: %s", err, plan.Reason)
 	}
 	evs = events{}
 	forced := rel
 	forced.Force = true
-	_, err = e.DeployBackend(ctx, forced, opts, evs.add)
+	plan, err = e.PlanBackend(ctx, forced)
+	if err != nil || plan.Action != env.ActionRedeploy || !strings.HasPrefix(plan.Version, rel.Version+"+r") || plan.Current != ro.Revision {
+		t.Fatalf("dry run of a forced redeploy: %+v, %v", plan, err)
+	}
+	forcedRo, err := e.DeployBackend(ctx, forced, opts, evs.add)
 	if !strings.Contains(evs.text(), "nothing to push") {
 		t.Fatalf("a second deploy of the same build pushed (%v):\n%s", err, evs.text())
+	}
+	if !strings.HasPrefix(forcedRo.Version, rel.Version+"+r") || forcedRo.PreviousRevision != plan.Current {
+		t.Fatalf("forced redeploy %+v; the dry run planned %s over %s", forcedRo, plan.Version, plan.Current)
 	}
 
 	// A registry that refuses the token: a clear error after one fresh token.

@@ -131,6 +131,10 @@ func frontendResult(res *s3sync.Result) env.Frontend {
 	} else if res.Deleted == 0 {
 		fe.DeletedBytes = 0
 	}
+	if fe.Unchanged {
+		// The live release's build: every file is unchanged.
+		fe.UnchangedFiles, fe.Uploaded, fe.UploadedBytes = fe.Files, 0, 0
+	}
 	return fe
 }
 

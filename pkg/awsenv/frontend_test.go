@@ -496,6 +496,19 @@ func TestDeployFrontendDryRun(t *testing.T) {
 	s.build(t, "v1")
 	s.deploy(t, "--keep", "1")
 	before := s.keys(t)
+
+	// The live build: the dry run and the deploy both find nothing to
+	// publish, every file unchanged.
+	for _, args := range [][]string{{"--dry-run"}, nil} {
+		fe := summary(t, s.deploy(t, append(args, "--keep", "1", "-o", "json")...))
+		if !fe.Unchanged || fe.Uploaded != 0 || fe.UnchangedFiles != fe.Files || fe.Files == 0 {
+			t.Fatalf("deploy %v of the live build: %+v; want it unchanged, all %d files", args, fe, fe.Files)
+		}
+	}
+	if r := s.deploy(t, "--keep", "1", "--dry-run"); !strings.Contains(r.out, "already live with this build: nothing would be published") {
+		t.Fatalf("dry run of the live build:\n%s", r.out)
+	}
+
 	s.build(t, "v2")
 	s.proxy.Reset()
 	r := s.deploy(t, "--keep", "1", "--dry-run")

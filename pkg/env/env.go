@@ -158,9 +158,22 @@ type Revision struct {
 	Live   bool      `json:"live"`
 }
 
+// Actions a backend deploy decides on, the same for its dry run: a new
+// build rolls out, the running build rolls out again only when forced (as a
+// new version), else nothing is deployed.
+const (
+	ActionRollout   = "rollout"
+	ActionRedeploy  = "redeploy"
+	ActionUnchanged = "unchanged"
+)
+
 // Plan is what a backend deploy would do.
 type Plan struct {
-	Env     string `json:"env"`
+	Env string `json:"env"`
+	// Action is the deploy's decision (ActionRollout, ActionRedeploy or
+	// ActionUnchanged); Reason says why nothing would be deployed.
+	Action  string `json:"action"`
+	Reason  string `json:"reason,omitempty"`
 	Version string `json:"version"`
 	// Artifact is what would be published: the binary, or the image reference
 	// that would be pushed.
@@ -172,6 +185,8 @@ type Plan struct {
 	// Diff is a unified diff of the running and the new configuration (the
 	// task definition on AWS), when there is one.
 	Diff string `json:"diff,omitempty"`
+	// Strategy is how the rollout would run, when progressive.
+	Strategy rollout.Strategy `json:"strategy,omitempty"`
 }
 
 // Event is one step of progress, for a live display.
@@ -196,6 +211,8 @@ type Event struct {
 const (
 	OutcomeCompleted = "completed"
 	OutcomeFailed    = "failed"
+	// OutcomeUnchanged: nothing was deployed, the build is the one running.
+	OutcomeUnchanged = "unchanged"
 )
 
 // Rollout is what a backend deploy or rollback did.

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
-	"time"
 
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/local/build"
@@ -50,28 +48,22 @@ func (e *Env) BuildBackend(ctx context.Context, opts env.BuildOptions, log io.Wr
 	return env.Release{Version: rel.Version, Artifact: rel.Binary, Digest: rel.Digest, Force: opts.Force, Env: opts.Env}, nil
 }
 
-// PlanBackend says which replicas rel would replace; the local stack has no
-// configuration beyond the binary, so there is no diff.
+// PlanBackend asks the stack what its deploy of rel would do, decided by the
+// code that decides the deploy; the local stack has no configuration beyond
+// the binary, so there is no diff.
 func (e *Env) PlanBackend(ctx context.Context, rel env.Release) (env.Plan, error) {
-	st, err := e.client.Status(ctx)
-	if err != nil {
-		return env.Plan{}, err
-	}
-	return env.Plan{
-		Env: e.Name(), Version: rel.Version, Artifact: rel.Artifact, Current: st.Version,
-		Steps: []string{
-			fmt.Sprintf("start %d replicas of %s beside the %d running", st.Desired, rel.Version, len(st.Targets)),
-			"wait until every new replica passes its /readyz health checks",
-			"drain and stop the replicas of " + st.Version,
-		},
-	}, nil
+	return e.client.PlanDeploy(ctx, stackRelease(rel))
+}
+
+func stackRelease(rel env.Release) stack.Release {
+	return stack.Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}
 }
 
 // DeployBackend rolls rel out; the local stack's rollout has its own grace
 // period, so opts' AWS timings do not apply. A progressive strategy's gate
 // runs here, at the stack's gate hooks.
 func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.DeployOptions, progress func(env.Event)) (env.Rollout, error) {
-	srel := stack.Release{Version: rel.Version, Binary: rel.Artifact, Digest: rel.Digest, Env: rel.Env, Force: rel.Force}
+	srel := stackRelease(rel)
 	if opts.Strategy.Strategy.Progressive() {
 		if err := opts.Strategy.Validate(); err != nil {
 			return env.Rollout{}, err
@@ -107,28 +99,15 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 	return e.client.Rollback(ctx, progress)
 }
 
-// DeployFrontend publishes the webapp build in dist.
+// DeployFrontend publishes the webapp build in dist; a dry run asks the
+// stack what its publish would do.
 func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {
-	st, err := e.client.Status(ctx)
+	abs, err := filepath.Abs(dist)
 	if err != nil {
 		return env.Frontend{}, err
 	}
 	if opts.DryRun {
-		// The new release's name is its publish time: a dry run names the
-		// release it would replace and the files it would copy.
-		plan := env.Frontend{DryRun: true}
-		if st.Frontend != nil {
-			plan.Replaces = st.Frontend.Release
-		}
-		if plan.Files, err = countFiles(dist); err != nil {
-			return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
-		}
-		progress(env.Event{Time: time.Now(), Kind: "plan", Message: fmt.Sprintf("would publish %s as a new release, replacing release %s", dist, orNone(plan.Replaces))})
-		return plan, nil
-	}
-	abs, err := filepath.Abs(dist)
-	if err != nil {
-		return env.Frontend{}, err
+		return e.client.PlanFrontend(ctx, abs)
 	}
 	return e.client.PublishFrontend(ctx, abs, progress)
 }
@@ -136,18 +115,6 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 // RollbackFrontend switches the web root back to a kept release.
 func (e *Env) RollbackFrontend(ctx context.Context, opts env.FrontendRollbackOptions, progress func(env.Event)) (env.Frontend, error) {
 	return e.client.RollbackFrontend(ctx, opts.To, opts.DryRun, progress)
-}
-
-// countFiles counts the regular files under dir, the ones a publish copies.
-func countFiles(dir string) (int, error) {
-	n := 0
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
-		}
-		return err
-	})
-	return n, err
 }
 
 func orNone(s string) string {

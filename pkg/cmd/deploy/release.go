@@ -50,7 +50,17 @@ endpoint or a field only in the release after the app stopped using it.
 
 If the webapp fails after the backend went out, the command says what is
 live and how to roll either tier back (` + "`empctl rollback backend`" + `,
-` + "`empctl rollback frontend`" + `), or to publish the webapp again.`
+` + "`empctl rollback frontend`" + `), or to publish the webapp again.
+
+--dry-run builds both and asks each tier what it would do, decided as the
+release decides: a tier whose build is live is "unchanged".
+
+JSON (-o json; the full shape is in pkg/cmd/deploy/testdata/deploy.golden):
+{env, outcome: "completed", "dry-run", "backend-failed" or
+"frontend-failed", backend: {before, after, action, rollout, plan},
+frontend: {before, after, action, release}, seconds, error, live, recover};
+a tier's action is "rolled-out", "published", "unchanged", "failed",
+"not-run" or "planned".`
 
 func newCmdRelease(f *cmdutil.Factory, cmd *cobra.Command, runF func(*ReleaseOptions) error) {
 	fe := &frontend.Options{IO: f.IOStreams, Env: f.Environment, Build: frontend.BuildWebapp}
@@ -226,7 +236,13 @@ func dryRun(ctx context.Context, opts *ReleaseOptions, e env.Environment, rel en
 	}
 	res.Outcome = ReleaseDryRun
 	res.Backend.Action, res.Backend.After, res.Backend.Plan = TierPlanned, plan.Version, &plan
+	if plan.Action == env.ActionUnchanged {
+		res.Backend.Action, res.Backend.After = TierUnchanged, res.Backend.Before
+	}
 	res.Frontend.Action, res.Frontend.After, res.Frontend.Release = TierPlanned, fe.Release, &fe
+	if fe.Unchanged {
+		res.Frontend.Action = TierUnchanged
+	}
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.IO.Out, res)
 	}

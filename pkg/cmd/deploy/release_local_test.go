@@ -69,7 +69,7 @@ func TestReleaseOnTheLocalStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := func(version string, fakeEnv map[string]string, dist string) (cmdtest.Result, ReleaseResult) {
+	release := func(version string, fakeEnv map[string]string, dist string, args ...string) (cmdtest.Result, ReleaseResult) {
 		t.Helper()
 		fakeEnv["EMPCTL_FAKE_REPLICA"] = "1"
 		lb := localBuild{Env: e, rel: env.Release{Version: version, Artifact: exe, Digest: "fake-" + version, Env: fakeEnv}}
@@ -79,7 +79,7 @@ func TestReleaseOnTheLocalStack(t *testing.T) {
 				return RunRelease(context.Background(), o)
 			})
 		}
-		r := cmdtest.Run(t, newCmd, lb, "-o", "json")
+		r := cmdtest.Run(t, newCmd, lb, append(args, "-o", "json")...)
 		var res ReleaseResult
 		if err := json.Unmarshal([]byte(r.Out), &res); err != nil {
 			t.Fatalf("not one JSON object (%v): %s\n%s", err, r.Out, r.ErrOut)
@@ -96,12 +96,23 @@ func TestReleaseOnTheLocalStack(t *testing.T) {
 		t.Fatalf("after the failed release: backend %s, webapp %+v (%d kept); want v1 and %s alone", st.Version, st.Frontend, len(st.FrontendReleases), web1.Release)
 	}
 
-	r, res = release("v3", map[string]string{}, webBuild(t, "web v3"))
+	web3 := webBuild(t, "web v3")
+	r, res = release("v3", map[string]string{}, web3)
 	if r.Code != 0 || res.Outcome != ReleaseCompleted || res.Backend.Before != "v1" || res.Backend.After != "v3" ||
 		res.Frontend.Before != web1.Release || res.Frontend.After == web1.Release || res.Frontend.Action != TierPublished {
 		t.Fatalf("a good release: exit %d, %+v", r.Code, res)
 	}
 	if st := s.Status(); st.Version != "v3" || st.Frontend.Release != res.Frontend.After {
 		t.Errorf("after the release: backend %s, webapp %s; want v3 and %s", st.Version, st.Frontend.Release, res.Frontend.After)
+	}
+
+	// The same builds again: the dry run and the release agree that both
+	// tiers are unchanged.
+	live := res.Frontend.After
+	for _, args := range [][]string{{"--dry-run"}, nil} {
+		r, res = release("v3", map[string]string{}, web3, args...)
+		if r.Code != 0 || res.Backend.Action != TierUnchanged || res.Backend.After != "v3" || res.Frontend.Action != TierUnchanged || res.Frontend.After != live {
+			t.Fatalf("release %v of the running builds: exit %d, %+v; want both tiers unchanged", args, r.Code, res)
+		}
 	}
 }

@@ -40,7 +40,15 @@ ended with their task counts, and the service's latest events.
 
 During a progressive rollout (deploy backend --strategy blue-green, canary
 or linear) it shows the strategy, the stage, the production weights of the
-new and the old version, and the time left in a bake.`,
+new and the old version, and the time left in a bake.
+
+JSON (-o json; the full shape is in
+pkg/cmd/status/testdata/status.golden): {env, endpoint,
+version, previousVersion, service, revision, image, deploying, progressive,
+desired, targets: [...], frontend: {release, files, published},
+frontendReleases: [...], revisions: [...], deployments: [...] (AWS),
+events: [...] (AWS), started}. It describes the environment only: what a
+deploy did is that deploy's answer.`,
 		Example: `  empctl status
   empctl status --env prod
   empctl status --env prod --output json | jq .deployments`,
@@ -65,10 +73,32 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.JSON {
-		return cmdutil.PrintJSON(opts.IO.Out, st)
+		return cmdutil.PrintJSON(opts.IO.Out, statusJSON(st))
 	}
 	Print(opts.IO.Out, st)
 	return nil
+}
+
+// jsonStatus is `status -o json`: the environment's status, its webapp
+// release only as what is live (a deploy's counters of uploads, deletions
+// and retained assets are the deploy's answer, not the environment's state).
+type jsonStatus struct {
+	env.Status
+	Frontend *liveFrontend `json:"frontend,omitempty"`
+}
+
+type liveFrontend struct {
+	Release   string    `json:"release"`
+	Files     int       `json:"files"`
+	Published time.Time `json:"published,omitzero"`
+}
+
+func statusJSON(st env.Status) jsonStatus {
+	out := jsonStatus{Status: st}
+	if f := st.Frontend; f != nil {
+		out.Frontend = &liveFrontend{Release: f.Release, Files: f.Files, Published: f.Published}
+	}
+	return out
 }
 
 // printProgressive says where a progressive rollout in flight is.

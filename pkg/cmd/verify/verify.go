@@ -96,7 +96,15 @@ version beside the latency, and names each rollout's strategy and the gate's
 verdicts.
 
 --kill on an AWS environment stops a running task (ECS StopTask) and asks for
-confirmation unless --yes is given.`,
+confirmation unless --yes is given.
+
+JSON (-o json; the full shape is in
+pkg/cmd/verify/testdata/verify.golden): stdout carries
+only the report, as report.json has it: {verdict, reasons, env, endpoint,
+rate, started, ended, targets, requests, succeeded, failed, failures,
+versions, finalVersions, expectedVersion, latency, timeline, rollout,
+actions, writes, weights}. Progress goes to stderr: the rollouts' events as
+JSON lines, the phases as plain lines.`,
 		Example: `  empctl verify-zero-downtime
   empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
   empctl verify-zero-downtime --duration 2m

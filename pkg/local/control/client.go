@@ -59,9 +59,28 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		return nil, fmt.Errorf("`empctl up` answered %s: %s", resp.Status, bytes.TrimSpace(b))
+		return nil, &answerError{status: resp.Status, code: resp.StatusCode, body: string(bytes.TrimSpace(b))}
 	}
 	return resp, nil
+}
+
+// answerError is the stack's answer to a request it refused.
+type answerError struct {
+	status, body string
+	code         int
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("`empctl up` answered %s: %s", e.status, e.body)
+}
+
+// olderStack names a stack that predates the endpoint path (it answers 404).
+func olderStack(err error, path string) error {
+	var ae *answerError
+	if errors.As(err, &ae) && ae.code == http.StatusNotFound {
+		return fmt.Errorf("the running `empctl up` does not know %s: it is older than this empctl; restart it (`empctl down`, then `empctl up`)", path)
+	}
+	return err
 }
 
 // isDialError reports whether nothing answered on the socket: a stale socket
@@ -86,6 +105,22 @@ func (c *Client) Status(ctx context.Context) (env.Status, error) {
 func (c *Client) Deploy(ctx context.Context, rel stack.Release, progress func(env.Event)) (env.Rollout, error) {
 	m, err := c.stream(ctx, "/v1/deploy", rel, progress, nil)
 	return rolloutResult(m, err)
+}
+
+// PlanDeploy says what Deploy would do with rel, deciding as Deploy does;
+// nothing changes.
+func (c *Client) PlanDeploy(ctx context.Context, rel stack.Release) (env.Plan, error) {
+	m, err := c.stream(ctx, "/v1/plan", rel, nil, nil)
+	if err != nil {
+		return env.Plan{}, olderStack(err, "/v1/plan")
+	}
+	if m.Error != "" {
+		return env.Plan{}, kindError(m.Kind, m.Error)
+	}
+	if m.Plan == nil {
+		return env.Plan{}, errors.New("`empctl up` sent no plan")
+	}
+	return *m.Plan, nil
 }
 
 // DeployProgressive rolls rel out with the progressive strategy in cfg,
@@ -208,6 +243,13 @@ func (c *Client) Rollback(ctx context.Context, progress func(env.Event)) (env.Ro
 func (c *Client) PublishFrontend(ctx context.Context, dist string, progress func(env.Event)) (env.Frontend, error) {
 	m, err := c.stream(ctx, "/v1/frontend", frontendRequest{Dist: dist}, progress, nil)
 	return frontendResult(m, err)
+}
+
+// PlanFrontend says what PublishFrontend would do with dist, deciding as it
+// does; nothing changes.
+func (c *Client) PlanFrontend(ctx context.Context, dist string) (env.Frontend, error) {
+	m, err := c.stream(ctx, "/v1/frontend/plan", frontendRequest{Dist: dist}, nil, nil)
+	return frontendResult(m, olderStack(err, "/v1/frontend/plan"))
 }
 
 // RollbackFrontend switches the webapp back to a kept release: to, else the

@@ -28,6 +28,7 @@ type streamMsg struct {
 	Event    *env.Event    `json:"event,omitempty"`
 	Rollout  *env.Rollout  `json:"rollout,omitempty"`
 	Frontend *env.Frontend `json:"frontend,omitempty"`
+	Plan     *env.Plan     `json:"plan,omitempty"`
 	// Hook asks the client to run its gate and answer (hooks.go); the
 	// stream goes on.
 	Hook  *hookMsg `json:"hook,omitempty"`
@@ -38,6 +39,7 @@ type streamMsg struct {
 }
 
 // frontendRequest asks the stack to publish a webapp build.
+// POST /v1/frontend/plan takes it too, for what the publish would do.
 type frontendRequest struct {
 	Dist string `json:"dist"`
 }
@@ -97,6 +99,33 @@ func Serve(s *stack.Stack) error {
 			}
 			ro, err := s.DeployWith(ctx, &req.Release, opts, progress)
 			return rolloutMsg(ro, err)
+		})
+	})
+	// The plans are requests of their own, not flags of the deploy's: a
+	// stack that predates them answers 404 instead of deploying.
+	mux.HandleFunc("POST /v1/plan", func(w http.ResponseWriter, r *http.Request) {
+		var rel stack.Release
+		if err := json.NewDecoder(r.Body).Decode(&rel); err != nil || rel.Binary == "" {
+			http.Error(w, "bad plan request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
+			plan := s.Plan(rel)
+			return streamMsg{Plan: &plan}
+		})
+	})
+	mux.HandleFunc("POST /v1/frontend/plan", func(w http.ResponseWriter, r *http.Request) {
+		var req frontendRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Dist == "" {
+			http.Error(w, "bad frontend plan request", http.StatusBadRequest)
+			return
+		}
+		stream(w, func(func(env.Event), func(hookMsg)) streamMsg {
+			info, err := s.PlanFrontend(req.Dist)
+			if err != nil {
+				return streamMsg{Error: err.Error(), Kind: errorKind(err)}
+			}
+			return streamMsg{Frontend: &info}
 		})
 	})
 	mux.HandleFunc("POST /v1/hook", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,5 +94,23 @@ func TestControlSocket(t *testing.T) {
 	<-s.Done()
 	if _, err := c.Status(context.Background()); !errors.Is(err, env.ErrNotRunning) {
 		t.Fatalf("status after down: %v, want ErrNotRunning", err)
+	}
+}
+
+// A stack that predates an endpoint (a dry run's plan) answers 404: the
+// client says to restart it, and nothing is deployed.
+func TestAnOlderStackIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, control.SocketName)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.NotFoundHandler()}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	_, err = control.NewClient(dir).PlanDeploy(t.Context(), stack.Release{Version: "v2", Binary: "/bin/true"})
+	if err == nil || !strings.Contains(err.Error(), "older than this empctl") || !strings.Contains(err.Error(), "empctl up") {
+		t.Fatalf("plan against an older stack: %v", err)
 	}
 }

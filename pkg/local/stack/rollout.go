@@ -42,9 +42,9 @@ func (s *Stack) DeployWith(ctx context.Context, rel *Release, opts env.DeployOpt
 		return env.Rollout{}, ErrClosing
 	}
 	cur := s.current
-	if cur.Digest != "" && rel.Digest == cur.Digest && maps.Equal(rel.Env, cur.Env) && !rel.Force {
+	if _, err := decide(cur, rel); err != nil {
 		s.mu.Unlock()
-		return env.Rollout{}, fmt.Errorf("%w (%s): nothing to deploy; force a redeploy as a new version with --force", env.ErrSameBuild, cur.Version)
+		return env.Rollout{}, err
 	}
 	rel.Version = s.uniqueVersion(rel.Version)
 	s.mu.Unlock()
@@ -101,14 +101,57 @@ func (s *Stack) RollbackWith(ctx context.Context, opts env.DeployOptions, progre
 	return s.rollout(ctx, cur, prev, progress)
 }
 
+// decide is what a deploy of rel over cur does, for the deploy and its dry
+// run alike: an error wrapping env.ErrSameBuild when rel is the running build
+// (same binary, same environment) and no redeploy is forced.
+func decide(cur, rel *Release) (string, error) {
+	switch {
+	case cur.Digest == "" || rel.Digest != cur.Digest || !maps.Equal(rel.Env, cur.Env):
+		return env.ActionRollout, nil
+	case rel.Force:
+		return env.ActionRedeploy, nil
+	}
+	return env.ActionUnchanged, fmt.Errorf("%w (%s): nothing to deploy; force a redeploy as a new version with --force", env.ErrSameBuild, cur.Version)
+}
+
+// Plan says what DeployWith would do with rel, through the same decision,
+// changing nothing: the version it would run as and its steps in words.
+func (s *Stack) Plan(rel Release) env.Plan {
+	s.mu.Lock()
+	cur := s.current
+	p := env.Plan{Env: "local", Version: s.nextVersion(rel.Version), Artifact: rel.Binary, Current: cur.Version}
+	s.mu.Unlock()
+	action, err := decide(cur, &rel)
+	p.Action = action
+	if err != nil {
+		p.Reason, p.Version = err.Error(), rel.Version
+		return p
+	}
+	p.Steps = []string{
+		fmt.Sprintf("start %d replicas of %s beside the %d of %s", s.opts.Replicas, p.Version, s.opts.Replicas, cur.Version),
+		"wait until every new replica passes its /readyz health checks",
+		"drain and stop the replicas of " + cur.Version,
+	}
+	if action == env.ActionRedeploy {
+		p.Steps[0] = "the build is the one running: redeploy it as a new version, " + p.Steps[0]
+	}
+	return p
+}
+
 // uniqueVersion gives a redeploy of an already used version a new name, so
 // that every response's X-App-Version tells the releases apart.
 func (s *Stack) uniqueVersion(v string) string {
+	name := s.nextVersion(v)
+	s.versions[name] = true
+	return name
+}
+
+// nextVersion is the name uniqueVersion would give v; the caller holds mu.
+func (s *Stack) nextVersion(v string) string {
 	name := v
 	for n := 2; s.versions[name]; n++ {
 		name = v + "+r" + strconv.Itoa(n)
 	}
-	s.versions[name] = true
 	return name
 }
 

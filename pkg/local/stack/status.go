@@ -49,6 +49,9 @@ func (s *Stack) PublishFrontend(dist string) (env.Frontend, error) {
 	return info, err
 }
 
+// PlanFrontend says what PublishFrontend would do with dist, changing nothing.
+func (s *Stack) PlanFrontend(dist string) (env.Frontend, error) { return s.web.Plan(dist) }
+
 // RollbackFrontend switches the webapp back to a kept release (to, else the
 // one live before the current).
 func (s *Stack) RollbackFrontend(to string, dryRun bool) (env.Frontend, error) {

@@ -54,3 +54,15 @@ func copyFile(src, dst string) (err error) {
 	_, err = io.Copy(out, in)
 	return err
 }
+
+// countFiles counts the regular files under dir, the ones a publish copies.
+func countFiles(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	return n, err
+}

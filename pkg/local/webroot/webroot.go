@@ -67,19 +67,9 @@ func (w *Root) Current() *env.Frontend { return w.info.Load() }
 func (w *Root) Publish(dist string) (env.Frontend, error) {
 	w.publishMu.Lock()
 	defer w.publishMu.Unlock()
-	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
-		return env.Frontend{}, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
-	}
-	digest, err := treehash.Sum(dist)
-	if err != nil {
-		return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
-	}
-	if prev, cur := w.dir.Load(), w.info.Load(); prev != nil && cur != nil {
-		if b, err := os.ReadFile(filepath.Join(*prev, digestName)); err == nil && strings.TrimSpace(string(b)) == digest {
-			info := *cur
-			info.Unchanged = true
-			return info, nil
-		}
+	digest, live, err := w.decide(dist)
+	if err != nil || live != nil {
+		return deref(live), err
 	}
 	id := time.Now().UTC().Format("20060102T150405.000000000")
 	dir := filepath.Join(w.base, "releases", id)
@@ -108,6 +98,60 @@ func (w *Root) Publish(dist string) (env.Frontend, error) {
 	w.recordLive(id, time.Now())
 	w.prune()
 	return info, nil
+}
+
+// Plan says what Publish would do with dist, through the same decision,
+// changing nothing: the live release when dist is its build, else the files
+// a new release would copy and the release it would replace (the new one is
+// named when it is published).
+func (w *Root) Plan(dist string) (env.Frontend, error) {
+	w.publishMu.Lock()
+	defer w.publishMu.Unlock()
+	_, live, err := w.decide(dist)
+	if err != nil {
+		return env.Frontend{}, err
+	}
+	if live != nil {
+		live.DryRun = true
+		return *live, nil
+	}
+	plan := env.Frontend{DryRun: true}
+	if cur := w.Current(); cur != nil {
+		plan.Replaces = cur.Release
+	}
+	n, err := countFiles(dist)
+	if err != nil {
+		return env.Frontend{}, fmt.Errorf("reading the webapp build: %w", err)
+	}
+	plan.Files = n
+	return plan, nil
+}
+
+// decide checks dist and digests it; when it is the live release's build,
+// live is that release, marked Unchanged (every file unchanged): nothing is
+// to publish. The caller holds publishMu.
+func (w *Root) decide(dist string) (digest string, live *env.Frontend, err error) {
+	if fi, err := os.Stat(filepath.Join(dist, "index.html")); err != nil || !fi.Mode().IsRegular() {
+		return "", nil, fmt.Errorf("%s has no index.html: is it the webapp's build output (make -C webapp build)?", dist)
+	}
+	if digest, err = treehash.Sum(dist); err != nil {
+		return "", nil, fmt.Errorf("reading the webapp build: %w", err)
+	}
+	if prev, cur := w.dir.Load(), w.info.Load(); prev != nil && cur != nil {
+		if b, err := os.ReadFile(filepath.Join(*prev, digestName)); err == nil && strings.TrimSpace(string(b)) == digest {
+			info := *cur
+			info.Unchanged, info.UnchangedFiles = true, info.Files
+			return digest, &info, nil
+		}
+	}
+	return digest, nil, nil
+}
+
+func deref(f *env.Frontend) env.Frontend {
+	if f == nil {
+		return env.Frontend{}
+	}
+	return *f
 }
 
 // switchTo points the `current` link at dir: a new link renamed over the

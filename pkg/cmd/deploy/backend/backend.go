@@ -73,7 +73,24 @@ version, which still runs); so does Ctrl-C (exit 130: no one vouched for it)
 and ` + "`empctl rollback`" + ` from another terminal. Values outside ECS's limits are
 refused (exit 2). Locally the bakes last seconds; on AWS, minutes (ECS bakes in
 whole minutes: shorter bakes are rounded up), and the environment must have been
-provisioned with progressive_delivery.`,
+provisioned with progressive_delivery.
+
+--dry-run builds and decides exactly as the deploy does, changing nothing:
+the build that is running is "nothing to deploy" (as the deploy says),
+--force plans a redeploy under a new version, a changed build a rollout
+(with --strategy, the strategy and its traffic shifts).
+
+JSON (-o json; the full shape is in
+pkg/cmd/deploy/backend/testdata/deploy-backend.golden):
+  a rollout that ran: {version, previousVersion, outcome: "completed" or
+    "failed", reason, started, finished, revision, previousRevision, image,
+    failedTarget, logs, strategy, verdicts}
+  no rollout ran: {outcome: "unchanged" (the build is running; exit 0) or
+    "failed" (e.g. the push failed; exit 1), deployed: false, version,
+    digest, reason}
+  --dry-run: {env, action: "rollout", "redeploy" or "unchanged", reason,
+    version, artifact, current, steps: [...], diff, strategy}
+  Progress goes to stderr as JSON lines (env.Event).`,
 		Example: `  empctl deploy backend
   empctl deploy backend --force                 # redeploy the same build as a new version
   empctl deploy backend --dry-run               # build and show what would change
@@ -157,6 +174,10 @@ func Run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
+		shared.PlanStrategy(&plan, cfg)
+		if plan.Steps == nil {
+			plan.Steps = []string{} // a list in JSON, empty when nothing would be deployed
+		}
 		if opts.JSON {
 			return cmdutil.PrintJSON(opts.IO.Out, plan)
 		}
@@ -166,26 +187,49 @@ func Run(ctx context.Context, opts *Options) error {
 	ro, err := e.DeployBackend(ctx, rel, opts.Deploy, shared.Progress(opts.IO, opts.JSON))
 	if errors.Is(err, env.ErrSameBuild) {
 		if opts.JSON {
-			return cmdutil.PrintJSON(opts.IO.Out, notDeployed{Deployed: false, Version: rel.Version, Digest: rel.Digest, Reason: err.Error()})
+			return cmdutil.PrintJSON(opts.IO.Out, notRolledOut{Outcome: env.OutcomeUnchanged, Version: rel.Version, Digest: rel.Digest, Reason: err.Error()})
 		}
 		fmt.Fprintf(errOut, "%v\n", err)
 		return nil
 	}
+	if err != nil && ro.Outcome == "" && opts.JSON {
+		// No rollout ran (a push or an API call failed): the answer still
+		// has an outcome, and the exit code says the rest.
+		if perr := cmdutil.PrintJSON(opts.IO.Out, notRolledOut{Outcome: env.OutcomeFailed, Version: rel.Version, Digest: rel.Digest, Reason: err.Error()}); perr != nil {
+			return perr
+		}
+	}
 	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
 }
 
-// notDeployed is the JSON answer when the build is the one already running.
-type notDeployed struct {
+// notRolledOut is the JSON answer when no rollout ran: the build is the one
+// already running (outcome "unchanged"), or the deploy failed before its
+// rollout started (outcome "failed").
+type notRolledOut struct {
+	Outcome  string `json:"outcome"`
 	Deployed bool   `json:"deployed"`
 	Version  string `json:"version"`
 	Digest   string `json:"digest"`
 	Reason   string `json:"reason"`
 }
 
-// PrintPlan writes what a dry run found.
+// PrintPlan writes what a dry run found: what the deploy would do, decided
+// as the deploy decides.
 func PrintPlan(w io.Writer, p env.Plan) {
 	fmt.Fprintf(w, "Dry run: nothing was pushed or changed.\n")
-	fmt.Fprintf(w, "Would deploy %s to %s\n  artifact: %s\n", p.Version, p.Env, p.Artifact)
+	if p.Action == env.ActionUnchanged {
+		fmt.Fprintf(w, "Would deploy nothing to %s: %s\n", p.Env, p.Reason)
+		return
+	}
+	verb := "deploy"
+	if p.Action == env.ActionRedeploy {
+		verb = "redeploy (forced)"
+	}
+	how := ""
+	if p.Strategy != "" {
+		how = " as a " + string(p.Strategy) + " rollout"
+	}
+	fmt.Fprintf(w, "Would %s %s to %s%s\n  artifact: %s\n", verb, p.Version, p.Env, how, p.Artifact)
 	if p.Current != "" {
 		fmt.Fprintf(w, "  serving now: %s\n", p.Current)
 	}

@@ -96,3 +96,32 @@ func TestDryRunPlansAndDeploysNothing(t *testing.T) {
 		t.Fatal("a dry run deployed")
 	}
 }
+
+// The running build: the dry run says there is nothing to deploy, and the
+// deploy's JSON has outcome "unchanged" (never null); a deploy that fails
+// before its rollout has outcome "failed".
+func TestNothingToDeployHasAnOutcome(t *testing.T) {
+	reason := fmt.Errorf("%w (v1): nothing to deploy; force a redeploy as a new version with --force", env.ErrSameBuild)
+	fake := &envtest.Fake{Release: env.Release{Version: "v1"}, Plan: env.Plan{Env: "local", Action: env.ActionUnchanged, Reason: reason.Error(), Version: "v1"}}
+	r := cmdtest.Run(t, newCmd, fake, "--dry-run")
+	if r.Code != 0 || !strings.Contains(r.Out, "Would deploy nothing to local: "+reason.Error()) || strings.Contains(r.Out, "1.") {
+		t.Fatalf("dry run of the running build: %v\n%s", r.Err, r.Out)
+	}
+	for _, tc := range []struct {
+		err     error
+		code    int
+		outcome string
+	}{
+		{reason, cmdutil.ExitOK, env.OutcomeUnchanged},
+		{errors.New("pushing: connection refused"), cmdutil.ExitError, env.OutcomeFailed},
+	} {
+		r := cmdtest.Run(t, newCmd, &envtest.Fake{Release: env.Release{Version: "v1"}, DeployErr: tc.err}, "-o", "json")
+		var out struct {
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		}
+		if err := json.Unmarshal([]byte(r.Out), &out); err != nil || r.Code != tc.code || out.Outcome != tc.outcome || out.Reason != tc.err.Error() {
+			t.Fatalf("%v: exit %d, %+v (%v); want exit %d, outcome %q\n%s", tc.err, r.Code, out, err, tc.code, tc.outcome, r.Out)
+		}
+	}
+}

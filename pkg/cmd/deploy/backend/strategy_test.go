@@ -99,3 +99,14 @@ func TestResultSaysWhichStageDecided(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", r.Code, r.Out)
 	}
 }
+
+// A dry run with --strategy names the strategy and its traffic shifts.
+func TestStrategyDryRunNamesItsSteps(t *testing.T) {
+	fake := &envtest.Fake{EnvName: "local", Release: env.Release{Version: "v2"},
+		Plan: env.Plan{Env: "local", Action: env.ActionRollout, Version: "v2", Steps: []string{"start", "wait", "drain"}}}
+	r := cmdtest.Run(t, withGate(""), fake, "--dry-run", "--strategy", "linear", "--step-percent", "50")
+	if r.Code != 0 || !strings.Contains(r.Out, "Would deploy v2 to local as a linear rollout") ||
+		!strings.Contains(r.Out, "move 50 % of production traffic") || !strings.Contains(r.Out, "move 100 % of production traffic") {
+		t.Fatalf("dry run with --strategy linear: %v\n%s", r.Err, r.Out)
+	}
+}

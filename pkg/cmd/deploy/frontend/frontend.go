@@ -50,7 +50,19 @@ Locally the files go to a new release folder and the balancer switches to it.
 On AWS they are synced to the S3 bucket by content (only changed files are
 uploaded, 64 at once by default: S3 answers each request in tens of
 milliseconds, so a deploy's time is mostly how many requests it waits for in
-turn) and the CloudFront paths that changed are invalidated.`,
+turn) and the CloudFront paths that changed are invalidated.
+
+--dry-run decides as the publish does and changes nothing: the live build
+is "already live", else it lists what would be uploaded and deleted.
+
+JSON (-o json; the full shape is in
+pkg/cmd/deploy/frontend/testdata/deploy-frontend.golden): one
+object {release, files, published, retained, unchanged, replaces, dryRun,
+uploaded, uploadedBytes, unchangedFiles, deleted, deletedBytes,
+invalidation, invalidationPaths, uploads, deletions, seconds}, plus error
+when the release went live and a later step failed. unchanged: true means
+the build was the live one: nothing uploaded, unchangedFiles = files. A
+local dry run has no release name yet: replaces names the live one.`,
 		Example: `  empctl deploy frontend
   empctl deploy frontend --env prod --dry-run
   empctl deploy frontend --env prod --no-build --no-wait`,
@@ -142,8 +154,15 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// PrintPlan shows what a dry run would do.
+// PrintPlan shows what a dry run would do, decided as the publish decides.
 func PrintPlan(w io.Writer, info env.Frontend) {
+	if info.Unchanged {
+		fmt.Fprintf(w, "Webapp release %s is already live with this build: nothing would be published\n", info.Release)
+		if len(info.InvalidationPaths) > 0 {
+			fmt.Fprintf(w, "  invalidate %s (what an earlier deploy could not invalidate)\n", strings.Join(info.InvalidationPaths, " "))
+		}
+		return
+	}
 	if info.Release == "" {
 		// The local stack: a new release folder, named when it is published.
 		fmt.Fprintf(w, "Would publish %d files as a new release, replacing release %s\n", info.Files, orNone(info.Replaces))

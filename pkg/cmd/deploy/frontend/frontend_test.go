@@ -223,3 +223,17 @@ func TestInterruptedPublishExits130(t *testing.T) {
 		t.Fatalf("exit %d (%v), want %d", r.Code, r.Err, cmdutil.ExitCancel)
 	}
 }
+
+// A dry run of the live build says it is already live, as the publish would.
+func TestDryRunOfTheLiveBuildSaysItIsLive(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &envtest.Fake{Frontend: env.Frontend{DryRun: true, Unchanged: true, Release: "r1", Files: 2, UnchangedFiles: 2}}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake, "--dry-run")
+	want := "Webapp release r1 is already live with this build: nothing would be published\nDry run: nothing was changed.\n"
+	if r.Code != 0 || r.Out != want {
+		t.Fatalf("exit %d (%v), output:\n%s\nwant:\n%s", r.Code, r.Err, r.Out, want)
+	}
+}

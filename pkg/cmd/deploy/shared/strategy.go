@@ -9,6 +9,7 @@ import (
 
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
@@ -98,4 +99,22 @@ func ConfiguredStrategy(dir, envName string) (string, error) {
 		return cfg.Deploy.Strategy, nil
 	}
 	return cfg.Environments[envName].Deploy.Strategy, nil
+}
+
+// PlanStrategy puts a progressive strategy's steps into a backend plan that
+// rolls out: they take the place of the environment's last step (its rolling
+// replacement), after the new version has started beside the old.
+func PlanStrategy(p *env.Plan, cfg rollout.Config) {
+	if !cfg.Strategy.Progressive() || p.Action == env.ActionUnchanged || len(p.Steps) == 0 {
+		return
+	}
+	p.Strategy = cfg.Strategy
+	steps := append([]string(nil), p.Steps[:len(p.Steps)-1]...)
+	steps = append(steps, fmt.Sprintf("start %s beside the running version as a second target group; the gate sends at least %d test requests (for at least %s) through a test route that reaches only the new version",
+		p.Version, cfg.Gate.TestRequests, cfg.Gate.TestDuration))
+	for _, st := range cfg.Steps() {
+		steps = append(steps, fmt.Sprintf("move %g %% of production traffic to %s and bake %s while the gate compares each version's errors (at most %g of requests)",
+			st.Weight, p.Version, st.Bake, cfg.Gate.MaxErrorRate))
+	}
+	p.Steps = append(steps, "stop the old version; a failed check at any step returns all traffic to it at once (exit 3)")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/empctl/empctl/pkg/cmdutil"
+	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
@@ -56,5 +57,26 @@ func TestStrategyFlagsOutOfRangeAreUsageErrors(t *testing.T) {
 		if cmdutil.ExitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v (exit %d), want exit 2 naming %q", tc.args, err, cmdutil.ExitCode(err), tc.want)
 		}
+	}
+}
+
+// A progressive strategy's dry run names the strategy and its steps in
+// place of the rolling replacement; a plan that deploys nothing keeps none.
+func TestPlanStrategyNamesTheSteps(t *testing.T) {
+	c, err := resolve(t, true, "", "--strategy", "canary", "--canary-percent", "20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := env.Plan{Action: env.ActionRollout, Version: "v2", Steps: []string{"start", "wait", "drain"}}
+	PlanStrategy(&p, c)
+	text := strings.Join(p.Steps, "\n")
+	if p.Strategy != rollout.Canary || len(p.Steps) != 6 || strings.Contains(text, "drain") ||
+		!strings.Contains(text, "move 20 % of production traffic") || !strings.Contains(text, "move 100 % of production traffic") {
+		t.Fatalf("canary plan %+v", p)
+	}
+	none := env.Plan{Action: env.ActionUnchanged, Reason: "nothing to deploy"}
+	PlanStrategy(&none, c)
+	if none.Strategy != "" || len(none.Steps) != 0 {
+		t.Fatalf("a plan of nothing gained a strategy: %+v", none)
 	}
 }
