@@ -33,6 +33,8 @@ type display struct {
 	// width, height the terminal's size when it was drawn.
 	drawn         int
 	width, height int
+	// reserve is how many rows below the screen stay free (the closing line).
+	reserve int
 
 	kick chan struct{}
 	stop chan struct{}
@@ -129,7 +131,7 @@ func (d *display) redraw() {
 	case d.drawn > 0:
 		fmt.Fprintf(&b, "\x1b[%dA\r", d.drawn)
 	}
-	lines := sc.render(w, h, d.io.ColorScheme())
+	lines := sc.render(w, h-d.reserve, d.io.ColorScheme())
 	for _, l := range lines {
 		b.WriteString(l + "\x1b[K\n")
 	}
@@ -159,7 +161,7 @@ func (d *display) stopped() {
 		return
 	}
 	d.mu.Lock()
-	d.foot = ""
+	d.foot, d.reserve = "", 1
 	d.mu.Unlock()
 	d.redraw()
 	w, _ := d.io.TerminalSize()

@@ -22,8 +22,8 @@ type screen struct {
 	foot string
 }
 
-// render returns at most height-1 lines (the cursor keeps the last row, so
-// the top never scrolls off), none longer than width: the header first,
+// render returns height-1 lines (the cursor keeps the last row, so the top
+// never scrolls off), none longer than width: the header first,
 // then the version and rollout, the replicas, and as many of the latest
 // events as fit.
 func (sc screen) render(width, height int, cs *iostreams.ColorScheme) []string {
@@ -52,7 +52,7 @@ func (sc screen) render(width, height int, cs *iostreams.ColorScheme) []string {
 	}
 	rows := height - 1 - len(top) - len(bottom)
 	if rows <= 0 { // a tiny terminal: the header, cut to fit
-		return top[:max(height-1, 0)]
+		return append(top, bottom...)[:height-1]
 	}
 	table := targetTable(st.Targets, width, cs)
 	if len(table) > rows {
@@ -69,6 +69,11 @@ func (sc screen) render(width, height int, cs *iostreams.ColorScheme) []string {
 	}
 	if len(lines)+len(bottom) > height-1 { // the table's blank line did not fit
 		lines = lines[:height-1-len(bottom)]
+	}
+	// Padded to the full height: the first draw scrolls what up printed
+	// before it away, and the header stays on the terminal's top row.
+	for len(lines)+len(bottom) < height-1 {
+		lines = append(lines, "")
 	}
 	return append(lines, bottom...)
 }

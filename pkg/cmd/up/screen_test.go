@@ -48,8 +48,8 @@ func TestScreenFitsTheTerminal(t *testing.T) {
 			t.Run(fmt.Sprintf("%dx%d color=%v", size.w, size.h, color), func(t *testing.T) {
 				lines := screen{head: head, status: st, recent: evs}.render(size.w, size.h, iostreams.NewColorScheme(color))
 				out := strings.Join(lines, "\n")
-				if len(lines) > size.h-1 {
-					t.Errorf("%d lines for %d rows: the top scrolls off\n%s", len(lines), size.h, out)
+				if len(lines) != size.h-1 {
+					t.Errorf("%d lines for %d rows: the top scrolls off or the header is not on the top row\n%s", len(lines), size.h, out)
 				}
 				for _, l := range lines {
 					if n := visibleLen(l); n > size.w {
