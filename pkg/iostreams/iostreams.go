@@ -1,5 +1,7 @@
 // Package iostreams carries a command's standard streams and what is known about
-// them (is it a terminal?), so commands can be run in tests without one.
+// them (is it a terminal? how wide?), so commands can be run in tests without
+// one. ColorScheme colours ✓/✗ and states on a terminal only, never with
+// NO_COLOR.
 package iostreams
 
 import (

@@ -58,7 +58,9 @@ func TestUpScreenInTmux(t *testing.T) {
 		_ = exec.Command(bin, "-C", proj, "down").Run()
 		_ = exec.Command(tmux, "-L", sock, "kill-server").Run()
 	})
-	pane := func() []string { return strings.Split(strings.TrimRight(run("capture-pane", "-p", "-t", "up"), "\n"), "\n") }
+	pane := func() []string {
+		return strings.Split(strings.TrimRight(run("capture-pane", "-p", "-t", "up"), "\n"), "\n")
+	}
 	// Polling, as a pane has no events to wait on; the deadline is only a
 	// bound for a stuck run, far beyond what a slow machine takes.
 	waitFor := func(what string, ok func([]string) bool) []string {

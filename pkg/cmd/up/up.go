@@ -63,7 +63,12 @@ load balancer serves the webapp for every path outside /api/.
 
 It runs in the foreground until Ctrl-C or ` + "`empctl down`" + `. From another
 terminal, ` + "`empctl status`, `empctl deploy backend`, `empctl rollback`" + ` and
-` + "`empctl verify-zero-downtime`" + ` drive it.`,
+` + "`empctl verify-zero-downtime`" + ` drive it.
+
+On a terminal it shows a screen redrawn in place that fits the terminal: the
+URL and the demo user on top, the version and a progressive rollout's stage
+and weights, the replicas, then the latest events; states are coloured unless
+NO_COLOR is set. Otherwise it prints one line per event.`,
 		Example: `  empctl up
   empctl up --listen 127.0.0.1:9090
   empctl up --output json        # one JSON event per line; the "up" one has the endpoint and demo user
