@@ -1,5 +1,7 @@
 // Package iostreams carries a command's standard streams and what is known about
-// them (is it a terminal?), so commands can be run in tests without one.
+// them (is it a terminal? how wide?), so commands can be run in tests without
+// one. ColorScheme colours ✓/✗ and states on a terminal only, never with
+// NO_COLOR.
 package iostreams
 
 import (
@@ -18,6 +20,8 @@ type IOStreams struct {
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
+	// width and height, when set, are the terminal's size (tests).
+	width, height int
 }
 
 // System returns the process's own streams.
@@ -51,3 +55,20 @@ func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
 func (s *IOStreams) SetTTY(stdin, stdout bool) { s.stdinTTY, s.stdoutTTY = stdin, stdout }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// TerminalSize is stdout's terminal size in columns and rows, read on each
+// call (the terminal may have been resized); 80x24 when it cannot be read.
+func (s *IOStreams) TerminalSize() (width, height int) {
+	if s.width > 0 && s.height > 0 {
+		return s.width, s.height
+	}
+	if f, ok := s.Out.(*os.File); ok && s.stdoutTTY {
+		if w, h, err := term.GetSize(int(f.Fd())); err == nil && w > 0 && h > 0 {
+			return w, h
+		}
+	}
+	return 80, 24
+}
+
+// SetTerminalSize lets tests pretend the terminal has this size.
+func (s *IOStreams) SetTerminalSize(width, height int) { s.width, s.height = width, height }

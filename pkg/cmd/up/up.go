@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,7 +63,12 @@ load balancer serves the webapp for every path outside /api/.
 
 It runs in the foreground until Ctrl-C or ` + "`empctl down`" + `. From another
 terminal, ` + "`empctl status`, `empctl deploy backend`, `empctl rollback`" + ` and
-` + "`empctl verify-zero-downtime`" + ` drive it.`,
+` + "`empctl verify-zero-downtime`" + ` drive it.
+
+On a terminal it shows a screen redrawn in place that fits the terminal: the
+URL and the demo user on top, the version and a progressive rollout's stage
+and weights, the replicas, then the latest events; states are coloured unless
+NO_COLOR is set. Otherwise it prints one line per event.`,
 		Example: `  empctl up
   empctl up --listen 127.0.0.1:9090
   empctl up --output json        # one JSON event per line; the "up" one has the endpoint and demo user
@@ -174,7 +180,7 @@ func Run(ctx context.Context, opts *Options) error {
 		_ = st.Shutdown(context.Background())
 		return err
 	}
-	d.ready(st, header(st.Endpoint(), demo, webNote),
+	d.ready(st.Status, header(st.Endpoint(), demo, webNote),
 		upRecord{Endpoint: st.Endpoint(), DemoEmail: demo.Email, DemoPassword: demo.Password, Note: webNote})
 	if opts.Started != nil {
 		opts.Started(st)
@@ -185,7 +191,7 @@ func Run(ctx context.Context, opts *Options) error {
 		_ = st.Shutdown(context.Background())
 	case <-st.Done():
 	}
-	d.close()
+	d.stopped()
 	return nil
 }
 
@@ -206,12 +212,24 @@ func buildWebapp(ctx context.Context, opts *Options, log io.Writer) (string, str
 	return dist, ""
 }
 
-func header(endpoint string, demo demo.User, webNote string) string {
-	s := fmt.Sprintf("empctl up: the app is at %s  (API: %s/api/)\n", endpoint, endpoint)
-	s += fmt.Sprintf("Demo user: %s  password: %s\n", demo.Email, demo.Password)
-	if webNote != "" {
-		s += "Note: " + webNote + "\n"
+// header is the top of up's output, each line with shorter forms after it
+// for a narrow terminal, the URL and the demo user first.
+func header(endpoint string, demo demo.User, webNote string) [][]string {
+	h := [][]string{
+		{fmt.Sprintf("empctl up: the app is at %s  (API: %s/api/)", endpoint, endpoint), "empctl up: the app is at " + endpoint, "App: " + endpoint},
+		{fmt.Sprintf("Demo user: %s  password: %s", demo.Email, demo.Password), fmt.Sprintf("Demo: %s %s", demo.Email, demo.Password)},
 	}
-	s += "Ctrl-C stops it. From another terminal: empctl status | deploy backend | rollback | verify-zero-downtime | down\n"
-	return s
+	if webNote != "" {
+		h = append(h, []string{"Note: " + webNote})
+	}
+	return append(h, []string{"Ctrl-C or `empctl down` stops it. Also: empctl status | deploy backend | rollback | verify-zero-downtime"})
+}
+
+// headerText is the header's long form, for output that is not a terminal.
+func headerText(h [][]string) string {
+	var b strings.Builder
+	for _, l := range h {
+		b.WriteString(l[0] + "\n")
+	}
+	return b.String()
 }

@@ -149,7 +149,7 @@ func TestUpJSONAnnouncesEndpointAndDemoUser(t *testing.T) {
 	ios, _, out, errOut := iostreams.Test()
 	d := newDisplay(ios, true)
 	d.event(env.Event{Kind: "ready", Message: "3 replicas healthy"})
-	d.ready(nil, "empctl up: the app is at http://127.0.0.1:1\n", upRecord{Endpoint: "http://127.0.0.1:1", DemoEmail: "demo@example.com", DemoPassword: "pw"})
+	d.ready(func() env.Status { return env.Status{} }, [][]string{{"empctl up: the app is at http://127.0.0.1:1"}}, upRecord{Endpoint: "http://127.0.0.1:1", DemoEmail: "demo@example.com", DemoPassword: "pw"})
 	d.close()
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var last upRecord
