@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,7 +78,7 @@ func validateResponse(router routers.Router, r *http.Request, res *teeWriter) er
 	if err != nil {
 		// Only the API's own 404 and 405 may answer a path or method the
 		// document does not have.
-		return validateUnrouted(res)
+		return validateUnrouted(r, res)
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route},
@@ -88,7 +90,17 @@ func validateResponse(router routers.Router, r *http.Request, res *teeWriter) er
 	return openapi3filter.ValidateResponse(r.Context(), in)
 }
 
-func validateUnrouted(res *teeWriter) error {
+func validateUnrouted(r *http.Request, res *teeWriter) error {
+	switch res.statusCode() {
+	case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		// ServeMux redirects a path with "//", "." or ".." segments to its
+		// clean form (documented in info.description).
+		loc, _, _ := strings.Cut(res.Header().Get("Location"), "?")
+		if clean := path.Clean(r.URL.Path); loc != clean && loc != clean+"/" {
+			return fmt.Errorf("redirect of %s to %q, not to its clean path", r.URL.Path, loc)
+		}
+		return nil
+	}
 	code := map[int]string{http.StatusNotFound: "not_found", http.StatusMethodNotAllowed: "method_not_allowed"}[res.statusCode()]
 	if code == "" {
 		return fmt.Errorf("status %d for a path or method the document does not have", res.statusCode())
