@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,6 +115,36 @@ func TestDriftCheckRefusesUndocumented(t *testing.T) {
 	} {
 		if err == nil {
 			t.Errorf("an undocumented %s passed the drift check", name)
+		}
+	}
+}
+
+// TestDatabaseOutageAnswersAsDocumented: every operation whose document
+// says it may answer 503 database_unavailable does so with the database
+// gone (the drift check validates each answer), and no other does.
+func TestDatabaseOutageAnswersAsDocumented(t *testing.T) {
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	id, token := h.user("ada@example.com", "1990-12-10")
+	bodies := map[string]any{
+		"signUp":         signUpBody("new@example.com"),
+		"login":          map[string]string{"email": "ada@example.com", "password": "correct horse battery"},
+		"patchMe":        map[string]string{"lastName": "King"},
+		"changePassword": map[string]string{"currentPassword": "correct horse battery", "newPassword": "another long passphrase"},
+	}
+	_ = h.store.Close()
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			res := op.Responses.Status(http.StatusServiceUnavailable)
+			documented := res != nil && strings.Contains(res.Ref, "Unavailable")
+			r := h.do(method, strings.ReplaceAll(path, "{id}", strconv.FormatInt(id, 10)), token, bodies[op.OperationID])
+			unavailable := r.status == http.StatusServiceUnavailable && r.errorCode(t) == "database_unavailable"
+			if documented != unavailable {
+				t.Errorf("%s %s without a database: %d %s (documented database_unavailable: %v)", method, path, r.status, r.body, documented)
+			}
 		}
 	}
 }
