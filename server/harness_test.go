@@ -86,7 +86,8 @@ func newHarnessOn(t testing.TB, target store.Target, opts ...func(*Deps)) *harne
 		o(&d)
 	}
 	h.api = newAPI(d)
-	h.srv = h.api.handler()
+	// Every response a test sees is checked against server/openapi.json.
+	h.srv = driftCheck(t, h.api.handler())
 	h.http = httptest.NewServer(h.srv)
 	t.Cleanup(h.http.Close)
 	return h

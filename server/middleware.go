@@ -60,7 +60,7 @@ func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	if r.req.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		r.replaced = true
-		e := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; see server/README.md"}
+		e := &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route; the API is described at GET /api/openapi.json"}
 		if code == http.StatusMethodNotAllowed {
 			e = &apiError{Status: code, Code: "method_not_allowed", Message: "method not allowed here; see the Allow header"}
 		}

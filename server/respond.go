@@ -23,7 +23,7 @@ import (
 const maxBodyBytes = 8 << 10
 
 // apiError is the one error shape of the API; Code values are a contract
-// documented in server/README.md.
+// documented in server/openapi.json.
 type apiError struct {
 	Status     int               `json:"-"`
 	Code       string            `json:"code"`
@@ -158,7 +158,7 @@ func jsonError(err error) *apiError {
 		}
 		return bad(fmt.Sprintf("field %q must be a JSON %s", badType.Field, badType.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return bad(strings.TrimPrefix(err.Error(), "json: ") + " (check the field names in server/README.md)")
+		return bad(strings.TrimPrefix(err.Error(), "json: ") + " (the field names are in the API description, GET /api/openapi.json)")
 	default:
 		return bad("invalid JSON body")
 	}

@@ -10,6 +10,7 @@ func addRoutes(mux *http.ServeMux, s *api) {
 	mux.Handle("GET /metrics", handleMetrics(s))
 
 	mux.Handle("GET /api/version", handleVersion(s))
+	mux.Handle("GET /api/openapi.json", handleOpenAPI(s))
 	mux.Handle("POST /api/users", handleSignUp(s))
 	mux.Handle("POST /api/login", handleLogin(s))
 	mux.Handle("POST /api/logout", requireAuth(s, handleLogout(s)))

@@ -64,6 +64,7 @@ type api struct {
 	hashes    *hashSlots
 	dummyHash []byte
 	lastSweep atomic.Int64 // Unix ms of this process's last Sweep
+	openAPI   servedDocument
 }
 
 // NewServer builds the API: every route of routes.go behind the middleware.
@@ -103,6 +104,10 @@ func newAPI(d Deps) *api {
 	// Unknown emails are checked against this hash so they cost as much time
 	// as wrong passwords and do not reveal which emails have accounts.
 	s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("timing equaliser, never a real password"), d.BcryptCost)
+	var err error
+	if s.openAPI, err = newServedDocument(d.Build.Version); err != nil {
+		panic(err) // the embedded document is checked by the tests
+	}
 	s.metrics = newMetrics(s.registry, d.Store)
 	s.registry.MustRegister(newDatabaseUp(s))
 	return s

@@ -1,3 +1,5 @@
+// Checked against server/openapi.json by server/webapp_models_test.go: keep the two in step.
+
 /** The signed-in user's own profile, as /api/me, sign-up and login return it. */
 export interface User {
   id: number;
