@@ -62,15 +62,22 @@ func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.Frontend
 	if err != nil {
 		return env.Frontend{}, err
 	}
-	fe := frontendResult(res)
-	if len(res.Changed) > 0 {
-		fe.InvalidationPaths = cdn.Paths(res.Changed)
+	return finishInvalidation(frontendResult(res), res.Release, res.Changed, inv, opts.NoWait, func() error {
+		return cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts)
+	}, start)
+}
+
+// finishInvalidation fills in the CloudFront invalidation of a publish or a
+// rollback whose release is live, and waits for it unless noWait.
+func finishInvalidation(fe env.Frontend, release string, changed []string, inv *cdn.Invalidation, noWait bool, wait func() error, start time.Time) (env.Frontend, error) {
+	if len(changed) > 0 {
+		fe.InvalidationPaths = cdn.Paths(changed)
 	}
 	if inv != nil {
 		fe.Invalidation = inv.ID
-		if !opts.NoWait {
-			if err := cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts); err != nil {
-				return fe, fmt.Errorf("release %s is live and CloudFront invalidation %s was created (it completes without empctl); waiting for it: %w", res.Release, inv.ID, err)
+		if !noWait {
+			if err := wait(); err != nil {
+				return fe, fmt.Errorf("release %s is live and CloudFront invalidation %s was created (it completes without empctl); waiting for it: %w", release, inv.ID, err)
 			}
 		}
 	}

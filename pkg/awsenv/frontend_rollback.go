@@ -49,19 +49,9 @@ func (e *Env) RollbackFrontend(ctx context.Context, opts env.FrontendRollbackOpt
 		return env.Frontend{}, err
 	}
 	fe := env.Frontend{Release: res.Release, From: res.From, Files: res.Files, DryRun: res.DryRun, Restored: res.Restored, Unchanged: res.Release == res.From}
-	if len(res.Changed) > 0 {
-		fe.InvalidationPaths = cdn.Paths(res.Changed)
-	}
-	if inv != nil {
-		fe.Invalidation = inv.ID
-		if !opts.NoWait {
-			if err := cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts); err != nil {
-				return fe, fmt.Errorf("release %s is live and CloudFront invalidation %s was created (it completes without empctl); waiting for it: %w", res.Release, inv.ID, err)
-			}
-		}
-	}
-	fe.Seconds = time.Since(start).Seconds()
-	return fe, nil
+	return finishInvalidation(fe, res.Release, res.Changed, inv, opts.NoWait, func() error {
+		return cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts)
+	}, start)
 }
 
 // FrontendReleases lists the retained webapp releases, the live one first.

@@ -65,16 +65,7 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 		return err
 	}
 	if opts.JSON {
-		if err != nil {
-			if perr := cmdutil.PrintJSON(opts.IO.Out, struct {
-				env.Frontend
-				Error string `json:"error"`
-			}{info, err.Error()}); perr != nil {
-				return perr
-			}
-			return err
-		}
-		return cmdutil.PrintJSON(opts.IO.Out, info)
+		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
 	out := opts.IO.Out
 	switch {

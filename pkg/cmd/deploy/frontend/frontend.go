@@ -115,16 +115,7 @@ func Run(ctx context.Context, opts *Options) error {
 	// With a release and an error, the release went live and a later step
 	// (the CloudFront invalidation) failed: say what is live, then fail.
 	if opts.JSON {
-		if err != nil {
-			if perr := cmdutil.PrintJSON(opts.IO.Out, struct {
-				env.Frontend
-				Error string `json:"error"`
-			}{info, err.Error()}); perr != nil {
-				return perr
-			}
-			return err
-		}
-		return cmdutil.PrintJSON(opts.IO.Out, info)
+		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
 	switch {
 	case err != nil && info.Invalidation != "":

@@ -71,3 +71,19 @@ func AddWatchFlags(cmd *cobra.Command, o *env.DeployOptions) {
 	cmd.Flags().DurationVar(&o.PollInterval, "poll-interval", 5*time.Second, "how often to read the rollout's state (AWS)")
 	cmd.Flags().BoolVar(&o.NoRollback, "no-rollback", false, "on timeout, leave the rollout running instead of rolling back (AWS)")
 }
+
+// PrintFrontendJSON prints a webapp publish's or rollback's result; with an
+// error beside a release (it went live, a later step such as the CloudFront
+// invalidation failed) the error goes into the object too, and is returned.
+func PrintFrontendJSON(out io.Writer, info env.Frontend, err error) error {
+	if err == nil {
+		return cmdutil.PrintJSON(out, info)
+	}
+	if perr := cmdutil.PrintJSON(out, struct {
+		env.Frontend
+		Error string `json:"error"`
+	}{info, err.Error()}); perr != nil {
+		return perr
+	}
+	return err
+}
