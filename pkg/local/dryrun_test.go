@@ -1,19 +1,14 @@
 package local_test
 
 import (
-	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/local"
-	"github.com/empctl/empctl/pkg/local/control"
 	"github.com/empctl/empctl/pkg/local/localtest"
-	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // A backend dry run decides as the deploy does, on the real stack: for the
@@ -66,24 +61,10 @@ func TestBackendDryRunAgreesWithTheDeploy(t *testing.T) {
 // A webapp dry run decides as the publish does: the live build is already
 // live, with every file unchanged, and nothing is published.
 func TestFrontendDryRunAgreesWithThePublish(t *testing.T) {
-	opts := localtest.Options(t)
-	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
-	if err := control.Serve(s); err != nil {
-		t.Fatal(err)
-	}
-	e := local.NewEnv(t.TempDir(), opts.StateDir)
+	_, e := servedEnv(t)
 	ctx := t.Context()
 	noProgress := func(env.Event) {}
-	dist := t.TempDir()
-	for name, body := range map[string]string{"index.html": "<html>v1</html>", "main.abc123.js": "v1"} {
-		if err := os.WriteFile(filepath.Join(dist, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dist := webBuildV1(t)
 
 	// Changed (nothing live yet).
 	plan, err := e.DeployFrontend(ctx, dist, env.FrontendOptions{DryRun: true}, noProgress)

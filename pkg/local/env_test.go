@@ -22,9 +22,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// A dry run of a webapp publish names the release it would replace and the
-// files it would copy, and changes nothing.
-func TestFrontendDryRunNamesTheReleaseItWouldReplace(t *testing.T) {
+// servedEnv starts a stack of fake replicas of v1 behind its control socket
+// and returns it with the local environment that drives it.
+func servedEnv(t *testing.T) (*stack.Stack, *local.Env) {
+	t.Helper()
 	opts := localtest.Options(t)
 	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
 	if err != nil {
@@ -34,16 +35,29 @@ func TestFrontendDryRunNamesTheReleaseItWouldReplace(t *testing.T) {
 	if err := control.Serve(s); err != nil {
 		t.Fatal(err)
 	}
-	e := local.NewEnv(t.TempDir(), opts.StateDir)
-	ctx := context.Background()
-	noProgress := func(env.Event) {}
+	return s, local.NewEnv(t.TempDir(), opts.StateDir)
+}
 
+// webBuildV1 is a webapp build of two files: index.html and a hashed asset.
+func webBuildV1(t *testing.T) string {
+	t.Helper()
 	dist := t.TempDir()
 	for name, body := range map[string]string{"index.html": "<html>v1</html>", "main.abc123.js": "v1"} {
 		if err := os.WriteFile(filepath.Join(dist, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return dist
+}
+
+// A dry run of a webapp publish names the release it would replace and the
+// files it would copy, and changes nothing.
+func TestFrontendDryRunNamesTheReleaseItWouldReplace(t *testing.T) {
+	s, e := servedEnv(t)
+	ctx := context.Background()
+	noProgress := func(env.Event) {}
+
+	dist := webBuildV1(t)
 	plan, err := e.DeployFrontend(ctx, dist, env.FrontendOptions{DryRun: true}, noProgress)
 	if err != nil || !plan.DryRun || plan.Unchanged || plan.Replaces != "" || plan.Files != 2 {
 		t.Fatalf("dry run with no release live: %+v, %v; want a dry run of 2 files replacing none", plan, err)
@@ -69,16 +83,7 @@ func TestFrontendDryRunNamesTheReleaseItWouldReplace(t *testing.T) {
 // the options at the stack's gate hooks; without a gate it is refused
 // before anything starts.
 func TestProgressiveDeployRunsTheGate(t *testing.T) {
-	opts := localtest.Options(t)
-	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
-	if err := control.Serve(s); err != nil {
-		t.Fatal(err)
-	}
-	e := local.NewEnv(t.TempDir(), opts.StateDir)
+	_, e := servedEnv(t)
 	fake := localtest.FakeRelease(t, "v2")
 	rel := env.Release{Version: fake.Version, Artifact: fake.Binary, Digest: fake.Digest, Env: fake.Env}
 	cfg := rollout.Defaults(true)

@@ -10,26 +10,13 @@ import (
 	"testing"
 
 	"github.com/empctl/empctl/pkg/env"
-	"github.com/empctl/empctl/pkg/local"
-	"github.com/empctl/empctl/pkg/local/control"
-	"github.com/empctl/empctl/pkg/local/localtest"
-	"github.com/empctl/empctl/pkg/local/stack"
 )
 
 // Locally, a frontend rollback switches the stack's web root back to a kept
 // release, through the control socket, and status lists the kept releases
 // and the backend's.
 func TestFrontendRollbackThroughTheStack(t *testing.T) {
-	opts := localtest.Options(t)
-	s, err := stack.Start(context.Background(), opts, localtest.FakeRelease(t, "v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
-	if err := control.Serve(s); err != nil {
-		t.Fatal(err)
-	}
-	e := local.NewEnv(t.TempDir(), opts.StateDir)
+	_, e := servedEnv(t)
 	ctx := context.Background()
 	noProgress := func(env.Event) {}
 	endpoint, err := e.Endpoint(ctx)
