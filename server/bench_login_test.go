@@ -26,14 +26,7 @@ import (
 // one client, then from 200 clients (so the per-client sign-up limit cannot
 // hide the bound on concurrent hashing). Run with `make bench`.
 func BenchmarkLoginUnderSignUpBurst(b *testing.B) {
-	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(b.TempDir(), "bench.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Build: buildinfo.Get(), Instance: Instance{ID: "bench"}}))
-	defer srv.Close()
+	_, srv := benchServer(b, 0)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	post := func(path, from string, body any) int { return benchPost(b, client, srv.URL+path, from, body) }
 	owner := signUpBody("owner@example.com")
@@ -120,3 +113,18 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchServer is the API on a fresh SQLite file for a benchmark, hashing at
+// cost (0: production's); both close when the benchmark ends.
+func benchServer(b *testing.B, cost int) (store.Store, *httptest.Server) {
+	b.Helper()
+	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(b.TempDir(), "bench.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Build: buildinfo.Get(), Instance: Instance{ID: "bench"}, BcryptCost: cost}))
+	b.Cleanup(srv.Close)
+	return st, srv
+}

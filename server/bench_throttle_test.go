@@ -3,18 +3,11 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
-
-	"github.com/empctl/empctl/pkg/buildinfo"
-	"github.com/empctl/empctl/server/store"
 )
 
 // BenchmarkLoginThrottleCost measures one login at bcrypt's minimum cost on
@@ -24,14 +17,7 @@ import (
 // server/README.md has the figures before and after the throttle moved into
 // the database.
 func BenchmarkLoginThrottleCost(b *testing.B) {
-	st, _, err := store.Open(context.Background(), store.Target{Driver: "sqlite", DSN: filepath.Join(b.TempDir(), "bench.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Build: buildinfo.Get(), Instance: Instance{ID: "bench"}, BcryptCost: bcrypt.MinCost}))
-	defer srv.Close()
+	st, srv := benchServer(b, bcrypt.MinCost)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	post := func(path, from string, body any) int {
 		return benchPost(b, client, srv.URL+path, from, body)
