@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,6 +216,11 @@ func (w *Root) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		name, file = "/index.html", filepath.Join(dir, "index.html")
 	}
+	// A release's files never change once published, so the release and
+	// the path name the content exactly: Last-Modified alone (whole seconds)
+	// would answer 304 with the old page to a tab revalidating after a
+	// release published within the same second.
+	rw.Header().Set("ETag", strconv.Quote(filepath.Base(dir)+name))
 	serveFile(rw, r, file, webassets.CacheControl(name))
 }
 

@@ -132,3 +132,36 @@ func TestWebRootSendsTheContentSecurityPolicy(t *testing.T) {
 		}
 	}
 }
+
+// A tab that revalidates its page after a new release went live gets the new
+// page, even when both releases were published within one second with files
+// of one size (what Last-Modified alone cannot tell apart): the reload the
+// new-release notice offers must not be answered 304 with the old page.
+func TestRevalidationAfterAPublishGetsTheNewRelease(t *testing.T) {
+	w := New(filepath.Join(t.TempDir(), "web"))
+	if _, err := w.Publish(writeDist(t, map[string]string{"index.html": "<script src=main-AAAAAAAA.js>"})); err != nil {
+		t.Fatal(err)
+	}
+	first := get(t, w, "/sign-in")
+	if _, err := w.Publish(writeDist(t, map[string]string{"index.html": "<script src=main-BBBBBBBB.js>"})); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/sign-in", nil)
+	req.Header.Set("If-Modified-Since", first.Header().Get("Last-Modified"))
+	if etag := first.Header().Get("ETag"); etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	rec := httptest.NewRecorder()
+	w.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "BBBBBBBB") {
+		t.Fatalf("revalidation after a new release: %d %q; want 200 with the new page", rec.Code, rec.Body.String())
+	}
+	// The same release revalidated is still a 304.
+	again := httptest.NewRequest(http.MethodGet, "/sign-in", nil)
+	again.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+	rec2 := httptest.NewRecorder()
+	w.ServeHTTP(rec2, again)
+	if rec2.Code != http.StatusNotModified {
+		t.Fatalf("revalidation of the live release: %d; want 304", rec2.Code)
+	}
+}
