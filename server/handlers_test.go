@@ -499,31 +499,46 @@ func TestPublicProfile(t *testing.T) {
 	h := newHarness(t)
 	adult, token := h.user("ada@example.com", "1990-12-10")
 	minor, _ := h.user("tim@example.com", "2010-06-01")
-	eighteenTomorrow, _ := h.user("eve@example.com", "2008-11-28")
-	eighteenToday, _ := h.user("bob@example.com", "2008-11-27")
 
-	for _, tc := range []struct {
-		id       int64
-		lastName bool
-		age      float64
-	}{{adult, true, 35}, {minor, false, 16}, {eighteenTomorrow, false, 17}, {eighteenToday, true, 18}} {
-		r := h.do("GET", fmt.Sprintf("/api/users/%d", tc.id), token, nil)
+	for _, id := range []int64{adult, minor} {
+		r := h.do("GET", fmt.Sprintf("/api/users/%d", id), token, nil)
 		h.expect(r, http.StatusOK, "")
-		got := r.json(t)
-		if _, has := got["lastName"]; has != tc.lastName {
-			t.Errorf("user %d (age %v): lastName present = %v, want %v: %s", tc.id, tc.age, has, tc.lastName, r.body)
-		}
-		if got["age"] != tc.age || got["firstName"] != "Ada" || got["id"] != float64(tc.id) {
-			t.Errorf("user %d: %s", tc.id, r.body)
-		}
-		for _, private := range []string{"birthDate", "email", "createdAt"} {
-			if _, has := got[private]; has {
-				t.Errorf("public profile exposes %s: %s", private, r.body)
-			}
+		// The exact body: a minor's profile has the adult's shape, and no
+		// field from the birth date (age, a minor notice) or private data.
+		if want := fmt.Sprintf(`{"id":%d,"firstName":"Ada","lastInitial":"L"}`+"\n", id); string(r.body) != want {
+			t.Errorf("user %d: %s, want %s", id, r.body, want)
 		}
 	}
 	for _, id := range []string{"999999", "0", "-1", "abc", "1.5", "99999999999999999999", "+1", "01", "%201"} {
 		h.expect(h.do("GET", "/api/users/"+id, token, nil), http.StatusNotFound, "not_found")
+	}
+}
+
+// TestPublicProfileSameOnEitherSideOfABirthday: reading a profile daily must
+// not reveal the birth date, so nothing in it may change on a birthday, the
+// 18th included (finding 9 of issue 19).
+func TestPublicProfileSameOnEitherSideOfABirthday(t *testing.T) {
+	h := newHarness(t) // today is 2026-11-27, 12:00 UTC
+	_, token := h.user("ada@example.com", "1990-12-10")
+	adult, _ := h.user("bob@example.com", "1990-11-28")
+	eighteenTomorrow, _ := h.user("eve@example.com", "2008-11-28")
+	paths := []string{fmt.Sprintf("/api/users/%d", adult), fmt.Sprintf("/api/users/%d", eighteenTomorrow)}
+	before := map[string]string{}
+	for _, p := range paths {
+		r := h.do("GET", p, token, nil)
+		h.expect(r, http.StatusOK, "")
+		before[p] = string(r.body)
+	}
+	h.clock.Advance(13 * time.Hour) // 2026-11-28 01:00 UTC: both birthdays, within the session's day
+	for _, p := range paths {
+		r := h.do("GET", p, token, nil)
+		h.expect(r, http.StatusOK, "")
+		if string(r.body) != before[p] {
+			t.Errorf("GET %s changed on the birthday:\nbefore %s\nafter  %s", p, before[p], r.body)
+		}
+	}
+	if before[paths[0]] == before[paths[1]] {
+		t.Fatalf("two users' profiles are identical, so the test proves nothing: %s", before[paths[0]])
 	}
 }
 

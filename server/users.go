@@ -17,26 +17,20 @@ type ownProfile struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// publicProfile is what other users see: never the birth date, and never the
-// last name of a minor.
+// publicProfile is what other users see: the same fields for everyone and
+// nothing that changes with the date, so reading a profile every day
+// reveals nothing of the birth date (server/README.md).
 type publicProfile struct {
-	ID        int64  `json:"id"`
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName,omitempty"`
-	Age       int    `json:"age"`
+	ID          int64  `json:"id"`
+	FirstName   string `json:"firstName"`
+	LastInitial string `json:"lastInitial"`
 }
-
-const adultAge = 18
 
 func toOwnProfile(u store.User, now time.Time) ownProfile {
 	return ownProfile{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
 		BirthDate: u.BirthDate, Age: age(u.BirthDate, now), CreatedAt: u.CreatedAt.UTC()}
 }
 
-func toPublicProfile(u store.User, now time.Time) publicProfile {
-	p := publicProfile{ID: u.ID, FirstName: u.FirstName, Age: age(u.BirthDate, now)}
-	if p.Age >= adultAge {
-		p.LastName = u.LastName
-	}
-	return p
+func toPublicProfile(u store.User) publicProfile {
+	return publicProfile{ID: u.ID, FirstName: u.FirstName, LastInitial: initial(u.LastName)}
 }

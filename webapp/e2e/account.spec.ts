@@ -179,7 +179,7 @@ test('an ended session returns to sign-in and then to the page wanted', async ({
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(new RegExp(`/users/${id}$`));
-  await expect(page.getByTestId('public-name')).toHaveText('Edsger Dijkstra');
+  await expect(page.getByTestId('public-name')).toHaveText('Edsger D.');
 });
 
 test('sign in with the keyboard alone', async ({ page, request }) => {

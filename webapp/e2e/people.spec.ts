@@ -1,7 +1,10 @@
 import { expect, test } from './fixtures';
 import { createUser, newUser, signIn } from './support';
 
-test("a minor's last name is never shown", async ({ page, request }) => {
+test('a public profile shows the first name and last initial, the same for minors', async ({
+  page,
+  request,
+}) => {
   const minor = newUser('Tim', 'Young', 16);
   const adult = newUser('Barbara', 'Liskov', 40);
   const minorId = await createUser(request, minor);
@@ -13,26 +16,26 @@ test("a minor's last name is never shown", async ({ page, request }) => {
   await page.getByRole('button', { name: 'Open profile' }).click();
 
   await expect(page).toHaveURL(new RegExp(`/users/${minorId}$`));
-  await expect(page.getByTestId('public-name')).toHaveText('Tim');
-  await expect(page).toHaveTitle('Tim · empctl');
-  await expect(page.getByTestId('minor-notice')).toHaveText(
-    'Tim is under 18, so their last name is kept private.',
-  );
+  await expect(page.getByTestId('public-name')).toHaveText('Tim Y.');
+  await expect(page).toHaveTitle('Tim Y. · empctl');
+  // Nothing that changes with the date, which polling would turn into the birth date.
   await expect(page.getByText('Young')).toHaveCount(0);
-  await expect(page.getByText('age 16')).toBeVisible();
+  await expect(page.getByText(/\bage\b|under 18/i)).toHaveCount(0);
+  await expect(page.getByText(`Member ${minorId}`, { exact: true })).toBeVisible();
 
   await page.goto(`/users/${adultId}`);
-  await expect(page.getByTestId('public-name')).toHaveText('Barbara Liskov');
-  await expect(page.getByTestId('minor-notice')).toHaveCount(0);
+  await expect(page.getByTestId('public-name')).toHaveText('Barbara L.');
+  await expect(page.getByText('Liskov')).toHaveCount(0);
 
-  // The minor sees the same about themselves.
+  // The minor is told what others see, and sees the same about themselves.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await signIn(page, minor.email, minor.password);
-  await expect(page.getByText('other people see only your first name and age')).toBeVisible();
+  await expect(
+    page.getByText('Other members see only your first name and the initial of your last name.'),
+  ).toBeVisible();
   await page.getByRole('link', { name: 'See your public profile' }).click();
-  await expect(page.getByTestId('minor-notice')).toHaveText(
-    'You are under 18, so your last name is kept private.',
-  );
+  await expect(page.getByTestId('public-name')).toHaveText('Tim Y.');
+  await expect(page.getByTestId('public-hint')).toContainText('This is how other members see');
 });
 
 test('an unknown member number says so', async ({ page, request, consoleErrors }) => {

@@ -35,7 +35,7 @@ test('a rollout: the status bar shows the new version, with no error on the page
   await expect(statusBar).toContainText(`updated from ${before}`);
   // The page keeps working on the new version.
   await page.getByRole('link', { name: 'See your public profile' }).click();
-  await expect(page.getByTestId('public-name')).toHaveText('Barbara Rollout');
+  await expect(page.getByTestId('public-name')).toHaveText('Barbara R.');
 
   expect(problems).toEqual([]);
   expect(await page.evaluate(() => document.body.dataset['sawUnreachable'])).toBeUndefined();

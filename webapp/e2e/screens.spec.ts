@@ -51,8 +51,8 @@ test('the main screens: no console errors, no accessibility problems, screenshot
   await screen('07-people');
 
   await page.goto(`/users/${minorId}`);
-  await expect(page.getByTestId('minor-notice')).toBeVisible();
-  await screen('08-public-profile-minor');
+  await expect(page.getByTestId('public-name')).toHaveText('Sam M.');
+  await screen('08-public-profile');
 
   consoleErrors.allowHttpErrors(404);
   await page.goto('/users/987654321');

@@ -11,12 +11,14 @@ export interface User {
   createdAt: string;
 }
 
-/** Another user's public profile: lastName is absent for users under 18. */
+/**
+ * Another user's public profile: the same fields for everyone and nothing that changes with the
+ * date (no age), so it reveals nothing of the birth date. Shown as "Ada L.".
+ */
 export interface PublicProfile {
   id: number;
   firstName: string;
-  lastName?: string;
-  age: number;
+  lastInitial: string;
 }
 
 export interface SignUpRequest {

@@ -2,6 +2,7 @@ import { Component, computed, effect, inject, input, untracked } from '@angular/
 import { Title } from '@angular/platform-browser';
 import { RouterLink } from '@angular/router';
 import { of } from 'rxjs';
+import { PublicProfile } from '../../core/api/models';
 import { SessionStore } from '../../core/auth/session.store';
 import { ApiNotice } from '../../shared/api-notice';
 import { createLoader } from '../../shared/loader';
@@ -40,13 +41,25 @@ export class PublicProfilePage {
     effect(() => {
       const s = this.profile.state();
       if (s.status === 'ready' && s.value) {
-        const name = [s.value.firstName, s.value.lastName].filter(Boolean).join(' ');
-        title.setTitle(`${name} · empctl`);
+        title.setTitle(`${displayName(s.value)} · empctl`);
       }
     });
   }
 
-  protected initials(first: string, last?: string): string {
-    return (first.charAt(0) + (last?.charAt(0) ?? '')).toUpperCase();
+  protected readonly displayName = displayName;
+
+  protected initials(p: PublicProfile): string {
+    return (firstCharacter(p.firstName) + p.lastInitial).toUpperCase();
   }
+}
+
+/** "Ada L.": the first name and the last name's initial, as every member sees them. */
+export function displayName(p: PublicProfile): string {
+  return p.lastInitial ? `${p.firstName} ${p.lastInitial}.` : p.firstName;
+}
+
+/** The first user-perceived character: an emoji or an accented letter stays whole. */
+function firstCharacter(s: string): string {
+  for (const { segment } of new Intl.Segmenter().segment(s)) return segment;
+  return '';
 }
