@@ -172,7 +172,7 @@ func DeployProgressive(ctx context.Context, c Clients, svc Service, taskDefARN s
 	pr.route = rollout.TestRoute{BaseURL: p.Endpoint, Header: http.Header{http.CanonicalHeaderKey(p.Plumbing.TestHeaderName): {value}}}
 	pr.traffic = newALBTraffic(c.CW, p.Plumbing.ProductionRuleARN, oldTG, newTG, start)
 	if pr.cfg.Bake != p.Config.Bake || pr.cfg.CanaryBake != p.Config.CanaryBake || pr.cfg.StepBake != p.Config.StepBake {
-		w.info("ECS bakes in whole minutes: bakes rounded up to %s", bakes(pr.cfg))
+		w.info("ECS counts bakes and hook timeouts in whole minutes: bakes rounded up to %s", bakes(pr.cfg))
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("cancelled before updating service %s: nothing changed: %w", svc.Name, err)
