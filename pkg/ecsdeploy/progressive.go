@@ -510,8 +510,8 @@ func stateOf(sd *types.ServiceDeployment, now time.Time) rollout.State {
 // bakeEndsAtHook is when empctl's bake at the paused bake hook ends, as
 // another process can tell: the hook's timeout is the bake plus the test
 // hook's (deploymentConfiguration), so the bake ends the test hook's timeout
-// before the hook expires (at the latest: empctl starts baking a look after
-// the pause began). Zero for a configuration empctl did not write.
+// before the hook expires (within a look: empctl starts baking when it sees
+// the pause). Zero for a configuration empctl did not write.
 func bakeEndsAtHook(dc *types.DeploymentConfiguration, h *types.DeploymentLifecycleHookDetail) time.Time {
 	margin := hookMinutes(dc, testStage)
 	if margin == 0 || hookMinutes(dc, bakeStage) == 0 || h.ExpiresAt == nil {
