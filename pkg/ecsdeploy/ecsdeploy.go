@@ -3,8 +3,9 @@
 // service, follows this deployment (not whatever the service looks like) to a
 // verdict, and rolls back on a timeout. DeployProgressive does the same with
 // ECS's blue/green, canary and linear strategies, promoted only by a
-// rollout.Gate's verdicts at a PAUSE hook and during the production steps. It
-// never prints: progress goes to a
+// rollout.Gate's verdicts at two PAUSE hooks (the test, and the final bake
+// that empctl runs itself) and during the production steps; the hooks'
+// timeouts roll back if empctl dies. It never prints: progress goes to a
 // callback, outcomes come back as a Result and typed errors.
 package ecsdeploy
 

@@ -26,14 +26,22 @@ type ProgressiveOptions struct {
 	Endpoint string
 	// HookTimeout is how long ECS holds the deployment at the test hook for
 	// empctl's verdict before it rolls back by itself (so a dead empctl
-	// promotes nothing). Whole minutes; default 30 min.
+	// promotes nothing), and the margin beyond the final bake at the bake
+	// hook. Whole minutes; default 30 min.
 	HookTimeout time.Duration
 }
 
-// testStage is where the deployment waits for the test gate: test traffic
-// reaches the new revision, production traffic none yet. (ECS refuses PAUSE
-// hooks at TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT themselves.)
-const testStage = types.DeploymentLifecycleHookStagePostTestTrafficShift
+// The stages where a PAUSE hook holds the deployment for empctl's word (ECS
+// refuses PAUSE hooks at TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT
+// themselves). At testStage test traffic reaches the new revision,
+// production traffic none yet: the test gate runs. At bakeStage all
+// production traffic is on the new revision and the old one still runs:
+// empctl's final bake runs, and only its CONTINUE lets ECS clean the old
+// revision up.
+const (
+	testStage = types.DeploymentLifecycleHookStagePostTestTrafficShift
+	bakeStage = types.DeploymentLifecycleHookStagePostProductionTrafficShift
+)
 
 // ecsMinutes is a duration as ECS's whole minutes, rounded up so that a bake
 // is never shorter than asked: a local-style 5 s bake is 1 minute on AWS.
@@ -41,19 +49,26 @@ func ecsMinutes(d time.Duration) int32 {
 	return int32((d + time.Minute - 1) / time.Minute)
 }
 
-// deploymentConfiguration is the strategy as UpdateService takes it, with a
-// PAUSE hook at the test stage whose timeout action is ROLLBACK.
+// deploymentConfiguration is the strategy as UpdateService takes it, with
+// PAUSE hooks at the test and the bake stages whose timeout action is
+// ROLLBACK: if empctl dies anywhere after the test gate, the deployment
+// reaches (or sits at) the bake hook and its timeout rolls it back. A
+// deployment is never promoted by default. ECS's own bake is 0: once
+// continued at the bake hook, ECS cleans the old revision up at once.
+//
+// Two hooks, as each has its own timeout. The bake hook's is the bake plus
+// hookTimeout's margin: empctl starts its bake only when it has seen the
+// pause, and the gate's last reading of CloudWatch's one-minute sums may end
+// after it; the margin is also the longest a dead empctl leaves all
+// production traffic on the new revision after the bake.
 func deploymentConfiguration(c rollout.Config, hookTimeout time.Duration) *types.DeploymentConfiguration {
 	dc := &types.DeploymentConfiguration{
 		MaximumPercent: aws.Int32(200), MinimumHealthyPercent: aws.Int32(100),
-		BakeTimeInMinutes: aws.Int32(ecsMinutes(c.Bake)),
-		LifecycleHooks: []types.DeploymentLifecycleHook{{
-			TargetType:      types.DeploymentLifecycleHookTargetTypePause,
-			LifecycleStages: []types.DeploymentLifecycleHookStage{testStage},
-			TimeoutConfiguration: &types.DeploymentLifecycleHookTimeoutConfiguration{
-				TimeoutInMinutes: aws.Int32(min(max(ecsMinutes(hookTimeout), 1), 20160)), Action: types.DeploymentLifecycleHookActionRollback,
-			},
-		}},
+		BakeTimeInMinutes: aws.Int32(0),
+		LifecycleHooks: []types.DeploymentLifecycleHook{
+			pauseHook(testStage, ecsMinutes(hookTimeout)),
+			pauseHook(bakeStage, ecsMinutes(c.Bake)+ecsMinutes(hookTimeout)),
+		},
 	}
 	switch c.Strategy {
 	case rollout.BlueGreen:
@@ -68,7 +83,21 @@ func deploymentConfiguration(c rollout.Config, hookTimeout time.Duration) *types
 	return dc
 }
 
-// onECS is the configuration with its bakes as ECS runs them (whole minutes).
+// pauseHook holds the deployment at stage for minutes (within ECS's 1 to
+// 20160), then rolls it back.
+func pauseHook(stage types.DeploymentLifecycleHookStage, minutes int32) types.DeploymentLifecycleHook {
+	return types.DeploymentLifecycleHook{
+		TargetType:      types.DeploymentLifecycleHookTargetTypePause,
+		LifecycleStages: []types.DeploymentLifecycleHookStage{stage},
+		TimeoutConfiguration: &types.DeploymentLifecycleHookTimeoutConfiguration{
+			TimeoutInMinutes: aws.Int32(min(max(minutes, 1), 20160)), Action: types.DeploymentLifecycleHookActionRollback,
+		},
+	}
+}
+
+// onECS is the configuration with its bakes in ECS's whole minutes: the
+// step bakes ECS runs, and the final bake empctl runs at the bake hook, whose
+// timeout counts whole minutes too (as do CloudWatch's metrics).
 func onECS(c rollout.Config) rollout.Config {
 	m := func(d time.Duration) time.Duration { return time.Duration(ecsMinutes(d)) * time.Minute }
 	c.Bake, c.CanaryBake, c.StepBake = m(c.Bake), m(c.CanaryBake), m(c.StepBake)
@@ -85,6 +114,8 @@ type progress struct {
 	route    rollout.TestRoute
 	traffic  rollout.Traffic
 	tested   bool
+	baked    bool      // the final bake began, at the bake hook
+	bakeEnds time.Time // when empctl's final bake ends
 	watched  int
 	verdicts []rollout.Verdict
 	decided  rollout.Stage
@@ -96,10 +127,13 @@ type progress struct {
 // canary or linear strategy of opts.Config and promotes it only on the
 // gate's word: at the test hook it runs Gate.Test through the test route and
 // continues the hook (its own hookId) or rolls back; during each production
-// step and the final bake it runs Gate.Watch on the public endpoint, fed by
-// the ALB's per-target-group metrics, and stops the deployment with a
-// rollback at the first failing verdict. A cancelled ctx while a gate runs
-// rolls back too (nobody vouched for the new revision) and says so.
+// step it runs Gate.Watch on the public endpoint, fed by the ALB's
+// per-target-group metrics, and stops the deployment with a rollback at the
+// first failing verdict; at the bake hook it runs the final bake's
+// Gate.Watch and continues that hook (its own hookId) or rolls back there.
+// A cancelled ctx while a gate runs rolls back too (nobody vouched for the
+// new revision) and says so; if the process dies instead, the hooks'
+// timeouts roll back.
 func DeployProgressive(ctx context.Context, c Clients, svc Service, taskDefARN string, p ProgressiveOptions, opts WatchOptions) (Result, error) {
 	start := time.Now()
 	if !p.Config.Strategy.Progressive() {
@@ -138,7 +172,7 @@ func DeployProgressive(ctx context.Context, c Clients, svc Service, taskDefARN s
 	pr.route = rollout.TestRoute{BaseURL: p.Endpoint, Header: http.Header{http.CanonicalHeaderKey(p.Plumbing.TestHeaderName): {value}}}
 	pr.traffic = newALBTraffic(c.CW, p.Plumbing.ProductionRuleARN, oldTG, newTG, start)
 	if pr.cfg.Bake != p.Config.Bake || pr.cfg.CanaryBake != p.Config.CanaryBake || pr.cfg.StepBake != p.Config.StepBake {
-		w.info("ECS bakes in whole minutes: bakes rounded up to %s", bakes(pr.cfg))
+		w.info("ECS counts bakes and hook timeouts in whole minutes: bakes rounded up to %s", bakes(pr.cfg))
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("cancelled before updating service %s: nothing changed: %w", svc.Name, err)
@@ -277,7 +311,10 @@ func (pr *progress) fail(ctx context.Context, err error) error {
 }
 
 // act runs the gate where the deployment is: the test at the paused test
-// hook, a watch for each production step not yet watched.
+// hook, a watch for each production step but the last while ECS shifts and
+// bakes it, and the final bake at the paused bake hook. The stage the
+// deployment waits at says which hook is paused (a hook's details name no
+// stage).
 func (pr *progress) act(ctx context.Context, sd *types.ServiceDeployment) error {
 	pr.report(sd)
 	if sd.Status != types.ServiceDeploymentStatusInProgress {
@@ -285,20 +322,23 @@ func (pr *progress) act(ctx context.Context, sd *types.ServiceDeployment) error 
 	}
 	hook := awaiting(sd)
 	switch {
-	case hook != nil && sd.LifecycleStage == types.ServiceDeploymentLifecycleStagePostTestTrafficShift && !pr.tested:
+	case hook != nil && sd.LifecycleStage == types.ServiceDeploymentLifecycleStage(testStage) && !pr.tested:
 		pr.tested = true
 		v, err := pr.p.Gate.Test(ctx, pr.route, pr.gateProgress)
 		return pr.decide(ctx, sd, hook, v, err, rollout.StageTestTraffic)
-	case hook == nil && inProduction(sd.LifecycleStage) && pr.watched < len(pr.steps):
+	case hook == nil && sd.LifecycleStage == types.ServiceDeploymentLifecycleStageProductionTrafficShift && pr.watched < len(pr.steps)-1:
 		pr.watched++
 		step := pr.steps[pr.watched-1]
 		pr.emitState(sd, nil)
 		v, err := pr.p.Gate.Watch(ctx, pr.p.Endpoint, pr.traffic, pr.watched, step.Bake, pr.gateProgress)
-		stage := rollout.StageProductionShift
-		if pr.watched == len(pr.steps) {
-			stage = rollout.StageBake
-		}
-		return pr.decide(ctx, sd, nil, v, err, stage)
+		return pr.decide(ctx, sd, nil, v, err, rollout.StageProductionShift)
+	case hook != nil && sd.LifecycleStage == types.ServiceDeploymentLifecycleStage(bakeStage) && !pr.baked:
+		pr.baked, pr.watched = true, len(pr.steps)
+		bake := pr.steps[len(pr.steps)-1].Bake
+		pr.bakeEnds = time.Now().Add(bake)
+		pr.emitState(sd, nil)
+		v, err := pr.p.Gate.Watch(ctx, pr.p.Endpoint, pr.traffic, pr.watched, bake, pr.gateProgress)
+		return pr.decide(ctx, sd, hook, v, err, rollout.StageBake)
 	}
 	return nil
 }
@@ -349,9 +389,6 @@ func (pr *progress) decide(ctx context.Context, sd *types.ServiceDeployment, hoo
 			return nil
 		}
 		pr.w.info("continued the deployment at %s (hook %s)", sd.LifecycleStage, aws.ToString(hook.HookId))
-	}
-	if pr.watched == len(pr.steps) && pr.watched > 0 {
-		pr.decided = rollout.StageBake
 	}
 	return nil
 }
@@ -426,29 +463,41 @@ func (pr *progress) emitState(sd *types.ServiceDeployment, st *rollout.State) {
 
 // state is the rollout's position: ECS's lifecycle stage, and for the
 // production steps the step empctl is watching with its planned weight (ECS
-// writes the actual weights into the listener rule, not into its API).
+// writes the actual weights into the listener rule, not into its API); in
+// the final bake, when empctl's bake ends.
 func (pr *progress) state(sd *types.ServiceDeployment) rollout.State {
 	st := stateOf(sd, time.Now())
 	st.Strategy, st.Steps = pr.p.Config.Strategy, len(pr.steps)
 	if inProduction(sd.LifecycleStage) && pr.watched > 0 {
 		st.Step, st.Weight = pr.watched, pr.steps[pr.watched-1].Weight
 	}
+	if pr.baked && sd.LifecycleStage == types.ServiceDeploymentLifecycleStage(bakeStage) {
+		st.BakeEnds = pr.bakeEnds
+	}
 	return st
 }
 
 // stateOf reads what ECS says of a progressive deployment: stage, the hook
-// awaiting action, and in BAKE_TIME its end (the stage's start, which ECS
-// records as the deployment's last update, plus bakeTimeInMinutes).
+// awaiting action, and the end of a bake: in BAKE_TIME the stage's start
+// (which ECS records as the deployment's last update) plus
+// bakeTimeInMinutes; at empctl's bake hook, bakeEndsAtHook.
 func stateOf(sd *types.ServiceDeployment, now time.Time) rollout.State {
 	st := rollout.State{Stage: stageOf(sd.LifecycleStage)}
+	h := awaiting(sd)
 	if dc := sd.DeploymentConfiguration; dc != nil {
 		st.Strategy = strategyOf(dc.Strategy)
-		if st.Stage == rollout.StageBake && sd.LifecycleStage == types.ServiceDeploymentLifecycleStageBakeTime && sd.UpdatedAt != nil {
+		switch {
+		case sd.LifecycleStage == types.ServiceDeploymentLifecycleStageBakeTime && sd.UpdatedAt != nil:
 			st.BakeEnds = sd.UpdatedAt.Add(time.Duration(aws.ToInt32(dc.BakeTimeInMinutes)) * time.Minute)
 			st.Weight = 100
+		case sd.LifecycleStage == types.ServiceDeploymentLifecycleStage(bakeStage):
+			st.Weight = 100
+			if h != nil {
+				st.BakeEnds = bakeEndsAtHook(dc, h)
+			}
 		}
 	}
-	if h := awaiting(sd); h != nil {
+	if h != nil {
 		st.Hook = fmt.Sprintf("%s at %s (hook %s", h.Status, sd.LifecycleStage, aws.ToString(h.HookId))
 		if h.ExpiresAt != nil {
 			st.Hook += fmt.Sprintf("; %s on its own in %s", h.TimeoutAction, h.ExpiresAt.Sub(now).Round(time.Second))
@@ -456,6 +505,29 @@ func stateOf(sd *types.ServiceDeployment, now time.Time) rollout.State {
 		st.Hook += ")"
 	}
 	return st
+}
+
+// bakeEndsAtHook is when empctl's bake at the paused bake hook ends, as
+// another process can tell: the hook's timeout is the bake plus the test
+// hook's (deploymentConfiguration), so the bake ends the test hook's timeout
+// before the hook expires (within a look: empctl starts baking when it sees
+// the pause). Zero for a configuration empctl did not write.
+func bakeEndsAtHook(dc *types.DeploymentConfiguration, h *types.DeploymentLifecycleHookDetail) time.Time {
+	margin := hookMinutes(dc, testStage)
+	if margin == 0 || hookMinutes(dc, bakeStage) == 0 || h.ExpiresAt == nil {
+		return time.Time{}
+	}
+	return h.ExpiresAt.Add(-time.Duration(margin) * time.Minute)
+}
+
+// hookMinutes is the timeout of the PAUSE hook at stage, 0 if none.
+func hookMinutes(dc *types.DeploymentConfiguration, stage types.DeploymentLifecycleHookStage) int32 {
+	for _, h := range dc.LifecycleHooks {
+		if h.TargetType == types.DeploymentLifecycleHookTargetTypePause && slices.Contains(h.LifecycleStages, stage) && h.TimeoutConfiguration != nil {
+			return aws.ToInt32(h.TimeoutConfiguration.TimeoutInMinutes)
+		}
+	}
+	return 0
 }
 
 func stageOf(s types.ServiceDeploymentLifecycleStage) rollout.Stage {

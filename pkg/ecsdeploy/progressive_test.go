@@ -203,11 +203,25 @@ func TestProgressive(t *testing.T) {
 	t.Run("RollbackAtThePausedHook", func(t *testing.T) { testRollbackAtTheHook(t, env(t)) })
 	t.Run("RollbackThroughTheStrategy", func(t *testing.T) { testRollbackThroughTheStrategy(t, env(t)) })
 	t.Run("TargetGroupsSwapEachDeployment", func(t *testing.T) { testTargetGroupsSwap(t, env(t)) })
+	t.Run("FailingBakeRollsBackAtTheHook", func(t *testing.T) { testFailingBake(t, env(t)) })
+	t.Run("CtrlCDuringTheBakeRollsBack", func(t *testing.T) { testCtrlCDuringTheBake(t, env(t)) })
+	t.Run("DeathInTheCanaryStepRollsBackAtTheBakeHook", func(t *testing.T) { testDeathAfterTheTestGate(t, env(t), 1) })
+	t.Run("DeathInTheBakeRollsBackAtTheBakeHook", func(t *testing.T) { testDeathAfterTheTestGate(t, env(t), 2) })
 }
 
 func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
-	var paused ServiceStatus
-	g := &scriptedGate{test: func(ctx context.Context, route rollout.TestRoute) (rollout.Verdict, error) {
+	var paused, baking ServiceStatus
+	g := &scriptedGate{watch: func(ctx context.Context, step int, _ time.Duration) (rollout.Verdict, error) {
+		if step == 2 { // the final bake: ECS waits at the bake hook
+			st, err := Status(ctx, e.c, e.svc, 0)
+			if err != nil {
+				return rollout.Verdict{}, err
+			}
+			baking = st
+		}
+		return rollout.Verdict{Promote: true, Step: step, Reason: "0 failed"}, nil
+	}}
+	g.test = func(ctx context.Context, route rollout.TestRoute) (rollout.Verdict, error) {
 		// While the gate runs the deployment waits at its hook: status shows
 		// it, and ECS refuses to act on any other hook.
 		st, err := Status(ctx, e.c, e.svc, 0)
@@ -221,14 +235,19 @@ func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
 			t.Error("ContinueServiceDeployment with another hookId was accepted")
 		}
 		return rollout.Verdict{Promote: true, Reason: "0 failed"}, nil
-	}}
+	}
 	res, err := e.deploy(t.Context(), canary(), g)
 	if err != nil || res.Outcome != Completed {
 		e.log(t)
 		t.Fatalf("DeployProgressive = %+v, %v; want completed", res, err)
 	}
-	if got := e.f.ContinueRequests(); !slices.Equal(got, []string{"CONTINUE"}) {
-		t.Errorf("ContinueServiceDeployment actions %v, want one CONTINUE with the hook's own id", got)
+	got := e.f.Continues()
+	if len(got) != 2 || got[0].Action != "CONTINUE" || got[0].Stage != types.ServiceDeploymentLifecycleStagePostTestTrafficShift ||
+		got[1].Action != "CONTINUE" || got[1].Stage != types.ServiceDeploymentLifecycleStagePostProductionTrafficShift || got[0].HookID == got[1].HookID {
+		t.Errorf("ContinueServiceDeployment requests %+v, want CONTINUE at the test hook then at the bake hook, each with its own hookId", got)
+	}
+	if e.f.Baked() != 0 {
+		t.Errorf("ECS baked %s by itself: the final bake is empctl's, at the hook", e.f.Baked())
 	}
 	if len(g.routes) != 1 || g.routes[0].BaseURL != "https://d111.cloudfront.net" || g.routes[0].Header.Get(testHeader) != "s3cr3t-prog1" {
 		t.Errorf("test routes %+v, want the CloudFront domain with the test rule's header value", g.routes)
@@ -247,17 +266,27 @@ func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
 	if p == nil || p.Stage != rollout.StageTestTraffic || p.Strategy != rollout.Canary || !strings.Contains(p.Hook, "AWAITING_ACTION at POST_TEST_TRAFFIC_SHIFT") || !paused.Deploying() {
 		t.Errorf("status during the test gate: %+v, want canary paused at the test stage's hook", p)
 	}
+	if b := baking.Progressive; b == nil || b.Stage != rollout.StageBake || b.Weight != 100 || !strings.Contains(b.Hook, "AWAITING_ACTION at POST_PRODUCTION_TRAFFIC_SHIFT") ||
+		!strings.Contains(b.Hook, "ROLLBACK on its own in") || !time.Now().Before(b.BakeEnds) || !baking.Deploying() {
+		t.Errorf("status during the final bake: %+v, want the bake, all traffic on the new revision, paused at the bake hook with its end and the hook's expiry", b)
+	}
 	sd, err := newWatcher(e.c, e.svc, WatchOptions{}).serviceDeployment(t.Context(), res.Deployment)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dc := sd.DeploymentConfiguration
-	h := dc.LifecycleHooks[0]
-	if dc.Strategy != types.DeploymentStrategyCanary || aws.ToInt32(dc.CanaryConfiguration.CanaryBakeTimeInMinutes) != 1 || aws.ToInt32(dc.BakeTimeInMinutes) != 3 ||
-		h.TargetType != types.DeploymentLifecycleHookTargetTypePause || h.TimeoutConfiguration.Action != types.DeploymentLifecycleHookActionRollback {
-		t.Errorf("deployment configuration %+v, hook %+v", dc, h)
+	if dc.Strategy != types.DeploymentStrategyCanary || aws.ToInt32(dc.CanaryConfiguration.CanaryBakeTimeInMinutes) != 1 || aws.ToInt32(dc.BakeTimeInMinutes) != 0 {
+		t.Errorf("deployment configuration %+v, want the canary's bake of 1 minute and none of ECS's own at the end", dc)
 	}
-	var sawHook, sawWeight bool
+	if test, bake := hookMinutes(dc, testStage), hookMinutes(dc, bakeStage); test != 30 || bake != 33 || len(dc.LifecycleHooks) != 2 {
+		t.Errorf("hooks %+v: timeouts %d and %d minutes, want the test hook's 30 and the bake hook's 3+30", dc.LifecycleHooks, test, bake)
+	}
+	for _, h := range dc.LifecycleHooks {
+		if h.TargetType != types.DeploymentLifecycleHookTargetTypePause || h.TimeoutConfiguration.Action != types.DeploymentLifecycleHookActionRollback {
+			t.Errorf("hook %+v, want a PAUSE hook that rolls back when it times out", h)
+		}
+	}
+	var sawHook, sawWeight, sawBake bool
 	for _, ev := range e.events {
 		if ev.Rollout != nil && strings.Contains(ev.Rollout.Hook, "AWAITING_ACTION") {
 			sawHook = true
@@ -265,10 +294,13 @@ func testCanaryPromoted(t *testing.T, e *progressiveEnv) {
 		if ev.Rollout != nil && ev.Rollout.Stage == rollout.StageProductionShift && ev.Rollout.Weight == 10 {
 			sawWeight = true
 		}
+		if ev.Rollout != nil && ev.Rollout.Stage == rollout.StageBake && ev.Rollout.Weight == 100 && !ev.Rollout.BakeEnds.IsZero() {
+			sawBake = true
+		}
 	}
-	if !sawHook || !sawWeight {
+	if !sawHook || !sawWeight || !sawBake {
 		e.log(t)
-		t.Errorf("progress events: hook awaiting action %v, canary step at 10 %% %v", sawHook, sawWeight)
+		t.Errorf("progress events: hook awaiting action %v, canary step at 10 %% %v, bake with its end %v", sawHook, sawWeight, sawBake)
 	}
 }
 
@@ -380,8 +412,10 @@ func testRollbackDuringTheBake(t *testing.T, e *progressiveEnv) {
 	if !errors.Is(err, ErrRolloutFailed) || res.Outcome != RolledBack {
 		t.Errorf("the deploy = %+v, %v; want it rolled back", res, err)
 	}
-	if tr := e.f.Traffic(); tr.Weight != 0 || tr.MaxWeight != 100 || e.f.StopRequested() != "ROLLBACK" {
-		t.Errorf("traffic %+v stop %q: want StopServiceDeployment ROLLBACK returning all traffic", tr, e.f.StopRequested())
+	got := e.f.Continues()
+	if tr := e.f.Traffic(); tr.Weight != 0 || tr.MaxWeight != 100 || e.f.StopRequested() != "" || len(got) != 2 || got[1].Action != "ROLLBACK" ||
+		got[1].Stage != types.ServiceDeploymentLifecycleStagePostProductionTrafficShift {
+		t.Errorf("traffic %+v stop %q continues %+v: want ContinueServiceDeployment ROLLBACK at the bake hook returning all traffic", tr, e.f.StopRequested(), got)
 	}
 }
 
@@ -487,7 +521,7 @@ func testRollbackThroughTheStrategy(t *testing.T, e *progressiveEnv) {
 		e.log(t)
 		t.Fatalf("RollbackWith = %+v, %v; want revision 1 back through the canary", res, err)
 	}
-	if got := e.f.ContinueRequests(); !slices.Equal(got, []string{"CONTINUE", "CONTINUE"}) || len(g.routes) != 1 {
+	if got := e.f.ContinueRequests(); !slices.Equal(got, []string{"CONTINUE", "CONTINUE", "CONTINUE", "CONTINUE"}) || len(g.routes) != 1 {
 		t.Errorf("continues %v, gate tests %d: want the rollback gated like the deploy", got, len(g.routes))
 	}
 	if tr := e.f.Traffic(); tr.NewTargetGroup != e.svc.TargetGroupARN {

@@ -86,7 +86,8 @@ type Fake struct {
 	prog      *progressive  // the progressive deployment in flight
 	traffic   Traffic
 	liveTG    string // the target group serving production after the last progressive deployment
-	continues []string
+	continues []Continue
+	baked     time.Duration // how long ECS's own BAKE_TIME lasted in the last deployment
 
 	beforeUpdate types.Service // the service as the last UpdateService found it
 	lagging      bool          // answer this DescribeServices with beforeUpdate

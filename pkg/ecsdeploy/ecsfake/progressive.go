@@ -96,11 +96,37 @@ func (f *Fake) TickPerLook(d time.Duration) {
 
 func (f *Fake) now() time.Time { return time.Now().Add(f.offset) }
 
-// ContinueRequests are the ContinueServiceDeployment actions accepted, in order.
-func (f *Fake) ContinueRequests() []string {
+// Continue is one ContinueServiceDeployment accepted: its action, the hook
+// it named and the lifecycle stage the deployment waited at.
+type Continue struct {
+	Action string
+	HookID string
+	Stage  types.ServiceDeploymentLifecycleStage
+}
+
+// Continues are the ContinueServiceDeployment requests accepted, in order.
+func (f *Fake) Continues() []Continue {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.continues)
+}
+
+// ContinueRequests are the actions of the ContinueServiceDeployment requests
+// accepted, in order.
+func (f *Fake) ContinueRequests() []string {
+	var out []string
+	for _, c := range f.Continues() {
+		out = append(out, c.Action)
+	}
+	return out
+}
+
+// Baked is how long ECS's own BAKE_TIME lasted in the last progressive
+// deployment (its bakeTimeInMinutes).
+func (f *Fake) Baked() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.baked
 }
 
 // planProgressive validates a BLUE_GREEN, CANARY or LINEAR update as ECS
@@ -187,6 +213,7 @@ func (f *Fake) beginProgressive(p *progressive, in *ecs.UpdateServiceInput) {
 	sd.DeploymentConfiguration = dc
 	sd.LifecycleStage = stages[0]
 	f.traffic = Traffic{Stage: stages[0], NewTargetGroup: p.newTG, OldTargetGroup: p.oldTG}
+	f.baked = 0
 	f.pending = nil // the deployment runs by itself
 	f.pauseIfHooked()
 }
@@ -204,7 +231,12 @@ func (p *progressive) hookAt(stage types.ServiceDeploymentLifecycleStage) *types
 }
 
 // pauseIfHooked holds the deployment at its stage when a PAUSE hook is
-// configured there (once per stage: a continued hook lets it go on).
+// configured there (once per stage: a continued hook lets it go on). Each
+// pause has its own hookId; lifecycleHookDetails lists the hooks of the
+// current stage ("for each active hook", "Lifecycle hooks for Amazon ECS
+// service deployments"). A hook at POST_PRODUCTION_TRAFFIC_SHIFT holds the
+// deployment with all production traffic on the new revision and the old one
+// still running, so its ROLLBACK is a traffic shift back, as during a bake.
 func (f *Fake) pauseIfHooked() {
 	p := f.prog
 	h := p.hookAt(stages[p.stage])
@@ -276,8 +308,10 @@ func (f *Fake) stepProgressive() {
 		f.shiftTo(0, now)
 	case types.ServiceDeploymentLifecycleStageBakeTime:
 		// The last shift's bake is the deployment's bakeTimeInMinutes: both
-		// revisions run, all production traffic on the new one.
-		p.bakeEnds = now.Add(p.shifts[len(p.shifts)-1].bake)
+		// revisions run, all production traffic on the new one. With 0 the
+		// next look goes on to CLEAN_UP.
+		f.baked = p.shifts[len(p.shifts)-1].bake
+		p.bakeEnds = now.Add(f.baked)
 	case types.ServiceDeploymentLifecycleStageCleanUp:
 		Drain()(f)
 		f.complete()
@@ -317,9 +351,8 @@ func (f *Fake) expireHooks() {
 	if p == nil || !p.paused {
 		return
 	}
-	sd := f.sds[p.arn]
-	h := &sd.LifecycleHookDetails[0]
-	if f.now().Before(aws.ToTime(h.ExpiresAt)) {
+	h := awaiting(f.sds[p.arn], "")
+	if h == nil || f.now().Before(aws.ToTime(h.ExpiresAt)) {
 		return
 	}
 	h.Status = types.DeploymentLifecycleHookStatusTimedOut
@@ -346,21 +379,34 @@ func (f *Fake) continueDeployment(body []byte) (*ecs.ContinueServiceDeploymentOu
 		return nil, apiError("ConflictException", "The service deployment is %s, not IN_PROGRESS.", sd.Status)
 	}
 	p := f.prog
-	if p == nil || !p.paused || aws.ToString(sd.LifecycleHookDetails[0].HookId) != aws.ToString(in.HookId) {
+	h := awaiting(sd, aws.ToString(in.HookId))
+	if p == nil || !p.paused || h == nil {
 		return nil, apiError("InvalidParameterException", "No lifecycle hook %s is awaiting action on this service deployment.", aws.ToString(in.HookId))
 	}
 	action := in.Action
 	if action == "" {
 		action = types.DeploymentLifecycleHookActionContinue
 	}
-	f.continues = append(f.continues, string(action))
+	f.continues = append(f.continues, Continue{Action: string(action), HookID: aws.ToString(h.HookId), Stage: sd.LifecycleStage})
 	p.paused = false
 	if action == types.DeploymentLifecycleHookActionRollback {
-		sd.LifecycleHookDetails[0].Status = types.DeploymentLifecycleHookStatusFailed
+		h.Status = types.DeploymentLifecycleHookStatusFailed
 		f.rollBackProgressive("Service deployment rolled back because of a ContinueServiceDeployment ROLLBACK request.")
 	} else {
-		sd.LifecycleHookDetails[0].Status = types.DeploymentLifecycleHookStatusSucceeded
+		h.Status = types.DeploymentLifecycleHookStatusSucceeded
 		p.continued = true
 	}
 	return &ecs.ContinueServiceDeploymentOutput{ServiceDeploymentArn: sd.ServiceDeploymentArn}, nil
+}
+
+// awaiting is the deployment's hook awaiting action (the one named id, if
+// id is set), nil if none.
+func awaiting(sd *types.ServiceDeployment, id string) *types.DeploymentLifecycleHookDetail {
+	for i := range sd.LifecycleHookDetails {
+		h := &sd.LifecycleHookDetails[i]
+		if h.Status == types.DeploymentLifecycleHookStatusAwaitingAction && (id == "" || aws.ToString(h.HookId) == id) {
+			return h
+		}
+	}
+	return nil
 }
