@@ -96,7 +96,20 @@ func accountKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
 // when the database cannot answer) and returns nil.
 func (s *api) reserveAttempt(w http.ResponseWriter, r *http.Request, account, client string) *attempt {
 	s.maybeSweep(r.Context())
-	a, wait, err := s.guard.reserve(r.Context(), account, client)
+	op := s.operator.is(r)
+	if op {
+		wait, err := s.operator.verifications.take(r.Context())
+		if err != nil {
+			s.internal(w, r, "counting an operator's password attempt", err)
+			return nil
+		}
+		if wait > 0 {
+			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+				Message: "the operator allowance's sign-ins are used up; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
+			return nil
+		}
+	}
+	a, wait, err := s.guard.reserve(r.Context(), account, client, op)
 	if err != nil {
 		s.internal(w, r, "reserving a password attempt", err)
 		return nil

@@ -42,7 +42,7 @@ func BenchmarkLoginThrottleCost(b *testing.B) {
 		g := newAttemptGuard(st, defaultGuardPolicy, time.Now)
 		start = time.Now()
 		for i := range logins {
-			a, _, err := g.reserve(context.Background(), fmt.Sprintf("bench%d", i%10), fmt.Sprintf("10.8.%d.%d", i/250, i%250))
+			a, _, err := g.reserve(context.Background(), fmt.Sprintf("bench%d", i%10), fmt.Sprintf("10.8.%d.%d", i/250, i%250), false)
 			if err != nil || a == nil {
 				b.Fatalf("reserve %d: %v", i, err)
 			}

@@ -47,21 +47,25 @@ func handleSignUp(s *api) http.Handler {
 		}
 		// Counted before the hash and the insert, so neither a burst nor
 		// "email taken" answers come for free (server/README.md).
-		client := s.client(r)
+		client, op := s.client(r), s.operator.is(r)
 		s.maybeSweep(r.Context())
-		wait, err := s.signUps.take(r.Context(), client)
+		wait, err := s.takeSignUp(r.Context(), client, op)
 		if err != nil {
 			s.internal(w, r, "counting the sign-up", err)
 			return
 		}
 		if wait > 0 {
+			who := "this address"
+			if op {
+				who = "the operator key"
+			}
 			writeError(w, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_sign_ups",
-				Message: "too many sign-ups from this address; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
+				Message: "too many sign-ups from " + who + "; retry after " + strconv.Itoa(seconds(wait)) + " seconds", RetryAfter: seconds(wait)})
 			return
 		}
 		hash, refused, err := s.newPasswordHash(r.Context(), client, q.Password)
 		if refused != nil {
-			if err := s.signUps.giveBack(r.Context(), client); err != nil {
+			if err := s.giveBackSignUp(r.Context(), client, op); err != nil {
 				s.deps.Logger.WarnContext(r.Context(), "giving back a sign-up", "request_id", requestID(r.Context()), "err", err)
 			}
 			writeError(w, refused)

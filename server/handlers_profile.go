@@ -149,7 +149,7 @@ func handleGetUser(s *api) authedHandler {
 			return
 		}
 		if id != sess.user.ID {
-			wait, err := s.profiles.take(r.Context(), "client "+s.client(r), "reader "+accountKey(sess.user.ID))
+			wait, err := s.takeProfileRead(r, accountKey(sess.user.ID))
 			if err != nil {
 				s.internal(w, r, "counting the profile read", err)
 				return

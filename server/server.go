@@ -46,6 +46,11 @@ type Deps struct {
 	// SignUpsPerHour is how many sign-ups one client may attempt per hour
 	// (default 20).
 	SignUpsPerHour int
+	// OperatorKey, when set, turns the operator allowance on: requests
+	// carrying it in OperatorHeader count against OperatorBudget instead of
+	// their client address's limits (operator.go).
+	OperatorKey    string
+	OperatorBudget OperatorBudget // zero fields take DefaultOperatorBudget's
 	Now            func() time.Time
 	// Draining reports that shutdown has begun: /readyz answers 503 so load
 	// balancers stop sending new requests, and everything else keeps working
@@ -62,6 +67,7 @@ type api struct {
 	signUps   *rateLimit    // per client
 	profiles  *rateLimit    // reads of other users' profiles, per client and per reader
 	hashes    *hashSlots
+	operator  operator
 	dummyHash []byte
 	lastSweep atomic.Int64 // Unix ms of this process's last Sweep
 	openAPI   servedDocument
@@ -100,6 +106,7 @@ func newAPI(d Deps) *api {
 		signUps:  newRateLimit(d.Store, "sign-up", d.SignUpsPerHour, time.Hour, d.Now),
 		profiles: newRateLimit(d.Store, "profile", profileReadsPerHour, time.Hour, d.Now),
 		hashes:   newHashSlots(d.HashConcurrency),
+		operator: newOperator(d.OperatorKey, d.OperatorBudget, d.Store, d.Now),
 	}
 	// Unknown emails are checked against this hash so they cost as much time
 	// as wrong passwords and do not reveal which emails have accounts.

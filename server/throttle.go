@@ -132,25 +132,40 @@ func newAttemptGuard(st store.Store, p guardPolicy, now func() time.Time) *attem
 // attempt is a reserved verification; settle it exactly once.
 type attempt struct {
 	g                *attemptGuard
-	pair, client, ac string // row keys
+	pair, client, ac string // row keys; client is "" for an operator's
 	at               int64  // the reservation's time, its entry in Pending
 }
 
+// keys are the rows the attempt counts on.
+func (a *attempt) keys() []string {
+	if a.client == "" {
+		return []string{a.pair, a.ac}
+	}
+	return []string{a.pair, a.client, a.ac}
+}
+
 // reserve admits one verification for account from client, or says how long
-// to wait; err is the database's.
-func (g *attemptGuard) reserve(ctx context.Context, account, client string) (*attempt, time.Duration, error) {
-	a := &attempt{g: g, pair: throttleKey("pair", account, client), client: throttleKey("client", client), ac: throttleKey("account", account)}
+// to wait; err is the database's. An operator's verification (one carrying
+// the operator key, counted against the operator allowance instead) skips
+// the per-client limits and leaves the client's row alone.
+func (g *attemptGuard) reserve(ctx context.Context, account, client string, operator bool) (*attempt, time.Duration, error) {
+	a := &attempt{g: g, pair: throttleKey("pair", account, client), ac: throttleKey("account", account)}
+	if !operator {
+		a.client = throttleKey("client", client)
+	}
 	var wait time.Duration
-	err := g.st.Throttle(ctx, []string{a.pair, a.client, a.ac}, func(rows []store.ThrottleRow) error {
+	err := g.st.Throttle(ctx, a.keys(), func(rows []store.ThrottleRow) error {
 		now := g.now()
 		a.at = now.UnixMilli()
 		pair, cl, ac := g.load(rows, a.pair, now), g.load(rows, a.client, now), g.load(rows, a.ac, now)
 		wait = max(hardWait(pair.Fails, len(pair.Pending), g.p.pairLimit, g.p.window, now),
 			hardWait(ac.Counted, len(ac.Pending), g.p.accountSuccesses, g.p.window, now))
 		if pair.Known == 0 || now.Sub(time.UnixMilli(pair.Known)) > g.p.knownFor {
-			wait = max(wait, hardWait(cl.Fails, len(cl.Pending), g.p.clientLimit, g.p.window, now),
-				hardWait(cl.Counted, len(cl.Pending), g.p.clientVerifs, g.p.window, now),
-				ac.softWait(g.p, now))
+			wait = max(wait, ac.softWait(g.p, now))
+			if !operator {
+				wait = max(wait, hardWait(cl.Fails, len(cl.Pending), g.p.clientLimit, g.p.window, now),
+					hardWait(cl.Counted, len(cl.Pending), g.p.clientVerifs, g.p.window, now))
+			}
 		}
 		if wait > 0 {
 			return nil
@@ -199,7 +214,7 @@ func (a *attempt) settle(ctx context.Context, f func(now int64, pair, cl, ac *ta
 	g := a.g
 	// Settling must happen even when the client has gone.
 	ctx = context.WithoutCancel(ctx)
-	return g.st.Throttle(ctx, []string{a.pair, a.client, a.ac}, func(rows []store.ThrottleRow) error {
+	return g.st.Throttle(ctx, a.keys(), func(rows []store.ThrottleRow) error {
 		now := g.now()
 		pair, cl, ac := g.load(rows, a.pair, now), g.load(rows, a.client, now), g.load(rows, a.ac, now)
 		for _, t := range []*tally{pair, cl, ac} {

@@ -22,7 +22,7 @@ func TestAttemptGuardPolicy(t *testing.T) {
 	g := newAttemptGuard(st, p, c.Now)
 	reserve := func(account, client string) (*attempt, time.Duration) {
 		t.Helper()
-		a, wait, err := g.reserve(ctx, account, client)
+		a, wait, err := g.reserve(ctx, account, client, false)
 		if err != nil {
 			t.Fatal(err)
 		}

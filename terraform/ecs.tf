@@ -71,6 +71,9 @@ resource "aws_ecs_task_definition" "server" {
       { name = "DB_TLS", value = var.db_tls_ca_file == "" ? "required" : "verify" },
       # Counted per client address over every task, kept across deploys.
       { name = "SIGN_UPS_PER_HOUR", value = tostring(var.sign_ups_per_hour) },
+      # Read once at start (task role); no `secrets` injection, which would
+      # stop every task from starting while the secret has no value yet.
+      { name = "OPERATOR_KEY_SECRET_ARN", value = aws_secretsmanager_secret.operator_key.arn },
       ], var.db_tls_ca_file == "" ? [] : [
       { name = "DB_TLS_CA", value = var.db_tls_ca_file },
     ])

@@ -1,6 +1,6 @@
 # Two roles, each with only what it needs: the execution role lets ECS pull the
 # image and write logs; the task role is what the server itself may do in AWS:
-# read the database secret, and nothing else.
+# read the database secret and the operator key, and nothing else.
 
 # AWS documents the aws:SourceArn and aws:SourceAccount conditions for the
 # task role; the execution role's documented trust policy has none, and a
@@ -83,6 +83,13 @@ data "aws_iam_policy_document" "task" {
     sid       = "ReadDatabaseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_db_instance.this.master_user_secret[0].secret_arn]
+  }
+
+  # The operator key (OPERATOR_KEY_SECRET_ARN), read at start.
+  statement {
+    sid       = "ReadOperatorKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.operator_key.arn]
   }
 
   dynamic "statement" {

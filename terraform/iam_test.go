@@ -64,12 +64,18 @@ func TestTrustPolicies(t *testing.T) {
 	}
 }
 
-// The task role reads the database secret and nothing else; kms:Decrypt only
+// The task role reads the database secret and the operator key (see
+// operator_key_test.go) and nothing else; kms:Decrypt only
 // for a customer managed key and only through Secrets Manager. The execution
 // role no longer touches the secret.
 func TestTaskRoleReadsOnlyTheDatabaseSecret(t *testing.T) {
 	m := load(t)
 	task := statements(m, "data.aws_iam_policy_document.task")
+	for sid := range task {
+		if sid != "ReadDatabaseSecret" && sid != "DecryptDatabaseSecret" && sid != "ReadOperatorKey" {
+			t.Errorf("the task role has a statement %s", sid)
+		}
+	}
 	read, ok := task["ReadDatabaseSecret"]
 	if !ok {
 		t.Fatal("the task role has no ReadDatabaseSecret statement")

@@ -114,6 +114,11 @@ output "test_route_header_value" {
   sensitive   = true
 }
 
+output "operator_key_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the operator key (the ARN only; empctl provision puts the value, the gate and verify read it)."
+  value       = aws_secretsmanager_secret.operator_key.arn
+}
+
 output "task_role_arn" {
   description = "ARN of the task role; the deployer passes it to ECS with each revision (empctl iam-policy scopes iam:PassRole to it)."
   value       = aws_iam_role.task.arn

@@ -378,7 +378,7 @@ variable "db_secret_kms_key_arn" {
 }
 
 variable "sign_ups_per_hour" {
-  description = "Sign-ups the API accepts from one client address an hour (SIGN_UPS_PER_HOUR), counted over every task and kept across deploys. verify-zero-downtime makes 19 and each gated progressive rollout 3 from the machine that runs it: raise it if that machine (a CI runner) runs them more often than that an hour."
+  description = "Sign-ups the API accepts from one client address an hour (SIGN_UPS_PER_HOUR), counted over every task and kept across deploys. empctl's gate and verify-zero-downtime do not count against it: they send the operator key (see server/README.md, Operator allowance)."
   type        = number
   default     = 20
 

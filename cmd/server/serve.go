@@ -76,7 +76,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	var draining atomic.Bool
 	api := server.NewServer(server.Deps{Store: st, Logger: log, Build: build, Instance: inst, SessionTTL: cfg.SessionTTL,
 		Draining: draining.Load, Proxies: server.Proxies(cfg.Proxies), SignUpsPerHour: cfg.SignUpsPerHour,
-		DebugInfo: cfg.PublicDebugInfo})
+		DebugInfo: cfg.PublicDebugInfo, OperatorKey: operatorKey(ctx, cfg.OperatorKey, log)})
 	srv := newHTTPServer(api, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

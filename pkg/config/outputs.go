@@ -39,6 +39,10 @@ type Outputs struct {
 	// deploy.
 	TaskRoleARN      string `json:"task_role_arn" empctl:"optional"`
 	ExecutionRoleARN string `json:"execution_role_arn" empctl:"optional"`
+	// The Secrets Manager secret holding the operator key (the ARN only):
+	// provision gives it a value, the gate and verify read it. Outputs saved
+	// before it existed still deploy, without the key.
+	OperatorKeySecretARN string `json:"operator_key_secret_arn" empctl:"optional"`
 
 	// The plumbing of progressive delivery (blue/green, canary, linear),
 	// empty unless terraform/ was applied with progressive_delivery on. The

@@ -33,11 +33,17 @@ func WithProbeRate(n int) Option { return func(g *gate) { g.probeRate = n } }
 // progress (default 1 s; AWS's metrics are per minute anyway).
 func WithPoll(d time.Duration) Option { return func(g *gate) { g.poll = d } }
 
+// WithHeader adds h to every request of the test load, its audit and its
+// lock (the environment's operator key, so that the gate's sign-ups and
+// sign-ins count against the operator allowance).
+func WithHeader(h http.Header) Option { return func(g *gate) { g.header = h } }
+
 type gate struct {
 	cfg       rollout.GateConfig
 	testRate  int
 	probeRate int
 	poll      time.Duration
+	header    http.Header
 }
 
 // New is the gate with cfg's sizes.

@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
 	"time"
 
 	"github.com/empctl/empctl/pkg/loadtest"
@@ -11,8 +13,9 @@ import (
 )
 
 // testMix is the test load's mix: one user who reads and updates its
-// profile, and 2 sign-ups during the load, so that a gate costs 3 sign-ups of
-// the app's throttle (20 per client address per hour) however long it runs.
+// profile, and 2 sign-ups during the load, so that a gate costs 3 sign-ups
+// (of the operator allowance, or without the key of the address's 20 an
+// hour) however long it runs.
 var testMix = trafficmix.Options{Prefix: "gate", Writers: 1, SharedReader: true, SignUps: 2}
 
 // Test sends the mix through route only for TestDuration or TestRequests,
@@ -22,7 +25,9 @@ var testMix = trafficmix.Options{Prefix: "gate", Writers: 1, SharedReader: true,
 func (g *gate) Test(ctx context.Context, route rollout.TestRoute, progress func(string)) (rollout.Verdict, error) {
 	v := rollout.Verdict{Stage: rollout.StageTestTraffic}
 	o := testMix
-	o.Header = route.Header
+	o.Header = http.Header{}
+	maps.Copy(o.Header, g.header)
+	maps.Copy(o.Header, route.Header)
 	progress(fmt.Sprintf("Test traffic: preparing the gate's test user through the test route (%s)...", route.BaseURL))
 	mix, err := trafficmix.Prepare(ctx, route.BaseURL, o)
 	if err != nil {

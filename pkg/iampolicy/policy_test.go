@@ -163,3 +163,35 @@ func TestTerraformOutputsTheRoles(t *testing.T) {
 		}
 	}
 }
+
+// The gate and verify read the operator key: the deployer may read that one
+// secret (GetSecretValue only), and only once the environment has it.
+func TestOperatorKeyIsTheOnlySecret(t *testing.T) {
+	const key = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:empctl-prod-operator-key-20261206-AbCdEf"
+	if data, _ := json.Marshal(prodPolicy(t)); strings.Contains(string(data), "secretsmanager") {
+		t.Fatalf("an environment without the operator key's secret gets a Secrets Manager statement: %s", data)
+	}
+	o := prodOutputs()
+	o.OperatorKeySecretARN = key
+	s, err := ScopeFromOutputs(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := Generate(s)
+	for _, c := range []struct {
+		r    Request
+		want bool
+	}{
+		{Request{Action: "secretsmanager:GetSecretValue", Resource: key}, true},
+		{Request{Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rds!db-1-AbCdEf"}, false},
+		{Request{Action: "secretsmanager:PutSecretValue", Resource: key}, false},
+		{Request{Action: "secretsmanager:DescribeSecret", Resource: key}, false},
+	} {
+		if got := doc.Allows(c.r); got != c.want {
+			t.Errorf("Allows(%+v) = %v, want %v", c.r, got, c.want)
+		}
+	}
+	if src, err := os.ReadFile("../../terraform/outputs.tf"); err != nil || !strings.Contains(string(src), `output "operator_key_secret_arn"`) {
+		t.Errorf("terraform/outputs.tf has no output operator_key_secret_arn (%v)", err)
+	}
+}

@@ -13,6 +13,7 @@ import "github.com/empctl/empctl/pkg/ecsdeploy"
 //	S3:         https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
 //	CloudFront: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html
 //	IAM:        https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+//	Secrets Manager: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
 
 // rules are the policy: one line per action and the resources it is on.
 // Adding an action the commands call is adding a line here.
@@ -63,6 +64,10 @@ var rules = []struct {
 	{"elasticloadbalancing:DescribeRules", progressive(unscoped)},
 	{"cloudwatch:GetMetricData", progressive(unscoped)},
 	{"iam:PassRole", loadBalancersRole},
+
+	// The gate and verify read the operator key (server/README.md, "Operator
+	// allowance"), only of an environment provisioned with it.
+	{"secretsmanager:GetSecretValue", operatorKey},
 }
 
 // resource is a statement's resources and conditions; sid names it. only,
@@ -119,6 +124,9 @@ var (
 		condition: func(Scope) map[string]map[string][]string {
 			return map[string]map[string][]string{"StringEquals": {"iam:PassedToService": {"ecs.amazonaws.com"}}}
 		}})
+	// operatorKey: the one secret the deployer reads, by its full ARN.
+	operatorKey = resource{sid: "OperatorKey", arns: func(s Scope) []string { return []string{s.OperatorKeySecretARN} },
+		only: func(s Scope) bool { return s.OperatorKeySecretARN != "" }}
 	service            = resource{sid: "Service", arns: one(func(s Scope) string { return s.arn("ecs", "service/"+s.Cluster+"/"+s.Service) })}
 	serviceDeployments = resource{sid: "ServiceDeployments",
 		arns: one(func(s Scope) string { return s.arn("ecs", "service-deployment/"+s.Cluster+"/"+s.Service+"/*") })}

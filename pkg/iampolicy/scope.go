@@ -23,6 +23,9 @@ type Scope struct {
 	// environment was provisioned without progressive_delivery, and then
 	// the policy has no progressive-delivery statements.
 	LoadBalancersRoleARN string
+	// OperatorKeySecretARN is the operator key's secret; empty for an
+	// environment provisioned before it existed (no statement then).
+	OperatorKeySecretARN string
 }
 
 // ScopeFromOutputs reads the scope from an environment's saved Terraform
@@ -58,6 +61,7 @@ func ScopeFromOutputs(o config.Outputs) (Scope, error) {
 		Cluster: o.ClusterName, Service: o.ServiceName, TaskFamily: o.TaskFamily, Repository: repo,
 		Bucket: o.WebappBucket, DistributionID: o.CloudFrontDistributionID, LogGroup: o.LogGroupName,
 		TaskRoleARN: o.TaskRoleARN, ExecutionRoleARN: o.ExecutionRoleARN, LoadBalancersRoleARN: o.ECSLoadBalancersRoleARN,
+		OperatorKeySecretARN: o.OperatorKeySecretARN,
 	}, nil
 }
 

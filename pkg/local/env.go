@@ -148,3 +148,8 @@ func (e *Env) Status(ctx context.Context) (env.Status, error) {
 // KillTarget kills one replica without warning (SIGKILL), for
 // `verify-zero-downtime --kill`.
 func (e *Env) KillTarget(ctx context.Context, id string) error { return e.client.KillTarget(ctx, id) }
+
+// OperatorKey reads the key `empctl up` made for the replicas.
+func (e *Env) OperatorKey(context.Context) (string, error) {
+	return stack.ReadOperatorKey(e.StateDir)
+}

@@ -46,7 +46,9 @@ func (r answer) explain(signUps int) string {
 	case r.Status == http.StatusTooManyRequests && r.Code == "too_many_sign_ups":
 		return fmt.Sprintf("the app's sign-up throttle answered HTTP 429 (%s): this address has used its hour's sign-ups "+
 			"(SIGN_UPS_PER_HOUR, 20 by default, counted over all tasks and kept across deploys; a run makes up to %d). "+
-			"Wait %s for the throttle to let sign-ups through again, or raise SIGN_UPS_PER_HOUR in the server's environment, then run again",
+			"Wait %s for the throttle to let sign-ups through again, then run again. empctl sends the environment's operator key "+
+			"so that its runs count against the operator allowance instead (server/README.md, \"Operator allowance\"): "+
+			"if a warning above says it could not read the key, fix that first",
 			r.Message, signUps, retryIn(r.RetryAfter))
 	case r.Status == http.StatusTooManyRequests:
 		return fmt.Sprintf("the app throttled this address: HTTP 429 (%s); wait %s and run again", r.Message, retryIn(r.RetryAfter))

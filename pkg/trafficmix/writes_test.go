@@ -109,13 +109,13 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 var verifyLike = Options{Prefix: "zd", Writers: 6, SignUps: 12}
 
 // The app's sign-up throttle refusing the run's users is named as such, with
-// what to do: wait, or raise SIGN_UPS_PER_HOUR.
+// what to do: wait, or let empctl send the operator key.
 func TestSignUpThrottleSaysWhatToDo(t *testing.T) {
 	_, err := Prepare(t.Context(), apitest.Server(t, server.Deps{SignUpsPerHour: 3}), verifyLike)
 	if err == nil {
 		t.Fatal("prepared 7 users past a throttle of 3 sign-ups an hour")
 	}
-	for _, want := range []string{"HTTP 429", "sign-up throttle", "Wait ", "seconds (Retry-After)", "raise SIGN_UPS_PER_HOUR"} {
+	for _, want := range []string{"HTTP 429", "sign-up throttle", "Wait ", "seconds (Retry-After)", "operator key"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error lacks %q: %v", want, err)
 		}
@@ -124,4 +124,26 @@ func TestSignUpThrottleSaysWhatToDo(t *testing.T) {
 		t.Errorf("the error shows a nil error: %v", err)
 	}
 	t.Log(err)
+}
+
+// With the environment's operator key on every request (Options.Header),
+// the run's sign-ups, sign-ins and locks count against the operator
+// allowance: a server allowing 3 sign-ups an hour per address prepares,
+// audits and locks a verify run's users.
+func TestOperatorKeyOnEveryRequest(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef-test"
+	endpoint := apitest.Server(t, server.Deps{SignUpsPerHour: 3, OperatorKey: key})
+	o := verifyLike
+	o.Header = http.Header{server.OperatorHeader: {key}}
+	mix, err := Prepare(t.Context(), endpoint, o)
+	if err != nil {
+		t.Fatalf("preparing %d users with the operator key: %v", o.Users(), err)
+	}
+	if locked, accounts := mix.Lock(t.Context()); locked != accounts || accounts != o.Users() {
+		t.Fatalf("locked %d of %d, want all %d", locked, accounts, o.Users())
+	}
+	o.Header = http.Header{server.OperatorHeader: {"not the key"}}
+	if _, err := Prepare(t.Context(), endpoint, o); err == nil || !strings.Contains(err.Error(), "HTTP 429") {
+		t.Fatalf("a wrong key: %v, want the address's throttle", err)
+	}
 }

@@ -32,9 +32,10 @@ type Config struct {
 	DemoEmail       string
 	DemoPassword    string
 	LogLevel        slog.Level
-	Proxies         Proxies // see proxies.go
-	SignUpsPerHour  int     // per client address; see limits.go
-	PublicDebugInfo bool    // see debuginfo.go
+	Proxies         Proxies     // see proxies.go
+	SignUpsPerHour  int         // per client address; see limits.go
+	PublicDebugInfo bool        // see debuginfo.go
+	OperatorKey     OperatorKey // see operator.go
 }
 
 // FromEnv reads the configuration, reporting every bad variable at once.
@@ -86,6 +87,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.PublicDebugInfo, err = publicDebugInfo(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if c.OperatorKey, err = operatorKey(getenv); err != nil {
 		errs = append(errs, err)
 	}
 

@@ -44,3 +44,19 @@ func TestSignUpsPerHour(t *testing.T) {
 		t.Fatalf("0 accepted: %v", err)
 	}
 }
+
+func TestOperatorKeySource(t *testing.T) {
+	arn := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:empctl-prod-operator-key-AbCdEf"
+	if c, err := FromEnv(env(map[string]string{"OPERATOR_KEY_SECRET_ARN": arn})); err != nil || c.OperatorKey.SecretARN != arn {
+		t.Fatalf("%+v %v", c.OperatorKey, err)
+	}
+	if c, err := FromEnv(env(map[string]string{"OPERATOR_KEY_FILE": "/run/key"})); err != nil || c.OperatorKey.File != "/run/key" {
+		t.Fatalf("%+v %v", c.OperatorKey, err)
+	}
+	if _, err := FromEnv(env(map[string]string{"OPERATOR_KEY_SECRET_ARN": "nope"})); err == nil || !strings.Contains(err.Error(), "OPERATOR_KEY_SECRET_ARN") {
+		t.Fatalf("bad ARN: %v", err)
+	}
+	if _, err := FromEnv(env(map[string]string{"OPERATOR_KEY_SECRET_ARN": arn, "OPERATOR_KEY_FILE": "/run/key"})); err == nil {
+		t.Fatal("both accepted")
+	}
+}

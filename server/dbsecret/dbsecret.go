@@ -80,15 +80,25 @@ func (s *Source) clientFor(ctx context.Context) (*secretsmanager.Client, error) 
 	if s.client != nil {
 		return s.client, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	client, err := newClient(ctx, s.region)
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration to read the database secret: %w", err)
 	}
-	if cfg.Region == "" {
-		cfg.Region = s.region // outside ECS nothing may set AWS_REGION; the ARN names it
+	s.client = client
+	return client, nil
+}
+
+// newClient is a Secrets Manager client from the default credential chain;
+// region is the secret's, used when nothing else sets one.
+func newClient(ctx context.Context, region string) (*secretsmanager.Client, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
 	}
-	s.client = secretsmanager.NewFromConfig(cfg)
-	return s.client, nil
+	if cfg.Region == "" {
+		cfg.Region = region // outside ECS nothing may set AWS_REGION; the ARN names it
+	}
+	return secretsmanager.NewFromConfig(cfg), nil
 }
 
 func (s *Source) read(ctx context.Context, client *secretsmanager.Client, stage string) (store.Credentials, error) {

@@ -29,8 +29,10 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/empctl/empctl/pkg/config"
+	"github.com/empctl/empctl/pkg/operatorkey"
 	"github.com/empctl/empctl/pkg/testenv"
 )
 
@@ -118,6 +120,14 @@ func Provision(t testing.TB, opts Options) *Fixture {
 	must(t, "CloudFront CreateDistribution", err)
 	o.CloudFrontDistributionID = aws.ToString(dist.Distribution.Id)
 	o.CloudFrontDomainName = aws.ToString(dist.Distribution.DomainName)
+
+	// The operator key's secret, as Terraform makes it (no value) and
+	// provision seeds it.
+	secret, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("empctl-test-operator-key")})
+	must(t, "Secrets Manager CreateSecret", err)
+	o.OperatorKeySecretARN = aws.ToString(secret.ARN)
+	_, err = operatorkey.Seed(ctx, cfg, o.OperatorKeySecretARN)
+	must(t, "seeding the operator key", err)
 
 	yaml := fmt.Sprintf("environments:\n  %s:\n    region: %s\n", EnvName, cfg.Region)
 	if err := os.WriteFile(filepath.Join(f.Dir, config.FileName), []byte(yaml), 0o644); err != nil {

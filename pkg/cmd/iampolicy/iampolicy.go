@@ -31,7 +31,9 @@ deploy frontend, rollback, status and verify-zero-downtime on an AWS
 environment needs, and no more: every action is limited to the environment's
 cluster, service, task definition family, image repository, bucket,
 distribution and log group, read from the outputs provision saved, and
-iam:PassRole to its task and execution roles, for ECS tasks only. The few
+iam:PassRole to its task and execution roles, for ECS tasks only, and
+secretsmanager:GetSecretValue on its operator key (the gate and verify send
+it). The few
 actions IAM cannot limit to a resource (ecr:GetAuthorizationToken, registering
 and describing task definitions, elasticloadbalancing:Describe*) are on "*".
 

@@ -147,6 +147,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	res.Outputs = &saved
 	res.OutputsFile = filepath.Join(config.EnvDir(s.Dir, s.Env.Name), config.OutputsFile)
+	if err := seedOperatorKey(ctx, f, s.Env, saved.OperatorKeySecretARN); err != nil {
+		return err
+	}
 	if missing := saved.Missing(); len(missing) > 0 {
 		fmt.Fprintf(ios.ErrOut, "warning: terraform/ gives no value for %s; commands needing them will fail\n", strings.Join(missing, ", "))
 	}

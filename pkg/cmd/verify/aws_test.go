@@ -26,6 +26,7 @@ import (
 	"github.com/empctl/empctl/pkg/env"
 	"github.com/empctl/empctl/pkg/loadtest"
 	"github.com/empctl/empctl/pkg/local/localtest"
+	"github.com/empctl/empctl/pkg/operatorkey"
 	"github.com/empctl/empctl/pkg/trafficmix/apitest"
 	"github.com/empctl/empctl/server"
 )
@@ -198,6 +199,22 @@ func TestVerifyOnAWS(t *testing.T) {
 		}
 		if rep.ExpectedVersion != rep.Actions[3].Rollout.PreviousVersion || rep.FinalVersions[rep.ExpectedVersion] == 0 {
 			t.Fatalf("after the rollback %s is expected, %v answered at the end", rep.ExpectedVersion, rep.FinalVersions)
+		}
+		// The run read the operator key (the deployer may: CheckPolicy) and
+		// never showed it.
+		key, err := operatorkey.Read(t.Context(), fx.Config, rec.Outputs.OperatorKeySecretARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(r.errOut, "no operator key") || strings.Contains(r.out+r.errOut+string(page), key) {
+			t.Errorf("the operator key was not read, or was shown:\n%s", r.errOut)
+		}
+		read := false
+		for _, c := range rec.Calls(t) {
+			read = read || (c.Action == "secretsmanager:GetSecretValue" && c.Resource == rec.Outputs.OperatorKeySecretARN)
+		}
+		if !read {
+			t.Error("verify did not read the operator key's secret")
 		}
 		rec.CheckPolicy(t)
 	})

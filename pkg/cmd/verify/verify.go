@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -151,8 +152,8 @@ JSON lines, the phases as plain lines.`,
 }
 
 // mixOptions is the run's request mix: a reader and 6 writers, and 12
-// sign-ups spread over the run's phases, 19 sign-ups in all, under the app's
-// throttle of 20 per client address per hour.
+// sign-ups spread over the run's phases, 19 sign-ups in all: under the app's
+// throttle of 20 per client address per hour even without the operator key.
 var mixOptions = trafficmix.Options{Prefix: "zd", Writers: 6, SignUps: 12}
 
 func Run(ctx context.Context, opts *Options) error {
@@ -166,7 +167,10 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
-	if err := useStrategy(opts, e); err != nil {
+	// The run's sign-ups and sign-ins, and its gates', count against the
+	// operator allowance, not this machine's address.
+	operator := shared.OperatorHeader(ctx, e, errOut)
+	if err := useStrategy(opts, e, operator); err != nil {
 		return err
 	}
 	endpoint, err := e.Endpoint(ctx)
@@ -194,7 +198,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 
 	fmt.Fprintf(errOut, "Preparing the request mix against %s...\n", endpoint)
-	mix, err := trafficmix.Prepare(ctx, endpoint, mixOptions)
+	mo := mixOptions
+	mo.Header = operator
+	mix, err := trafficmix.Prepare(ctx, endpoint, mo)
 	if err != nil {
 		return err
 	}
@@ -281,7 +287,7 @@ func Run(ctx context.Context, opts *Options) error {
 
 // useStrategy puts the strategy into the rollouts' and the rollback's deploy
 // options, with a gate when it is progressive.
-func useStrategy(opts *Options, e env.Environment) error {
+func useStrategy(opts *Options, e env.Environment, operator http.Header) error {
 	if opts.Strategy == nil {
 		return nil
 	}
@@ -291,7 +297,7 @@ func useStrategy(opts *Options, e env.Environment) error {
 	}
 	opts.Deploy.Strategy = cfg
 	if cfg.Strategy.Progressive() {
-		opts.Deploy.Gate = gate.New(cfg.Gate)
+		opts.Deploy.Gate = gate.New(cfg.Gate, gate.WithHeader(operator))
 	}
 	return nil
 }

@@ -7,7 +7,8 @@
 // in pkg/iampolicy/rules.go) and each API's reference:
 //
 //	protocol                       request                                   authorization
-//	AWS JSON 1.1 (ECS, ECR, Logs)  X-Amz-Target: <prefix>.<Op>               <service>:<Op> on the resource named in the body
+//	AWS JSON 1.1 (ECS, ECR, Logs,  X-Amz-Target: <prefix>.<Op>               <service>:<Op> on the resource named in the body
+//	Secrets Manager)
 //	AWS query (ELBv2)              Action=<Op> in the form body              elasticloadbalancing:<Op>
 //	Smithy RPC v2 (CloudWatch)     /service/<name>/operation/<Op>            cloudwatch:<Op> on "*"
 //	S3 REST (path style)           GET|HEAD /bucket (list-type, versions,..) s3:ListBucket (s3:ListBucketVersions, s3:ListBucketMultipartUploads)

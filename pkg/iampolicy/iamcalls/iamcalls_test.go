@@ -76,6 +76,8 @@ func TestAWSRequests(t *testing.T) {
 			Body: []byte(`{"repositoryNames":["r"]}`)}, []string{"ecr:DescribeRepositories " + repo + "r"}},
 		{"ECR token", testenv.ProxiedRequest{Method: "POST", Path: "/", Header: target("ecr", "GetAuthorizationToken"), Body: []byte(`{}`)},
 			[]string{"ecr:GetAuthorizationToken *"}},
+		{"secret by ARN", testenv.ProxiedRequest{Method: "POST", Path: "/", Header: target("secretsmanager", "GetSecretValue"),
+			Body: []byte(`{"SecretId":"arn:aws:secretsmanager:eu-west-1:111122223333:secret:k-AbCdEf"}`)}, []string{"secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-west-1:111122223333:secret:k-AbCdEf"}},
 		{"log stream", testenv.ProxiedRequest{Method: "POST", Path: "/", Header: target("logs", "GetLogEvents"),
 			Body: []byte(`{"logGroupName":"/ecs/g","logStreamName":"api/api/1"}`)}, []string{"logs:GetLogEvents arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/g:log-stream:api/api/1"}},
 		{"ELB query", testenv.ProxiedRequest{Method: "POST", Path: "/", Header: signed("elasticloadbalancing", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}),

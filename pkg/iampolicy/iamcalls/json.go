@@ -10,7 +10,7 @@ import (
 )
 
 // jsonBody holds the request members the resources are named by, across
-// ECS, ECR and CloudWatch Logs.
+// ECS, ECR, CloudWatch Logs and Secrets Manager.
 type jsonBody struct {
 	Cluster               string   `json:"cluster"`
 	Service               string   `json:"service"`
@@ -34,6 +34,8 @@ type jsonBody struct {
 
 	LogGroupName  string `json:"logGroupName"`
 	LogStreamName string `json:"logStreamName"`
+
+	SecretID string `json:"SecretId"`
 }
 
 func (a arns) jsonProtocol(service string, r testenv.ProxiedRequest) ([]Call, error) {
@@ -78,6 +80,12 @@ func (a arns) jsonProtocol(service string, r testenv.ProxiedRequest) ([]Call, er
 			return call(action, res...), nil
 		}
 		return call(action, "*"), nil
+	case "secretsmanager":
+		// The SAR's resource is the secret; empctl names it by its ARN.
+		if !strings.HasPrefix(b.SecretID, "arn:") {
+			return nil, fmt.Errorf("%s: SecretId %q is not an ARN", what, b.SecretID)
+		}
+		return call(action, b.SecretID), nil
 	case "logs":
 		if b.LogGroupName == "" {
 			return call(action, "*"), nil

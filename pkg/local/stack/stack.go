@@ -45,14 +45,6 @@ const (
 	// DefaultDrainDelay is the replicas' DRAIN_DELAY: how long one keeps
 	// serving after SIGTERM, while the balancer takes it out of service.
 	DefaultDrainDelay = 2 * time.Second
-
-	// LocalSignUpsPerHour is the replicas' sign-up throttle unless Env sets
-	// SIGN_UPS_PER_HOUR. The throttle counts per client address across
-	// replicas and restarts, and every client of the local stack is this
-	// machine: at the server's 20, one verify-zero-downtime run (19 sign-ups)
-	// and a progressive rollout's gate (3 each) would lock the developer out
-	// of sign-ups for an hour. The throttle itself is tested in server/.
-	LocalSignUpsPerHour = "1000"
 )
 
 // Options configure the stack. Zero values take the defaults noted.
@@ -121,12 +113,14 @@ func (o *Options) setDefaults() {
 
 // Stack is a running local environment.
 type Stack struct {
-	opts     Options
-	lb       *balancer.Balancer
-	web      *webroot.Root
-	srv      *http.Server
-	endpoint string
-	started  time.Time
+	opts Options
+	// operatorKey is the path of the replicas' OPERATOR_KEY_FILE.
+	operatorKey string
+	lb          *balancer.Balancer
+	web         *webroot.Root
+	srv         *http.Server
+	endpoint    string
+	started     time.Time
 
 	deployMu sync.Mutex // one rollout (or replacement) at a time
 	emitMu   sync.Mutex // event callbacks run one at a time, in order
@@ -164,11 +158,15 @@ func Start(ctx context.Context, opts Options, rel *Release) (*Stack, error) {
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", opts.StateDir, err)
 	}
+	keyFile, err := EnsureOperatorKey(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("the load balancer cannot listen on %s (%w); pick another address with --listen", opts.Listen, err)
 	}
-	s := &Stack{opts: opts, started: time.Now(), versions: map[string]bool{}, closingCh: make(chan struct{}), done: make(chan struct{})}
+	s := &Stack{opts: opts, operatorKey: keyFile, started: time.Now(), versions: map[string]bool{}, closingCh: make(chan struct{}), done: make(chan struct{})}
 	s.endpoint = "http://" + ln.Addr().String()
 	s.lb = balancer.New(opts.Health, s.onHealth)
 	s.web = webroot.New(filepath.Join(opts.StateDir, "web"))
@@ -327,10 +325,10 @@ func (s *Stack) launch(g balancer.Group, rel *Release) (*replica, error) {
 	if closing {
 		return nil, ErrClosing
 	}
-	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL}
-	if _, set := s.opts.Env["SIGN_UPS_PER_HOUR"]; !set {
-		envv = append(envv, "SIGN_UPS_PER_HOUR="+LocalSignUpsPerHour)
-	}
+	// The replicas keep the server's throttles (every client of the local
+	// stack is this machine, as a CI runner is on AWS); empctl's gate and
+	// verify send the operator key.
+	envv := []string{"DATABASE_URL=" + s.opts.DatabaseURL, "OPERATOR_KEY_FILE=" + s.operatorKey}
 	for k, v := range s.opts.Env {
 		envv = append(envv, k+"="+v)
 	}

@@ -148,7 +148,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if cfg.Strategy.Progressive() {
 		// A rolling deploy keeps its zero strategy: it runs as it always has.
-		if opts.Deploy.Gate, err = opts.NewGate(cfg.Gate, e); err != nil {
+		if opts.Deploy.Gate, err = opts.NewGate(ctx, cfg.Gate, e, opts.IO.ErrOut); err != nil {
 			return err
 		}
 		opts.Deploy.Strategy = cfg

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,9 @@ func withGate(dir string) func(*cmdutil.Factory) *cobra.Command {
 			f.Global.Dir = dir
 		}
 		return NewCmdBackend(f, func(o *Options) error {
-			o.NewGate = func(cfg rollout.GateConfig, _ env.Environment) (rollout.Gate, error) { return scriptedGate{cfg}, nil }
+			o.NewGate = func(_ context.Context, cfg rollout.GateConfig, _ env.Environment, _ io.Writer) (rollout.Gate, error) {
+				return scriptedGate{cfg}, nil
+			}
 			return Run(context.Background(), o)
 		})
 	}
