@@ -82,6 +82,11 @@ func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
 	if !strings.Contains(res.stderr.String(), "terraform_data.database: Creation complete") {
 		t.Errorf("Terraform's progress was not streamed to stderr:\n%s", res.stderr)
 	}
+	// terraform-exec's `terraform version -json` is not shown; the version is
+	// named once, in words.
+	if out := res.stdout.String() + res.stderr.String(); strings.Contains(out, "terraform_version") || strings.Count(out, "terraform "+tf.PinnedVersion) != 1 {
+		t.Errorf("want no `version -json` blob and \"terraform %s\" once:\n%s\n%s", tf.PinnedVersion, res.stdout, res.stderr)
+	}
 	o, err := config.LoadOutputs(project, "test")
 	if err != nil {
 		t.Fatal(err)

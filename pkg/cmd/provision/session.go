@@ -63,7 +63,11 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	step(f, "Initializing Terraform for %s (%s, %s)", env.Name, env.Region, execPath)
+	version, err := runner.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	step(f, "Initializing Terraform for %s (%s, terraform %s at %s)", env.Name, env.Region, version, execPath)
 	if err := runner.Init(ctx); err != nil {
 		return nil, err
 	}
