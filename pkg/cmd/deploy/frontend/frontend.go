@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
@@ -29,8 +30,8 @@ type Options struct {
 	// Dir is the project directory holding webapp/.
 	Dir string
 	// Build builds the webapp in Dir when its sources changed and returns the
-	// build folder (tests replace it).
-	Build func(ctx context.Context, dir string, log io.Writer) (string, error)
+	// build folder and whether it built (tests replace it).
+	Build func(ctx context.Context, dir string, log io.Writer) (dist string, built bool, err error)
 
 	NoBuild bool
 	Publish env.FrontendOptions
@@ -41,7 +42,9 @@ func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:   "frontend",
 		Short: "Build the webapp and publish it without breaking the live site",
-		Long: `Build the webapp (when its sources changed) and publish it. Browsers switch
+		Long: `Check the environment (the running stack; on AWS the credentials and the
+service), build the webapp when its sources changed (it says whether it built
+or the build was up to date), and publish it. Browsers switch
 from the old release to the new one at once: new assets go first, index.html
 last, and the previous releases' content-hashed assets stay available, so a
 browser still running an old index.html can load them.
@@ -93,6 +96,12 @@ local dry run has no release name yet: replaces names the live one.`,
 func Run(ctx context.Context, opts *Options) error {
 	e, err := opts.Env()
 	if err != nil {
+		return err
+	}
+	// The environment is checked as a deploy checks it (locally the running
+	// stack, on AWS the credentials and the service) before a build it could
+	// not use.
+	if _, err := e.Status(ctx); err != nil {
 		return err
 	}
 	// The build folder is shared with other deploys and `empctl up`: none may
@@ -190,12 +199,18 @@ func (opts *Options) Dist(ctx context.Context) (string, error) {
 			log = opts.IO.ErrOut
 		}
 		fmt.Fprintln(opts.IO.ErrOut, "Building the webapp (when its sources changed)...")
-		d, err := opts.Build(ctx, opts.Dir, log)
+		start := time.Now()
+		d, built, err := opts.Build(ctx, opts.Dir, log)
 		if err != nil {
 			if buildLog.Len() > 0 {
 				fmt.Fprintf(opts.IO.ErrOut, "%s\n", bytes.TrimSpace(buildLog.Bytes()))
 			}
 			return "", err
+		}
+		if built {
+			fmt.Fprintf(opts.IO.ErrOut, "Built the webapp in %.1fs\n", time.Since(start).Seconds())
+		} else {
+			fmt.Fprintln(opts.IO.ErrOut, "Webapp build up to date: its sources have not changed since the last build")
 		}
 		dist = d
 	}
@@ -213,10 +228,10 @@ func orNone(s string) string {
 }
 
 // BuildWebapp builds the project's webapp when its sources changed.
-func BuildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
-	dist, _, err := build.Webapp(ctx, dir, false, log)
+func BuildWebapp(ctx context.Context, dir string, log io.Writer) (string, bool, error) {
+	dist, built, err := build.Webapp(ctx, dir, false, log)
 	if err == nil && dist == "" {
 		err = fmt.Errorf("this project has no webapp (no %s)", filepath.Join(dir, "webapp", "package.json"))
 	}
-	return dist, err
+	return dist, built, err
 }
