@@ -35,7 +35,14 @@ files (index.html, config.json, icons…) are restored from the copies each
 deploy keeps, in a deploy's order (the other files, config.json, index.html)
 and under its lock; then the changed paths are invalidated in CloudFront.
 Interrupted, the site keeps serving, and the same command again completes it.
-Locally the web root switches to the kept release folder at once.`,
+Locally the web root switches to the kept release folder at once.
+
+JSON (-o json; the full shape is in
+pkg/cmd/rollback/testdata/rollback-frontend.golden): deploy frontend's
+object, with from (the release live before) and restored (the unhashed files
+put back). A target that is already live is unchanged: true, with
+unchangedFiles = files minus those restored, as a deploy of the live build
+says it.`,
 		Example: `  empctl rollback frontend
   empctl rollback frontend --env prod --dry-run
   empctl rollback frontend --env prod --to 3f2a9c`,
