@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // Save writes report.json and report.html into dir.
@@ -198,7 +200,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Text  string
 	}{R: rep, Chart: buildChart(rep)}
 	var sb strings.Builder
-	WriteText(&sb, rep)
+	WriteText(&sb, iostreams.NewColorScheme(false), rep)
 	data.Text = sb.String()
 	return htmlTmpl.Execute(w, data)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // The latency table and the timeline count the same requests for each phase,
@@ -41,7 +42,7 @@ func TestLatencyTableAndTimelineCountTheSameRequests(t *testing.T) {
 
 	// The same sums from the text a user reads.
 	var sb strings.Builder
-	WriteText(&sb, rep)
+	WriteText(&sb, iostreams.NewColorScheme(false), rep)
 	text := sb.String()
 	line := regexp.MustCompile(`(?m)^\s+\d+(?:-\d+)?s\s+(\w+)\s+(\d+) req`)
 	read := map[string]int{}

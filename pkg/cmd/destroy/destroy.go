@@ -96,9 +96,9 @@ func Run(ctx context.Context, opts *Options) error {
 	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
-		provision.WriteDataLossWarning(ios.ErrOut, plan.Summary)
+		provision.WriteDataLossWarning(ios.ErrOut, ios.ErrColorScheme(), plan.Summary)
 	} else {
-		provision.WriteSummary(ios.Out, name, plan.Summary)
+		provision.WriteSummary(ios.Out, ios.ColorScheme(), name, plan.Summary)
 	}
 	if opts.DryRun || !plan.Summary.HasChanges() {
 		if !opts.DryRun {
@@ -137,7 +137,7 @@ func report(f *cmdutil.Factory, res *Result) error {
 	case res.DryRun:
 		fmt.Fprintln(f.IOStreams.Out, "Dry run: nothing was destroyed.")
 	case res.Destroyed:
-		fmt.Fprintf(f.IOStreams.Out, "Destroyed %s.\n", res.Env)
+		fmt.Fprintf(f.IOStreams.Out, "%s Destroyed %s.\n", f.IOStreams.ColorScheme().SuccessIcon(), res.Env)
 	default:
 		fmt.Fprintf(f.IOStreams.Out, "Nothing to destroy in %s.\n", res.Env)
 	}

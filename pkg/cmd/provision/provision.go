@@ -102,9 +102,9 @@ func Run(ctx context.Context, opts *Options) error {
 	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: s.Env.Name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
-		WriteDataLossWarning(ios.ErrOut, plan.Summary)
+		WriteDataLossWarning(ios.ErrOut, ios.ErrColorScheme(), plan.Summary)
 	} else {
-		WriteSummary(ios.Out, s.Env.Name, plan.Summary)
+		WriteSummary(ios.Out, ios.ColorScheme(), s.Env.Name, plan.Summary)
 	}
 
 	if opts.DryRun {
@@ -148,7 +148,7 @@ func Run(ctx context.Context, opts *Options) error {
 	res.Outputs = &saved
 	res.OutputsFile = filepath.Join(config.EnvDir(s.Dir, s.Env.Name), config.OutputsFile)
 	if missing := saved.Missing(); len(missing) > 0 {
-		fmt.Fprintf(ios.ErrOut, "warning: terraform/ gives no value for %s; commands needing them will fail\n", strings.Join(missing, ", "))
+		fmt.Fprintf(ios.ErrOut, "%s terraform/ gives no value for %s; commands needing them will fail\n", ios.ErrColorScheme().Yellow("warning:"), strings.Join(missing, ", "))
 	}
 	return report(f, res)
 }
@@ -166,7 +166,7 @@ func report(f *cmdutil.Factory, res *Result) error {
 		verb = "Applied"
 	}
 	o := res.Outputs
-	fmt.Fprintf(out, "%s. Outputs saved to %s\n", verb, res.OutputsFile)
+	fmt.Fprintf(out, "%s %s. Outputs saved to %s\n", f.IOStreams.ColorScheme().SuccessIcon(), verb, res.OutputsFile)
 	for _, row := range [][2]string{
 		{"App URL", o.AppURL()},
 		{"ECR repository", o.ECRRepositoryURL},

@@ -74,10 +74,10 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 	if opts.JSON {
 		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
-	out := opts.IO.Out
+	out, cs := opts.IO.Out, opts.IO.ColorScheme()
 	switch {
 	case err != nil:
-		fmt.Fprintf(out, "! webapp release %s is live again, but CloudFront invalidation %s was not seen to complete\n", info.Release, info.Invalidation)
+		fmt.Fprintf(out, "%s webapp release %s is live again, but CloudFront invalidation %s was not seen to complete\n", cs.WarningIcon(), info.Release, info.Invalidation)
 		return err
 	case info.DryRun:
 		fmt.Fprintf(out, "Would put webapp release %s (%d files) live again, replacing %s\n", info.Release, info.Files, info.From)
@@ -89,9 +89,9 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 		}
 		fmt.Fprintln(out, "Dry run: nothing was changed.")
 	case info.Unchanged:
-		fmt.Fprintf(out, "✓ webapp release %s is live (%s restored)\n", info.Release, orNothing(info.Restored))
+		fmt.Fprintf(out, "%s webapp release %s is already live (%s restored)\n", cs.SuccessIcon(), info.Release, orNothing(info.Restored))
 	default:
-		fmt.Fprintf(out, "✓ webapp release %s is live again (%d files), replacing %s\n", info.Release, info.Files, info.From)
+		fmt.Fprintf(out, "%s webapp release %s is %s again (%d files), replacing %s\n", cs.SuccessIcon(), info.Release, cs.State("live"), info.Files, info.From)
 		if len(info.Restored) > 0 {
 			fmt.Fprintf(out, "  restored %s in %.1fs\n", strings.Join(info.Restored, " "), info.Seconds)
 		}

@@ -268,10 +268,11 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	} else {
 		fmt.Fprintln(opts.IO.Out)
-		loadtest.WriteText(opts.IO.Out, rep)
+		cs := opts.IO.ColorScheme()
+		loadtest.WriteText(opts.IO.Out, cs, rep)
 		if sc.failed() {
 			fmt.Fprintln(opts.IO.Out)
-			shared.PrintRollout(opts.IO.Out, *sc.last)
+			shared.PrintRollout(opts.IO.Out, cs, *sc.last)
 		}
 	}
 	fmt.Fprintf(errOut, "Report: %s\n", filepath.Join(dir, "report.html"))

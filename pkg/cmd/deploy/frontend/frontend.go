@@ -126,23 +126,24 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
+	cs := opts.IO.ColorScheme()
 	switch {
 	case err != nil && info.Invalidation != "":
-		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files) and CloudFront invalidation %s was created, but it was not seen to complete\n", info.Release, info.Files, info.Invalidation)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is live (%d files) and CloudFront invalidation %s was created, but it was not seen to complete\n", cs.WarningIcon(), info.Release, info.Files, info.Invalidation)
 		return err
 	case err != nil:
-		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", info.Release, info.Files)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", cs.WarningIcon(), info.Release, info.Files)
 		return err
 	case opts.Publish.DryRun:
 		PrintPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
-		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is already live with this build: %s\n", cs.SuccessIcon(), info.Release, cs.Cyan("nothing to publish"))
 		if info.Invalidation != "" {
 			fmt.Fprintf(opts.IO.Out, "  CloudFront invalidation %s (what an earlier deploy could not invalidate): %s\n", info.Invalidation, strings.Join(info.InvalidationPaths, " "))
 		}
 	default:
-		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from earlier releases)\n", info.Release, info.Files, info.Retained)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is %s (%d files; %d hashed assets kept from earlier releases)\n", cs.SuccessIcon(), info.Release, cs.State("live"), info.Files, info.Retained)
 		if info.Uploaded+info.UnchangedFiles+info.Deleted > 0 {
 			fmt.Fprintf(opts.IO.Out, "  %d uploaded (%s), %d unchanged, %d deleted past the retention window, in %.1fs\n",
 				info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)), info.UnchangedFiles, info.Deleted, info.Seconds)
