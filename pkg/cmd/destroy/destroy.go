@@ -40,7 +40,8 @@ func NewCmdDestroy(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 		Short: "Delete an AWS environment's infrastructure, data included",
 		Long: `Destroy plans the deletion of everything Terraform created for --env, lists
 the stateful resources whose data goes with it, and asks you to type the
-environment's name before it applies that plan.
+environment's name before it applies that plan. As provision does, it checks
+the AWS credentials (one STS call) before Terraform starts.
 
 The database has deletion protection (the load balancer too, for prod), and
 the webapp bucket, the image repository and the log bucket refuse to be

@@ -42,7 +42,10 @@ func NewCmdProvision(f *cmdutil.Factory, runF func(context.Context, *Options) er
 		Short: "Create or update an AWS environment's infrastructure with Terraform",
 		Long: `Provision runs Terraform on terraform/ for the environment given by --env
 (defined in empctl.yaml): init, a saved plan and its summary, then, once you
-confirm, an apply of exactly that plan. Stateful resources (database, bucket,
+confirm, an apply of exactly that plan. Before Terraform starts, one STS call
+checks that AWS can be used: missing or expired credentials and an endpoint
+that cannot be reached are named in seconds, with what to do (-v names the
+account and identity). Stateful resources (database, bucket,
 image repository) that the plan would destroy or replace are called out first.
 
 The outputs are saved to .empctl/<env>/outputs.json, which deploy, status,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/empctl/empctl/pkg/awsenv"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/tf"
@@ -44,6 +45,12 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	dir := f.Global.Dir
 	env, err := ResolveEnv(f)
 	if err != nil {
+		return nil, err
+	}
+	// Missing or expired credentials, an unknown region or an unreachable
+	// endpoint are named now, in words, in seconds: Terraform's AWS provider
+	// would say it after init, as a chain of the SDK's errors.
+	if err := checkAWS(ctx, f, env); err != nil {
 		return nil, err
 	}
 	execPath, err := findTerraform(ctx, f, fl)
@@ -94,6 +101,17 @@ func ResolveEnv(f *cmdutil.Factory) (config.Environment, error) {
 		return config.Environment{}, err
 	}
 	return env, nil
+}
+
+// checkAWS makes the AWS environment's preflight (one STS call); -v names
+// the account and identity it runs as.
+func checkAWS(ctx context.Context, f *cmdutil.Factory, env config.Environment) error {
+	e := &awsenv.Env{Config: env}
+	if f.Global.Verbose {
+		e.Verbose = f.IOStreams.ErrOut
+	}
+	_, err := e.AWSConfig(ctx)
+	return err
 }
 
 func findTerraform(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (string, error) {
