@@ -232,3 +232,19 @@ func TestBuildBackendChecksFirst(t *testing.T) {
 		t.Fatalf("%d STS attempts without credentials", n)
 	}
 }
+
+// deploy frontend's check before its build: the preflight, then the
+// CloudFront distribution the publish would invalidate.
+func TestCheckFrontend(t *testing.T) {
+	testenv.MotoEnv(t)
+	e, _ := preflightEnv(t)
+	if err := e.CheckFrontend(t.Context()); err == nil || !strings.Contains(err.Error(), "E1") {
+		t.Fatalf("a distribution that does not exist: %v; want it named", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	e, _ = preflightEnv(t)
+	if err := e.CheckFrontend(t.Context()); err == nil || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("without credentials: %v; want the credentials named", err)
+	}
+}

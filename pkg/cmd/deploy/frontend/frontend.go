@@ -43,7 +43,7 @@ func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 		Use:   "frontend",
 		Short: "Build the webapp and publish it without breaking the live site",
 		Long: `Check the environment (the running stack; on AWS the credentials and the
-service), build the webapp when its sources changed (it says whether it built
+CloudFront distribution), build the webapp when its sources changed (it says whether it built
 or the build was up to date), and publish it. Browsers switch
 from the old release to the new one at once: new assets go first, index.html
 last, and the previous releases' content-hashed assets stay available, so a
@@ -98,10 +98,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	// The environment is checked as a deploy checks it (locally the running
-	// stack, on AWS the credentials and the service) before a build it could
-	// not use.
-	if _, err := e.Status(ctx); err != nil {
+	// The publish's first checks (locally the running stack, on AWS the
+	// credentials and the CloudFront distribution) come before a build the
+	// environment could not take.
+	if err := e.CheckFrontend(ctx); err != nil {
 		return err
 	}
 	// The build folder is shared with other deploys and `empctl up`: none may

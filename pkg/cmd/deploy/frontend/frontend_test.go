@@ -242,12 +242,12 @@ func TestDryRunOfTheLiveBuildSaysItIsLive(t *testing.T) {
 // AWS without credentials or outputs) is named before any build starts.
 func TestMissingEnvironmentFailsBeforeTheBuild(t *testing.T) {
 	built := false
-	fake := &envtest.Fake{StatusErr: errors.New("the local environment is not running: start it with `empctl up`")}
+	fake := &envtest.Fake{CheckErr: errors.New("the local environment is not running: start it with `empctl up`")}
 	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) {
 		built = true
 		return "", true, nil
 	}), fake)
-	if r.Code != cmdutil.ExitError || !errors.Is(r.Err, fake.StatusErr) {
+	if r.Code != cmdutil.ExitError || !errors.Is(r.Err, fake.CheckErr) {
 		t.Fatalf("exit %d (%v), want %d with the environment's error", r.Code, r.Err, cmdutil.ExitError)
 	}
 	if built {
