@@ -106,7 +106,7 @@ func TestRunReportsVersionsFailuresAndPhases(t *testing.T) {
 	}
 	var sb strings.Builder
 	WriteText(&sb, iostreams.NewColorScheme(false), rep)
-	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning", "Accounts  7 of the run's 7 test users locked"} {
+	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning", "Accounts  7 of 7 test users locked (passwords discarded, sessions revoked)"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("the text report lacks %q:\n%s", want, sb.String())
 		}
