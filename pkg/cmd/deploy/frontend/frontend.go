@@ -138,7 +138,7 @@ func Run(ctx context.Context, opts *Options) error {
 		PrintPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
-		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is already live with this build: %s\n", cs.SuccessIcon(), info.Release, cs.Cyan("nothing to publish"))
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is already live: %s\n", cs.SuccessIcon(), info.Release, cs.Cyan("nothing to publish"))
 		if info.Invalidation != "" {
 			fmt.Fprintf(opts.IO.Out, "  CloudFront invalidation %s (what an earlier deploy could not invalidate): %s\n", info.Invalidation, strings.Join(info.InvalidationPaths, " "))
 		}
