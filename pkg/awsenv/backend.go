@@ -175,7 +175,7 @@ func (e *Env) DeployBackend(ctx context.Context, rel env.Release, opts env.Deplo
 	if err != nil {
 		return env.Rollout{}, e.explain(err)
 	}
-	info(progress, "Registered %s (from %s)", shortARN(reg.ARN), shortARN(reg.BasedOn))
+	progress(env.Event{Time: time.Now(), Kind: "info", Version: version, Message: fmt.Sprintf("Registered %s (from %s) as version %s", shortARN(reg.ARN), shortARN(reg.BasedOn), version)})
 	var res ecsdeploy.Result
 	if progressive {
 		res, err = ecsdeploy.DeployProgressive(ctx, c, svc, reg.ARN, e.progressiveOptions(opts), e.watchOptions(opts, progress))

@@ -34,6 +34,15 @@ type events struct {
 
 func (e *events) add(ev env.Event) { e.mu.Lock(); e.all = append(e.all, ev); e.mu.Unlock() }
 
+func firstVersion(evs []env.Event) string {
+	for _, ev := range evs {
+		if ev.Version != "" {
+			return ev.Version
+		}
+	}
+	return ""
+}
+
 func (e *events) text() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -154,6 +163,11 @@ func TestBackendAgainstMotoAndARegistry(t *testing.T) {
 	}
 	if !strings.HasPrefix(forcedRo.Version, rel.Version+"+r") || forcedRo.PreviousRevision != plan.Current {
 		t.Fatalf("forced redeploy %+v; the dry run planned %s over %s", forcedRo, plan.Version, plan.Current)
+	}
+	// The first event that names a version names the one rolled out (verify
+	// announces each rollout with it), not the build's.
+	if v := firstVersion(evs.all); v != forcedRo.Version {
+		t.Fatalf("the first version in the events is %q, want the rolled-out %s:\n%s", v, forcedRo.Version, evs.text())
 	}
 
 	// A registry that refuses the token: a clear error after one fresh token.

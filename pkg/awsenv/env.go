@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/empctl/empctl/pkg/awsregion"
 
@@ -105,7 +106,10 @@ func (e *Env) AWSConfig(ctx context.Context) (aws.Config, error) {
 
 func (e *Env) loadConfig(ctx context.Context) (aws.Config, error) {
 	region := e.region()
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	// The SDK's own log lines (e.g. "WARN falling back to IMDSv1" where an
+	// instance metadata service refuses the token) are not for users: what
+	// went wrong is said in the error, in words.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region), awsconfig.WithLogger(logging.Nop{})}
 	if e.Config.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(e.Config.Profile))
 	}

@@ -18,6 +18,16 @@ import (
 	"github.com/empctl/empctl/pkg/webassets"
 )
 
+// CheckFrontend is DeployFrontend's first checks: the preflight (through the
+// clients) and the CloudFront distribution.
+func (e *Env) CheckFrontend(ctx context.Context) error {
+	_, cf, err := e.frontendClients(ctx, 0)
+	if err != nil {
+		return err
+	}
+	return cdn.Check(ctx, cf, e.Outputs.CloudFrontDistributionID)
+}
+
 // DeployFrontend syncs dist to the webapp bucket by content (pkg/s3sync:
 // assets, then config.json, then index.html; old files deleted once the new
 // index.html is live and past the retention window), invalidates the changed

@@ -49,6 +49,9 @@ func (e *Env) RollbackFrontend(ctx context.Context, opts env.FrontendRollbackOpt
 		return env.Frontend{}, err
 	}
 	fe := env.Frontend{Release: res.Release, From: res.From, Files: res.Files, DryRun: res.DryRun, Restored: res.Restored, Unchanged: res.Release == res.From}
+	if fe.Unchanged { // as a deploy of the live build says it: every file not restored is unchanged
+		fe.UnchangedFiles = fe.Files - len(fe.Restored)
+	}
 	return finishInvalidation(fe, res.Release, res.Changed, inv, opts.NoWait, func() error {
 		return cdn.Wait(ctx, cf, distribution, inv.ID, cdnOpts)
 	}, start)

@@ -99,6 +99,11 @@ func TestRollbackFrontend(t *testing.T) {
 		t.Fatalf("rollback to v1: exit %d, %v, %+v", r.code, r.err, fe)
 	}
 	live(rels[0])
+	// The live release again: unchanged, and said as a deploy of the live
+	// build says it.
+	if fe, r = rollback(context.Background(), "--to", rels[0].id); r.code != 0 || !fe.Unchanged || fe.Files == 0 || fe.UnchangedFiles != fe.Files-len(fe.Restored) {
+		t.Fatalf("rollback to the live v1: exit %d, %v, %+v; want unchanged, unchangedFiles = files - restored", r.code, r.err, fe)
+	}
 
 	var st env.Status
 	if r := s.empctl(context.Background(), "status", "-o", "json"); json.Unmarshal([]byte(r.out), &st) != nil || len(st.FrontendReleases) != 3 ||

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,42 @@ func TestPreflightWithoutCredentials(t *testing.T) {
 	}
 }
 
+// An instance metadata service that refuses the IMDSv2 token (as on some
+// hosts) made the SDK log "WARN falling back to IMDSv1" on stderr before the
+// preflight's own error: nothing of the SDK's logging reaches the user.
+func TestPreflightLogsNothingOfTheSDK(t *testing.T) {
+	testenv.MotoEnv(t)
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(imds.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.URL)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	e, _ := preflightEnv(t)
+	_, err = e.AWSConfig(t.Context())
+	os.Stderr = stderr
+	_ = w.Close()
+	logged, _ := io.ReadAll(r)
+	if err == nil || !strings.Contains(err.Error(), "no AWS credentials for env prod") {
+		t.Fatalf("without credentials: %v", err)
+	}
+	if len(logged) > 0 {
+		t.Fatalf("the SDK logged on stderr:\n%s", logged)
+	}
+}
+
 // A misspelt region is named before any call, with the closest one.
 func TestPreflightMisspeltRegion(t *testing.T) {
 	_, err := New(t.TempDir(), config.Environment{Name: "prod", Region: "eu-wset-1"}, outputs("eu-wset-1"))
@@ -193,5 +230,21 @@ func TestBuildBackendChecksFirst(t *testing.T) {
 	}
 	if n := attempts.Load(); n != 0 {
 		t.Fatalf("%d STS attempts without credentials", n)
+	}
+}
+
+// deploy frontend's check before its build: the preflight, then the
+// CloudFront distribution the publish would invalidate.
+func TestCheckFrontend(t *testing.T) {
+	testenv.MotoEnv(t)
+	e, _ := preflightEnv(t)
+	if err := e.CheckFrontend(t.Context()); err == nil || !strings.Contains(err.Error(), "E1") {
+		t.Fatalf("a distribution that does not exist: %v; want it named", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	e, _ = preflightEnv(t)
+	if err := e.CheckFrontend(t.Context()); err == nil || !strings.Contains(err.Error(), "no AWS credentials") {
+		t.Fatalf("without credentials: %v; want the credentials named", err)
 	}
 }

@@ -33,6 +33,11 @@ type Environment interface {
 	// Rollback rolls back to the release before the current one, or to
 	// opts.To, the same way DeployBackend rolls out.
 	Rollback(ctx context.Context, opts RollbackOptions, progress func(Event)) (Rollout, error)
+	// CheckFrontend makes the checks DeployFrontend starts with (locally: the
+	// stack runs; on AWS: the credentials work and the CloudFront
+	// distribution exists), so that a command can make them before a build
+	// the environment could not take.
+	CheckFrontend(ctx context.Context) error
 	// DeployFrontend publishes the webapp build in dist (built by the command)
 	// so that browsers switch from the old release to the new one at once.
 	DeployFrontend(ctx context.Context, dist string, opts FrontendOptions, progress func(Event)) (Frontend, error)

@@ -38,21 +38,26 @@ func (c *ColorScheme) Faint(s string) string  { return c.wrap("2", s) }
 func (c *ColorScheme) Red(s string) string    { return c.wrap("31", s) }
 func (c *ColorScheme) Green(s string) string  { return c.wrap("32", s) }
 func (c *ColorScheme) Yellow(s string) string { return c.wrap("33", s) }
+func (c *ColorScheme) Cyan(s string) string   { return c.wrap("36", s) }
 
-// SuccessIcon is a green ✓, FailureIcon a red ✗.
+// SuccessIcon is a green ✓, FailureIcon a red ✗, WarningIcon a yellow !.
 func (c *ColorScheme) SuccessIcon() string { return c.Green("✓") }
 func (c *ColorScheme) FailureIcon() string { return c.Red("✗") }
+func (c *ColorScheme) WarningIcon() string { return c.Yellow("!") }
 
-// State colours a replica's, task's or rollout's state word: green when it
-// is well, red when it failed, yellow on the way between.
+// State colours a replica's, task's, rollout's or release tier's state
+// word: green when it is well or went out, red when it failed, yellow on the
+// way between, cyan when nothing had to change.
 func (c *ColorScheme) State(s string) string {
 	switch strings.ToLower(s) {
-	case "healthy", "running", "serving", "completed", "primary", "active", "live":
+	case "healthy", "running", "serving", "completed", "successful", "primary", "active", "live", "rolled-out", "published", "pass":
 		return c.Green(s)
-	case "unhealthy", "failed", "killed", "stopped", "circuit-breaker", "rolled-back":
+	case "unhealthy", "failed", "killed", "stopped", "circuit-breaker", "rolled-back", "fail", "backend-failed", "frontend-failed":
 		return c.Red(s)
-	case "initial", "starting", "pending", "draining", "stopping", "unused", "deploying", "in_progress", "provisioning", "deprovisioning":
+	case "initial", "starting", "pending", "draining", "stopping", "unused", "deploying", "in_progress", "provisioning", "deprovisioning", "not-run":
 		return c.Yellow(s)
+	case "unchanged", "planned", "dry-run":
+		return c.Cyan(s)
 	}
 	return s
 }

@@ -1,7 +1,8 @@
 // Package iostreams carries a command's standard streams and what is known about
 // them (is it a terminal? how wide?), so commands can be run in tests without
-// one. ColorScheme colours ✓/✗ and states on a terminal only, never with
-// NO_COLOR.
+// one. ColorScheme colours ✓/✗, warnings and states on a terminal only,
+// never with NO_COLOR; every command's human output goes through it, and
+// cmdtest.CheckColour holds each command family to that.
 package iostreams
 
 import (

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // Save writes report.json and report.html into dir.
@@ -85,8 +87,10 @@ func buildChart(rep *Report) chartData {
 	n := rep.Timeline[len(rep.Timeline)-1].Second + 1
 	maxReq, maxP99 := 1, 1.0
 	versions := map[string]bool{}
+	perSecond := map[int]int{} // a second a phase boundary crosses has two entries: one bar
 	for _, s := range rep.Timeline {
-		maxReq = max(maxReq, s.Requests)
+		perSecond[s.Second] += s.Requests
+		maxReq = max(maxReq, perSecond[s.Second])
 		maxP99 = max(maxP99, s.P99)
 		for v := range s.Versions {
 			versions[v] = true
@@ -106,16 +110,16 @@ func buildChart(rep *Report) chartData {
 	bw := c.PlotW / float64(n)
 	y := func(v int) float64 { return c.PlotH * float64(v) / float64(maxReq) }
 	var p50, p99 []string
+	stacked := map[int]int{}
 	for _, s := range rep.Timeline {
 		x := float64(s.Second) * bw
-		base := 0
 		stack := func(count int, col, tip string) {
 			if count == 0 {
 				return
 			}
 			h := y(count)
-			c.Bars = append(c.Bars, bar{X: x + 1, Y: c.PlotH - y(base) - h, W: max(bw-2, 1), H: h, Color: col, Tip: tip})
-			base += count
+			c.Bars = append(c.Bars, bar{X: x + 1, Y: c.PlotH - y(stacked[s.Second]) - h, W: max(bw-2, 1), H: h, Color: col, Tip: tip})
+			stacked[s.Second] += count
 		}
 		other := s.Requests - s.Failed
 		for _, v := range names {
@@ -196,7 +200,7 @@ func writeHTML(w io.Writer, rep *Report) error {
 		Text  string
 	}{R: rep, Chart: buildChart(rep)}
 	var sb strings.Builder
-	WriteText(&sb, rep)
+	WriteText(&sb, iostreams.NewColorScheme(false), rep)
 	data.Text = sb.String()
 	return htmlTmpl.Execute(w, data)
 }

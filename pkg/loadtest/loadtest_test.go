@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // waitUntil polls cond; the test's own deadline bounds it.
@@ -104,8 +105,8 @@ func TestRunReportsVersionsFailuresAndPhases(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sb strings.Builder
-	WriteText(&sb, rep)
-	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning", "Accounts  7 of the run's 7 test users locked"} {
+	WriteText(&sb, iostreams.NewColorScheme(false), rep)
+	for _, want := range []string{"Writes    3 acknowledged, 3 verified, 0 lost, 0 duplicated (marker zd-test)", "kill at 1s: local-abc killed without warning", "Accounts  7 of 7 test users locked (passwords discarded, sessions revoked)"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("the text report lacks %q:\n%s", want, sb.String())
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
@@ -25,7 +26,7 @@ func TestProgressiveRolloutInTheReport(t *testing.T) {
 		Weights: []WeightPoint{{Time: at(2), Weight: 0, Stage: "test-traffic"}, {Time: at(4), Weight: 10, Stage: "production-shift"}, {Time: at(6), Weight: 100, Stage: "bake"}}})
 
 	var sb strings.Builder
-	WriteText(&sb, rep)
+	WriteText(&sb, iostreams.NewColorScheme(false), rep)
 	for _, want := range []string{"rollout (canary) at 1s: v1 → v2 completed", "gate at test-traffic: promote: 150 test requests", "gate at production-shift 1: promote: step 1:"} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("the text report lacks %q:\n%s", want, sb.String())

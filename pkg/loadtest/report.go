@@ -130,7 +130,8 @@ type Latency struct {
 	Max      float64 `json:"maxMs"`
 }
 
-// Second is one second of the timeline.
+// Second is one second of the timeline in one phase: a second in which a
+// phase ends and another begins has an entry for each, in that order.
 type Second struct {
 	Second   int            `json:"second"`
 	Phase    string         `json:"phase"`
@@ -153,8 +154,17 @@ func (rs *Results) Build(in Info) *Report {
 	}
 	byPhase := map[string][]time.Duration{}
 	var all []time.Duration
-	secs := map[int]*Second{}
-	secLat := map[int][]time.Duration{}
+	// The timeline counts each request in its second and in the phase it was
+	// sent in, as the latency table does: a second that a phase boundary
+	// crosses has one entry per phase, so both count the same requests for
+	// each phase.
+	type slot struct {
+		second int
+		phase  string
+	}
+	secs := map[slot]*Second{}
+	secLat := map[slot][]time.Duration{}
+	first := map[slot]time.Time{}
 	var last time.Time
 	for _, h := range rs.hits {
 		if h.at.After(last) {
@@ -166,14 +176,17 @@ func (rs *Results) Build(in Info) *Report {
 		phase := rs.phaseAt(h.at)
 		byPhase[phase] = append(byPhase[phase], h.latency)
 		all = append(all, h.latency)
-		i := int(h.at.Sub(rs.Started) / time.Second)
-		s := secs[i]
+		k := slot{int(h.at.Sub(rs.Started) / time.Second), phase}
+		s := secs[k]
 		if s == nil {
-			s = &Second{Second: i, Phase: phase, Versions: map[string]int{}}
-			secs[i] = s
+			s = &Second{Second: k.second, Phase: phase, Versions: map[string]int{}}
+			secs[k] = s
+		}
+		if f, ok := first[k]; !ok || h.at.Before(f) {
+			first[k] = h.at
 		}
 		s.Requests++
-		secLat[i] = append(secLat[i], h.latency)
+		secLat[k] = append(secLat[k], h.latency)
 		if kind := failureKind(h); kind != "" {
 			rep.Failed++
 			rep.Failures[kind]++
@@ -195,11 +208,17 @@ func (rs *Results) Build(in Info) *Report {
 		}
 	}
 	rep.Latency["all"] = summarise(all)
-	keys := make([]int, 0, len(secs))
+	keys := make([]slot, 0, len(secs))
 	for k := range secs {
 		keys = append(keys, k)
 	}
-	sort.Ints(keys)
+	// By second, and within a second in the order its phases began.
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].second != keys[j].second {
+			return keys[i].second < keys[j].second
+		}
+		return first[keys[i]].Before(first[keys[j]])
+	})
 	for _, k := range keys {
 		s := secs[k]
 		l := summarise(secLat[k])

@@ -8,14 +8,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/empctl/empctl/pkg/iostreams"
 	"github.com/empctl/empctl/pkg/rollout"
 )
 
-// WriteText writes the report's compact text form.
-func WriteText(w io.Writer, rep *Report) {
-	fmt.Fprintf(w, "Zero-downtime verification: %s\n", strings.ToUpper(rep.Verdict))
+// WriteText writes the report's compact text form, coloured by cs.
+func WriteText(w io.Writer, cs *iostreams.ColorScheme, rep *Report) {
+	verdict := cs.Green(strings.ToUpper(rep.Verdict))
+	if rep.Verdict != VerdictPass {
+		verdict = cs.Red(strings.ToUpper(rep.Verdict))
+	}
+	fmt.Fprintf(w, "Zero-downtime verification: %s\n", verdict)
 	for _, r := range rep.Reasons {
-		fmt.Fprintf(w, "  ✗ %s\n", r)
+		fmt.Fprintf(w, "  %s %s\n", cs.FailureIcon(), r)
 	}
 	fmt.Fprintf(w, "  %s at %s, %d requests/s for %s\n", rep.Env, rep.Endpoint, rep.Rate, rep.Ended.Sub(rep.Started).Round(100*time.Millisecond))
 	fmt.Fprintf(w, "  mix: %s\n", strings.Join(rep.Targets, ", "))
@@ -27,14 +32,14 @@ func WriteText(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "  rollout: %s → %s %s in %s\n", ro.PreviousVersion, ro.Version, ro.Outcome, ro.Duration().Round(100*time.Millisecond))
 	}
 	for _, a := range rep.Actions {
-		fmt.Fprintf(w, "  %s\n", a.describe(rep.Started))
+		fmt.Fprintf(w, "  %s\n", a.describe(rep.Started, cs))
 		if a.Rollout != nil {
 			for _, v := range a.Rollout.Verdicts {
 				fmt.Fprintf(w, "    %s\n", describeVerdict(v))
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nRequests  %d sent, %d succeeded, %d failed\n", rep.Requests, rep.Succeeded, rep.Failed)
+	fmt.Fprintf(w, "\nRequests  %d sent, %d succeeded, %s\n", rep.Requests, rep.Succeeded, failedCount(cs, rep.Failed))
 	if len(rep.Failures) > 0 {
 		kinds := make([]string, 0, len(rep.Failures))
 		for k := range rep.Failures {
@@ -46,7 +51,11 @@ func WriteText(w io.Writer, rep *Report) {
 		}
 	}
 	if wr := rep.Writes; wr != nil {
-		fmt.Fprintf(w, "Writes    %d acknowledged, %d verified, %d lost, %d duplicated (marker %s)\n", wr.Acknowledged, wr.Verified, wr.Lost, wr.Duplicated, wr.Marker)
+		lost := fmt.Sprintf("%d lost, %d duplicated", wr.Lost, wr.Duplicated)
+		if wr.Lost+wr.Duplicated > 0 {
+			lost = cs.Red(lost)
+		}
+		fmt.Fprintf(w, "Writes    %d acknowledged, %d verified, %s (marker %s)\n", wr.Acknowledged, wr.Verified, lost, wr.Marker)
 		if len(wr.SignUps) > 0 {
 			parts := make([]string, len(wr.SignUps))
 			for i, p := range wr.SignUps {
@@ -55,12 +64,13 @@ func WriteText(w io.Writer, rep *Report) {
 			fmt.Fprintf(w, "  sign-ups by phase: %s\n", strings.Join(parts, ", "))
 		}
 		for _, p := range wr.Problems {
-			fmt.Fprintf(w, "  ✗ %s\n", p)
+			fmt.Fprintf(w, "  %s %s\n", cs.FailureIcon(), p)
 		}
 		if wr.Error != "" {
-			fmt.Fprintf(w, "  ✗ audit: %s\n", wr.Error)
+			fmt.Fprintf(w, "  %s audit: %s\n", cs.FailureIcon(), wr.Error)
 		}
-		fmt.Fprintf(w, "Accounts  %d of the run's %d test users locked (password replaced by a discarded random one, sessions revoked)\n", wr.Locked, wr.Accounts)
+		// Short enough for 80 columns: report.html and --help say the rest.
+		fmt.Fprintf(w, "Accounts  %d of %d test users locked (passwords discarded, sessions revoked)\n", wr.Locked, wr.Accounts)
 	}
 	fmt.Fprintf(w, "Versions  %s\n", formatCounts(rep.Versions))
 	fmt.Fprintf(w, "At end    %s\n\n", formatCounts(rep.FinalVersions))
@@ -80,8 +90,20 @@ func WriteText(w io.Writer, rep *Report) {
 
 	fmt.Fprintln(w, "\nTimeline (versions answering, by second)")
 	for _, g := range groupTimeline(rep.Timeline) {
+		if i := strings.Index(g, "  FAILED "); i >= 0 {
+			g = g[:i+2] + cs.Red(g[i+2:])
+		}
 		fmt.Fprintf(w, "  %s\n", g)
 	}
+}
+
+// failedCount is "n failed", red unless n is 0.
+func failedCount(cs *iostreams.ColorScheme, n int) string {
+	s := fmt.Sprintf("%d failed", n)
+	if n > 0 {
+		return cs.Red(s)
+	}
+	return s
 }
 
 // groupTimeline merges consecutive seconds of the same phase and versions
@@ -140,12 +162,12 @@ func formatCounts(m map[string]int) string {
 }
 
 // describe is the action's line in the text report, timed from the run's start.
-func (a Action) describe(start time.Time) string {
+func (a Action) describe(start time.Time, cs *iostreams.ColorScheme) string {
 	at := a.Started.Sub(start).Round(100 * time.Millisecond)
 	took := a.Finished.Sub(a.Started).Round(100 * time.Millisecond)
 	switch {
 	case a.Error != "":
-		return fmt.Sprintf("%s at %s: failed after %s: %s", a.Kind, at, took, a.Error)
+		return fmt.Sprintf("%s at %s: %s after %s: %s", a.Kind, at, cs.State("failed"), took, a.Error)
 	case a.Kind == ActionKill:
 		return fmt.Sprintf("kill at %s: %s killed without warning", at, a.Target)
 	case a.Rollout != nil:
@@ -153,7 +175,7 @@ func (a Action) describe(start time.Time) string {
 		if s := a.Rollout.Strategy; s != "" {
 			how = " (" + string(s) + ")"
 		}
-		return fmt.Sprintf("%s%s at %s: %s → %s %s in %s", a.Kind, how, at, a.Rollout.PreviousVersion, a.Rollout.Version, a.Rollout.Outcome, took)
+		return fmt.Sprintf("%s%s at %s: %s → %s %s in %s", a.Kind, how, at, a.Rollout.PreviousVersion, a.Rollout.Version, cs.State(a.Rollout.Outcome), took)
 	}
 	return fmt.Sprintf("%s at %s", a.Kind, at)
 }

@@ -99,6 +99,12 @@ func (e *Env) Rollback(ctx context.Context, opts env.RollbackOptions, progress f
 	return e.client.Rollback(ctx, progress)
 }
 
+// CheckFrontend checks that the stack runs: its web root takes the publish.
+func (e *Env) CheckFrontend(ctx context.Context) error {
+	_, err := e.client.Status(ctx)
+	return err
+}
+
 // DeployFrontend publishes the webapp build in dist; a dry run asks the
 // stack what its publish would do.
 func (e *Env) DeployFrontend(ctx context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {

@@ -106,8 +106,26 @@ func New(opts Options) (*Runner, error) {
 	return &Runner{tf: tf, opts: opts, streamed: streamed}, nil
 }
 
+// Version is the binary's version ("1.5.7"). terraform-exec runs `terraform
+// version -json` once before its first command and writes that JSON to the
+// progress writer; asked here first, quietly, it is cached and never shown.
+func (r *Runner) Version(ctx context.Context) (string, error) {
+	var v string
+	err := r.quiet(func() error {
+		ver, _, err := r.tf.Version(ctx, false)
+		if err == nil {
+			v = ver.String()
+		}
+		return err
+	})
+	return v, r.wrap(ctx, "version", err)
+}
+
 // Init writes the variables file and runs `terraform init` with the backend settings.
 func (r *Runner) Init(ctx context.Context) error {
+	if _, err := r.Version(ctx); err != nil {
+		return err
+	}
 	data, err := json.MarshalIndent(r.opts.Vars, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding Terraform variables: %w", err)

@@ -293,7 +293,7 @@ func finish(opts *ReleaseOptions, res *ReleaseResult, start time.Time, err error
 			return perr
 		}
 	} else {
-		printRelease(opts.IO.Out, res)
+		printRelease(opts.IO.Out, opts.IO.ColorScheme(), res)
 	}
 	switch {
 	case err == nil:
@@ -306,17 +306,17 @@ func finish(opts *ReleaseOptions, res *ReleaseResult, start time.Time, err error
 	return err
 }
 
-func printRelease(w io.Writer, res *ReleaseResult) {
+func printRelease(w io.Writer, cs *iostreams.ColorScheme, res *ReleaseResult) {
 	switch res.Outcome {
 	case ReleaseCompleted:
-		fmt.Fprintf(w, "✓ released to %s in %.1fs\n", res.Env, res.Seconds)
+		fmt.Fprintf(w, "%s released to %s in %.1fs\n", cs.SuccessIcon(), res.Env, res.Seconds)
 	case ReleaseBackendFailed:
-		fmt.Fprintf(w, "✗ release to %s stopped: the backend did not go out, so the webapp was not published\n", res.Env)
+		fmt.Fprintf(w, "%s release to %s stopped: the backend did not go out, so the webapp was not published\n", cs.FailureIcon(), res.Env)
 	case ReleaseFrontendFailed:
-		fmt.Fprintf(w, "✗ release to %s half done: the webapp failed after the backend's step\n", res.Env)
+		fmt.Fprintf(w, "%s release to %s half done: the webapp failed after the backend's step\n", cs.FailureIcon(), res.Env)
 	}
 	b := res.Backend
-	line := fmt.Sprintf("  backend  %s → %s: %s", orNone(b.Before), orNone(b.After), b.Action)
+	line := fmt.Sprintf("  backend  %s → %s: %s", orNone(b.Before), orNone(b.After), cs.State(b.Action))
 	if b.Rollout != nil && b.Action == TierRolledOut {
 		line += fmt.Sprintf(" in %s", b.Rollout.Duration().Round(100*time.Millisecond))
 	}
@@ -325,7 +325,7 @@ func printRelease(w io.Writer, res *ReleaseResult) {
 	}
 	fmt.Fprintln(w, line)
 	f := res.Frontend
-	line = fmt.Sprintf("  webapp   %s → %s: %s", orNone(f.Before), orNone(f.After), f.Action)
+	line = fmt.Sprintf("  webapp   %s → %s: %s", orNone(f.Before), orNone(f.After), cs.State(f.Action))
 	if r := f.Release; r != nil && f.Action == TierPublished {
 		line += fmt.Sprintf(" (%d files", r.Files)
 		if r.Uploaded+r.UnchangedFiles > 0 {

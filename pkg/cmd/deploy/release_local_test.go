@@ -75,7 +75,7 @@ func TestReleaseOnTheLocalStack(t *testing.T) {
 		lb := localBuild{Env: e, rel: env.Release{Version: version, Artifact: exe, Digest: "fake-" + version, Env: fakeEnv}}
 		newCmd := func(f *cmdutil.Factory) *cobra.Command {
 			return newCmdDeploy(f, func(o *ReleaseOptions) error {
-				o.Frontend.Build = func(context.Context, string, io.Writer) (string, error) { return dist, nil }
+				o.Frontend.Build = func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }
 				return RunRelease(context.Background(), o)
 			})
 		}

@@ -29,7 +29,7 @@ func releaseCmd(t *testing.T) func(*cmdutil.Factory) *cobra.Command {
 	}
 	return func(f *cmdutil.Factory) *cobra.Command {
 		return newCmdDeploy(f, func(o *ReleaseOptions) error {
-			o.Frontend.Build = func(context.Context, string, io.Writer) (string, error) { return dist, nil }
+			o.Frontend.Build = func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }
 			return RunRelease(context.Background(), o)
 		})
 	}

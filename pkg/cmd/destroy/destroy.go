@@ -40,7 +40,8 @@ func NewCmdDestroy(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 		Short: "Delete an AWS environment's infrastructure, data included",
 		Long: `Destroy plans the deletion of everything Terraform created for --env, lists
 the stateful resources whose data goes with it, and asks you to type the
-environment's name before it applies that plan.
+environment's name before it applies that plan. As provision does, it checks
+the AWS credentials (one STS call) before Terraform starts.
 
 The database has deletion protection (the load balancer too, for prod), and
 the webapp bucket, the image repository and the log bucket refuse to be
@@ -96,9 +97,9 @@ func Run(ctx context.Context, opts *Options) error {
 	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
-		provision.WriteDataLossWarning(ios.ErrOut, plan.Summary)
+		provision.WriteDataLossWarning(ios.ErrOut, ios.ErrColorScheme(), plan.Summary)
 	} else {
-		provision.WriteSummary(ios.Out, name, plan.Summary)
+		provision.WriteSummary(ios.Out, ios.ColorScheme(), name, plan.Summary)
 	}
 	if opts.DryRun || !plan.Summary.HasChanges() {
 		if !opts.DryRun {
@@ -137,7 +138,7 @@ func report(f *cmdutil.Factory, res *Result) error {
 	case res.DryRun:
 		fmt.Fprintln(f.IOStreams.Out, "Dry run: nothing was destroyed.")
 	case res.Destroyed:
-		fmt.Fprintf(f.IOStreams.Out, "Destroyed %s.\n", res.Env)
+		fmt.Fprintf(f.IOStreams.Out, "%s Destroyed %s.\n", f.IOStreams.ColorScheme().SuccessIcon(), res.Env)
 	default:
 		fmt.Fprintf(f.IOStreams.Out, "Nothing to destroy in %s.\n", res.Env)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/iostreams"
+	"github.com/empctl/empctl/pkg/testenv"
 	"github.com/empctl/empctl/pkg/tf/tftest"
 )
 
@@ -31,6 +33,7 @@ func factory(project, output, stdin string, tty bool) (*cmdutil.Factory, *result
 
 func run(t *testing.T, project, output, stdin string, tty bool, args ...string) *result {
 	t.Helper()
+	withAWS(t)
 	f, res := factory(project, output, stdin, tty)
 	cmd := destroy.NewCmdDestroy(f, nil)
 	cmd.SetArgs(args)
@@ -40,10 +43,21 @@ func run(t *testing.T, project, output, stdin string, tty bool, args ...string) 
 	return res
 }
 
+// withAWS points the AWS SDK at a moto server for the test, unless the test
+// did already: destroy and provision check the credentials before Terraform
+// runs.
+func withAWS(t *testing.T) {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		testenv.MotoEnv(t)
+	}
+}
+
 // provisioned returns a project whose "test" environment has been provisioned.
 func provisioned(t *testing.T) string {
 	t.Helper()
 	tftest.Binary(t)
+	withAWS(t)
 	project := tftest.Project(t, tftest.App, testYAML)
 	f, res := factory(project, cmdutil.OutputText, "", false)
 	if err := provision.Run(context.Background(), &provision.Options{Factory: f, Yes: true}); err != nil {

@@ -63,7 +63,7 @@ func Run(ctx context.Context, opts *Options) error {
 	deadline := time.Now().Add(opts.Timeout)
 	for time.Now().Before(deadline) {
 		if _, err := c.Status(ctx); errors.Is(err, env.ErrNotRunning) {
-			fmt.Fprintln(opts.IO.Out, "✓ local environment stopped")
+			fmt.Fprintln(opts.IO.Out, opts.IO.ColorScheme().SuccessIcon()+" local environment stopped")
 			return nil
 		}
 		select {

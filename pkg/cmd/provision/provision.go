@@ -42,7 +42,10 @@ func NewCmdProvision(f *cmdutil.Factory, runF func(context.Context, *Options) er
 		Short: "Create or update an AWS environment's infrastructure with Terraform",
 		Long: `Provision runs Terraform on terraform/ for the environment given by --env
 (defined in empctl.yaml): init, a saved plan and its summary, then, once you
-confirm, an apply of exactly that plan. Stateful resources (database, bucket,
+confirm, an apply of exactly that plan. Before Terraform starts, one STS call
+checks that AWS can be used: missing or expired credentials and an endpoint
+that cannot be reached are named in seconds, with what to do (-v names the
+account and identity). Stateful resources (database, bucket,
 image repository) that the plan would destroy or replace are called out first.
 
 The outputs are saved to .empctl/<env>/outputs.json, which deploy, status,
@@ -102,9 +105,9 @@ func Run(ctx context.Context, opts *Options) error {
 	defer s.Runner.Discard(plan) // a plan not applied must not linger
 	res := &Result{Env: s.Env.Name, DryRun: opts.DryRun, Plan: plan.Summary}
 	if f.JSON() {
-		WriteDataLossWarning(ios.ErrOut, plan.Summary)
+		WriteDataLossWarning(ios.ErrOut, ios.ErrColorScheme(), plan.Summary)
 	} else {
-		WriteSummary(ios.Out, s.Env.Name, plan.Summary)
+		WriteSummary(ios.Out, ios.ColorScheme(), s.Env.Name, plan.Summary)
 	}
 
 	if opts.DryRun {
@@ -151,7 +154,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if missing := saved.Missing(); len(missing) > 0 {
-		fmt.Fprintf(ios.ErrOut, "warning: terraform/ gives no value for %s; commands needing them will fail\n", strings.Join(missing, ", "))
+		fmt.Fprintf(ios.ErrOut, "%s terraform/ gives no value for %s; commands needing them will fail\n", ios.ErrColorScheme().Yellow("warning:"), strings.Join(missing, ", "))
 	}
 	return report(f, res)
 }
@@ -169,7 +172,7 @@ func report(f *cmdutil.Factory, res *Result) error {
 		verb = "Applied"
 	}
 	o := res.Outputs
-	fmt.Fprintf(out, "%s. Outputs saved to %s\n", verb, res.OutputsFile)
+	fmt.Fprintf(out, "%s %s. Outputs saved to %s\n", f.IOStreams.ColorScheme().SuccessIcon(), verb, res.OutputsFile)
 	for _, row := range [][2]string{
 		{"App URL", o.AppURL()},
 		{"ECR repository", o.ECRRepositoryURL},

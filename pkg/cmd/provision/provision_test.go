@@ -61,9 +61,19 @@ func command(project string, inv invocation, args ...string) (*cobra.Command, *r
 
 func run(t *testing.T, project string, inv invocation, args ...string) *result {
 	t.Helper()
+	withAWS(t)
 	cmd, res := command(project, inv, args...)
 	res.err = cmd.ExecuteContext(context.Background())
 	return res
+}
+
+// withAWS points the AWS SDK at a moto server for the test, unless the test
+// did already: provision checks the credentials before Terraform runs.
+func withAWS(t *testing.T) {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		testenv.MotoEnv(t)
+	}
 }
 
 func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
@@ -81,6 +91,11 @@ func TestProvisionAppliesAndSavesOutputs(t *testing.T) {
 	}
 	if !strings.Contains(res.stderr.String(), "terraform_data.database: Creation complete") {
 		t.Errorf("Terraform's progress was not streamed to stderr:\n%s", res.stderr)
+	}
+	// terraform-exec's `terraform version -json` is not shown; the version is
+	// named once, in words.
+	if out := res.stdout.String() + res.stderr.String(); strings.Contains(out, "terraform_version") || strings.Count(out, "terraform "+tf.PinnedVersion) != 1 {
+		t.Errorf("want no `version -json` blob and \"terraform %s\" once:\n%s\n%s", tf.PinnedVersion, res.stdout, res.stderr)
 	}
 	o, err := config.LoadOutputs(project, "test")
 	if err != nil {
@@ -257,6 +272,7 @@ func TestProvisionCtrlCInterruptsTerraform(t *testing.T) {
 	project := tftest.Project(t, tftest.Slow, testYAML)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	withAWS(t)
 	cmd, res := command(project, invocation{}, "--yes")
 	done := make(chan error, 1)
 	go func() { done <- cmd.ExecuteContext(ctx) }()
@@ -364,5 +380,26 @@ func TestProvisionRefusesAMisspeltVariable(t *testing.T) {
 	}
 	if strings.Contains(res.stderr.String(), "Initializing Terraform") {
 		t.Errorf("Terraform ran before the variables were checked:\n%s", res.stderr)
+	}
+}
+
+// Without AWS credentials provision says so, and what to run, before
+// Terraform starts: its AWS provider would say it after init, as a chain of
+// the SDK's errors.
+func TestProvisionWithoutCredentialsSaysSoBeforeTerraform(t *testing.T) {
+	tftest.Binary(t)
+	project := tftest.Project(t, tftest.App, testYAML)
+	for k, v := range testenv.MotoVars("http://127.0.0.1:1") {
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	cmd, res := command(project, invocation{}, "--dry-run")
+	res.err = cmd.ExecuteContext(context.Background())
+	if res.err == nil || !strings.Contains(res.err.Error(), "no AWS credentials for env test") || !strings.Contains(res.err.Error(), "aws configure") {
+		t.Fatalf("error = %v, want the missing credentials named with what to run", res.err)
+	}
+	if strings.Contains(res.stderr.String(), "Initializing Terraform") {
+		t.Errorf("Terraform started before the credentials were checked:\n%s", res.stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/empctl/empctl/pkg/awsenv"
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/config"
 	"github.com/empctl/empctl/pkg/tf"
@@ -46,6 +47,12 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	if err != nil {
 		return nil, err
 	}
+	// Missing or expired credentials, an unknown region or an unreachable
+	// endpoint are named now, in words, in seconds: Terraform's AWS provider
+	// would say it after init, as a chain of the SDK's errors.
+	if err := checkAWS(ctx, f, env); err != nil {
+		return nil, err
+	}
 	execPath, err := findTerraform(ctx, f, fl)
 	if err != nil {
 		return nil, err
@@ -63,7 +70,11 @@ func Open(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	step(f, "Initializing Terraform for %s (%s, %s)", env.Name, env.Region, execPath)
+	version, err := runner.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	step(f, "Initializing Terraform for %s (%s, terraform %s at %s)", env.Name, env.Region, version, execPath)
 	if err := runner.Init(ctx); err != nil {
 		return nil, err
 	}
@@ -90,6 +101,17 @@ func ResolveEnv(f *cmdutil.Factory) (config.Environment, error) {
 		return config.Environment{}, err
 	}
 	return env, nil
+}
+
+// checkAWS makes the AWS environment's preflight (one STS call); -v names
+// the account and identity it runs as.
+func checkAWS(ctx context.Context, f *cmdutil.Factory, env config.Environment) error {
+	e := &awsenv.Env{Config: env}
+	if f.Global.Verbose {
+		e.Verbose = f.IOStreams.ErrOut
+	}
+	_, err := e.AWSConfig(ctx)
+	return err
 }
 
 func findTerraform(ctx context.Context, f *cmdutil.Factory, fl TerraformFlags) (string, error) {

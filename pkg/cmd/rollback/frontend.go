@@ -35,7 +35,14 @@ files (index.html, config.json, icons…) are restored from the copies each
 deploy keeps, in a deploy's order (the other files, config.json, index.html)
 and under its lock; then the changed paths are invalidated in CloudFront.
 Interrupted, the site keeps serving, and the same command again completes it.
-Locally the web root switches to the kept release folder at once.`,
+Locally the web root switches to the kept release folder at once.
+
+JSON (-o json; the full shape is in
+pkg/cmd/rollback/testdata/rollback-frontend.golden): deploy frontend's
+object, with from (the release live before) and restored (the unhashed files
+put back). A target that is already live is unchanged: true, with
+unchangedFiles = files minus those restored, as a deploy of the live build
+says it.`,
 		Example: `  empctl rollback frontend
   empctl rollback frontend --env prod --dry-run
   empctl rollback frontend --env prod --to 3f2a9c`,
@@ -67,10 +74,10 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 	if opts.JSON {
 		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
-	out := opts.IO.Out
+	out, cs := opts.IO.Out, opts.IO.ColorScheme()
 	switch {
 	case err != nil:
-		fmt.Fprintf(out, "! webapp release %s is live again, but CloudFront invalidation %s was not seen to complete\n", info.Release, info.Invalidation)
+		fmt.Fprintf(out, "%s webapp release %s is live again, but CloudFront invalidation %s was not seen to complete\n", cs.WarningIcon(), info.Release, info.Invalidation)
 		return err
 	case info.DryRun:
 		fmt.Fprintf(out, "Would put webapp release %s (%d files) live again, replacing %s\n", info.Release, info.Files, info.From)
@@ -82,9 +89,9 @@ func RunFrontend(ctx context.Context, opts *FrontendOptions) error {
 		}
 		fmt.Fprintln(out, "Dry run: nothing was changed.")
 	case info.Unchanged:
-		fmt.Fprintf(out, "✓ webapp release %s is live (%s restored)\n", info.Release, orNothing(info.Restored))
+		fmt.Fprintf(out, "%s webapp release %s is already live (%s restored)\n", cs.SuccessIcon(), info.Release, orNothing(info.Restored))
 	default:
-		fmt.Fprintf(out, "✓ webapp release %s is live again (%d files), replacing %s\n", info.Release, info.Files, info.From)
+		fmt.Fprintf(out, "%s webapp release %s is %s again (%d files), replacing %s\n", cs.SuccessIcon(), info.Release, cs.State("live"), info.Files, info.From)
 		if len(info.Restored) > 0 {
 			fmt.Fprintf(out, "  restored %s in %.1fs\n", strings.Join(info.Restored, " "), info.Seconds)
 		}

@@ -77,5 +77,5 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ro, err := e.Rollback(ctx, opts.Rollback, shared.Progress(opts.IO, opts.JSON))
-	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
+	return shared.FinishRollout(opts.IO, opts.JSON, ro, err)
 }

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // printReleases lists the backend's recent revisions and the retained
 // webapp releases, the live one marked: what a rollback can return to.
-func printReleases(w io.Writer, st env.Status) {
+func printReleases(w io.Writer, cs *iostreams.ColorScheme, st env.Status) {
 	when := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -20,7 +21,7 @@ func printReleases(w io.Writer, st env.Status) {
 	}
 	live := func(b bool) string {
 		if b {
-			return "live"
+			return cs.State("live") // the last column: its escape codes cannot misalign another
 		}
 		return ""
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -75,7 +76,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.IO.Out, statusJSON(st))
 	}
-	Print(opts.IO.Out, st)
+	Print(opts.IO.Out, opts.IO.ColorScheme(), st)
 	return nil
 }
 
@@ -120,15 +121,15 @@ func printProgressive(w io.Writer, p *rollout.State) {
 	}
 }
 
-// Print writes the status as a short text table.
-func Print(w io.Writer, st env.Status) {
+// Print writes the status as a short text table, its states coloured by cs.
+func Print(w io.Writer, cs *iostreams.ColorScheme, st env.Status) {
 	fmt.Fprintf(w, "Environment %s at %s\n", st.Env, st.Endpoint)
 	fmt.Fprintf(w, "Version     %s", st.Version)
 	if st.PreviousVersion != "" {
 		fmt.Fprintf(w, " (previous: %s)", st.PreviousVersion)
 	}
 	if st.Deploying {
-		fmt.Fprint(w, "  [rollout in progress]")
+		fmt.Fprint(w, "  "+cs.Yellow("[rollout in progress]"))
 	}
 	fmt.Fprintln(w)
 	if st.Service != "" {
@@ -150,19 +151,27 @@ func Print(w io.Writer, st env.Status) {
 			healthy++
 		}
 	}
-	fmt.Fprintf(w, "Targets     %d healthy, %d desired\n", healthy, st.Desired)
+	count := fmt.Sprintf("%d healthy", healthy)
+	switch {
+	case healthy >= st.Desired && healthy > 0:
+		count = cs.Green(count)
+	case healthy < st.Desired:
+		count = cs.Yellow(count)
+	}
+	fmt.Fprintf(w, "Targets     %s, %d desired\n", count, st.Desired)
 	if p := st.Progressive; p != nil {
 		printProgressive(w, p)
 	}
 	if len(st.Deployments) > 0 {
 		fmt.Fprintln(w, "\nDeployments")
 		for _, d := range st.Deployments {
-			fmt.Fprintf(w, "  %s %s %s: desired %d, pending %d, running %d, failed %d\n", d.Status, d.Rollout, d.Revision, d.Desired, d.Pending, d.Running, d.Failed)
+			fmt.Fprintf(w, "  %s %s %s: desired %d, pending %d, running %d, failed %d\n", cs.State(d.Status), cs.State(d.Rollout), d.Revision, d.Desired, d.Pending, d.Running, d.Failed)
 		}
 	}
 	fmt.Fprintln(w)
 	local := len(st.Targets) > 0 && st.Targets[0].PID != 0
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	if local {
 		fmt.Fprintln(tw, "REPLICA\tVERSION\tSTATE\tHEALTH\tIN FLIGHT\tADDRESS\tPID\tUP")
 	} else {
@@ -180,7 +189,8 @@ func Print(w io.Writer, st env.Status) {
 		}
 	}
 	_ = tw.Flush()
-	printReleases(w, st)
+	fmt.Fprint(w, colourColumns(table.String(), cs, "STATE", "HEALTH"))
+	printReleases(w, cs, st)
 	if len(st.Events) > 0 {
 		fmt.Fprintln(w, "\nLast events")
 		for _, ev := range st.Events {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/empctl/empctl/pkg/config"
@@ -38,7 +39,6 @@ type scenario struct {
 // unless it is the last. It returns an error only for a failure other than
 // the rollout's own verdict.
 func (sc *scenario) rollout(ctx context.Context, n int, kill, last bool) error {
-	fmt.Fprintf(sc.errOut, "Rollout %d: deploying %s...\n", n, sc.rel.Version)
 	sc.run.Mark(loadtest.PhaseDuring)
 	defer sc.run.Mark(loadtest.PhaseAfter)
 	sc.enter(phaseRollout(n))
@@ -48,7 +48,7 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill, last bool) error {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		ro, err = sc.e.DeployBackend(ctx, sc.rel, sc.deploy, sc.progress)
+		ro, err = sc.e.DeployBackend(ctx, sc.rel, sc.deploy, announce(n, sc.progress))
 	}()
 	var killed *loadtest.Action
 	if kill {
@@ -70,6 +70,22 @@ func (sc *scenario) rollout(ctx context.Context, n int, kill, last bool) error {
 		sc.killDone = true
 	}
 	return nil
+}
+
+// announce passes a rollout's events on, first saying "Rollout n: deploying
+// V" once its first event names V, the version it rolls out: the same build
+// redeployed runs as a new version (v+r2 locally, v+r<time> on AWS), which the
+// environment names, not the build.
+func announce(n int, progress func(env.Event)) func(env.Event) {
+	var once sync.Once
+	return func(ev env.Event) {
+		if ev.Version != "" {
+			once.Do(func() {
+				progress(env.Event{Time: ev.Time, Kind: "rollout", Version: ev.Version, Message: fmt.Sprintf("Rollout %d: deploying %s", n, ev.Version)})
+			})
+		}
+		progress(ev)
+	}
 }
 
 // rollback rolls back to the release before the current one.

@@ -63,3 +63,21 @@ func TestTheKillIsReportedThroughTheRolloutsProgress(t *testing.T) {
 		t.Fatalf("actions %+v, want the rollout and its kill", sc.actions)
 	}
 }
+
+// "Rollout n: deploying V" names the version the environment rolls out (the
+// same build redeployed runs as a new version), not the build's.
+func TestRolloutIsAnnouncedWithTheVersionRolledOut(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	e := &envtest.Fake{EnvName: "local", Release: env.Release{Version: "3671f33"},
+		Events:  []env.Event{{Kind: "info", Message: "preparing"}, {Kind: "rollout", Version: "3671f33+r2", Message: "rolling out 3671f33+r2"}, {Kind: "completed", Version: "3671f33+r2", Message: "done"}},
+		Rollout: env.Rollout{Outcome: env.OutcomeCompleted, Version: "3671f33+r2", PreviousVersion: "3671f33"}}
+	run := loadtest.Start(loadtest.Options{Rate: 1, Targets: []loadtest.Target{{Name: "none", Method: "GET", URL: "http://127.0.0.1:1/"}}})
+	defer run.Stop()
+	sc := &scenario{e: e, rel: e.Release, run: run, errOut: errOut, progress: shared.Progress(ios, false), enter: func(string) {}}
+	if err := sc.rollout(t.Context(), 1, false, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(errOut.String(), "Rollout 1: deploying 3671f33+r2\n"); n != 1 || strings.Contains(errOut.String(), "deploying 3671f33\n") {
+		t.Fatalf("want \"Rollout 1: deploying 3671f33+r2\" once and never the build's version:\n%s", errOut)
+	}
+}

@@ -105,7 +105,9 @@ only the report, as report.json has it: {verdict, reasons, env, endpoint,
 rate, started, ended, targets, requests, succeeded, failed, failures,
 versions, finalVersions, expectedVersion, latency, timeline, rollout,
 actions, writes, weights}. Progress goes to stderr: the rollouts' events as
-JSON lines, the phases as plain lines.`,
+JSON lines, the phases as plain lines. Each rollout is announced by an event
+"Rollout n: deploying V", V being the version it rolls out (the same build
+redeployed runs under a new version: V+r2 locally, V+r<time> on AWS).`,
 		Example: `  empctl verify-zero-downtime
   empctl verify-zero-downtime --rate 200 --rollouts 3 --rollback --kill
   empctl verify-zero-downtime --duration 2m
@@ -272,10 +274,11 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	} else {
 		fmt.Fprintln(opts.IO.Out)
-		loadtest.WriteText(opts.IO.Out, rep)
+		cs := opts.IO.ColorScheme()
+		loadtest.WriteText(opts.IO.Out, cs, rep)
 		if sc.failed() {
 			fmt.Fprintln(opts.IO.Out)
-			shared.PrintRollout(opts.IO.Out, *sc.last)
+			shared.PrintRollout(opts.IO.Out, cs, *sc.last)
 		}
 	}
 	fmt.Fprintf(errOut, "Report: %s\n", filepath.Join(dir, "report.html"))

@@ -5,6 +5,7 @@ package cmdtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -25,25 +26,39 @@ type Result struct {
 // runs it with args, and maps its error to the exit code as main does.
 func Run(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
-	return runIn(t.Context(), t, t.TempDir(), newCmd, e, args...)
+	return runIn(t.Context(), t, t.TempDir(), false, newCmd, e, args...)
 }
+
+// RunTTY is Run with stdout and stderr terminals, so colour is on unless
+// NO_COLOR is set (a test sets it with t.Setenv).
+func RunTTY(t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+	t.Helper()
+	return runIn(t.Context(), t, t.TempDir(), true, newCmd, e, args...)
+}
+
+// HasColour reports whether s holds an ANSI colour sequence.
+func HasColour(s string) bool { return strings.Contains(s, "\x1b[") }
 
 // RunIn is Run on the project in dir (--dir).
 func RunIn(t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
-	return runIn(t.Context(), t, dir, newCmd, e, args...)
+	return runIn(t.Context(), t, dir, false, newCmd, e, args...)
 }
 
 // RunContext is Run with the context the command runs in: cancelling it is
 // the Ctrl-C of a real process.
 func RunContext(ctx context.Context, t testing.TB, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
-	return runIn(ctx, t, t.TempDir(), newCmd, e, args...)
+	return runIn(ctx, t, t.TempDir(), false, newCmd, e, args...)
 }
 
-func runIn(ctx context.Context, t testing.TB, dir string, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
+func runIn(ctx context.Context, t testing.TB, dir string, tty bool, newCmd func(*cmdutil.Factory) *cobra.Command, e env.Environment, args ...string) Result {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
+	if tty {
+		ios.SetTTY(false, true)
+		ios.SetStderrTTY(true)
+	}
 	f := &cmdutil.Factory{
 		IOStreams:   ios,
 		Global:      &cmdutil.GlobalOptions{Env: e.Name(), Output: cmdutil.OutputText, Dir: dir},

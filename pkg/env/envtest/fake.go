@@ -26,9 +26,11 @@ type Fake struct {
 	DeployErr   error
 	Frontend    env.Frontend
 	FrontendErr error
-	State       env.Status
-	StatusErr   error // with State, answers Status
-	KillErr     error
+	// CheckErr answers CheckFrontend.
+	CheckErr  error
+	State     env.Status
+	StatusErr error // with State, answers Status
+	KillErr   error
 	// LogLines answer Logs; with Follow it then waits for the context to
 	// end, as a follow does when nothing more is logged.
 	LogLines []env.LogLine
@@ -110,6 +112,11 @@ func (f *Fake) Rollback(_ context.Context, opts env.RollbackOptions, progress fu
 	f.record("Rollback", opts)
 	f.emit(progress)
 	return f.Rollout, f.DeployErr
+}
+
+func (f *Fake) CheckFrontend(context.Context) error {
+	f.record("CheckFrontend", nil)
+	return f.CheckErr
 }
 
 func (f *Fake) DeployFrontend(_ context.Context, dist string, opts env.FrontendOptions, progress func(env.Event)) (env.Frontend, error) {

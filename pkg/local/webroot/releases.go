@@ -138,6 +138,9 @@ func (w *Root) Rollback(to string, dryRun bool) (env.Frontend, error) {
 	}
 	dir := filepath.Join(w.base, "releases", target)
 	info := env.Frontend{Release: target, From: cur.Release, Files: len(readManifest(dir)), DryRun: dryRun, Unchanged: target == cur.Release}
+	if info.Unchanged { // as a publish of the live build says it
+		info.UnchangedFiles = info.Files
+	}
 	if dryRun || info.Unchanged {
 		return info, nil
 	}

@@ -53,6 +53,11 @@ func TestRollbackSwitchesToRetainedReleases(t *testing.T) {
 		t.Fatalf("rollback to v1: %+v, %v", info, err)
 	}
 	serves(map[string]string{"/": "v1", "/favicon.ico": "i1"})
+	// The live release again: unchanged, every file of it unchanged (as a
+	// publish of the live build says it).
+	if info, err = w.Rollback(v1, false); err != nil || !info.Unchanged || info.Files != 3 || info.UnchangedFiles != info.Files {
+		t.Fatalf("rollback to the live v1: %+v, %v; want unchanged with unchangedFiles = files = 3", info, err)
+	}
 	rs := w.Releases()
 	if len(rs) != 3 || rs[0].Release != v1 || !rs[0].Live || rs[1].Release != v3 || rs[2].Release != v2 || rs[0].Published.IsZero() {
 		t.Errorf("releases %+v, want v1 (live), v3, v2", rs)

@@ -199,7 +199,7 @@ func Run(ctx context.Context, opts *Options) error {
 			return perr
 		}
 	}
-	return shared.FinishRollout(opts.IO.Out, opts.JSON, ro, err)
+	return shared.FinishRollout(opts.IO, opts.JSON, ro, err)
 }
 
 // notRolledOut is the JSON answer when no rollout ran: the build is the one

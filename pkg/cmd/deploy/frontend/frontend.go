@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
@@ -29,8 +30,8 @@ type Options struct {
 	// Dir is the project directory holding webapp/.
 	Dir string
 	// Build builds the webapp in Dir when its sources changed and returns the
-	// build folder (tests replace it).
-	Build func(ctx context.Context, dir string, log io.Writer) (string, error)
+	// build folder and whether it built (tests replace it).
+	Build func(ctx context.Context, dir string, log io.Writer) (dist string, built bool, err error)
 
 	NoBuild bool
 	Publish env.FrontendOptions
@@ -41,7 +42,9 @@ func NewCmdFrontend(f *cmdutil.Factory, runF func(*Options) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:   "frontend",
 		Short: "Build the webapp and publish it without breaking the live site",
-		Long: `Build the webapp (when its sources changed) and publish it. Browsers switch
+		Long: `Check the environment (the running stack; on AWS the credentials and the
+CloudFront distribution), build the webapp when its sources changed (it says whether it built
+or the build was up to date), and publish it. Browsers switch
 from the old release to the new one at once: new assets go first, index.html
 last, and the previous releases' content-hashed assets stay available, so a
 browser still running an old index.html can load them.
@@ -95,6 +98,12 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// The publish's first checks (locally the running stack, on AWS the
+	// credentials and the CloudFront distribution) come before a build the
+	// environment could not take.
+	if err := e.CheckFrontend(ctx); err != nil {
+		return err
+	}
 	// The build folder is shared with other deploys and `empctl up`: none may
 	// rebuild it while this one builds it or publishes from it.
 	unlock, err := build.LockWebapp(ctx, opts.Dir, "empctl deploy frontend", func(holder string) {
@@ -117,23 +126,24 @@ func Run(ctx context.Context, opts *Options) error {
 	if opts.JSON {
 		return shared.PrintFrontendJSON(opts.IO.Out, info, err)
 	}
+	cs := opts.IO.ColorScheme()
 	switch {
 	case err != nil && info.Invalidation != "":
-		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files) and CloudFront invalidation %s was created, but it was not seen to complete\n", info.Release, info.Files, info.Invalidation)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is live (%d files) and CloudFront invalidation %s was created, but it was not seen to complete\n", cs.WarningIcon(), info.Release, info.Files, info.Invalidation)
 		return err
 	case err != nil:
-		fmt.Fprintf(opts.IO.Out, "! webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", info.Release, info.Files)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is live (%d files), but the CloudFront invalidation failed: browsers may get the old index.html until CloudFront's cache expires, or until a deploy (even of the same build) invalidates it\n", cs.WarningIcon(), info.Release, info.Files)
 		return err
 	case opts.Publish.DryRun:
 		PrintPlan(opts.IO.Out, info)
 		fmt.Fprintln(opts.IO.Out, "Dry run: nothing was changed.")
 	case info.Unchanged:
-		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is already live with this build: nothing to publish\n", info.Release)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is already live: %s\n", cs.SuccessIcon(), info.Release, cs.Cyan("nothing to publish"))
 		if info.Invalidation != "" {
 			fmt.Fprintf(opts.IO.Out, "  CloudFront invalidation %s (what an earlier deploy could not invalidate): %s\n", info.Invalidation, strings.Join(info.InvalidationPaths, " "))
 		}
 	default:
-		fmt.Fprintf(opts.IO.Out, "✓ webapp release %s is live (%d files; %d hashed assets kept from earlier releases)\n", info.Release, info.Files, info.Retained)
+		fmt.Fprintf(opts.IO.Out, "%s webapp release %s is %s (%d files; %d hashed assets kept from earlier releases)\n", cs.SuccessIcon(), info.Release, cs.State("live"), info.Files, info.Retained)
 		if info.Uploaded+info.UnchangedFiles+info.Deleted > 0 {
 			fmt.Fprintf(opts.IO.Out, "  %d uploaded (%s), %d unchanged, %d deleted past the retention window, in %.1fs\n",
 				info.Uploaded, humanize.Bytes(uint64(info.UploadedBytes)), info.UnchangedFiles, info.Deleted, info.Seconds)
@@ -190,12 +200,18 @@ func (opts *Options) Dist(ctx context.Context) (string, error) {
 			log = opts.IO.ErrOut
 		}
 		fmt.Fprintln(opts.IO.ErrOut, "Building the webapp (when its sources changed)...")
-		d, err := opts.Build(ctx, opts.Dir, log)
+		start := time.Now()
+		d, built, err := opts.Build(ctx, opts.Dir, log)
 		if err != nil {
 			if buildLog.Len() > 0 {
 				fmt.Fprintf(opts.IO.ErrOut, "%s\n", bytes.TrimSpace(buildLog.Bytes()))
 			}
 			return "", err
+		}
+		if built {
+			fmt.Fprintf(opts.IO.ErrOut, "Built the webapp in %.1fs\n", time.Since(start).Seconds())
+		} else {
+			fmt.Fprintln(opts.IO.ErrOut, "Webapp build up to date: its sources have not changed since the last build")
 		}
 		dist = d
 	}
@@ -213,10 +229,10 @@ func orNone(s string) string {
 }
 
 // BuildWebapp builds the project's webapp when its sources changed.
-func BuildWebapp(ctx context.Context, dir string, log io.Writer) (string, error) {
-	dist, _, err := build.Webapp(ctx, dir, false, log)
+func BuildWebapp(ctx context.Context, dir string, log io.Writer) (string, bool, error) {
+	dist, built, err := build.Webapp(ctx, dir, false, log)
 	if err == nil && dist == "" {
 		err = fmt.Errorf("this project has no webapp (no %s)", filepath.Join(dir, "webapp", "package.json"))
 	}
-	return dist, err
+	return dist, built, err
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/empctl/empctl/pkg/s3sync"
 )
 
-func cmdWithBuild(build func(context.Context, string, io.Writer) (string, error)) func(*cmdutil.Factory) *cobra.Command {
+func cmdWithBuild(build func(context.Context, string, io.Writer) (string, bool, error)) func(*cmdutil.Factory) *cobra.Command {
 	return func(f *cmdutil.Factory) *cobra.Command {
 		return NewCmdFrontend(f, func(o *Options) error {
 			o.Build = build
@@ -36,7 +36,7 @@ func TestPublishesTheBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 12, Retained: 3}}
-	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake,
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }), fake,
 		"--concurrency", "4", "--keep", "5", "--no-wait")
 	if r.Code != 0 || !strings.Contains(r.Out, "release r2 is live") {
 		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
@@ -55,7 +55,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 12}}
-	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake)
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }), fake)
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
 	}
@@ -109,12 +109,12 @@ func TestHoldsTheWebappLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe := &lockProbe{Fake: &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 1}}, t: t}
-	r := cmdtest.Run(t, cmdWithBuild(func(_ context.Context, dir string, _ io.Writer) (string, error) {
+	r := cmdtest.Run(t, cmdWithBuild(func(_ context.Context, dir string, _ io.Writer) (string, bool, error) {
 		probe.dir = dir
 		if !webappLocked(t, dir) {
 			t.Error("building without the webapp lock")
 		}
-		return dist, nil
+		return dist, true, nil
 	}), probe)
 	if r.Code != 0 || probe.dir == "" {
 		t.Fatalf("exit %d: %v\n%s", r.Code, r.Err, r.Out)
@@ -135,7 +135,7 @@ func TestLiveReleaseWithAFailedInvalidationIsReported(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	build := cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil })
+	build := cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil })
 	failed := errors.New("release r3 is live; waiting for CloudFront invalidation I1: throttled")
 	fake := &envtest.Fake{Frontend: env.Frontend{Release: "r3", Files: 12, Invalidation: "I1"}, FrontendErr: failed}
 
@@ -175,7 +175,7 @@ func TestLocalDryRunSaysWhatItWouldReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &envtest.Fake{Frontend: env.Frontend{DryRun: true, Files: 2, Replaces: "20260101T000000.000000000"}}
-	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake, "--dry-run")
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }), fake, "--dry-run")
 	want := "Would publish 2 files as a new release, replacing release 20260101T000000.000000000\nDry run: nothing was changed.\n"
 	if r.Code != 0 || r.Out != want {
 		t.Fatalf("exit %d (%v), output:\n%s\nwant:\n%s", r.Code, r.Err, r.Out, want)
@@ -184,11 +184,11 @@ func TestLocalDryRunSaysWhatItWouldReplace(t *testing.T) {
 
 func TestBadBuildsChangeNothing(t *testing.T) {
 	empty := t.TempDir()
-	for name, build := range map[string]func(context.Context, string, io.Writer) (string, error){
-		"build fails": func(_ context.Context, _ string, log io.Writer) (string, error) {
-			return "", errors.New("ng build failed")
+	for name, build := range map[string]func(context.Context, string, io.Writer) (string, bool, error){
+		"build fails": func(_ context.Context, _ string, log io.Writer) (string, bool, error) {
+			return "", false, errors.New("ng build failed")
 		},
-		"no index.html": func(context.Context, string, io.Writer) (string, error) { return empty, nil },
+		"no index.html": func(context.Context, string, io.Writer) (string, bool, error) { return empty, true, nil },
 	} {
 		t.Run(name, func(t *testing.T) {
 			fake := &envtest.Fake{}
@@ -218,7 +218,7 @@ func TestInterruptedPublishExits130(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &envtest.Fake{FrontendErr: fmt.Errorf("uploading assets: %w; the live site is unchanged, run the deploy again", context.Canceled)}
-	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake)
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }), fake)
 	if r.Code != cmdutil.ExitCancel {
 		t.Fatalf("exit %d (%v), want %d", r.Code, r.Err, cmdutil.ExitCancel)
 	}
@@ -231,9 +231,48 @@ func TestDryRunOfTheLiveBuildSaysItIsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &envtest.Fake{Frontend: env.Frontend{DryRun: true, Unchanged: true, Release: "r1", Files: 2, UnchangedFiles: 2}}
-	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil }), fake, "--dry-run")
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil }), fake, "--dry-run")
 	want := "Webapp release r1 is already live with this build: nothing would be published\nDry run: nothing was changed.\n"
 	if r.Code != 0 || r.Out != want {
 		t.Fatalf("exit %d (%v), output:\n%s\nwant:\n%s", r.Code, r.Err, r.Out, want)
+	}
+}
+
+// An environment that cannot be deployed to (the local stack not running,
+// AWS without credentials or outputs) is named before any build starts.
+func TestMissingEnvironmentFailsBeforeTheBuild(t *testing.T) {
+	built := false
+	fake := &envtest.Fake{CheckErr: errors.New("the local environment is not running: start it with `empctl up`")}
+	r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) {
+		built = true
+		return "", true, nil
+	}), fake)
+	if r.Code != cmdutil.ExitError || !errors.Is(r.Err, fake.CheckErr) {
+		t.Fatalf("exit %d (%v), want %d with the environment's error", r.Code, r.Err, cmdutil.ExitError)
+	}
+	if built {
+		t.Fatal("the webapp was built for an environment that is not there")
+	}
+	if strings.Contains(r.ErrOut, "Building") {
+		t.Fatalf("said it was building:\n%s", r.ErrOut)
+	}
+}
+
+// The build says that it runs, then whether it built or found the build up
+// to date.
+func TestSaysWhetherItBuilt(t *testing.T) {
+	dist := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		built bool
+		want  string
+	}{{true, "Built the webapp in "}, {false, "Webapp build up to date"}} {
+		fake := &envtest.Fake{Frontend: env.Frontend{Release: "r2", Files: 1}}
+		r := cmdtest.Run(t, cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, tc.built, nil }), fake)
+		if r.Code != 0 || !strings.Contains(r.ErrOut, "Building the webapp") || !strings.Contains(r.ErrOut, tc.want) {
+			t.Fatalf("built=%v: exit %d (%v), stderr:\n%s\nwant %q", tc.built, r.Code, r.Err, r.ErrOut, tc.want)
+		}
 	}
 }

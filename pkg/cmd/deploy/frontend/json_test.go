@@ -24,7 +24,7 @@ func TestDeployFrontendJSONShape(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	build := cmdWithBuild(func(context.Context, string, io.Writer) (string, error) { return dist, nil })
+	build := cmdWithBuild(func(context.Context, string, io.Writer) (string, bool, error) { return dist, true, nil })
 	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	published := env.Frontend{Release: "3f2a9c01", Files: 14, Published: at, Retained: 3, Uploaded: 2, UploadedBytes: 2048, UnchangedFiles: 12,
 		Deleted: 1, DeletedBytes: 100, Invalidation: "I1", InvalidationPaths: []string{"/", "/index.html"}, Seconds: 1.5}

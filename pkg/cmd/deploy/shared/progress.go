@@ -17,7 +17,7 @@ import (
 // pushed) kept as a block at the bottom that is redrawn in place. Plain
 // output prints a keyed line only when its text changed.
 func Progress(ios *iostreams.IOStreams, jsonOut bool) func(env.Event) {
-	p := &progress{w: ios.ErrOut, json: jsonOut, tty: ios.IsStderrTTY(), last: map[string]env.Event{}}
+	p := &progress{w: ios.ErrOut, json: jsonOut, tty: ios.IsStderrTTY(), cs: ios.ErrColorScheme(), last: map[string]env.Event{}}
 	return p.show
 }
 
@@ -26,6 +26,7 @@ type progress struct {
 	w    io.Writer
 	json bool
 	tty  bool
+	cs   *iostreams.ColorScheme
 	// last holds each key's event, keys their order in the live block, and
 	// drawn how many block lines are on the terminal now.
 	last  map[string]env.Event
@@ -53,7 +54,7 @@ func (p *progress) show(ev env.Event) {
 		p.last[ev.Key] = ev
 	}
 	if !p.tty {
-		fmt.Fprintln(p.w, line(ev))
+		fmt.Fprintln(p.w, p.line(ev))
 		return
 	}
 	// Erase the block, print a message above it, then draw the block again.
@@ -61,14 +62,25 @@ func (p *progress) show(ev env.Event) {
 		fmt.Fprintf(p.w, "\x1b[%dA\r\x1b[J", p.drawn)
 	}
 	if ev.Key == "" {
-		fmt.Fprintln(p.w, line(ev))
+		fmt.Fprintln(p.w, p.line(ev))
 	}
 	for _, k := range p.keys {
-		fmt.Fprintln(p.w, line(p.last[k]))
+		fmt.Fprintln(p.w, p.line(p.last[k]))
 	}
 	p.drawn = len(p.keys)
 }
 
-func line(ev env.Event) string {
-	return fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), ev.Message)
+// line is an event's timestamped line; a warning, a failure and a success
+// are coloured on a terminal.
+func (p *progress) line(ev env.Event) string {
+	msg := ev.Message
+	switch ev.Kind {
+	case "warning":
+		msg = p.cs.Yellow(msg)
+	case "circuit-breaker", "failed":
+		msg = p.cs.Red(msg)
+	case "completed":
+		msg = p.cs.Green(msg)
+	}
+	return fmt.Sprintf("%s  %s", ev.Time.Format("15:04:05.0"), msg)
 }

@@ -14,16 +14,17 @@ import (
 
 	"github.com/empctl/empctl/pkg/cmdutil"
 	"github.com/empctl/empctl/pkg/env"
+	"github.com/empctl/empctl/pkg/iostreams"
 )
 
 // PrintRollout prints a rollout's outcome and, for a failed one, the failing
 // replica's last log lines.
-func PrintRollout(w io.Writer, ro env.Rollout) {
+func PrintRollout(w io.Writer, cs *iostreams.ColorScheme, ro env.Rollout) {
 	switch ro.Outcome {
 	case env.OutcomeCompleted:
-		fmt.Fprintf(w, "✓ %s is serving (was %s); rollout took %s\n", ro.Version, ro.PreviousVersion, ro.Duration().Round(100*time.Millisecond))
+		fmt.Fprintf(w, "%s %s is serving (was %s); rollout took %s\n", cs.SuccessIcon(), ro.Version, ro.PreviousVersion, ro.Duration().Round(100*time.Millisecond))
 	case env.OutcomeFailed:
-		fmt.Fprintf(w, "✗ rollout of %s failed: %s\n  %s keeps serving.\n", ro.Version, ro.Reason, ro.PreviousVersion)
+		fmt.Fprintf(w, "%s rollout of %s %s: %s\n  %s keeps serving.\n", cs.FailureIcon(), ro.Version, cs.State("failed"), ro.Reason, ro.PreviousVersion)
 		if len(ro.Logs) > 0 {
 			fmt.Fprintf(w, "  last log lines of %s:\n    %s\n", ro.FailedTarget, strings.Join(ro.Logs, "\n    "))
 		}
@@ -31,9 +32,9 @@ func PrintRollout(w io.Writer, ro env.Rollout) {
 	// A progressive rollout's gate decisions, the last being the one that
 	// promoted or rolled back.
 	for _, v := range ro.Verdicts {
-		decision := "promote"
+		decision := cs.Green("promote")
 		if !v.Promote {
-			decision = "roll back"
+			decision = cs.Red("roll back")
 		}
 		fmt.Fprintf(w, "  gate at %s", v.Stage)
 		if v.Step > 0 {
@@ -43,17 +44,18 @@ func PrintRollout(w io.Writer, ro env.Rollout) {
 	}
 }
 
-// FinishRollout prints the rollout that ran, if any (as JSON with jsonOut),
-// and returns the command's error: a rollout the circuit breaker failed exits
-// with the verdict code (3), a cancelled one with 130, any other error with 1.
-func FinishRollout(w io.Writer, jsonOut bool, ro env.Rollout, err error) error {
+// FinishRollout prints the rollout that ran, if any, on ios.Out (as JSON
+// with jsonOut), and returns the command's error: a rollout the circuit
+// breaker failed exits with the verdict code (3), a cancelled one with 130,
+// any other error with 1.
+func FinishRollout(ios *iostreams.IOStreams, jsonOut bool, ro env.Rollout, err error) error {
 	if ro.Outcome != "" {
 		if jsonOut {
-			if jerr := cmdutil.PrintJSON(w, ro); jerr != nil {
+			if jerr := cmdutil.PrintJSON(ios.Out, ro); jerr != nil {
 				return jerr
 			}
 		} else {
-			PrintRollout(w, ro)
+			PrintRollout(ios.Out, ios.ColorScheme(), ro)
 		}
 	}
 	switch {

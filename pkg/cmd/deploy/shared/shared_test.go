@@ -25,8 +25,8 @@ func TestFinishRolloutExitCodes(t *testing.T) {
 		{fmt.Errorf("rollout cancelled: %w", context.Canceled), cmdutil.ExitCancel},
 		{errors.New("starting /no/such/server: no such file or directory"), cmdutil.ExitError},
 	} {
-		_, _, out, _ := iostreams.Test()
-		if got := cmdutil.ExitCode(FinishRollout(out, false, failed, c.err)); got != c.want {
+		ios, _, _, _ := iostreams.Test()
+		if got := cmdutil.ExitCode(FinishRollout(ios, false, failed, c.err)); got != c.want {
 			t.Errorf("%v: exit %d, want %d", c.err, got, c.want)
 		}
 	}
