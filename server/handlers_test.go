@@ -252,6 +252,8 @@ func TestBodyErrors(t *testing.T) {
 				{`{"firstName": 42}`, "invalid_json"},
 				{`[]`, "invalid_json"},
 				{`"text"`, "invalid_json"},
+				{`null`, "invalid_json"},
+				{" null\n", "invalid_json"},
 				{`{} {}`, "invalid_json"},
 				{``, "invalid_json"},
 			} {
