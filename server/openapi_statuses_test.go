@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -31,6 +32,18 @@ func (s *statusSet) count(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n[key]
+}
+
+// String lists the counts: "GET /api/me 200: 12, ...".
+func (s *statusSet) String() string {
+	var b strings.Builder
+	for i, k := range s.keys() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %d", k, s.count(k))
+	}
+	return b.String()
 }
 
 func (s *statusSet) keys() []string {
