@@ -44,7 +44,7 @@ type Deps struct {
 	// on the client); the zero value trusts loopback and private ranges, 1 hop.
 	Proxies Proxies
 	// SignUpsPerHour is how many sign-ups one client may attempt per hour
-	// (default 20).
+	// (default 20, at most maxRateLimit).
 	SignUpsPerHour int
 	Now            func() time.Time
 	// Draining reports that shutdown has begun: /readyz answers 503 so load
@@ -88,6 +88,10 @@ func newAPI(d Deps) *api {
 	}
 	if d.SignUpsPerHour <= 0 {
 		d.SignUpsPerHour = 20
+	}
+	if d.SignUpsPerHour > maxRateLimit {
+		d.Logger.Warn("SIGN_UPS_PER_HOUR is more than the throttle can count; using its maximum", "asked", d.SignUpsPerHour, "using", maxRateLimit)
+		d.SignUpsPerHour = maxRateLimit
 	}
 	if d.HashConcurrency <= 0 {
 		d.HashConcurrency = runtime.GOMAXPROCS(0)
