@@ -105,10 +105,10 @@ func TestSchemathesis(t *testing.T) {
 
 // TestSchemathesisProductionLimits runs it, with fewer examples, against the
 // production limits (bcrypt's cost 10, 20 sign-ups an hour per client, the
-// guard on password guesses): its 429s must be the documented ones. Every
-// request comes from one address, so the hashing slots turn it away with 429
-// too_many_attempts (a client's share) before their queue could fill up and
-// answer 503 busy, which takes several clients (hashslots_test.go).
+// guard on password guesses): it must meet their 429s, each checked against
+// the document like every answer. It sends one request at a time from one
+// address: 503 busy, a full queue of password hashes, takes many clients at
+// once; abuse_test.go produces it.
 func TestSchemathesisProductionLimits(t *testing.T) {
 	bin := testenv.Schemathesis(t)
 	url, seen := startFuzzTarget(t, func(*Deps) {}, func(*api) {}, false)
