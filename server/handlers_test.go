@@ -117,6 +117,13 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	if allow := r.header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "PATCH") {
 		t.Fatalf("Allow = %q", allow)
 	}
+	// A path that only a longer route's template matches with an empty
+	// parameter (/api/users/{id}) is a path of its own to the drift check.
+	r = h.do("GET", "/api/users", "", nil)
+	h.expect(r, http.StatusMethodNotAllowed, "method_not_allowed")
+	if allow := r.header.Get("Allow"); allow != "POST" {
+		t.Fatalf("GET /api/users: Allow = %q, want POST", allow)
+	}
 }
 
 func TestSignUp(t *testing.T) {
@@ -252,6 +259,8 @@ func TestBodyErrors(t *testing.T) {
 				{`{"firstName": 42}`, "invalid_json"},
 				{`[]`, "invalid_json"},
 				{`"text"`, "invalid_json"},
+				{`null`, "invalid_json"},
+				{" null\n", "invalid_json"},
 				{`{} {}`, "invalid_json"},
 				{``, "invalid_json"},
 			} {

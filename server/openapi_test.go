@@ -99,7 +99,7 @@ func TestDriftCheckRefusesUndocumented(t *testing.T) {
 		w.Header().Del(drop)
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(body))
-		return validateResponse(router, req, w)
+		return validateResponse(router, req, w, newStatusSet()) // made up: not a status the server produced
 	}
 	version := `{"version":"v1","commit":"c","platform":"p"}`
 	if err := check("GET", "/api/version", 200, "application/json", version, ""); err != nil {

@@ -44,7 +44,7 @@ type Deps struct {
 	// on the client); the zero value trusts loopback and private ranges, 1 hop.
 	Proxies Proxies
 	// SignUpsPerHour is how many sign-ups one client may attempt per hour
-	// (default 20).
+	// (default 20, at most maxRateLimit).
 	SignUpsPerHour int
 	// OperatorKey, when set, turns the operator allowance on: requests
 	// carrying it in OperatorHeader count against OperatorBudget instead of
@@ -94,6 +94,10 @@ func newAPI(d Deps) *api {
 	}
 	if d.SignUpsPerHour <= 0 {
 		d.SignUpsPerHour = 20
+	}
+	if d.SignUpsPerHour > maxRateLimit {
+		d.Logger.Warn("SIGN_UPS_PER_HOUR is more than the throttle can count; using its maximum", "asked", d.SignUpsPerHour, "using", maxRateLimit)
+		d.SignUpsPerHour = maxRateLimit
 	}
 	if d.HashConcurrency <= 0 {
 		d.HashConcurrency = runtime.GOMAXPROCS(0)

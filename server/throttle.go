@@ -287,6 +287,12 @@ type rateLimit struct {
 	now    func() time.Time
 }
 
+// maxRateLimit is the most hits a rate limit can count per key: each is a
+// millisecond timestamp of 14 bytes in the key's row, which holds
+// store.MaxThrottleState bytes (about 290), less a margin. A row over that
+// made every further hit answer 503 database_unavailable.
+const maxRateLimit = 250
+
 func newRateLimit(st store.Store, name string, limit int, window time.Duration, now func() time.Time) *rateLimit {
 	return &rateLimit{st: st, name: name, limit: limit, window: window, now: now}
 }

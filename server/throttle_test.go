@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +127,27 @@ func TestAttemptGuardPolicy(t *testing.T) {
 	}
 	if seconds(1500*time.Millisecond) != 2 {
 		t.Fatal("Retry-After must round up")
+	}
+}
+
+// TestSignUpLimitAboveWhatARowHolds: a sign-up limit above maxRateLimit
+// (the local stack asks for 1000) counts up to maxRateLimit and then answers
+// 429; it answered 503 database_unavailable from the 293rd sign-up of the
+// hour on, when the throttle's row outgrew store.MaxThrottleState.
+func TestSignUpLimitAboveWhatARowHolds(t *testing.T) {
+	h := newHarnessOn(t, sqliteTarget(t), func(d *Deps) { d.SignUpsPerHour = 1000 })
+	for i := range maxRateLimit {
+		h.expect(h.do("POST", "/api/users", "", signUpBody(fmt.Sprintf("u%d@example.com", i))), http.StatusCreated, "")
+	}
+	h.expect(h.do("POST", "/api/users", "", signUpBody("one-more@example.com")), http.StatusTooManyRequests, "too_many_sign_ups")
+	if !strings.Contains(h.logs.String(), "SIGN_UPS_PER_HOUR is more than the throttle can count") {
+		t.Error("no warning that SIGN_UPS_PER_HOUR was lowered")
+	}
+	var full tally
+	for range maxRateLimit {
+		full.Counted = append(full.Counted, time.Date(2286, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()) // 14 digits
+	}
+	if b, _ := json.Marshal(full); len(b) > store.MaxThrottleState {
+		t.Errorf("%d hits take %d bytes, more than a throttle row's %d", maxRateLimit, len(b), store.MaxThrottleState)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,9 @@ func checkPassword(f fieldErrors, field, pw, email string) {
 	case utf8.RuneCountInString(pw) < 8:
 		f.add(field, "must be at least 8 characters")
 	case len(pw) > maxPasswordBytes:
-		f.add(field, "must be at most 72 bytes")
+		// The document's maxLength counts characters: say why a password
+		// of 72 or fewer is refused.
+		f.add(field, fmt.Sprintf("must be at most %d bytes in UTF-8 (bcrypt's limit); this one is %d bytes in %d characters (accented letters take 2 bytes, most CJK characters 3, emoji 4)", maxPasswordBytes, len(pw), utf8.RuneCountInString(pw)))
 	case strings.TrimFunc(pw, unicode.IsSpace) == "":
 		f.add(field, "must not be only spaces")
 	case commonpw.Contains(pw):
