@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -22,20 +20,7 @@ import (
 // harness's peer is loopback, a trusted proxy by default.
 func (h *harness) doFrom(client, method, path, token string, body any) response {
 	h.t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req, err := http.NewRequest(method, h.http.URL+path, bytes.NewReader(b))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", client)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return h.send(req)
+	return h.doAs("", client, method, path, token, body)
 }
 
 func sqliteTarget(t testing.TB) store.Target {
