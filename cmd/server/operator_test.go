@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/empctl/empctl/pkg/testenv"
@@ -24,12 +23,8 @@ const key = "k3y-0123456789abcdef0123456789abcdef"
 // leaves the allowance off with a log line, and the server still starts.
 // The key is never logged.
 func TestOperatorKeyFromSecret(t *testing.T) {
-	testenv.MotoEnv(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testenv.MotoConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	seeded, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("env/operator-key"), SecretString: aws.String(key)})
 	if err != nil {

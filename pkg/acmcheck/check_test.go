@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/empctl/empctl/pkg/acmcheck"
 	"github.com/empctl/empctl/pkg/acmcheck/acmchecktest"
@@ -19,12 +18,7 @@ import (
 func motoACM(t *testing.T) aws.Config {
 	t.Helper()
 	t.Setenv("MOTO_ACM_VALIDATION_WAIT", "86400")
-	testenv.MotoEnv(t)
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return testenv.MotoConfig(t)
 }
 
 func wantError(t *testing.T, err error, parts ...string) {
@@ -88,15 +82,11 @@ func TestCheckAgainstMoto(t *testing.T) {
 // wait), is read with the names it was requested for.
 func TestCheckRequestedCertificate(t *testing.T) {
 	t.Setenv("MOTO_ACM_VALIDATION_WAIT", "0")
-	testenv.MotoEnv(t)
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testenv.MotoConfig(t)
 	cert := acmchecktest.Request(t, cfg, "eu-west-1", "example.com", "*.example.com")
 	if err := acmcheck.Check(context.Background(), cfg, cert, []string{"example.com", "app.example.com"}); err != nil {
 		t.Error(err)
 	}
-	err = acmcheck.Check(context.Background(), cfg, cert, []string{"app.example.com", "a.b.example.com"})
+	err := acmcheck.Check(context.Background(), cfg, cert, []string{"app.example.com", "a.b.example.com"})
 	wantError(t, err, "does not cover a.b.example.com (it covers example.com, *.example.com)")
 }

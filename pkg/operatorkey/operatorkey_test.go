@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/empctl/empctl/pkg/testenv"
@@ -16,12 +15,8 @@ import (
 // is seeded once with a random key; seeding again keeps it, as it keeps a
 // key the operator rotated by hand; Read returns it.
 func TestSeedOnceThenKeep(t *testing.T) {
-	testenv.MotoEnv(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testenv.MotoConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	s, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("empctl-test-operator-key")})
 	if err != nil {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // defaultMotoServer is where .ci/lib/45-moto.sh installs moto's server.
@@ -47,6 +51,18 @@ func MotoEnv(t testing.TB) string {
 		t.Setenv(k, v)
 	}
 	return endpoint
+}
+
+// MotoConfig is MotoEnv and the SDK configuration that this process's
+// environment then gives: every client made from it talks to the moto server.
+func MotoConfig(t testing.TB) aws.Config {
+	t.Helper()
+	MotoEnv(t)
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // MotoVars are the environment variables that point an AWS SDK (this process's

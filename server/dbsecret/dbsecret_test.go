@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/empctl/empctl/pkg/testenv"
@@ -16,12 +15,8 @@ import (
 // TestCredentialsThroughARotation reads a secret in moto's Secrets Manager at
 // each step of RDS's single-user rotation.
 func TestCredentialsThroughARotation(t *testing.T) {
-	testenv.MotoEnv(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testenv.MotoConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rds!db-test"),
 		SecretString: aws.String(`{"username":"admin","password":"old-pw","engine":"mysql"}`)})
@@ -66,12 +61,8 @@ func TestCredentialsThroughARotation(t *testing.T) {
 }
 
 func TestSecretErrors(t *testing.T) {
-	testenv.MotoEnv(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testenv.MotoConfig(t)
 	sm := secretsmanager.NewFromConfig(cfg)
 	bad, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("not-json"),
 		SecretString: aws.String(`{"username":"admin","password":"TOPSECRET"`)})
